@@ -1,0 +1,3 @@
+from example_app.cli import main
+
+raise SystemExit(main())

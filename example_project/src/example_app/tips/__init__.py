@@ -1,0 +1,1 @@
+"""Tips shipped as package data."""

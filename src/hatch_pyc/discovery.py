@@ -1,0 +1,36 @@
+"""Which of the files a wheel ships are modules to compile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pathspec
+
+
+@dataclass(frozen=True)
+class Module:
+    """A Python source file that goes into the wheel."""
+
+    #: Absolute path of the file on the build machine.
+    source: str
+    #: Path inside the wheel with ``/`` separators, e.g. ``pkg/mod.py``; also ``co_filename``.
+    path: str
+    #: How to name the file in messages: relative to the project root where it is inside it.
+    display: str
+
+
+def select_modules(files: Iterable[tuple[str, str, str]], exclude: Sequence[str]) -> list[Module]:
+    """Return the modules among ``files``, sorted by their path in the wheel.
+
+    ``files`` holds ``(source, path in wheel, display name)`` for every file the wheel ships.
+    Every ``.py`` file is a module unless a gitignore-style ``exclude`` pattern, matched
+    against its path in the wheel, says otherwise.
+    """
+    spec = pathspec.GitIgnoreSpec.from_lines(exclude)
+    modules = []
+    for source, path, display in files:
+        path = path.replace("\\", "/")
+        if path.endswith(".py") and not spec.match_file(path):
+            modules.append(Module(source=source, path=path, display=display))
+    return sorted(modules, key=lambda module: module.path)

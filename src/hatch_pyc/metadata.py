@@ -1,0 +1,56 @@
+"""The bytecode metadata file a hatch-pyc wheel carries in its ``.dist-info``.
+
+It says which interpreter the shipped bytecode is for, so that a checker (or a person) can
+refuse a mismatch before Python meets a pyc with the wrong magic number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from packaging.tags import INTERPRETER_SHORT_NAMES
+
+from hatch_pyc import __version__
+from hatch_pyc.compilation import Interpreter
+
+#: Where the file lives, relative to the ``.dist-info`` directory.
+METADATA_PATH = "extra_metadata/hatch_pyc.json"
+FORMAT_VERSION = 1
+
+
+def python_tag(interpreter: Interpreter) -> str:
+    """The wheel python tag of ``interpreter``, e.g. ``cp311``."""
+    short = INTERPRETER_SHORT_NAMES.get(interpreter.implementation, interpreter.implementation)
+    major, minor = interpreter.version.split(".")[:2]
+    return f"{short}{major}{minor}"
+
+
+def render(
+    *,
+    interpreters: Sequence[Interpreter],
+    layout: str,
+    optimize: Sequence[int],
+    invalidation_mode: str,
+    modules: int,
+) -> str:
+    """The metadata file's text: JSON with sorted keys, so equal builds give equal bytes."""
+    document = {
+        "format": FORMAT_VERSION,
+        "hatch_pyc_version": __version__,
+        "layout": layout,
+        "optimize": list(optimize),
+        "invalidation_mode": invalidation_mode,
+        "modules": modules,
+        "interpreters": [
+            {
+                "implementation": interpreter.implementation,
+                "version": interpreter.version,
+                "python_tag": python_tag(interpreter),
+                "cache_tag": interpreter.cache_tag,
+                "magic_number": interpreter.magic_number,
+            }
+            for interpreter in interpreters
+        ],
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
