@@ -1,0 +1,47 @@
+"""Fixtures: real projects in temp dirs, real builds, real venvs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import REPO, Venv, copy_project, hatchling_build, only_wheel, run
+
+
+@pytest.fixture
+def build_wheel(tmp_path: Path) -> Callable[..., Path]:
+    """Build a project's wheel in a fresh process; returns the wheel's path."""
+    counter = iter(range(1000))
+
+    def build(project: Path, **kwargs: object) -> Path:
+        out = tmp_path / f"dist-{next(counter)}"
+        hatchling_build(project, out, **kwargs)
+        return only_wheel(out)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding a hatch-pyc wheel, for frontends that build in isolation."""
+    out = tmp_path_factory.mktemp("wheelhouse")
+    run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", out], cwd=REPO)
+    return out
+
+
+@pytest.fixture
+def make_venv(tmp_path: Path) -> Callable[..., Venv]:
+    counter = iter(range(1000))
+
+    def make(python: Path | str = sys.executable) -> Venv:
+        return Venv(tmp_path / f"venv-{next(counter)}", python)
+
+    return make
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A fresh copy of the demo project."""
+    return copy_project("demo", tmp_path / "src")

@@ -1,0 +1,116 @@
+"""Helpers for the tests: running commands, finding interpreters, building, making venvs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECTS = Path(__file__).resolve().parent / "projects"
+PYENV = Path("/root/.pyenv/versions")
+
+
+def run(command: list[str | os.PathLike[str]], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run ``command``, capturing text output; fail the test with it if ``check`` and it fails."""
+    check = kwargs.pop("check", True)
+    result = subprocess.run([str(part) for part in command], capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        pytest.fail(f"{command} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
+
+
+def find_python(version: str) -> Path | None:
+    """A CPython ``version`` (``"3.12"``) from pyenv or PATH, or None."""
+    for candidate in sorted(PYENV.glob(f"{version}.*/bin/python"), reverse=True):
+        return candidate
+    found = shutil.which(f"python{version}")
+    return Path(found) if found else None
+
+
+def python_or_skip(version: str) -> Path:
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed (looked under {PYENV} and on PATH)")
+    return python
+
+
+def uv() -> str:
+    found = shutil.which("uv")
+    if found is None:
+        pytest.skip("uv is not on PATH")
+    return found
+
+
+def copy_project(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(PROJECTS / name, target)
+    return target
+
+
+def set_hook_options(project: Path, options: str) -> None:
+    """Replace the body of the project's ``[tool.hatch.build.targets.wheel.hooks.pyc]`` table."""
+    pyproject = project / "pyproject.toml"
+    header = "[tool.hatch.build.targets.wheel.hooks.pyc]"
+    text = pyproject.read_text()
+    text = text[: text.index(header) + len(header)] + "\n" + options + "\n"
+    pyproject.write_text(text)
+
+
+def hatchling_build(
+    project: Path, out: Path, *, env: dict[str, str] | None = None, python: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Build the wheel with hatchling's own CLI in a fresh process (no build isolation)."""
+    full_env = {**os.environ, **(env or {})}
+    return run(
+        [python or sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", out],
+        cwd=project,
+        env=full_env,
+        check=check,
+    )
+
+
+def only_wheel(out: Path) -> Path:
+    wheels = list(out.glob("*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+class Venv:
+    """A fresh virtual environment made by uv, with pip in it."""
+
+    def __init__(self, path: Path, python: Path | str) -> None:
+        self.path = path
+        run([uv(), "venv", "--seed", "-q", "-p", python, path])
+        self.python = path / "bin" / "python"
+
+    def uv_install(self, *args: str | os.PathLike[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run([uv(), "pip", "install", "-p", self.python, *args], check=check)
+
+    def pip(self, *args: str | os.PathLike[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run([self.python, "-m", "pip", "--disable-pip-version-check", *args], check=check)
+
+    def site_packages(self) -> Path:
+        return Path(run([self.python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]).stdout.strip())
+
+    def files(self) -> set[str]:
+        """Every file in the venv, relative to it: to see what an install left behind.
+
+        uv leaves its own ``.lock`` file in a venv it installed into; that is not ours.
+        """
+        return {
+            str(p.relative_to(self.path))
+            for p in self.path.rglob("*")
+            if (p.is_file() or p.is_symlink()) and p.name != ".lock"
+        }
+
+
+#: The ``build_wheel`` fixture: ``build_wheel(project, env=..., python=...) -> wheel path``.
+BuildWheel = Callable[..., Path]
+#: The ``make_venv`` fixture: ``make_venv(python=sys.executable) -> Venv``.
+MakeVenv = Callable[..., Venv]

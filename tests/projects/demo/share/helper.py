@@ -1,0 +1,1 @@
+this is not python and must not be compiled

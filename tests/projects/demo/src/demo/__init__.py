@@ -1,0 +1,3 @@
+"""Demo package for hatch-pyc's tests."""
+
+VERSION = "0.1.0"

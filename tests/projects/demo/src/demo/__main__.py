@@ -1,0 +1,3 @@
+from demo.core import main
+
+raise SystemExit(main())

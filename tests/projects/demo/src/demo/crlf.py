@@ -1,0 +1,2 @@
+def crlf():
+    return "crlf"

@@ -1,0 +1,1 @@
+from demo.sub.deep.mod import answer  # noqa: F401

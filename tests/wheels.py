@@ -1,0 +1,65 @@
+"""Reading built wheels the way a user (or an installer) would."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import importlib.util
+import io
+import json
+import marshal
+import zipfile
+from pathlib import Path
+from types import CodeType
+
+
+def names(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.namelist()
+
+
+def read(wheel: Path, name: str) -> bytes:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.read(name)
+
+
+def dist_info(wheel: Path) -> str:
+    (directory,) = {name.split("/")[0] for name in names(wheel) if name.split("/")[0].endswith(".dist-info")}
+    return directory
+
+
+def bytecode_metadata(wheel: Path) -> dict:
+    return json.loads(read(wheel, f"{dist_info(wheel)}/extra_metadata/hatch_pyc.json"))
+
+
+def check_record(wheel: Path) -> list[str]:
+    """Every file is in RECORD with its right hash and size, and RECORD lists nothing else."""
+    with zipfile.ZipFile(wheel) as zf:
+        record_name = f"{dist_info(wheel)}/RECORD"
+        rows = list(csv.reader(io.StringIO(zf.read(record_name).decode())))
+        recorded = {row[0] for row in rows}
+        assert recorded == set(zf.namelist()), recorded ^ set(zf.namelist())
+        for path, digest, size in rows:
+            if path == record_name:
+                assert (digest, size) == ("", "")
+                continue
+            data = zf.read(path)
+            expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            assert digest == f"sha256={expected}", path
+            assert int(size) == len(data), path
+    return sorted(recorded)
+
+
+def code_objects(code: CodeType) -> list[CodeType]:
+    found = [code]
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            found.extend(code_objects(const))
+    return found
+
+
+def load_pyc(data: bytes) -> CodeType:
+    """The module code object of a pyc compiled by the running interpreter."""
+    assert data[:4] == importlib.util.MAGIC_NUMBER
+    return marshal.loads(data[16:])
