@@ -1,0 +1,84 @@
+"""Bad input: invalid options and broken modules fail the build clearly, leaving no wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import hatchling_build, set_hook_options
+
+from hatch_pyc.config import ConfigError, Options, parse_options
+
+TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
+
+
+def test_every_config_problem_is_reported_at_once_with_its_toml_path(demo: Path, tmp_path: Path) -> None:
+    set_hook_options(demo, 'optimize = 3\ninvalidation-mode = "never"\njobs = 0\nlayout = "zip"\noptimise = 1')
+    out = tmp_path / "out"
+    result = hatchling_build(demo, out, check=False)
+    assert result.returncode != 0
+    for expected in (
+        f"{TABLE}.optimize: must be 0, 1, 2 or a non-empty list of them, got 3",
+        f"{TABLE}.invalidation-mode: must be one of 'checked-hash', 'unchecked-hash', 'timestamp', got 'never'",
+        f"{TABLE}.jobs: must be a whole number of at least 1, got 0",
+        f"{TABLE}.layout: 'zip' is not available in this version of hatch-pyc",
+        f"{TABLE}.optimise: unknown option; valid options are: exclude, invalidation-mode, jobs, layout, optimize",
+    ):
+        assert expected in result.stderr
+    assert not list(out.glob("*.whl"))
+
+
+def test_global_hook_table_is_named_in_errors(demo: Path, tmp_path: Path) -> None:
+    pyproject = demo / "pyproject.toml"
+    text = pyproject.read_text().replace("[tool.hatch.build.targets.wheel.hooks.pyc]", "")
+    pyproject.write_text(text + '\n[tool.hatch.build.hooks.pyc]\noptimize = "2"\n')
+    result = hatchling_build(demo, tmp_path / "out", check=False)
+    assert "tool.hatch.build.hooks.pyc.optimize: must be 0, 1, 2 or a non-empty list of them, got '2'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ({"optimize": True}, "optimize: must be 0, 1, 2"),
+        ({"optimize": []}, "optimize: must be 0, 1, 2"),
+        ({"optimize": [1, 1]}, "optimize: lists a level twice"),
+        ({"exclude": "tests/"}, "exclude: must be a list of non-empty glob strings"),
+        ({"exclude": [""]}, "exclude: must be a list of non-empty glob strings"),
+        ({"jobs": 1.5}, "jobs: must be a whole number"),
+        ({"layout": "flat"}, "layout: must be one of 'alongside'"),
+    ],
+)
+def test_invalid_values(raw: dict, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_options(raw, "t")
+    assert info.value.problems == [p for p in info.value.problems if p.startswith(f"t.{problem}")]
+
+
+def test_valid_values_and_hatchling_keys() -> None:
+    options = parse_options(
+        {"optimize": [2, 0], "jobs": 3, "exclude": ["a/"], "enable-by-default": True, "dependencies": []}, "t"
+    )
+    assert options == Options(optimize=(0, 2), jobs=3, exclude=("a/",))
+
+
+def test_syntax_errors_name_every_broken_module_and_leave_no_wheel(demo: Path, tmp_path: Path) -> None:
+    (demo / "src/demo/broken.py").write_text("x = 1\ndef f(:\n    pass\n")
+    (demo / "src/demo/sub/also_broken.py").write_text("print('a'\n\n\n")
+    (demo / "src/demo/nul.py").write_bytes(b"x = 1\0\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = hatchling_build(demo, out, check=False)
+    assert result.returncode != 0
+    assert "hatch-pyc: 3 modules failed to compile:" in result.stderr
+    assert "src/demo/broken.py:2:7: invalid syntax" in result.stderr
+    assert "src/demo/sub/also_broken.py:1:6: '(' was never closed" in result.stderr
+    assert "src/demo/nul.py" in result.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_syntax_errors_are_reported_from_worker_processes_too(demo: Path, tmp_path: Path) -> None:
+    set_hook_options(demo, "jobs = 2")
+    (demo / "src/demo/broken.py").write_text("x = 1\ndef f(:\n    pass\n")
+    result = hatchling_build(demo, tmp_path / "out", check=False)
+    assert result.returncode != 0
+    assert "src/demo/broken.py:2:7: invalid syntax" in result.stderr
