@@ -1,0 +1,34 @@
+"""Every common frontend gets the same wheel: python -m build, uv build, pip wheel, hatch build."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import wheels
+from helpers import MakeVenv, only_wheel, run, uv
+
+
+@pytest.mark.slow
+def test_frontends_build_the_same_wheel(demo: Path, tmp_path: Path, wheelhouse: Path, make_venv: MakeVenv) -> None:
+    # Isolated build environments find hatch-pyc (not on PyPI here) in the wheelhouse.
+    env = {**os.environ, "PIP_FIND_LINKS": str(wheelhouse), "UV_FIND_LINKS": str(wheelhouse)}
+    hatch = make_venv()
+    hatch.uv_install("hatch")
+    commands = {
+        "build": [sys.executable, "-m", "build", "--wheel", "--outdir", "{out}", "."],
+        "uv": [uv(), "build", "--wheel", "--out-dir", "{out}", "."],
+        "pip": [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", "{out}", "."],
+        "hatch": [hatch.path / "bin" / "hatch", "build", "-t", "wheel", "{out}"],
+    }
+    built = {}
+    for name, command in commands.items():
+        out = tmp_path / name
+        run([str(part).format(out=out) for part in command], cwd=demo, env=env)
+        built[name] = only_wheel(out)
+    reference = built["build"].read_bytes()
+    assert any(name.endswith(".pyc") for name in wheels.names(built["build"]))
+    for name, wheel in built.items():
+        assert wheel.read_bytes() == reference, name

@@ -1,0 +1,76 @@
+"""The same project gives the same wheel: across processes, hash seeds, jobs and compile order."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from helpers import REPO, MakeVenv, hatchling_build, only_wheel, python_or_skip, run, set_hook_options
+
+from hatch_pyc import worker
+from hatch_pyc.compilation import compile_modules
+from hatch_pyc.discovery import Module
+
+# Compiling a file that names "foo" before one with {"foo", ...} constants changes the marshal
+# output on CPython 3.12 and 3.13 (cpython gh-129724); sets follow the hash seed before 3.11.
+HISTORY_PROBE = """
+import json, marshal, sys
+sys.path.insert(0, sys.argv[1])
+import worker
+source = 'a = {"foo", "b c", 2, (1, "x")}\\nx = ","\\ndef f():\\n    return {"foo", "b c", 2}, "a b"\\n'
+for earlier in sys.argv[2:]:
+    exec(compile(earlier, "earlier.py", "exec"), {})
+code = compile(source, "pkg/mod.py", "exec", dont_inherit=True)
+canonical = worker.canonicalize(marshal.dumps(code))
+assert marshal.loads(canonical) == code
+print(canonical.hex())
+"""
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"])
+def test_canonical_bytecode_does_not_depend_on_process_history_or_hash_seed(version: str) -> None:
+    python = python_or_skip(version)
+    worker_dir = str(Path(worker.__file__).parent)
+    outputs = set()
+    for seed, earlier in (("0", []), ("1", ["import json as foo"]), ("2", ["import sys; sys.intern('b c'); foo=1"])):
+        result = run([python, "-c", HISTORY_PROBE, worker_dir, *earlier], env={"PYTHONHASHSEED": seed})
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+
+
+def test_compile_order_in_one_process_does_not_change_bytes(demo: Path, tmp_path: Path) -> None:
+    sources = sorted((demo / "src").rglob("*.py"))
+    modules = [Module(str(p), str(p.relative_to(demo / "src")), str(p)) for p in sources]
+    shuffled = modules[:]
+    random.Random(4).shuffle(shuffled)
+    results = []
+    for name, order in (("sorted", modules), ("shuffled", shuffled), ("reversed", modules[::-1])):
+        out = tmp_path / name
+        compilation = compile_modules(order, str(out), optimize=[0, 1], invalidation_mode="checked-hash")
+        results.append({p: (out / p).read_bytes() for m in compilation.modules for _, p in m.pycs})
+    assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.11", "3.12", "3.13"])
+def test_wheel_is_byte_identical_across_builds_seeds_and_jobs(
+    version: str, demo: Path, tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    """Build under CPython ``version`` (hatchling needs 3.10+): in-process and in workers."""
+    python = python_or_skip(version)
+    venv = make_venv(python)
+    venv.uv_install("hatchling", "-e", REPO)
+    wheels = []
+    for number, (seed, jobs) in enumerate((("1", 1), ("2", 1), ("3", 2), ("4", 3))):
+        set_hook_options(demo, f"jobs = {jobs}\noptimize = [0, 2]")
+        out = tmp_path / f"out-{number}"
+        hatchling_build(demo, out, env={"PYTHONHASHSEED": seed}, python=venv.python)
+        wheels.append(only_wheel(out).read_bytes())
+    assert all(wheel == wheels[0] for wheel in wheels)
+    # The wheel's metadata names the interpreter that built it.
+    import zipfile
+
+    with zipfile.ZipFile(only_wheel(tmp_path / "out-0")) as zf:
+        meta = json.loads(zf.read("demo_pkg-0.1.0.dist-info/extra_metadata/hatch_pyc.json"))
+    assert meta["interpreters"][0]["python_tag"] == "cp" + version.replace(".", "")
