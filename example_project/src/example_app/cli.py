@@ -1,5 +1,7 @@
 """The ``example-app`` command."""
 
+from __future__ import annotations
+
 import argparse
 import os
 import platform
@@ -9,24 +11,25 @@ from example_app import __version__
 from example_app.tips.picker import pick_tip
 
 
-def bytecode_report(names):
+def bytecode_report(names: list[str]) -> list[str]:
     """Say, for each module, which pyc it can be loaded from, if any is there."""
+    root = os.path.dirname(os.path.dirname(sys.modules["example_app"].__file__ or ""))
     lines = []
     for name in names:
         cached = getattr(sys.modules[name], "__cached__", None)
         if cached and os.path.exists(cached):
-            where = os.path.relpath(cached, os.path.dirname(os.path.dirname(sys.modules["example_app"].__file__)))
+            where = os.path.relpath(cached, root)
         else:
             where = "(no pyc: compiled at every start)"
-        lines.append("  %-24s %s" % (name, where))
+        lines.append(f"  {name:<24} {where}")
     return lines
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="example-app", description=__doc__)
     parser.add_argument("--tip", type=int, default=0, help="which tip to show (wraps around)")
     args = parser.parse_args(argv)
-    print("example-app %s on %s %s" % (__version__, platform.python_implementation(), platform.python_version()))
+    print(f"example-app {__version__} on {platform.python_implementation()} {platform.python_version()}")
     print("modules and their bytecode:")
     for line in bytecode_report(["example_app", "example_app.cli", "example_app.tips", "example_app.tips.picker"]):
         print(line)
