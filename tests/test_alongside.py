@@ -167,3 +167,26 @@ def test_pip_compile_rewrites_shipped_pycs_identically(
     site = venv.site_packages()
     data = (site / pyc_of("demo/core.py")).read_bytes()
     assert wheels.load_pyc(data) == wheels.load_pyc(wheels.read(wheel, pyc_of("demo/core.py")))
+
+
+def test_pypa_installer_skips_pycache_entries_with_a_warning(
+    demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+) -> None:
+    wheel = build_wheel(demo)
+    venv = make_venv()
+    venv.uv_install("installer")
+    result = run([venv.python, "-m", "installer", wheel])
+    assert "Installing files in a __pycache__ directory poses a security risk" in result.stderr
+    site = venv.site_packages()
+    assert not list((site / "demo").rglob("*.pyc"))
+    assert run([venv.python, "-m", "demo", "foo"]).stdout == "demo known\n"
+
+
+def test_uv_compile_bytecode_rewrites_shipped_pycs(demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv) -> None:
+    wheel = build_wheel(demo)
+    venv = make_venv()
+    venv.uv_install("--compile-bytecode", wheel)
+    installed = (venv.site_packages() / pyc_of("demo/core.py")).read_bytes()
+    shipped = wheels.read(wheel, pyc_of("demo/core.py"))
+    assert installed[4:8] == b"\x00\x00\x00\x00"  # uv wrote a timestamp pyc over ours
+    assert wheels.load_pyc(installed) == wheels.load_pyc(shipped)
