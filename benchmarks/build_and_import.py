@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
 UV = shutil.which("uv") or "uv"
+#: Runtime dependencies of the measured projects, installed with them.
+DEPENDENCIES = {"sympy": ["mpmath>=1.1.0,<1.4"]}
 
 PYPROJECT = """\
 [build-system]
@@ -37,6 +39,7 @@ build-backend = "hatchling.build"
 [project]
 name = "{name}"
 version = "{version}"
+dependencies = {dependencies}
 
 [tool.hatch.build.targets.wheel]
 packages = ["{package}"]
@@ -82,7 +85,11 @@ def sympy_tree(version: str, work: Path) -> Path:
 
 def build(tree: Path, out: Path, hook: bool, name: str, version: str, package: str) -> Path:
     hook_table = "[tool.hatch.build.targets.wheel.hooks.pyc]\n" if hook else ""
-    (tree / "pyproject.toml").write_text(PYPROJECT.format(name=name, version=version, package=package, hook=hook_table))
+    (tree / "pyproject.toml").write_text(
+        PYPROJECT.format(
+            name=name, version=version, package=package, hook=hook_table, dependencies=DEPENDENCIES.get(name, [])
+        )
+    )
     shutil.rmtree(out, ignore_errors=True)
     sh(sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", out, cwd=tree)
     (wheel,) = out.glob("*.whl")

@@ -89,9 +89,10 @@ def _run_workers(batches: list[list[dict]], out_dir: str, python: str) -> list[d
             # -I: the user's PYTHONPATH, PYTHONSTARTUP or site-packages must not change the bytes.
             command = [python, "-I", worker.__file__, job_file]
             processes.append((job_file, subprocess.Popen(command, stderr=subprocess.PIPE)))
+        # Wait for every worker before reading any result, so none outlives the job files.
+        outcomes = [(job_file, process, process.communicate()[1]) for job_file, process in processes]
         reports = []
-        for job_file, process in processes:
-            _, stderr = process.communicate()
+        for job_file, process, stderr in outcomes:
             if process.returncode != 0:
                 message = stderr.decode(errors="replace").strip()
                 raise WorkerFailed(f"hatch-pyc: compile worker {python} exited {process.returncode}: {message}")

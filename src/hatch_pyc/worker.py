@@ -263,10 +263,11 @@ def pyc_header(source, mode, mtime):
     return importlib.util.MAGIC_NUMBER + fields
 
 
-def pyc_path(dfile, level, legacy):
-    """Where the pyc of module ``dfile`` (a path inside the wheel) goes for ``level``."""
-    if legacy:
-        return dfile[: -len(".py")] + ".pyc"
+def pyc_path(dfile, level):
+    """Where the pyc of module ``dfile`` (a path inside the wheel) goes for ``level``.
+
+    Asked of the target interpreter itself, which knows its own cache tag.
+    """
     return importlib.util.cache_from_source(dfile, optimization=level or "")
 
 
@@ -282,9 +283,9 @@ def compile_job(job, out_dir):
             source = f.read()
         for level in job["levels"]:
             code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=level)
-            data = pyc_header(source, job["mode"], job.get("mtime", 0))
+            data = pyc_header(source, job["mode"], job["mtime"])
             data += canonicalize(marshal.dumps(code))
-            relpath = pyc_path(job["dfile"], level, job.get("legacy", False))
+            relpath = pyc_path(job["dfile"], level)
             target = os.path.join(out_dir, relpath)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as f:
