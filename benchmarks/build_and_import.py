@@ -128,7 +128,7 @@ def measure(label: str, tree: Path, name: str, version: str, package: str, modul
         compiled = timed(compileall, runs)
         import_plain = first_import_time(plain_wheel, module, work, runs)
         import_hook = first_import_time(hook_wheel, module, work, runs)
-        sizes = plain_wheel.stat().st_size / 1e6, hook_wheel.stat().st_size / 1e6
+        sizes = plain_wheel.stat().st_size / 1e3, hook_wheel.stat().st_size / 1e3
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -140,7 +140,7 @@ def measure(label: str, tree: Path, name: str, version: str, package: str, modul
         f"| {label} | build with hook (alongside) | {fmt(hooked)} s |",
         f"| {label} | compileall -j0 of the tree | {fmt(compiled)} s |",
         f"| {label} | hook / (plain + compileall) | {hooked[0] / (plain[0] + compiled[0]):.2f}x (min) |",
-        f"| {label} | wheel size plain / with hook | {sizes[0]:.2f} / {sizes[1]:.2f} MB |",
+        f"| {label} | wheel size plain / with hook | {sizes[0]:.0f} / {sizes[1]:.0f} kB |",
         f"| {label} | first import after uv install, plain | {fmt(import_plain)} s |",
         f"| {label} | first import after uv install, hook | {fmt(import_hook)} s |",
     ]

@@ -175,7 +175,7 @@ def test_pypa_installer_skips_pycache_entries_with_a_warning(
     wheel = build_wheel(demo)
     venv = make_venv()
     venv.uv_install("installer")
-    result = run([venv.python, "-m", "installer", wheel])
+    result = run([venv.python, "-m", "installer", "--no-compile-bytecode", wheel])
     assert "Installing files in a __pycache__ directory poses a security risk" in result.stderr
     site = venv.site_packages()
     assert not list((site / "demo").rglob("*.pyc"))
