@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path
 from types import CodeType
 
+from hatch_pyc.metadata import METADATA_PATH
+
 
 def names(wheel: Path) -> list[str]:
     with zipfile.ZipFile(wheel) as zf:
@@ -30,7 +32,7 @@ def dist_info(wheel: Path) -> str:
 
 
 def bytecode_metadata(wheel: Path) -> dict:
-    return json.loads(read(wheel, f"{dist_info(wheel)}/extra_metadata/hatch_pyc.json"))
+    return json.loads(read(wheel, f"{dist_info(wheel)}/{METADATA_PATH}"))
 
 
 def check_record(wheel: Path) -> list[str]:

@@ -75,7 +75,7 @@ class PycBuildHook(BuildHookInterface):
             raise
 
         build_data["force_include"].update(layout.alongside(compilation, out_dir))
-        metadata_file = os.path.join(out_dir, "hatch_pyc.json")
+        metadata_file = os.path.join(out_dir, metadata.FILENAME)
         with open(metadata_file, "w", encoding="utf-8") as f:
             f.write(
                 metadata.render(
@@ -86,7 +86,7 @@ class PycBuildHook(BuildHookInterface):
                     modules=len(compilation.modules),
                 )
             )
-        build_data["extra_metadata"][metadata_file] = metadata.METADATA_PATH.removeprefix("extra_metadata/")
+        build_data["extra_metadata"][metadata_file] = metadata.FILENAME
         self.app.display_info(
             f"hatch-pyc: compiled {len(compilation.modules)} modules for "
             f"{compilation.interpreter.implementation} {compilation.interpreter.version}"

@@ -14,8 +14,10 @@ from packaging.tags import INTERPRETER_SHORT_NAMES
 from hatch_pyc import __version__
 from hatch_pyc.compilation import Interpreter
 
+#: The file's name in hatchling's ``extra_metadata`` directory of the ``.dist-info``.
+FILENAME = "hatch_pyc.json"
 #: Where the file lives, relative to the ``.dist-info`` directory.
-METADATA_PATH = "extra_metadata/hatch_pyc.json"
+METADATA_PATH = f"extra_metadata/{FILENAME}"
 FORMAT_VERSION = 1
 
 
