@@ -281,10 +281,10 @@ def compile_job(job, out_dir):
     try:
         with open(job["source"], "rb") as f:
             source = f.read()
+        header = pyc_header(source, job["mode"], job["mtime"])
         for level in job["levels"]:
             code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=level)
-            data = pyc_header(source, job["mode"], job["mtime"])
-            data += canonicalize(marshal.dumps(code))
+            data = header + canonicalize(marshal.dumps(code))
             relpath = pyc_path(job["dfile"], level)
             target = os.path.join(out_dir, relpath)
             os.makedirs(os.path.dirname(target), exist_ok=True)
