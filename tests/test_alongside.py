@@ -20,6 +20,7 @@ DEMO_MODULES = [
     "demo/crlf.py",
     "demo/latin1.py",
     "demo/ns/plugin.py",
+    "demo/selfsource.py",
     "demo/sub/__init__.py",
     "demo/sub/deep/__init__.py",
     "demo/sub/deep/mod.py",

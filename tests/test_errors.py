@@ -22,7 +22,8 @@ def test_every_config_problem_is_reported_at_once_with_its_toml_path(demo: Path,
         f"{TABLE}.invalidation-mode: must be one of 'checked-hash', 'unchecked-hash', 'timestamp', got 'never'",
         f"{TABLE}.jobs: must be a whole number of at least 1, got 0",
         f"{TABLE}.layout: 'zip' is not available in this version of hatch-pyc",
-        f"{TABLE}.optimise: unknown option; valid options are: exclude, invalidation-mode, jobs, layout, optimize",
+        f"{TABLE}.optimise: unknown option; valid options are: compile-scripts, exclude, invalidation-mode, "
+        "jobs, keep-source, layout, optimize, python",
     ):
         assert expected in result.stderr
     assert not list(out.glob("*.whl"))
@@ -45,7 +46,7 @@ def test_global_hook_table_is_named_in_errors(demo: Path, tmp_path: Path) -> Non
         ({"exclude": "tests/"}, "exclude: must be a list of non-empty glob strings"),
         ({"exclude": [""]}, "exclude: must be a list of non-empty glob strings"),
         ({"jobs": 1.5}, "jobs: must be a whole number"),
-        ({"layout": "flat"}, "layout: must be one of 'alongside'"),
+        ({"layout": "flat"}, "layout: must be one of 'alongside', 'sourceless'"),
     ],
 )
 def test_invalid_values(raw: dict, problem: str) -> None:

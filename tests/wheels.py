@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import email.parser
 import hashlib
 import importlib.util
 import io
@@ -65,3 +66,18 @@ def load_pyc(data: bytes) -> CodeType:
     """The module code object of a pyc compiled by the running interpreter."""
     assert data[:4] == importlib.util.MAGIC_NUMBER
     return marshal.loads(data[16:])
+
+
+def dist_info_text(wheel: Path, name: str) -> str:
+    """A file of the wheel's ``.dist-info`` directory, e.g. ``METADATA`` or ``WHEEL``."""
+    return read(wheel, f"{dist_info(wheel)}/{name}").decode()
+
+
+def wheel_tags(wheel: Path) -> list[str]:
+    return [
+        line.split(":", 1)[1].strip() for line in dist_info_text(wheel, "WHEEL").splitlines() if line.startswith("Tag:")
+    ]
+
+
+def requires_python(wheel: Path) -> str | None:
+    return email.parser.Parser().parsestr(dist_info_text(wheel, "METADATA"))["Requires-Python"]

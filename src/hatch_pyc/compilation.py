@@ -12,21 +12,12 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from hatch_pyc import worker
 from hatch_pyc.discovery import Module
-
-
-@dataclass(frozen=True)
-class Interpreter:
-    """The interpreter that compiled: what the bytecode metadata records."""
-
-    implementation: str
-    version: str
-    cache_tag: str
-    magic_number: str
+from hatch_pyc.interpreters import Interpreter, Target
 
 
 @dataclass(frozen=True)
@@ -109,31 +100,39 @@ def compile_modules(
     invalidation_mode: str,
     mtimes: Sequence[int] | None = None,
     jobs: int = 1,
+    target: Target | None = None,
+    legacy: Collection[str] = (),
 ) -> Compilation:
     """Compile ``modules`` into ``out_dir``, each pyc at its path inside the wheel.
 
-    ``mtimes`` gives the source time recorded in timestamp pycs. With ``jobs`` 1 the build
-    process compiles; otherwise up to ``jobs`` worker processes share the modules. Raises
-    :class:`CompilationFailed` listing every module that does not compile.
+    ``mtimes`` gives the source time recorded in timestamp pycs. ``target`` is the
+    interpreter to compile for; without one the build's own interpreter compiles, in the
+    build process when ``jobs`` is 1. Otherwise up to ``jobs`` worker processes of the target
+    share the modules. Modules whose path is in ``legacy`` get a pyc beside their source
+    (``pkg/mod.pyc``), the others ``__pycache__`` pycs. Raises :class:`CompilationFailed`
+    listing every module that does not compile.
     """
     job_list = [
         {
             "source": module.source,
-            "dfile": module.path,
+            "path": module.path,
+            "dfile": module.filename or module.path,
             "levels": list(optimize),
             "mode": invalidation_mode,
             "mtime": mtimes[index] if mtimes else 0,
+            "legacy": module.path in legacy,
         }
         for index, module in enumerate(modules)
     ]
-    workers = min(jobs, len(job_list))
-    if workers <= 1:
+    workers = max(1, min(jobs, len(job_list)))
+    if target is None and workers == 1:
         reports = [worker.run(job_list, out_dir)]
     else:
         sizes = [os.path.getsize(module.source) for module in modules]
-        reports = _run_workers(_partition(job_list, sizes, workers), out_dir, sys.executable)
+        executable = target.executable if target else sys.executable
+        reports = _run_workers(_partition(job_list, sizes, workers), out_dir, executable)
 
-    results = {result["dfile"]: result for report in reports for result in report["results"]}
+    results = {result["path"]: result for report in reports for result in report["results"]}
     errors = []
     compiled = []
     for module in modules:
@@ -146,5 +145,8 @@ def compile_modules(
             compiled.append(CompiledModule(module=module, pycs=pycs))
     if errors:
         raise CompilationFailed(errors)
-    info = reports[0]["interpreter"] if reports else worker.interpreter_info()
-    return Compilation(interpreter=Interpreter(**info), modules=tuple(compiled))
+    if reports:
+        interpreter = Interpreter(**reports[0]["interpreter"])
+    else:
+        interpreter = target.interpreter if target else Interpreter(**worker.interpreter_info())
+    return Compilation(interpreter=interpreter, modules=tuple(compiled))

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-LAYOUTS = ("alongside",)
+LAYOUTS = ("alongside", "sourceless")
 #: Layouts that later versions of hatch-pyc add; named so the error can say so.
-PLANNED_LAYOUTS = ("sourceless", "zip")
+PLANNED_LAYOUTS = ("zip",)
+#: Layouts that ship no source for compiled modules: one interpreter, one optimize level.
+SOURCELESS_LAYOUTS = ("sourceless",)
 INVALIDATION_MODES = ("checked-hash", "unchecked-hash", "timestamp")
 OPTIMIZE_LEVELS = (0, 1, 2)
+#: Environment variables that override options, so a release job needs no pyproject edit.
+PYTHON_ENV = "HATCH_PYC_PYTHON"
+LAYOUT_ENV = "HATCH_PYC_LAYOUT"
 
+OPTIONS = frozenset(
+    {"compile-scripts", "exclude", "invalidation-mode", "jobs", "keep-source", "layout", "optimize", "python"}
+)
 #: Keys hatchling itself reads from every build hook's table.
 HATCHLING_KEYS = frozenset(
     {"dependencies", "enable-by-default", "require-runtime-dependencies", "require-runtime-features"}
@@ -20,12 +28,12 @@ HATCHLING_KEYS = frozenset(
 
 
 class ConfigError(ValueError):
-    """The hook's configuration is invalid; ``problems`` lists each one with its TOML path."""
+    """The hook's configuration is invalid; ``problems`` lists each one with where it was set."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {problem}" for problem in problems)
-        super().__init__(f"hatch-pyc: invalid configuration in pyproject.toml:\n{lines}")
+        super().__init__(f"hatch-pyc: invalid configuration:\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,16 @@ class Options:
     exclude: tuple[str, ...] = ()
     jobs: int = 1
     layout: str = "alongside"
+    #: Target interpreters as the user named them; empty means the one running the build.
+    python: tuple[str, ...] = ()
+    #: Where ``python`` was set (its TOML path or the environment variable), for messages.
+    python_origin: str = field(default="python", compare=False)
+    keep_source: tuple[str, ...] = ()
+    compile_scripts: bool = False
+
+    @property
+    def sourceless(self) -> bool:
+        return self.layout in SOURCELESS_LAYOUTS
 
 
 def _is_int(value: object) -> bool:
@@ -59,16 +77,49 @@ def _choice(value: object, key: str, choices: tuple[str, ...], problems: list[st
     return str(value)
 
 
-def parse_options(raw: Mapping[str, Any], table: str) -> Options:
-    """Validate the hook table ``raw`` found at TOML path ``table``.
+def _globs(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+        problems.append(f"{key}: must be a list of non-empty glob strings, got {value!r}")
+        return ()
+    return tuple(value)
 
+
+def _layout(value: object, key: str, problems: list[str]) -> str:
+    if value in PLANNED_LAYOUTS:
+        problems.append(
+            f"{key}: {value!r} is not available in this version of hatch-pyc; "
+            f"available: {', '.join(map(repr, LAYOUTS))}"
+        )
+        return "alongside"
+    return _choice(value, key, LAYOUTS, problems)
+
+
+def _python(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
+    names = value if isinstance(value, list) else [value]
+    if not names or not all(isinstance(name, str) and name.strip() for name in names):
+        problems.append(
+            f"{key}: must be an interpreter (a path, a command or a version such as '3.12') "
+            f"or a non-empty list of them, got {value!r}"
+        )
+        return ()
+    names = [name.strip() for name in names]
+    if len(set(names)) != len(names):
+        problems.append(f"{key}: names an interpreter twice: {value!r}")
+    return tuple(names)
+
+
+def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str] | None = None) -> Options:
+    """Validate the hook table ``raw`` found at TOML path ``table``, and the environment.
+
+    ``HATCH_PYC_PYTHON`` (comma-separated for several) and ``HATCH_PYC_LAYOUT`` in
+    ``environ`` (default: ``os.environ``) override the ``python`` and ``layout`` options.
     Raises :class:`ConfigError` naming every invalid or unknown key, so one build shows the
     user everything to fix.
     """
+    environ = os.environ if environ is None else environ
     problems: list[str] = []
-    known = {"optimize", "invalidation-mode", "exclude", "jobs", "layout"}
-    for key in sorted(set(raw) - known - HATCHLING_KEYS):
-        problems.append(f"{table}.{key}: unknown option; valid options are: {', '.join(sorted(known))}")
+    for key in sorted(set(raw) - OPTIONS - HATCHLING_KEYS):
+        problems.append(f"{table}.{key}: unknown option; valid options are: {', '.join(sorted(OPTIONS))}")
 
     optimize = _optimize(raw.get("optimize", 0), f"{table}.optimize", problems)
     mode = _choice(
@@ -77,26 +128,55 @@ def parse_options(raw: Mapping[str, Any], table: str) -> Options:
         INVALIDATION_MODES,
         problems,
     )
-
-    exclude = raw.get("exclude", [])
-    if not isinstance(exclude, list) or not all(isinstance(p, str) and p for p in exclude):
-        problems.append(f"{table}.exclude: must be a list of non-empty glob strings, got {exclude!r}")
-        exclude = []
+    exclude = _globs(raw.get("exclude", []), f"{table}.exclude", problems)
+    keep_source = _globs(raw.get("keep-source", []), f"{table}.keep-source", problems)
 
     jobs = raw.get("jobs", os.cpu_count() or 1)
     if not _is_int(jobs) or jobs < 1:
         problems.append(f"{table}.jobs: must be a whole number of at least 1, got {jobs!r}")
         jobs = 1
 
-    layout = raw.get("layout", "alongside")
-    if layout in PLANNED_LAYOUTS:
-        problems.append(
-            f"{table}.layout: {layout!r} is not available in this version of hatch-pyc; "
-            f"available: {', '.join(map(repr, LAYOUTS))}"
-        )
+    if environ.get(LAYOUT_ENV):
+        layout_key = f"{LAYOUT_ENV} (environment)"
+        layout = _layout(environ[LAYOUT_ENV].strip(), layout_key, problems)
     else:
-        _choice(layout, f"{table}.layout", LAYOUTS, problems)
+        layout_key = f"{table}.layout"
+        layout = _layout(raw.get("layout", "alongside"), layout_key, problems)
+
+    if environ.get(PYTHON_ENV):
+        python_key = f"{PYTHON_ENV} (environment)"
+        python = _python(environ[PYTHON_ENV].split(","), python_key, problems)
+    else:
+        python_key = f"{table}.python"
+        python = _python(raw["python"], python_key, problems) if "python" in raw else ()
+
+    compile_scripts = raw.get("compile-scripts", layout in SOURCELESS_LAYOUTS)
+    if not isinstance(compile_scripts, bool):
+        problems.append(f"{table}.compile-scripts: must be true or false, got {compile_scripts!r}")
+
+    if layout in SOURCELESS_LAYOUTS:
+        # One pyc per module, with no source to fall back on: one level, one interpreter.
+        if len(optimize) > 1:
+            problems.append(
+                f"{table}.optimize: the {layout} layout ships one pyc per module (pkg/mod.pyc), which "
+                f"Python loads at every -O level; give one level, got {list(optimize)} (layout set by {layout_key})"
+            )
+        if len(python) > 1:
+            problems.append(
+                f"{python_key}: a {layout} wheel runs on one interpreter only; name one, got {list(python)} "
+                "(several interpreters are for the alongside layout)"
+            )
 
     if problems:
         raise ConfigError(problems)
-    return Options(optimize=optimize, invalidation_mode=mode, exclude=tuple(exclude), jobs=jobs, layout=layout)
+    return Options(
+        optimize=optimize,
+        invalidation_mode=mode,
+        exclude=exclude,
+        jobs=jobs,
+        layout=layout,
+        python=python,
+        python_origin=python_key,
+        keep_source=keep_source,
+        compile_scripts=bool(compile_scripts),
+    )

@@ -18,6 +18,14 @@ class Module:
     path: str
     #: How to name the file in messages: relative to the project root where it is inside it.
     display: str
+    #: ``co_filename`` of its code when not ``path``: a compiled script keeps its own name.
+    filename: str | None = None
+
+
+def matching(modules: Iterable[Module], patterns: Sequence[str]) -> set[str]:
+    """Paths of the ``modules`` that gitignore-style ``patterns`` match (on their wheel path)."""
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    return {module.path for module in modules if spec.match_file(module.path)}
 
 
 def select_modules(files: Iterable[tuple[str, str, str]], exclude: Sequence[str]) -> list[Module]:

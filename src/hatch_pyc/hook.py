@@ -6,15 +6,20 @@ import os
 import shutil
 import tempfile
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
-from hatchling.builders.utils import get_reproducible_timestamp
+from hatchling.builders.utils import get_reproducible_timestamp, normalize_inclusion_map
+from packaging.specifiers import SpecifierSet
+from packaging.tags import parse_tag
+from packaging.utils import canonicalize_name
 
-from hatch_pyc import layout, metadata
-from hatch_pyc.compilation import compile_modules
+from hatch_pyc import interpreters, layout, metadata, scripts
+from hatch_pyc.compilation import Compilation, compile_modules
 from hatch_pyc.config import Options, parse_options
 from hatch_pyc.discovery import Module, select_modules
+from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
 
 class PycBuildHook(BuildHookInterface):
@@ -46,53 +51,195 @@ class PycBuildHook(BuildHookInterface):
             return [get_reproducible_timestamp()] * len(modules)
         return [int(os.stat(module.source).st_mtime) for module in modules]
 
+    def _targets(self, options: Options) -> list[Target]:
+        """The interpreters named by ``python``, found and probed; every problem at once."""
+        targets, problems = [], []
+        for spec in options.python:
+            try:
+                targets.append(interpreters.find(spec))
+            except TargetError as exc:
+                problems.append(f"{options.python_origin}: {exc}")
+        versions = [target.interpreter.minor for target in targets]
+        for target in targets:
+            if versions.count(target.interpreter.minor) > 1:
+                problems.append(f"{options.python_origin}: CPython {target.interpreter.version} is named twice")
+        if problems:
+            raise TargetError("hatch-pyc: cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
+        return targets
+
+    def _undo_later(self, undo: Callable[[], None]) -> None:
+        """Hatchling's config objects outlive this build (an editable build may follow in the
+        same process): every change made to them is undone in finalize()."""
+        self._undo.append(undo)
+
+    def _compiled_scripts(self, build_data: dict[str, Any], out_dir: str) -> list[Module]:
+        """Replace every Python script with a launcher; return the modules holding their code.
+
+        Hatchling writes ``shared-scripts`` from its config and from build data; the whole
+        map is re-made in build data, one entry per file, so that only the Python scripts
+        change.
+        """
+        config_scripts = self.build_config.shared_scripts
+        all_scripts = {**config_scripts, **normalize_inclusion_map(build_data["shared_scripts"], self.root)}
+        files = list(self.build_config.builder.recurse_explicit_files(all_scripts))
+        distribution = canonicalize_name(self.metadata.core.name).replace("-", "_")
+        replacements, modules = {}, []
+        for included in files:
+            with open(included.path, "rb") as f:
+                data = f.read()
+            shebang = scripts.python_shebang(data)
+            if shebang is None:
+                replacements[included.path] = included.distribution_path
+                continue
+            name = scripts.module_name(distribution, included.distribution_path)
+            path = scripts.module_path(name)
+            if any(module.path == path for module in modules):
+                raise ValueError(f"hatch-pyc: two scripts compile to the same module {name}; rename one")
+            source = os.path.join(out_dir, "scripts", path)
+            launcher = os.path.join(out_dir, "launchers", included.distribution_path)
+            for file, content in ((source, data), (launcher, scripts.launcher(shebang, name))):
+                os.makedirs(os.path.dirname(file), exist_ok=True)
+                with open(file, "wb") as f:
+                    f.write(content)
+                shutil.copymode(included.path, file)
+            replacements[launcher] = included.distribution_path
+            display = included.relative_path or included.path
+            modules.append(Module(source=source, path=path, display=display, filename=included.distribution_path))
+        if modules:
+            saved = dict(config_scripts)
+            config_scripts.clear()
+            self._undo_later(lambda: config_scripts.update(saved))
+            build_data["shared_scripts"] = replacements
+        return modules
+
+    def _drop_sources(self, build_data: dict[str, Any], modules: list[Module]) -> None:
+        """Keep the sources of ``modules`` out of the wheel.
+
+        Hatchling has no build-data key to drop a file (hatch issue #1787). A reserved path is
+        skipped wherever hatchling walks (project files, artifacts, force-included
+        directories); hatchling clears the set after the build. Files force-included one by
+        one are never checked against it, so their entries are taken out of the map.
+        """
+        self.build_config.build_reserved_paths.update(module.path for module in modules)
+        sources = {module.source for module in modules}
+        config_force = self.build_config.force_include
+        for source in sources & set(config_force):
+            target = config_force.pop(source)
+            self._undo_later(lambda source=source, target=target: config_force.__setitem__(source, target))
+        data_force = build_data["force_include"]
+        for key in list(data_force):
+            if next(iter(normalize_inclusion_map({key: data_force[key]}, self.root))) in sources:
+                del data_force[key]
+
+    def _set_tag(self, build_data: dict[str, Any], interpreter: Interpreter) -> None:
+        """Tag the wheel for the one interpreter that can load its bytecode."""
+        wanted = interpreter.python_tag
+        if "tag" in build_data:
+            found = {tag.interpreter for tag in parse_tag(build_data["tag"])}
+            origin = f"the wheel tag {build_data['tag']!r} that another build hook set"
+        elif build_data["infer_tag"]:
+            found = {interpreters.running().interpreter.python_tag}
+            origin = "the platform tag that another build hook asked hatchling to infer from the build interpreter"
+        else:
+            build_data["tag"] = interpreters.wheel_tag(interpreter)
+            return
+        if found != {wanted}:
+            raise TargetError(
+                f"hatch-pyc: {origin} is for {', '.join(sorted(found))}, but the sourceless bytecode is for {wanted}; "
+                "build with that interpreter or compile for the build's own"
+            )
+
+    def _narrow_requires_python(self, interpreter: Interpreter) -> None:
+        """Write ``Requires-Python`` for the target's minor version alone (pip honours it).
+
+        Hatchling has no hook API for this; its core metadata caches the value in these two
+        attributes, which the METADATA writer reads later.
+        """
+        core = self.metadata.core
+        narrowed = interpreters.narrowed_requires_python(core.requires_python, interpreter)
+        saved = (core._requires_python, core._python_constraint)
+        core._requires_python, core._python_constraint = narrowed, SpecifierSet(narrowed)
+
+        def restore() -> None:
+            core._requires_python, core._python_constraint = saved
+
+        self._undo_later(restore)
+
+    def _write_metadata(self, build_data: dict[str, Any], out_dir: str, options: Options, compilations: list) -> None:
+        metadata_file = os.path.join(out_dir, metadata.FILENAME)
+        with open(metadata_file, "w", encoding="utf-8") as f:
+            f.write(
+                metadata.render(
+                    interpreters=[compilation.interpreter for compilation in compilations],
+                    layout=options.layout,
+                    optimize=options.optimize,
+                    invalidation_mode=options.invalidation_mode,
+                    modules=len(compilations[0].modules),
+                )
+            )
+        build_data["extra_metadata"][metadata_file] = metadata.FILENAME
+
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         # Editable wheels point at the sources and sdists ship sources: both stay untouched.
         if self.target_name != "wheel" or version != "standard":
             return
-        options: Options = parse_options(self.config, self._table())
+        options = parse_options(self.config, self._table())
         if options.invalidation_mode == "timestamp":
             self.app.display_warning(
                 "hatch-pyc: invalidation-mode 'timestamp' records source times, which installers do "
                 "not keep: the shipped pycs will be stale, and recompiled, after any install"
             )
+        targets = self._targets(options)
+        compiled_for = [target.interpreter for target in targets] or [interpreters.running().interpreter]
+        if targets or options.sourceless:
+            try:
+                interpreters.check_admitted(self.metadata.core.python_constraint, compiled_for)
+            except TargetError as exc:
+                raise TargetError(f"hatch-pyc: {exc}") from None
         modules = select_modules(self._shipped_files(build_data), options.exclude)
 
         out_dir = tempfile.mkdtemp(prefix="hatch-pyc-")
+        self._undo: list[Callable[[], None]] = []
         # Removed in finalize(); also when the build fails before it gets there.
         self._cleanup = weakref.finalize(self, shutil.rmtree, out_dir, ignore_errors=True)
         try:
-            compilation = compile_modules(
-                modules,
-                out_dir,
-                optimize=options.optimize,
-                invalidation_mode=options.invalidation_mode,
-                mtimes=self._mtimes(modules) if options.invalidation_mode == "timestamp" else None,
-                jobs=options.jobs,
-            )
-        except BaseException:
-            self._cleanup()
-            raise
-
-        build_data["force_include"].update(layout.alongside(compilation, out_dir))
-        metadata_file = os.path.join(out_dir, metadata.FILENAME)
-        with open(metadata_file, "w", encoding="utf-8") as f:
-            f.write(
-                metadata.render(
-                    interpreters=[compilation.interpreter],
-                    layout=options.layout,
+            if options.sourceless:
+                self._set_tag(build_data, compiled_for[0])
+                self._narrow_requires_python(compiled_for[0])
+            script_modules = self._compiled_scripts(build_data, out_dir) if options.compile_scripts else []
+            modules += script_modules
+            sourceless = layout.sourceless_modules(options.layout, modules, options.keep_source)
+            compilations: list[Compilation] = [
+                compile_modules(
+                    modules,
+                    out_dir,
                     optimize=options.optimize,
                     invalidation_mode=options.invalidation_mode,
-                    modules=len(compilation.modules),
+                    mtimes=self._mtimes(modules) if options.invalidation_mode == "timestamp" else None,
+                    jobs=options.jobs,
+                    target=target,
+                    legacy=sourceless,
                 )
-            )
-        build_data["extra_metadata"][metadata_file] = metadata.FILENAME
+                for target in targets or [None]
+            ]
+        except BaseException:
+            self.finalize(version, build_data, "")
+            raise
+
+        self._drop_sources(build_data, [m for m in modules if m.path in sourceless and m not in script_modules])
+        build_data["force_include"].update(layout.pyc_files(compilations, out_dir))
+        build_data["force_include"].update({m.source: m.path for m in script_modules if m.path not in sourceless})
+        self._write_metadata(build_data, out_dir, options, compilations)
+        names = ", ".join(f"{c.interpreter.implementation} {c.interpreter.version}" for c in compilations)
         self.app.display_info(
-            f"hatch-pyc: compiled {len(compilation.modules)} modules for "
-            f"{compilation.interpreter.implementation} {compilation.interpreter.version}"
+            f"hatch-pyc: compiled {len(modules)} modules ({len(script_modules)} from scripts) "
+            f"for {names}, layout {options.layout}"
         )
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        for undo in reversed(getattr(self, "_undo", [])):
+            undo()
+        self._undo = []
         cleanup = getattr(self, "_cleanup", None)
         if cleanup is not None:
             cleanup()

@@ -9,23 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from packaging.tags import INTERPRETER_SHORT_NAMES
-
 from hatch_pyc import __version__
-from hatch_pyc.compilation import Interpreter
+from hatch_pyc.interpreters import Interpreter
 
 #: The file's name in hatchling's ``extra_metadata`` directory of the ``.dist-info``.
 FILENAME = "hatch_pyc.json"
 #: Where the file lives, relative to the ``.dist-info`` directory.
 METADATA_PATH = f"extra_metadata/{FILENAME}"
 FORMAT_VERSION = 1
-
-
-def python_tag(interpreter: Interpreter) -> str:
-    """The wheel python tag of ``interpreter``, e.g. ``cp311``."""
-    short = INTERPRETER_SHORT_NAMES.get(interpreter.implementation, interpreter.implementation)
-    major, minor = interpreter.version.split(".")[:2]
-    return f"{short}{major}{minor}"
 
 
 def render(
@@ -48,7 +39,7 @@ def render(
             {
                 "implementation": interpreter.implementation,
                 "version": interpreter.version,
-                "python_tag": python_tag(interpreter),
+                "python_tag": interpreter.python_tag,
                 "cache_tag": interpreter.cache_tag,
                 "magic_number": interpreter.magic_number,
             }

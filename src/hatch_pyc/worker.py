@@ -263,21 +263,26 @@ def pyc_header(source, mode, mtime):
     return importlib.util.MAGIC_NUMBER + fields
 
 
-def pyc_path(dfile, level):
-    """Where the pyc of module ``dfile`` (a path inside the wheel) goes for ``level``.
+def pyc_path(path, level, legacy):
+    """Where the pyc of the module at ``path`` (inside the wheel) goes for ``level``.
 
-    Asked of the target interpreter itself, which knows its own cache tag.
+    ``legacy`` pycs sit where the source would be (``pkg/mod.pyc``), the only place the
+    import system loads a pyc without its source. Otherwise the pyc goes to ``__pycache__``
+    under the cache tag, which the target interpreter knows best: it is the one asked.
     """
-    return importlib.util.cache_from_source(dfile, optimization=level or "")
+    if legacy:
+        return path[: -len(".py")] + ".pyc"
+    return importlib.util.cache_from_source(path, optimization=level or "")
 
 
 def compile_job(job, out_dir):
     """Compile one module at every requested level; return its result record.
 
-    A module that fails to compile is reported as ``error`` with line and column, so the
-    build can list every broken module at once.
+    ``job["dfile"]`` becomes every code object's ``co_filename``. A module that fails to
+    compile is reported as ``error`` with line and column, so the build can list every
+    broken module at once.
     """
-    result = {"dfile": job["dfile"], "pycs": [], "error": None}
+    result = {"path": job["path"], "pycs": [], "error": None}
     try:
         with open(job["source"], "rb") as f:
             source = f.read()
@@ -285,7 +290,7 @@ def compile_job(job, out_dir):
         for level in job["levels"]:
             code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=level)
             data = header + canonicalize(marshal.dumps(code))
-            relpath = pyc_path(job["dfile"], level)
+            relpath = pyc_path(job["path"], level, job["legacy"])
             target = os.path.join(out_dir, relpath)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as f:
@@ -304,7 +309,14 @@ def run(jobs, out_dir):
 
 
 def main(argv):
-    """Worker entry point: ``worker.py JOBFILE`` reads jobs and writes results beside it."""
+    """Worker entry point.
+
+    ``worker.py --info`` prints the interpreter's description as JSON; ``worker.py JOBFILE``
+    reads jobs and writes results beside it.
+    """
+    if argv[1:] == ["--info"]:
+        print(json.dumps(interpreter_info()))
+        return 0
     with open(argv[1], encoding="utf-8") as f:
         batch = json.load(f)
     report = run(batch["jobs"], batch["out_dir"])

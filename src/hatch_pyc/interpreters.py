@@ -1,0 +1,181 @@
+"""Target interpreters: finding them, asking them who they are, and how wheels name them.
+
+The bytecode in a wheel belongs to one interpreter version. The build may run on another
+one (hatchling needs 3.10+, targets go back to 3.8), so a target is named by the user, found
+on disk, and asked for its own cache tag and magic number rather than guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import INTERPRETER_SHORT_NAMES
+from packaging.version import Version
+
+from hatch_pyc import worker
+
+#: The oldest interpreter hatch-pyc compiles for: the worker keeps to its syntax.
+OLDEST = (3, 8)
+#: A target named by version alone, e.g. ``"3.12"``.
+VERSION_SPEC = re.compile(r"^(\d+)\.(\d+)$")
+PROBE_TIMEOUT = 60
+
+
+class TargetError(Exception):
+    """A target interpreter cannot be found or used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """An interpreter bytecode is compiled for: what the bytecode metadata records."""
+
+    implementation: str
+    version: str
+    cache_tag: str
+    magic_number: str
+
+    @property
+    def minor(self) -> tuple[int, int]:
+        major, minor = self.version.split(".")[:2]
+        return int(major), int(minor)
+
+    @property
+    def python_tag(self) -> str:
+        """The wheel python tag, e.g. ``cp311``."""
+        short = INTERPRETER_SHORT_NAMES.get(self.implementation, self.implementation)
+        return f"{short}{self.minor[0]}{self.minor[1]}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target interpreter: the executable to run the compile workers with, and what it is."""
+
+    executable: str
+    interpreter: Interpreter
+
+
+def running() -> Target:
+    """The interpreter running the build."""
+    return Target(sys.executable, Interpreter(**worker.interpreter_info()))
+
+
+def pyenv_root() -> str:
+    return os.environ.get("PYENV_ROOT") or os.path.join(os.path.expanduser("~"), ".pyenv")
+
+
+def _pyenv_pythons(major: str, minor: str) -> list[str]:
+    """pyenv's CPython ``major.minor.*`` installs, newest patch first."""
+    versions = os.path.join(pyenv_root(), "versions")
+    try:
+        names = os.listdir(versions)
+    except OSError:
+        return []
+    pattern = re.compile(rf"^{major}\.{minor}\.(\d+)$")
+    found = sorted(((int(m.group(1)), name) for name in names if (m := pattern.match(name))), reverse=True)
+    return [os.path.join(versions, name, "bin", "python") for _, name in found]
+
+
+def probe(executable: str) -> Interpreter:
+    """Ask ``executable`` to describe itself; raises :class:`TargetError` if it cannot."""
+    try:
+        result = subprocess.run(
+            [executable, "-I", worker.__file__, "--info"],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TargetError(f"{executable} could not be run: {exc}") from None
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines() or [f"exit status {result.returncode}"]
+        raise TargetError(f"{executable} is not a working Python {OLDEST[0]}.{OLDEST[1]}+: {lines[0]}")
+    try:
+        interpreter = Interpreter(**json.loads(result.stdout))
+    except (ValueError, TypeError):
+        raise TargetError(f"{executable} did not describe itself: {result.stdout.strip()[:200]!r}") from None
+    if interpreter.implementation != "cpython" or interpreter.minor < OLDEST:
+        raise TargetError(
+            f"{executable} is {interpreter.implementation} {interpreter.version}; "
+            f"hatch-pyc compiles for CPython {OLDEST[0]}.{OLDEST[1]} and newer"
+        )
+    return interpreter
+
+
+def find(spec: str) -> Target:
+    """Find the interpreter ``spec`` names: a path, a command on PATH, or ``"3.12"``.
+
+    A version is looked for as ``python3.12`` on PATH and then under pyenv; candidates that
+    do not run or are another version (a pyenv shim for a version that is not active, say)
+    are skipped. Raises :class:`TargetError` saying where it looked.
+    """
+    version = VERSION_SPEC.match(spec)
+    if version is None:
+        if os.sep in spec or (os.altsep and os.altsep in spec):
+            if not os.path.isfile(spec):
+                raise TargetError(f"{spec} does not exist")
+            executable = os.path.abspath(spec)
+        else:
+            found = shutil.which(spec)
+            if found is None:
+                raise TargetError(f"no command {spec!r} on PATH")
+            executable = found
+        return Target(executable, probe(executable))
+
+    major, minor = version.groups()
+    candidates = []
+    on_path = shutil.which(f"python{major}.{minor}")
+    if on_path:
+        candidates.append(on_path)
+    candidates.extend(_pyenv_pythons(major, minor))
+    rejected = []
+    for candidate in candidates:
+        try:
+            interpreter = probe(candidate)
+        except TargetError as exc:
+            rejected.append(str(exc))
+            continue
+        if interpreter.minor == (int(major), int(minor)):
+            return Target(candidate, interpreter)
+        rejected.append(f"{candidate} is {interpreter.version}")
+    looked = f"python{major}.{minor} on PATH and {os.path.join(pyenv_root(), 'versions', f'{major}.{minor}.*')}"
+    detail = "".join(f"; {reason}" for reason in rejected)
+    raise TargetError(f"no CPython {major}.{minor} found (looked for {looked}{detail})")
+
+
+def wheel_tag(interpreter: Interpreter) -> str:
+    """The tag of a wheel whose bytecode only this interpreter version can load."""
+    return f"{interpreter.python_tag}-none-any"
+
+
+def narrowed_requires_python(requires_python: str, interpreter: Interpreter) -> str:
+    """The project's ``requires-python`` narrowed to the interpreter's minor version.
+
+    Raises :class:`TargetError` when the project's own range excludes the interpreter: such
+    a wheel could not be installed anywhere.
+    """
+    try:
+        project = SpecifierSet(requires_python)
+    except InvalidSpecifier as exc:
+        raise TargetError(f"project.requires-python is invalid: {exc}") from None
+    check_admitted(project, [interpreter])
+    major, minor = interpreter.minor
+    return str(project & SpecifierSet(f"=={major}.{minor}.*"))
+
+
+def check_admitted(requires_python: SpecifierSet, interpreters: Sequence[Interpreter]) -> None:
+    """Raise :class:`TargetError` if ``requires_python`` excludes any of ``interpreters``."""
+    excluded = [i for i in interpreters if not requires_python.contains(Version(i.version), prereleases=True)]
+    if excluded:
+        names = ", ".join(f"{i.implementation} {i.version}" for i in excluded)
+        raise TargetError(
+            f"project.requires-python {str(requires_python)!r} excludes the target interpreter ({names}); "
+            "change requires-python or the `python` option"
+        )

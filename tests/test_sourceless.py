@@ -1,0 +1,165 @@
+"""Sourceless wheels: built for each CPython found, installed with pip and uv, refused elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import wheels
+from helpers import PROJECTS, BuildWheel, MakeVenv, Venv, find_python, python_or_skip, run, set_hook_options, uv
+from test_alongside import DEMO_MODULES
+
+VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+KEPT = "demo/selfsource.py"
+SOURCELESS = 'layout = "sourceless"\npython = "{version}"\nkeep-source = ["demo/selfsource.py"]'
+
+
+def line_of(relative: str, text: str) -> int:
+    """The line number of ``text`` in a file of the demo fixture."""
+    lines = (PROJECTS / "demo" / relative).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+# Runs under every target version (3.8 syntax): how each demo module was loaded.
+IMPORT_ALL = """
+import importlib, sys
+for name in sys.argv[1:]:
+    module = importlib.import_module(name)
+    print(name, type(module.__spec__.loader).__name__, module.__file__.rsplit(".", 1)[-1])
+import demo.selfsource, demo.latin1, demo.bom, demo.crlf
+assert demo.selfsource.own_source_lines() > 5
+assert demo.latin1.GREETING == "caf\\xe9" and demo.bom.BOM == "bom \\xe9t\\xe9" and demo.crlf.crlf() == "crlf"
+"""
+
+
+def importable(module: str) -> str:
+    return module.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def exercise(venv: Venv) -> None:
+    """What a user of the installed sourceless wheel does: import, run, read tracebacks."""
+    names = [importable(m) for m in DEMO_MODULES if not m.endswith("__main__.py")]
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"}
+    loaded = run([venv.python, "-c", IMPORT_ALL, *names], env=env).stdout.splitlines()
+    expected = [
+        f"{importable(m)} SourceFileLoader py" if m == KEPT else f"{importable(m)} SourcelessFileLoader pyc"
+        for m in DEMO_MODULES
+        if not m.endswith("__main__.py")
+    ]
+    assert loaded == expected
+
+    assert run([venv.python, "-m", "demo", "foo", "nope"], env=env).stdout == "demo known,unknown\n"
+    bin_dir = venv.path / "bin"
+    assert run([bin_dir / "demo-cli", "exit3"], check=False).returncode == 3
+    boom = run([bin_dir / "demo-cli", "boom"], check=False)
+    assert boom.returncode == 1
+    assert f'File "demo/core.py", line {line_of("src/demo/core.py", "raise RuntimeError")}, in boom' in boom.stderr
+    assert boom.stderr.endswith("RuntimeError: boom from demo.core\n")
+
+    script = run([bin_dir / "demo-script", "7", "x"], check=False, env=env)
+    assert script.returncode == 7
+    assert script.stdout == "demo-script ran __main__ ['7', 'x'] A Python script the demo project installs\n"
+    failed = run([bin_dir / "demo-script", "fail"], check=False, env=env)
+    assert failed.returncode == 1
+    assert f'File "demo-script", line {line_of("scripts/demo-script", "raise ValueError")}, in fail' in failed.stderr
+    assert failed.stderr.endswith("ValueError: demo-script failed on purpose\n")
+    # The installed script is the launcher; the code is in the shipped pyc.
+    assert "def fail" not in (bin_dir / "demo-script").read_text()
+    assert run([bin_dir / "demo-sh", "a"]).stdout == "demo-sh ran a\n"
+
+
+def neighbours(version: str) -> list[Path]:
+    index = VERSIONS.index(version)
+    found = [find_python(v) for v in VERSIONS[max(index - 1, 0) : index + 2] if v != version]
+    return [python for python in found if python is not None]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_sourceless_wheel_installs_and_runs_on_its_cpython_only(
+    version: str, demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+) -> None:
+    python = python_or_skip(version)
+    set_hook_options(demo, SOURCELESS.format(version=version))
+    wheel = build_wheel(demo)
+
+    tag = "cp" + version.replace(".", "")
+    assert wheel.name == f"demo_pkg-0.1.0-{tag}-none-any.whl"
+    assert wheels.wheel_tags(wheel) == [f"{tag}-none-any"]
+    assert wheels.requires_python(wheel) == f"=={version}.*,>=3.8"
+    files = wheels.check_record(wheel)
+    assert [f for f in files if f.endswith(".py") and ".data/" not in f] == [KEPT]
+    magic = run([python, "-c", "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"]).stdout.strip()
+    kept_pyc = f"demo/__pycache__/selfsource.cpython-{tag[2:]}.pyc"
+    legacy = [m.removesuffix(".py") + ".pyc" for m in DEMO_MODULES if m != KEPT]
+    script_pyc = "_hatch_pyc_scripts/demo_pkg/demo_script.pyc"
+    assert sorted(f for f in files if f.endswith(".pyc")) == sorted([*legacy, kept_pyc, script_pyc])
+    for pyc in (*legacy, kept_pyc, script_pyc):
+        assert wheels.read(wheel, pyc)[:4].hex() == magic, pyc
+    # Stubs, the typing marker, data and non-Python scripts stay.
+    assert {"demo/core.pyi", "demo/py.typed", "demo/data.txt", "demo_pkg-0.1.0.data/scripts/demo-sh"} <= set(files)
+    meta = wheels.bytecode_metadata(wheel)
+    assert meta["layout"] == "sourceless"
+    assert [(i["python_tag"], i["magic_number"]) for i in meta["interpreters"]] == [(tag, magic)]
+
+    for installer in ("uv", "pip"):
+        venv = make_venv(python)
+        before = venv.files()
+        if installer == "uv":
+            venv.uv_install(wheel)
+        else:
+            venv.pip("install", wheel)
+        exercise(venv)
+        if installer == "uv":
+            run([uv(), "pip", "uninstall", "-p", venv.python, "demo-pkg"])
+        else:
+            venv.pip("uninstall", "-y", "demo-pkg")
+        assert venv.files() == before
+
+    for other in neighbours(version):
+        venv = make_venv(other)
+        before = venv.files()
+        refused = venv.pip("install", wheel, check=False)
+        assert refused.returncode != 0
+        assert f"{wheel.name} is not a supported wheel on this platform" in refused.stderr
+        refused = venv.uv_install(wheel, check=False)
+        assert refused.returncode != 0
+        # Newer Pythons: the tag refuses. Older: Requires-Python's lower bound does too.
+        message = " ".join(refused.stderr.split())
+        assert (
+            "has no wheels with a matching Python version tag" in message or f"depends on Python>={version}" in message
+        ), message
+        assert venv.files() == before
+
+
+def test_multi_interpreter_alongside_wheel_has_pycs_for_each(
+    demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+) -> None:
+    found = [v for v in VERSIONS if find_python(v)]
+    if len(found) < 2:
+        pytest.skip("needs at least two CPython versions")
+    listed = ", ".join(f'"{v}"' for v in found)
+    set_hook_options(demo, f"python = [{listed}]\ncompile-scripts = true")
+    wheel = build_wheel(demo)
+    assert wheel.name == "demo_pkg-0.1.0-py3-none-any.whl"
+    assert wheels.requires_python(wheel) == ">=3.8"
+    files = set(wheels.check_record(wheel))
+    meta = wheels.bytecode_metadata(wheel)
+    tags = [f"cpython-{v.replace('.', '')}" for v in found]
+    assert [i["cache_tag"] for i in meta["interpreters"]] == tags
+    script_module = "_hatch_pyc_scripts/demo_pkg/demo_script.py"
+    assert script_module in files
+    for module in [*DEMO_MODULES, script_module]:
+        assert module in files
+        for cache_tag in tags:
+            head, name = module.rsplit("/", 1)
+            assert f"{head}/__pycache__/{name.removesuffix('.py')}.{cache_tag}.pyc" in files
+
+    for version in found:
+        venv = make_venv(find_python(version))
+        venv.uv_install(wheel)
+        site = venv.site_packages()
+        result = run([venv.python, "-v", "-c", "import demo.core"], env={"PYTHONDONTWRITEBYTECODE": "1"})
+        pyc = site / "demo" / "__pycache__" / f"core.cpython-{version.replace('.', '')}.pyc"
+        assert f"code object from '{pyc}'" in result.stderr
+        script = run([venv.path / "bin" / "demo-script", "5"], check=False, env={"PYTHONDONTWRITEBYTECODE": "1"})
+        assert script.returncode == 5, script.stderr
