@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import hatchling_build, set_hook_options
+from helpers import hatchling_build, python_or_skip, set_hook_options
 
 from hatch_pyc.config import ConfigError, Options, parse_options
 
@@ -83,3 +83,57 @@ def test_syntax_errors_are_reported_from_worker_processes_too(demo: Path, tmp_pa
     result = hatchling_build(demo, tmp_path / "out", check=False)
     assert result.returncode != 0
     assert "src/demo/broken.py:2:7: invalid syntax" in result.stderr
+
+
+def test_sourceless_needs_one_level_and_one_interpreter(demo: Path, tmp_path: Path) -> None:
+    set_hook_options(demo, 'layout = "sourceless"\noptimize = [0, 1]\npython = ["3.11", "3.12"]')
+    result = hatchling_build(demo, tmp_path / "out", check=False)
+    assert result.returncode != 0
+    assert (
+        f"{TABLE}.optimize: the sourceless layout ships one pyc per module (pkg/mod.pyc), which Python loads at "
+        f"every -O level; give one level, got [0, 1] (layout set by {TABLE}.layout)"
+    ) in result.stderr
+    assert f"{TABLE}.python: a sourceless wheel runs on one interpreter only; name one, got ['3.11', '3.12']" in (
+        result.stderr
+    )
+
+
+def test_environment_overrides_are_validated_and_named(demo: Path, tmp_path: Path) -> None:
+    result = hatchling_build(
+        demo, tmp_path / "out", env={"HATCH_PYC_LAYOUT": "flat", "HATCH_PYC_PYTHON": "3.12,,"}, check=False
+    )
+    assert result.returncode != 0
+    assert "HATCH_PYC_LAYOUT (environment): must be one of 'alongside', 'sourceless', got 'flat'" in result.stderr
+    assert "HATCH_PYC_PYTHON (environment): must be an interpreter" in result.stderr
+
+
+def test_missing_and_unusable_interpreters_are_all_named(demo: Path, tmp_path: Path) -> None:
+    set_hook_options(demo, 'python = ["3.99", "/no/such/python", "no-such-python-command"]')
+    out = tmp_path / "out"
+    result = hatchling_build(demo, out, check=False)
+    assert result.returncode != 0
+    assert "hatch-pyc: cannot compile for the interpreters asked for:" in result.stderr
+    assert f"{TABLE}.python: no CPython 3.99 found (looked for python3.99 on PATH and " in result.stderr
+    assert "/versions/3.99.*)" in result.stderr
+    assert f"{TABLE}.python: /no/such/python does not exist" in result.stderr
+    assert f"{TABLE}.python: no command 'no-such-python-command' on PATH" in result.stderr
+    assert not out.exists() or not list(out.iterdir())
+
+
+@pytest.mark.parametrize(("version", "problem"), [("3.7", "is cpython 3.7."), ("2.7", "is not a working Python 3.8+")])
+def test_interpreters_older_than_3_8_are_refused(version: str, problem: str, demo: Path, tmp_path: Path) -> None:
+    python = python_or_skip(version)
+    set_hook_options(demo, f'python = "{python}"')
+    result = hatchling_build(demo, tmp_path / "out", check=False)
+    assert result.returncode != 0
+    assert f"{TABLE}.python: {python} {problem}" in result.stderr
+
+
+def test_requires_python_that_excludes_the_target_fails_the_build(demo: Path, tmp_path: Path) -> None:
+    python_or_skip("3.9")
+    pyproject = demo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('requires-python = ">=3.8"', 'requires-python = ">=3.10"'))
+    set_hook_options(demo, 'layout = "sourceless"\npython = "3.9"')
+    result = hatchling_build(demo, tmp_path / "out", check=False)
+    assert result.returncode != 0
+    assert "hatch-pyc: project.requires-python '>=3.10' excludes the target interpreter (cpython 3.9." in result.stderr

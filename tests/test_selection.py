@@ -48,6 +48,13 @@ def assert_compiled_exactly_the_shipped_modules(wheel: Path) -> list[str]:
     return modules
 
 
+def assert_sourceless(wheel: Path, modules: list[str]) -> None:
+    """The sourceless wheel holds a legacy pyc for each of ``modules`` and no source at all."""
+    files = wheels.check_record(wheel)
+    assert [f for f in files if f.endswith(".py")] == []
+    assert sorted(f for f in files if f.endswith(".pyc")) == sorted(m.removesuffix(".py") + ".pyc" for m in modules)
+
+
 def test_sources_remapping_force_include_exclude_and_artifacts(tmp_path: Path, build_wheel: BuildWheel) -> None:
     project = write(
         tmp_path / "project",
@@ -79,6 +86,12 @@ def test_sources_remapping_force_include_exclude_and_artifacts(tmp_path: Path, b
         "mypkg/generated.py",
         "mypkg/plugin.py",
     ]
+    # Every route a source takes into the wheel is closed in the sourceless layout.
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('layout = "sourceless"\n')
+    sourceless = build_wheel(project)
+    assert_sourceless(sourceless, modules)
+    assert "mypkg/data.json" in wheels.names(sourceless)
 
 
 def test_files_added_by_an_earlier_build_hook_are_compiled(tmp_path: Path, build_wheel: BuildWheel) -> None:
@@ -100,12 +113,20 @@ def test_files_added_by_an_earlier_build_hook_are_compiled(tmp_path: Path, build
                         with open(path, "w") as f:
                             f.write("VERSION = '1.0'\\n")
                         build_data["force_include"][path] = "mypkg/_version.py"
+                        # As hatch-vcs does with its version file: an ignored file, made an artifact.
+                        with open(os.path.join(self.root, "mypkg", "_build.py"), "w") as f:
+                            f.write("BUILD = 1\\n")
+                        build_data["artifacts"].append("/mypkg/_build.py")
             """,
+            ".gitignore": "mypkg/_build.py\n",
             "mypkg/__init__.py": "",
         },
     )
     modules = assert_compiled_exactly_the_shipped_modules(build_wheel(project))
-    assert modules == ["mypkg/__init__.py", "mypkg/_version.py"]
+    assert modules == ["mypkg/__init__.py", "mypkg/_build.py", "mypkg/_version.py"]
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('layout = "sourceless"\n')
+    assert_sourceless(build_wheel(project), modules)
 
 
 def test_src_layout_found_by_default(tmp_path: Path, build_wheel: BuildWheel) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,41 @@ def test_multi_interpreter_alongside_wheel_has_pycs_for_each(
         assert f"code object from '{pyc}'" in result.stderr
         script = run([venv.path / "bin" / "demo-script", "5"], check=False, env={"PYTHONDONTWRITEBYTECODE": "1"})
         assert script.returncode == 5, script.stderr
+
+
+def test_environment_overrides_layout_and_python(demo: Path, build_wheel: BuildWheel) -> None:
+    python_or_skip("3.12")
+    set_hook_options(demo, 'layout = "alongside"\npython = ["3.13", "3.11"]')
+    wheel = build_wheel(demo, env={"HATCH_PYC_LAYOUT": "sourceless", "HATCH_PYC_PYTHON": "3.12"})
+    assert wheel.name == "demo_pkg-0.1.0-cp312-none-any.whl"
+    assert wheels.bytecode_metadata(wheel)["layout"] == "sourceless"
+
+
+def test_compile_scripts_can_be_turned_off(demo: Path, build_wheel: BuildWheel) -> None:
+    set_hook_options(demo, 'layout = "sourceless"\ncompile-scripts = false')
+    wheel = build_wheel(demo)
+    assert not [name for name in wheels.names(wheel) if name.startswith("_hatch_pyc_scripts/")]
+    script = wheels.read(wheel, "demo_pkg-0.1.0.data/scripts/demo-script")
+    assert script == b"#!python\n" + (PROJECTS / "demo/scripts/demo-script").read_bytes().split(b"\n", 1)[1]
+
+
+def test_an_editable_build_in_the_same_process_is_untouched(demo: Path, tmp_path: Path) -> None:
+    """The hook changes hatchling's config for the standard wheel only, and restores it."""
+    set_hook_options(demo, SOURCELESS.format(version="{}.{}".format(*sys.version_info[:2])))
+    out = tmp_path / "out"
+    run([sys.executable, "-m", "hatchling", "build", "-t", "wheel:standard,editable", "-d", out], cwd=demo)
+    standard, editable = sorted(out.glob("*.whl"), key=lambda wheel: "-py3-" in wheel.name)
+    assert wheels.requires_python(standard).startswith("==3.")
+    assert wheels.requires_python(editable) == ">=3.8"
+    assert editable.name == "demo_pkg-0.1.0-py3-none-any.whl"
+    assert b"def fail" in wheels.read(editable, "demo_pkg-0.1.0.data/scripts/demo-script")
+    assert not [name for name in wheels.names(editable) if name.endswith(".pyc")]
+
+
+def test_sourceless_wheels_are_reproducible_across_hash_seeds_and_jobs(demo: Path, build_wheel: BuildWheel) -> None:
+    version = "3.12" if find_python("3.12") else "{}.{}".format(*sys.version_info[:2])
+    builds = []
+    for seed, jobs in (("1", 1), ("2", 2)):
+        set_hook_options(demo, SOURCELESS.format(version=version) + f"\njobs = {jobs}")
+        builds.append(build_wheel(demo, env={"PYTHONHASHSEED": seed}).read_bytes())
+    assert builds[0] == builds[1]

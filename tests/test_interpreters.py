@@ -1,0 +1,84 @@
+"""Finding target interpreters, and the tags and Requires-Python that name them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import python_or_skip
+
+from hatch_pyc import interpreters
+from hatch_pyc.interpreters import Interpreter, TargetError
+
+
+def fake_pyenv(root: Path, versions: dict[str, Path]) -> Path:
+    for name, python in versions.items():
+        bin_dir = root / "versions" / name / "bin"
+        bin_dir.mkdir(parents=True)
+        (bin_dir / "python").symlink_to(python)
+    return root
+
+
+def test_a_version_skips_broken_and_wrong_candidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = python_or_skip("3.12")
+    other = python_or_skip("3.11")
+    path_dir = tmp_path / "bin"
+    path_dir.mkdir()
+    # A pyenv shim for a version that is not active prints this and exits 127.
+    shim = path_dir / "python3.12"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.12: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", str(path_dir))
+    # Newest patch first: 3.12.99 is really a 3.11 and is passed over too.
+    monkeypatch.setenv("PYENV_ROOT", str(fake_pyenv(tmp_path / "pyenv", {"3.12.1": real, "3.12.99": other})))
+    target = interpreters.find("3.12")
+    assert target.executable == str(tmp_path / "pyenv/versions/3.12.1/bin/python")
+    assert target.interpreter.minor == (3, 12)
+    assert target.interpreter.python_tag == "cp312"
+
+
+def test_nothing_found_says_where_it_looked_and_what_it_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = python_or_skip("3.11")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(fake_pyenv(tmp_path / "pyenv", {"3.12.0": other})))
+    with pytest.raises(TargetError) as info:
+        interpreters.find("3.12")
+    assert str(info.value) == (
+        f"no CPython 3.12 found (looked for python3.12 on PATH and {tmp_path}/pyenv/versions/3.12.*; "
+        f"{tmp_path}/pyenv/versions/3.12.0/bin/python is {other.parent.parent.name})"
+    )
+
+
+def test_a_path_or_a_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = python_or_skip("3.10")
+    assert interpreters.find(str(real)).interpreter.minor == (3, 10)
+    monkeypatch.setenv("PATH", f"{real.parent}{os.pathsep}{os.environ['PATH']}")
+    assert interpreters.find("python").executable == str(real)
+    with pytest.raises(TargetError, match="does not exist"):
+        interpreters.find(str(tmp_path / "python"))
+
+
+INTERPRETER = Interpreter(implementation="cpython", version="3.11.7", cache_tag="cpython-311", magic_number="a70d0d0a")
+
+
+@pytest.mark.parametrize(
+    ("project", "narrowed"),
+    [
+        ("", "==3.11.*"),
+        (">=3.8", "==3.11.*,>=3.8"),
+        (">=3.9,<4", "<4,==3.11.*,>=3.9"),
+        ("!=3.11.0", "!=3.11.0,==3.11.*"),
+    ],
+)
+def test_requires_python_is_narrowed_to_the_target(project: str, narrowed: str) -> None:
+    assert interpreters.narrowed_requires_python(project, INTERPRETER) == narrowed
+    assert interpreters.wheel_tag(INTERPRETER) == "cp311-none-any"
+
+
+@pytest.mark.parametrize("project", ["<3.11", ">=3.12", "==3.10.*"])
+def test_requires_python_that_excludes_the_target_is_an_error(project: str) -> None:
+    with pytest.raises(TargetError, match=f"project.requires-python '{project}' excludes the target interpreter"):
+        interpreters.narrowed_requires_python(project, INTERPRETER)
