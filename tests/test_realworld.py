@@ -1,0 +1,92 @@
+"""Real hatchling projects from PyPI, built sourceless, pass their own test suites.
+
+Each sdist is built by ``uv build`` in an isolated environment with its own build hooks
+(hatch-vcs writes a version module, which must be compiled too), then installed into a
+fresh venv and tested from a copy of its ``tests/`` directory, so that only the installed
+sourceless wheel can be imported.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import wheels
+from helpers import MakeVenv, only_wheel, run, uv
+
+#: ``(name, version, import name, test requirements)``. No test of these suites needs the
+#: library's source; one that did would be deselected here with its reason.
+PROJECTS = [
+    ("platformdirs", "4.3.8", "platformdirs", ["pytest", "pytest-mock", "appdirs==1.4.4"]),
+    ("filelock", "3.18.0", "filelock", ["pytest", "pytest-asyncio", "pytest-mock", "pytest-timeout", "virtualenv"]),
+]
+
+HOOK = '\n[tool.hatch.build.targets.wheel.hooks.pyc]\nlayout = "sourceless"\n'
+
+
+def fetch_sdist(name: str, version: str, tools: Path, dest: Path) -> Path:
+    """Download the sdist with pip; its metadata step needs the project's build backend."""
+    run(
+        [
+            *(tools / "bin" / "python", "-m", "pip", "download", "--quiet", "--no-deps", "--no-build-isolation"),
+            *("--no-binary", name, "--dest", dest, f"{name}=={version}"),
+        ]
+    )
+    (sdist,) = dest.glob(f"{name}-{version}.tar.gz")
+    with tarfile.open(sdist) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / f"{name}-{version}"
+
+
+@pytest.mark.realworld
+@pytest.mark.parametrize(("name", "version", "package", "test_requirements"), PROJECTS)
+def test_real_project_passes_its_own_tests_from_a_sourceless_wheel(
+    name: str,
+    version: str,
+    package: str,
+    test_requirements: list[str],
+    tmp_path: Path,
+    wheelhouse: Path,
+    make_venv: MakeVenv,
+) -> None:
+    tools = make_venv()
+    tools.uv_install("hatchling", "hatch-vcs")
+    tree = fetch_sdist(name, version, tools.path, tmp_path / "sdist")
+    pyproject = tree / "pyproject.toml"
+    text = pyproject.read_text()
+    assert '  "hatchling>=1.27",\n' in text
+    pyproject.write_text(text.replace('  "hatchling>=1.27",\n', '  "hatchling>=1.27",\n  "hatch-pyc",\n') + HOOK)
+
+    out = tmp_path / "dist"
+    run([uv(), "build", "--wheel", "--out-dir", out, tree], env={**os.environ, "UV_FIND_LINKS": str(wheelhouse)})
+    wheel = only_wheel(out)
+    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    assert wheel.name == f"{name}-{version}-{tag}-none-any.whl"
+    files = wheels.check_record(wheel)
+    assert not [f for f in files if f.endswith(".py")]
+    # hatch-vcs's version file, written by a hook that runs before ours, is compiled too.
+    assert f"{package}/version.pyc" in files
+
+    venv = make_venv()
+    venv.uv_install(wheel, *test_requirements)
+    site = venv.site_packages()
+    assert not list((site / package).rglob("*.py"))
+    origin = run([venv.python, "-c", f"import {package}; print({package}.__spec__.origin)"]).stdout.strip()
+    assert origin == str(site / package / "__init__.pyc")
+
+    # The tests run from a directory holding only them and the project's pytest config.
+    tests = tmp_path / "tests-only"
+    shutil.copytree(tree / "tests", tests / "tests")
+    shutil.copy(pyproject, tests / "pyproject.toml")
+    result = run(
+        [venv.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfEs", "tests"],
+        cwd=tests,
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert " passed" in result.stdout.splitlines()[-1]
