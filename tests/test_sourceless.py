@@ -7,7 +7,19 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import PROJECTS, BuildWheel, MakeVenv, Venv, find_python, python_or_skip, run, set_hook_options, uv
+from helpers import (
+    PROJECTS,
+    BuildWheel,
+    MakeVenv,
+    Venv,
+    find_python,
+    hatchling_build,
+    only_wheel,
+    python_or_skip,
+    run,
+    set_hook_options,
+    uv,
+)
 from test_alongside import DEMO_MODULES
 
 VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -202,3 +214,21 @@ def test_sourceless_wheels_are_reproducible_across_hash_seeds_and_jobs(demo: Pat
         set_hook_options(demo, SOURCELESS.format(version=version) + f"\njobs = {jobs}")
         builds.append(build_wheel(demo, env={"PYTHONHASHSEED": seed}).read_bytes())
     assert builds[0] == builds[1]
+
+
+def test_several_optimize_levels_compile_sourceless_modules_at_the_lowest(demo: Path, tmp_path: Path) -> None:
+    set_hook_options(demo, 'layout = "sourceless"\noptimize = [1, 2]\nkeep-source = ["demo/selfsource.py"]')
+    out = tmp_path / "out"
+    result = hatchling_build(demo, out)
+    assert "compiled at optimize 1, the lowest of [1, 2]" in result.stderr + result.stdout
+    wheel = only_wheel(out)
+    files = wheels.names(wheel)
+    tag = sys.implementation.cache_tag
+    assert {f"demo/__pycache__/selfsource.{tag}.opt-1.pyc", f"demo/__pycache__/selfsource.{tag}.opt-2.pyc"} <= set(
+        files
+    )
+    # Optimize 1 drops asserts and keeps docstrings.
+    code = wheels.load_pyc(wheels.read(wheel, "demo/sub/deep/mod.pyc"))
+    (answer,) = [c for c in wheels.code_objects(code) if c.co_name == "answer"]
+    assert "The answer." in answer.co_consts
+    assert "kept at optimize 0, dropped at 1" not in answer.co_consts

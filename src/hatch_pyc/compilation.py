@@ -109,7 +109,8 @@ def compile_modules(
     interpreter to compile for; without one the build's own interpreter compiles, in the
     build process when ``jobs`` is 1. Otherwise up to ``jobs`` worker processes of the target
     share the modules. Modules whose path is in ``legacy`` get a pyc beside their source
-    (``pkg/mod.pyc``), the others ``__pycache__`` pycs. Raises :class:`CompilationFailed`
+    (``pkg/mod.pyc``, at the lowest level of ``optimize``), the others ``__pycache__``
+    pycs at every level. Raises :class:`CompilationFailed`
     listing every module that does not compile.
     """
     job_list = [
@@ -117,7 +118,9 @@ def compile_modules(
             "source": module.source,
             "path": module.path,
             "dfile": module.filename or module.path,
-            "levels": list(optimize),
+            # A legacy pyc is loaded at every -O level: compile it at the lowest one asked
+            # for, which keeps the asserts and docstrings the source has.
+            "levels": [min(optimize)] if module.path in legacy else list(optimize),
             "mode": invalidation_mode,
             "mtime": mtimes[index] if mtimes else 0,
             "legacy": module.path in legacy,

@@ -10,7 +10,7 @@ from typing import Any
 LAYOUTS = ("alongside", "sourceless")
 #: Layouts that later versions of hatch-pyc add; named so the error can say so.
 PLANNED_LAYOUTS = ("zip",)
-#: Layouts that ship no source for compiled modules: one interpreter, one optimize level.
+#: Layouts that ship no source for compiled modules: one interpreter, one pyc per module.
 SOURCELESS_LAYOUTS = ("sourceless",)
 INVALIDATION_MODES = ("checked-hash", "unchecked-hash", "timestamp")
 OPTIMIZE_LEVELS = (0, 1, 2)
@@ -154,18 +154,12 @@ def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str]
     if not isinstance(compile_scripts, bool):
         problems.append(f"{table}.compile-scripts: must be true or false, got {compile_scripts!r}")
 
-    if layout in SOURCELESS_LAYOUTS:
-        # One pyc per module, with no source to fall back on: one level, one interpreter.
-        if len(optimize) > 1:
-            problems.append(
-                f"{table}.optimize: the {layout} layout ships one pyc per module (pkg/mod.pyc), which "
-                f"Python loads at every -O level; give one level, got {list(optimize)} (layout set by {layout_key})"
-            )
-        if len(python) > 1:
-            problems.append(
-                f"{python_key}: a {layout} wheel runs on one interpreter only; name one, got {list(python)} "
-                "(several interpreters are for the alongside layout)"
-            )
+    if layout in SOURCELESS_LAYOUTS and len(python) > 1:
+        problems.append(
+            f"{python_key}: a {layout} wheel runs on one interpreter only; name one, got {list(python)} "
+            f"(several interpreters are for the alongside layout; layout set by {layout_key}; "
+            f"{PYTHON_ENV} overrides this option)"
+        )
 
     if problems:
         raise ConfigError(problems)

@@ -189,6 +189,11 @@ class PycBuildHook(BuildHookInterface):
                 "hatch-pyc: invalidation-mode 'timestamp' records source times, which installers do "
                 "not keep: the shipped pycs will be stale, and recompiled, after any install"
             )
+        if options.sourceless and len(options.optimize) > 1:
+            self.app.display_info(
+                f"hatch-pyc: sourceless modules ship one pyc each, which Python loads at every -O level: "
+                f"compiled at optimize {min(options.optimize)}, the lowest of {list(options.optimize)}"
+            )
         targets = self._targets(options)
         compiled_for = [target.interpreter for target in targets] or [interpreters.running().interpreter]
         if targets or options.sourceless:
