@@ -159,6 +159,7 @@ def test_multi_interpreter_alongside_wheel_has_pycs_for_each(
     meta = wheels.bytecode_metadata(wheel)
     tags = [f"cpython-{v.replace('.', '')}" for v in found]
     assert [i["cache_tag"] for i in meta["interpreters"]] == tags
+    assert len({i["magic_number"] for i in meta["interpreters"]}) == len(found)
     script_module = "_hatch_pyc_scripts/demo_pkg/demo_script.py"
     assert script_module in files
     for module in [*DEMO_MODULES, script_module]:
