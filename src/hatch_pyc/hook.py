@@ -165,7 +165,9 @@ class PycBuildHook(BuildHookInterface):
 
         self._undo_later(restore)
 
-    def _write_metadata(self, build_data: dict[str, Any], out_dir: str, options: Options, compilations: list) -> None:
+    def _write_metadata(
+        self, build_data: dict[str, Any], out_dir: str, options: Options, compilations: list[Compilation]
+    ) -> None:
         metadata_file = os.path.join(out_dir, metadata.FILENAME)
         with open(metadata_file, "w", encoding="utf-8") as f:
             f.write(
