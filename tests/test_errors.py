@@ -13,7 +13,7 @@ TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
 
 
 def test_every_config_problem_is_reported_at_once_with_its_toml_path(demo: Path, tmp_path: Path) -> None:
-    set_hook_options(demo, 'optimize = 3\ninvalidation-mode = "never"\njobs = 0\nlayout = "zip"\noptimise = 1')
+    set_hook_options(demo, 'optimize = 3\ninvalidation-mode = "never"\njobs = 0\nlayout = "zap"\noptimise = 1')
     out = tmp_path / "out"
     result = hatchling_build(demo, out, check=False)
     assert result.returncode != 0
@@ -21,9 +21,9 @@ def test_every_config_problem_is_reported_at_once_with_its_toml_path(demo: Path,
         f"{TABLE}.optimize: must be 0, 1, 2 or a non-empty list of them, got 3",
         f"{TABLE}.invalidation-mode: must be one of 'checked-hash', 'unchecked-hash', 'timestamp', got 'never'",
         f"{TABLE}.jobs: must be a whole number of at least 1, got 0",
-        f"{TABLE}.layout: 'zip' is not available in this version of hatch-pyc",
+        f"{TABLE}.layout: must be one of 'alongside', 'sourceless', 'zip', got 'zap'",
         f"{TABLE}.optimise: unknown option; valid options are: compile-scripts, exclude, invalidation-mode, "
-        "jobs, keep-source, layout, optimize, python",
+        "jobs, keep-source, layout, optimize, python, zipapp",
     ):
         assert expected in result.stderr
     assert not list(out.glob("*.whl"))
@@ -46,7 +46,7 @@ def test_global_hook_table_is_named_in_errors(demo: Path, tmp_path: Path) -> Non
         ({"exclude": "tests/"}, "exclude: must be a list of non-empty glob strings"),
         ({"exclude": [""]}, "exclude: must be a list of non-empty glob strings"),
         ({"jobs": 1.5}, "jobs: must be a whole number"),
-        ({"layout": "flat"}, "layout: must be one of 'alongside', 'sourceless'"),
+        ({"layout": "flat"}, "layout: must be one of 'alongside', 'sourceless', 'zip'"),
     ],
 )
 def test_invalid_values(raw: dict, problem: str) -> None:
@@ -99,7 +99,8 @@ def test_environment_overrides_are_validated_and_named(demo: Path, tmp_path: Pat
         demo, tmp_path / "out", env={"HATCH_PYC_LAYOUT": "flat", "HATCH_PYC_PYTHON": "3.12,,"}, check=False
     )
     assert result.returncode != 0
-    assert "HATCH_PYC_LAYOUT (environment): must be one of 'alongside', 'sourceless', got 'flat'" in result.stderr
+    expected = "HATCH_PYC_LAYOUT (environment): must be one of 'alongside', 'sourceless', 'zip', got 'flat'"
+    assert expected in result.stderr
     assert "HATCH_PYC_PYTHON (environment): must be an interpreter" in result.stderr
 
 

@@ -33,6 +33,10 @@ def line_of(relative: str, text: str) -> int:
     return next(number for number, line in enumerate(lines, 1) if text in line)
 
 
+def importable(module: str) -> str:
+    return module.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
 # Runs under every target version (3.8 syntax): how each demo module was loaded.
 IMPORT_ALL = """
 import importlib, sys
@@ -45,21 +49,22 @@ assert demo.latin1.GREETING == "caf\\xe9" and demo.bom.BOM == "bom \\xe9t\\xe9" 
 """
 
 
-def importable(module: str) -> str:
-    return module.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+SOURCELESS_LOADERS = [
+    f"{importable(m)} SourceFileLoader py" if m == KEPT else f"{importable(m)} SourcelessFileLoader pyc"
+    for m in DEMO_MODULES
+    if not m.endswith("__main__.py")
+]
 
 
-def exercise(venv: Venv) -> None:
-    """What a user of the installed sourceless wheel does: import, run, read tracebacks."""
+def exercise(venv: Venv, loaders: list[str] = SOURCELESS_LOADERS) -> None:
+    """What a user of the installed wheel does: import, run, read tracebacks.
+
+    ``loaders`` says how each demo module must load: ``name LoaderType suffix-of-__file__``.
+    """
     names = [importable(m) for m in DEMO_MODULES if not m.endswith("__main__.py")]
     env = {"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"}
     loaded = run([venv.python, "-c", IMPORT_ALL, *names], env=env).stdout.splitlines()
-    expected = [
-        f"{importable(m)} SourceFileLoader py" if m == KEPT else f"{importable(m)} SourcelessFileLoader pyc"
-        for m in DEMO_MODULES
-        if not m.endswith("__main__.py")
-    ]
-    assert loaded == expected
+    assert loaded == loaders
 
     assert run([venv.python, "-m", "demo", "foo", "nope"], env=env).stdout == "demo known,unknown\n"
     bin_dir = venv.path / "bin"

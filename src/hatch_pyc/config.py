@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-LAYOUTS = ("alongside", "sourceless")
-#: Layouts that later versions of hatch-pyc add; named so the error can say so.
-PLANNED_LAYOUTS = ("zip",)
+LAYOUTS = ("alongside", "sourceless", "zip")
 #: Layouts that ship no source for compiled modules: one interpreter, one pyc per module.
-SOURCELESS_LAYOUTS = ("sourceless",)
+SOURCELESS_LAYOUTS = ("sourceless", "zip")
 INVALIDATION_MODES = ("checked-hash", "unchecked-hash", "timestamp")
 OPTIMIZE_LEVELS = (0, 1, 2)
 #: Environment variables that override options, so a release job needs no pyproject edit.
@@ -19,8 +18,21 @@ PYTHON_ENV = "HATCH_PYC_PYTHON"
 LAYOUT_ENV = "HATCH_PYC_LAYOUT"
 
 OPTIONS = frozenset(
-    {"compile-scripts", "exclude", "invalidation-mode", "jobs", "keep-source", "layout", "optimize", "python"}
+    {
+        "compile-scripts",
+        "exclude",
+        "invalidation-mode",
+        "jobs",
+        "keep-source",
+        "layout",
+        "optimize",
+        "python",
+        "zipapp",
+    }
 )
+ZIPAPP_OPTIONS = frozenset({"entry-point", "include-dependencies", "shebang"})
+#: ``module:function``, as in a console script entry point.
+ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", re.ASCII)
 #: Keys hatchling itself reads from every build hook's table.
 HATCHLING_KEYS = frozenset(
     {"dependencies", "enable-by-default", "require-runtime-dependencies", "require-runtime-features"}
@@ -34,6 +46,17 @@ class ConfigError(ValueError):
         self.problems = problems
         lines = "\n".join(f"  {problem}" for problem in problems)
         super().__init__(f"hatch-pyc: invalid configuration:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Zipapp:
+    """Options of the ``.pyz`` bundle written beside the wheel."""
+
+    #: ``module:function`` to run; None means the project's only console script.
+    entry_point: str | None = None
+    #: The ``#!`` line's interpreter; None means ``/usr/bin/env python3.X`` of the target.
+    shebang: str | None = None
+    include_dependencies: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +74,7 @@ class Options:
     python_origin: str = field(default="python", compare=False)
     keep_source: tuple[str, ...] = ()
     compile_scripts: bool = False
+    zipapp: Zipapp | None = None
 
     @property
     def sourceless(self) -> bool:
@@ -84,16 +108,6 @@ def _globs(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _layout(value: object, key: str, problems: list[str]) -> str:
-    if value in PLANNED_LAYOUTS:
-        problems.append(
-            f"{key}: {value!r} is not available in this version of hatch-pyc; "
-            f"available: {', '.join(map(repr, LAYOUTS))}"
-        )
-        return "alongside"
-    return _choice(value, key, LAYOUTS, problems)
-
-
 def _python(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
     names = value if isinstance(value, list) else [value]
     if not names or not all(isinstance(name, str) and name.strip() for name in names):
@@ -106,6 +120,24 @@ def _python(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         problems.append(f"{key}: names an interpreter twice: {value!r}")
     return tuple(names)
+
+
+def _zipapp(value: object, key: str, problems: list[str]) -> Zipapp | None:
+    if not isinstance(value, Mapping):
+        problems.append(f"{key}: must be a table, got {value!r}")
+        return None
+    for name in sorted(set(value) - ZIPAPP_OPTIONS):
+        problems.append(f"{key}.{name}: unknown option; valid options are: {', '.join(sorted(ZIPAPP_OPTIONS))}")
+    entry_point = value.get("entry-point")
+    if entry_point is not None and not (isinstance(entry_point, str) and ENTRY_POINT.match(entry_point)):
+        problems.append(f"{key}.entry-point: must be 'module:function', e.g. 'mypkg.cli:main', got {entry_point!r}")
+    shebang = value.get("shebang")
+    if shebang is not None and not (isinstance(shebang, str) and shebang.strip() and "\n" not in shebang):
+        problems.append(f"{key}.shebang: must be an interpreter path or command on one line, got {shebang!r}")
+    include = value.get("include-dependencies", False)
+    if not isinstance(include, bool):
+        problems.append(f"{key}.include-dependencies: must be true or false, got {include!r}")
+    return Zipapp(entry_point=entry_point, shebang=shebang, include_dependencies=bool(include))
 
 
 def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str] | None = None) -> Options:
@@ -138,10 +170,10 @@ def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str]
 
     if environ.get(LAYOUT_ENV):
         layout_key = f"{LAYOUT_ENV} (environment)"
-        layout = _layout(environ[LAYOUT_ENV].strip(), layout_key, problems)
+        layout = _choice(environ[LAYOUT_ENV].strip(), layout_key, LAYOUTS, problems)
     else:
         layout_key = f"{table}.layout"
-        layout = _layout(raw.get("layout", "alongside"), layout_key, problems)
+        layout = _choice(raw.get("layout", "alongside"), layout_key, LAYOUTS, problems)
 
     if environ.get(PYTHON_ENV):
         python_key = f"{PYTHON_ENV} (environment)"
@@ -153,6 +185,16 @@ def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str]
     compile_scripts = raw.get("compile-scripts", layout in SOURCELESS_LAYOUTS)
     if not isinstance(compile_scripts, bool):
         problems.append(f"{table}.compile-scripts: must be true or false, got {compile_scripts!r}")
+
+    zipapp = _zipapp(raw["zipapp"], f"{table}.zipapp", problems) if "zipapp" in raw else None
+
+    if mode == "timestamp" and (layout == "zip" or zipapp is not None):
+        # zipimport checks a timestamp pyc against its source entry's time in the archive.
+        what = f"the zip layout (set by {layout_key})" if layout == "zip" else f"{table}.zipapp"
+        problems.append(
+            f"{table}.invalidation-mode: 'timestamp' pycs cannot be trusted inside an archive, as "
+            f"{what} needs; use 'checked-hash' or 'unchecked-hash'"
+        )
 
     if layout in SOURCELESS_LAYOUTS and len(python) > 1:
         problems.append(
@@ -173,4 +215,5 @@ def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str]
         python_origin=python_key,
         keep_source=keep_source,
         compile_scripts=bool(compile_scripts),
+        zipapp=zipapp,
     )

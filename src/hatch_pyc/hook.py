@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import weakref
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 from packaging.utils import canonicalize_name
 
-from hatch_pyc import interpreters, layout, metadata, scripts
+from hatch_pyc import archive, bundle, interpreters, layout, metadata, scripts
 from hatch_pyc.compilation import Compilation, compile_modules
 from hatch_pyc.config import Options, parse_options
 from hatch_pyc.discovery import Module, select_modules
@@ -82,7 +83,7 @@ class PycBuildHook(BuildHookInterface):
         config_scripts = self.build_config.shared_scripts
         all_scripts = {**config_scripts, **normalize_inclusion_map(build_data["shared_scripts"], self.root)}
         files = list(self.build_config.builder.recurse_explicit_files(all_scripts))
-        distribution = canonicalize_name(self.metadata.core.name).replace("-", "_")
+        distribution = self._distribution()
         replacements, modules = {}, []
         for included in files:
             with open(included.path, "rb") as f:
@@ -112,16 +113,16 @@ class PycBuildHook(BuildHookInterface):
             build_data["shared_scripts"] = replacements
         return modules
 
-    def _drop_sources(self, build_data: dict[str, Any], modules: list[Module]) -> None:
-        """Keep the sources of ``modules`` out of the wheel.
+    def _drop(self, build_data: dict[str, Any], files: list[tuple[str, str]]) -> None:
+        """Keep ``files`` (``(file on disk, path in the wheel)``) out of the wheel.
 
         Hatchling has no build-data key to drop a file (hatch issue #1787). A reserved path is
         skipped wherever hatchling walks (project files, artifacts, force-included
         directories); hatchling clears the set after the build. Files force-included one by
         one are never checked against it, so their entries are taken out of the map.
         """
-        self.build_config.build_reserved_paths.update(module.path for module in modules)
-        sources = {module.source for module in modules}
+        self.build_config.build_reserved_paths.update(path for _, path in files)
+        sources = {source for source, _ in files}
         config_force = self.build_config.force_include
         for source in sources & set(config_force):
             target = config_force.pop(source)
@@ -165,6 +166,10 @@ class PycBuildHook(BuildHookInterface):
 
         self._undo_later(restore)
 
+    def _distribution(self) -> str:
+        """The distribution name as in file names: ``demo-pkg`` becomes ``demo_pkg``."""
+        return canonicalize_name(self.metadata.core.name).replace("-", "_")
+
     def _write_metadata(
         self, build_data: dict[str, Any], out_dir: str, options: Options, compilations: list[Compilation]
     ) -> None:
@@ -181,6 +186,90 @@ class PycBuildHook(BuildHookInterface):
             )
         build_data["extra_metadata"][metadata_file] = metadata.FILENAME
 
+    def _zip_layout(
+        self,
+        build_data: dict[str, Any],
+        shipped: list[tuple[str, str]],
+        compilation: Compilation,
+        placement: layout.Placement,
+        out_dir: str,
+    ) -> None:
+        """Put everything the wheel ships into one archive, and a ``.pth`` naming it.
+
+        The ``.pth`` line is a path (relative to site-packages) and no ``import``, so nothing
+        runs at interpreter start-up.
+        """
+        name = self._distribution()
+        archive_file = os.path.join(out_dir, f"{name}.zip")
+        archive.write_zip(archive_file, layout.archive_files(shipped, compilation, out_dir, placement.sourceless))
+        pth_file = os.path.join(out_dir, f"{name}.pth")
+        with open(pth_file, "w", encoding="utf-8") as f:
+            f.write(f"{name}.zip\n")
+        self._drop(build_data, shipped)
+        build_data["force_include"].update({archive_file: f"{name}.zip", pth_file: f"{name}.pth"})
+
+    def _dependencies(
+        self, options: Options, target: Target | None, interpreter: Interpreter, out_dir: str
+    ) -> dict[str, str]:
+        """The runtime dependencies, installed for ``interpreter`` and compiled, to bundle."""
+        requirements = self.metadata.core.dependencies
+        if not requirements:
+            return {}
+        installed = os.path.join(out_dir, "dependencies", interpreter.python_tag)
+        bundle.install_dependencies(requirements, target.executable if target else sys.executable, installed)
+        files, modules = bundle.dependency_files(installed)
+        compiled_dir = os.path.join(out_dir, "dependencies-pyc", interpreter.python_tag)
+        everything = frozenset(module.path for module in modules)
+        compilation = compile_modules(
+            modules,
+            compiled_dir,
+            optimize=[min(options.optimize)],
+            invalidation_mode=options.invalidation_mode,
+            jobs=options.jobs,
+            target=target,
+            legacy=everything,
+        )
+        files.update(layout.archive_files([], compilation, compiled_dir, everything))
+        return files
+
+    def _zipapps(
+        self,
+        options: Options,
+        shipped: list[tuple[str, str]],
+        modules: list[Module],
+        targets: list[Target | None],
+        compilations: list[Compilation],
+        out_dir: str,
+    ) -> list[str]:
+        """Write one ``.pyz`` per target interpreter into ``out_dir``; return their paths."""
+        assert options.zipapp is not None
+        key = f"{self._table()}.zipapp"
+        entry = bundle.entry_point(options.zipapp.entry_point, self.metadata.core.scripts, key)
+        sourceless = layout.place("zip", modules, options.keep_source).sourceless
+        written = []
+        for target, compilation in zip(targets, compilations, strict=True):
+            interpreter = compilation.interpreter
+            contents: dict[str, str | bytes] = dict(layout.archive_files(shipped, compilation, out_dir, sourceless))
+            if options.zipapp.include_dependencies:
+                contents.update(self._dependencies(options, target, interpreter, out_dir))
+            name = bundle.pyz_name(self.metadata.core.name, self.metadata.version, interpreter)
+            for reserved in ("__main__.py", metadata.FILENAME):
+                if reserved in contents:
+                    raise bundle.BundleError(f"hatch-pyc: {key}: the bundle would hold two {reserved}; rename yours")
+            contents["__main__.py"] = bundle.bootstrap(entry, interpreter, name)
+            contents[metadata.FILENAME] = metadata.render(
+                interpreters=[interpreter],
+                layout="zipapp",
+                optimize=[min(options.optimize)],
+                invalidation_mode=options.invalidation_mode,
+                modules=len(compilation.modules),
+            ).encode()
+            path = os.path.join(out_dir, "pyz", name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            archive.write_zip(path, contents, shebang=options.zipapp.shebang or bundle.default_shebang(interpreter))
+            written.append(path)
+        return written
+
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         # Editable wheels point at the sources and sdists ship sources: both stay untouched.
         if self.target_name != "wheel" or version != "standard":
@@ -193,7 +282,7 @@ class PycBuildHook(BuildHookInterface):
             )
         if options.sourceless and len(options.optimize) > 1:
             self.app.display_info(
-                f"hatch-pyc: sourceless modules ship one pyc each, which Python loads at every -O level: "
+                f"hatch-pyc: {options.layout} modules ship one pyc each, which Python loads at every -O level: "
                 f"compiled at optimize {min(options.optimize)}, the lowest of {list(options.optimize)}"
             )
         targets = self._targets(options)
@@ -203,10 +292,15 @@ class PycBuildHook(BuildHookInterface):
                 interpreters.check_admitted(self.metadata.core.python_constraint, compiled_for)
             except TargetError as exc:
                 raise TargetError(f"hatch-pyc: {exc}") from None
-        modules = select_modules(self._shipped_files(build_data), options.exclude)
+        included = self._shipped_files(build_data)
+        shipped = [(source, path) for source, path, _ in included]
+        if options.layout == "zip":
+            layout.refuse_extension_modules([path for _, path in shipped], options.layout)
+        modules = select_modules(included, options.exclude)
 
         out_dir = tempfile.mkdtemp(prefix="hatch-pyc-")
         self._undo: list[Callable[[], None]] = []
+        self._zipapp_files: list[str] = []
         # Removed in finalize(); also when the build fails before it gets there.
         self._cleanup = weakref.finalize(self, shutil.rmtree, out_dir, ignore_errors=True)
         try:
@@ -215,8 +309,9 @@ class PycBuildHook(BuildHookInterface):
                 self._narrow_requires_python(compiled_for[0])
             script_modules = self._compiled_scripts(build_data, out_dir) if options.compile_scripts else []
             modules += script_modules
-            sourceless = layout.sourceless_modules(options.layout, modules, options.keep_source)
-            compilations: list[Compilation] = [
+            placement = layout.place(options.layout, modules, options.keep_source)
+            compile_targets: list[Target | None] = list(targets) or [None]
+            compilations = [
                 compile_modules(
                     modules,
                     out_dir,
@@ -225,17 +320,25 @@ class PycBuildHook(BuildHookInterface):
                     mtimes=self._mtimes(modules) if options.invalidation_mode == "timestamp" else None,
                     jobs=options.jobs,
                     target=target,
-                    legacy=sourceless,
+                    legacy=placement.legacy,
                 )
-                for target in targets or [None]
+                for target in compile_targets
             ]
+            if options.zipapp is not None:
+                self._zipapp_files = self._zipapps(options, shipped, modules, compile_targets, compilations, out_dir)
+            if options.layout == "zip":
+                self._zip_layout(build_data, shipped, compilations[0], placement, out_dir)
+            else:
+                # Compiled scripts were never among the shipped files: nothing to drop there.
+                dropped = [(m.source, m.path) for m in modules if m.path in placement.sourceless]
+                self._drop(build_data, sorted(set(dropped) & set(shipped)))
+                build_data["force_include"].update(layout.pyc_files(compilations, out_dir))
+                kept_scripts = {m.source: m.path for m in script_modules if m.path not in placement.sourceless}
+                build_data["force_include"].update(kept_scripts)
         except BaseException:
             self.finalize(version, build_data, "")
             raise
 
-        self._drop_sources(build_data, [m for m in modules if m.path in sourceless and m not in script_modules])
-        build_data["force_include"].update(layout.pyc_files(compilations, out_dir))
-        build_data["force_include"].update({m.source: m.path for m in script_modules if m.path not in sourceless})
         self._write_metadata(build_data, out_dir, options, compilations)
         names = ", ".join(f"{c.interpreter.implementation} {c.interpreter.version}" for c in compilations)
         self.app.display_info(
@@ -247,6 +350,13 @@ class PycBuildHook(BuildHookInterface):
         for undo in reversed(getattr(self, "_undo", [])):
             undo()
         self._undo = []
+        if artifact_path:
+            # The bundles go beside the wheel, in the output directory of the build.
+            for written in getattr(self, "_zipapp_files", []):
+                destination = os.path.join(os.path.dirname(artifact_path), os.path.basename(written))
+                shutil.copy2(written, destination + ".partial")
+                os.replace(destination + ".partial", destination)
+                self.app.display_info(f"hatch-pyc: wrote {destination}")
         cleanup = getattr(self, "_cleanup", None)
         if cleanup is not None:
             cleanup()

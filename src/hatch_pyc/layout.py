@@ -1,28 +1,61 @@
-"""Where compiled files go in the wheel, and which sources leave it."""
+"""Where compiled files go in the wheel or archive, and which sources leave it."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from hatch_pyc.compilation import Compilation
 from hatch_pyc.discovery import Module, matching
+from hatch_pyc.worker import pyc_path
+
+#: Suffixes of extension modules, which zipimport cannot load.
+EXTENSION_SUFFIXES = (".so", ".pyd")
 
 
-def sourceless_modules(layout: str, modules: Sequence[Module], keep_source: Sequence[str]) -> frozenset[str]:
-    """Paths of the modules that ship as ``pkg/mod.pyc`` alone, without their source.
+class LayoutError(Exception):
+    """The files cannot go into the layout asked for; the message says which and why."""
 
-    In the alongside layout none. In the sourceless layout every compiled module but those
-    matching ``keep_source``, which keep their source and get ``__pycache__`` pycs.
+
+def refuse_extension_modules(paths: Iterable[str], layout: str) -> None:
+    """Raise :class:`LayoutError` naming the extension modules among ``paths``."""
+    found = sorted(path for path in paths if path.endswith(EXTENSION_SUFFIXES))
+    if found:
+        raise LayoutError(
+            f"hatch-pyc: the {layout} layout puts the package in a zip archive, from which Python cannot import "
+            f"extension modules, and the wheel has {len(found)}: {', '.join(found)}; use the sourceless layout"
+        )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which modules get a legacy ``pkg/mod.pyc``, and which lose their source."""
+
+    #: Module paths compiled to ``pkg/mod.pyc``; the others get ``__pycache__`` pycs.
+    legacy: frozenset[str]
+    #: Module paths whose ``.py`` is not shipped.
+    sourceless: frozenset[str]
+
+
+def place(layout: str, modules: Sequence[Module], keep_source: Sequence[str]) -> Placement:
+    """Place the modules for ``layout``.
+
+    alongside: sources stay, pycs go to ``__pycache__``. sourceless: every module but those
+    matching ``keep_source`` ships as ``pkg/mod.pyc`` alone; kept ones keep their source and
+    ``__pycache__`` pycs. zip (and ``.pyz`` bundles): zipimport reads nothing but legacy pycs,
+    so every module gets one, and kept ones keep their source beside it.
     """
     if layout == "alongside":
-        return frozenset()
+        return Placement(legacy=frozenset(), sourceless=frozenset())
     kept = matching(modules, keep_source)
-    return frozenset(module.path for module in modules if module.path not in kept)
+    dropped = frozenset(module.path for module in modules if module.path not in kept)
+    legacy = frozenset(module.path for module in modules) if layout == "zip" else dropped
+    return Placement(legacy=legacy, sourceless=dropped)
 
 
 def pyc_files(compilations: Sequence[Compilation], out_dir: str) -> dict[str, str]:
-    """Every compiled file to add: ``{file on disk: path in the wheel}``.
+    """Every compiled file to add to the wheel: ``{file on disk: path in the wheel}``.
 
     The compilation already put each pyc at its path in the wheel: ``__pycache__`` pycs,
     which the import system looks for first, and legacy ``pkg/mod.pyc`` for sourceless
@@ -34,3 +67,23 @@ def pyc_files(compilations: Sequence[Compilation], out_dir: str) -> dict[str, st
         for compiled in compilation.modules
         for _, path in compiled.pycs
     }
+
+
+def archive_files(
+    shipped: Iterable[tuple[str, str]], compilation: Compilation, out_dir: str, sourceless: frozenset[str]
+) -> dict[str, str]:
+    """The contents of an archive in the legacy layout: ``{path in archive: file on disk}``.
+
+    ``shipped`` holds ``(file on disk, path in the wheel)`` of every file the wheel would
+    ship. Each compiled module is there as ``pkg/mod.pyc``, whatever path its pyc had in
+    ``out_dir`` (a ``__pycache__`` pyc holds the same bytes), compiled at its lowest level;
+    its source only if it is not in ``sourceless``.
+    """
+    compiled = {entry.module.path: entry for entry in compilation.modules}
+    files = {path: source for source, path in shipped if path not in compiled}
+    for path, entry in compiled.items():
+        _, pyc = min(entry.pycs)
+        files[pyc_path(path, 0, legacy=True)] = os.path.join(out_dir, pyc)
+        if path not in sourceless:
+            files[path] = entry.module.source
+    return files

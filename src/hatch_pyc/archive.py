@@ -1,0 +1,60 @@
+"""Writing the zip archives hatch-pyc makes: the zip layout's archive and ``.pyz`` bundles.
+
+``zipapp.create_archive`` is not used: before Python 3.13 it takes the order of entries
+from the file system and their times from the files, so the bytes would depend on the
+machine. Here entries are sorted, every entry has one fixed time and mode, and every
+directory has an entry of its own, which zipimport needs to find namespace packages.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+
+#: The earliest time a zip entry can hold; the pycs are hash-based, so no time matters.
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o644
+DIRECTORY_MODE = 0o755
+
+
+def _entry(name: str, mode: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (mode | (0o040000 if name.endswith("/") else 0o100000)) << 16
+    if name.endswith("/"):
+        info.external_attr |= 0x10  # MS-DOS directory flag
+        info.compress_type = zipfile.ZIP_STORED
+    return info
+
+
+def write_zip(target: str, files: Mapping[str, str | bytes], *, shebang: str | None = None) -> None:
+    """Write ``files`` (``{path in archive: file on disk, or its bytes}``) to ``target``.
+
+    With ``shebang`` the archive starts with ``#!shebang`` and is made executable, as a
+    zipapp. The archive is written beside ``target`` and renamed into place, so a failed
+    build never leaves a partial file.
+    """
+    directories = {name[: index + 1] for name in files for index, char in enumerate(name) if char == "/"}
+    fd, partial = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".hatch-pyc-", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if shebang is not None:
+                out.write(b"#!" + shebang.encode() + b"\n")
+            with zipfile.ZipFile(out, "w") as archive:
+                for name in sorted(directories | set(files)):
+                    if name in directories:
+                        archive.writestr(_entry(name, DIRECTORY_MODE), b"")
+                        continue
+                    content = files[name]
+                    if isinstance(content, str):
+                        with open(content, "rb") as f:
+                            content = f.read()
+                    archive.writestr(_entry(name, FILE_MODE), content)
+        os.chmod(partial, 0o755 if shebang is not None else FILE_MODE)
+        os.replace(partial, target)
+    except BaseException:
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise

@@ -1,0 +1,1 @@
+"""A small click CLI, bundled as a zipapp with its dependency."""
