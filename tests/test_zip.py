@@ -136,6 +136,9 @@ def test_zipapp_runs_anywhere_writes_nothing_and_refuses_another_python(
     names = archive_names(data)
     assert not [n for n in names if "__pycache__" in n]
     assert sorted(n for n in names if n.endswith(".py")) == ["__main__.py", KEPT]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        # Stored, not deflated: zipimport then reads each module without inflating it.
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
     assert {m.removesuffix(".py") + ".pyc" for m in DEMO_MODULES} <= set(names)
 
     # Read-only directory, isolated mode, bytecode writing allowed: still nothing is written.
@@ -176,12 +179,15 @@ def test_zipapp_is_reproducible_and_takes_options(demo: Path, tmp_path: Path) ->
     bundles = []
     for seed, jobs in (("1", 1), ("2", 2)):
         options = f"jobs = {jobs}" + ZIPAPP + 'entry-point = "demo.core:main"\nshebang = "/opt/python/bin/python3"'
+        options += "\ncompress = true"
         set_hook_options(demo, options)
         out = tmp_path / f"out-{seed}"
         hatchling_build(demo, out, env={"PYTHONHASHSEED": seed})
         bundles.append((out / f"demo_pkg-0.1.0-{TAG}.pyz").read_bytes())
     assert bundles[0] == bundles[1]
     assert bundles[0].startswith(b"#!/opt/python/bin/python3\n")
+    with zipfile.ZipFile(io.BytesIO(bundles[0])) as archive:
+        assert archive.getinfo("demo/core.pyc").compress_type == zipfile.ZIP_DEFLATED
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,9 @@ FILE_MODE = 0o644
 DIRECTORY_MODE = 0o755
 
 
-def _entry(name: str, mode: int) -> zipfile.ZipInfo:
+def _entry(name: str, mode: int, compress: bool) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     info.external_attr = (mode | (0o040000 if name.endswith("/") else 0o100000)) << 16
     if name.endswith("/"):
         info.external_attr |= 0x10  # MS-DOS directory flag
@@ -29,12 +29,15 @@ def _entry(name: str, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def write_zip(target: str, files: Mapping[str, str | bytes], *, shebang: str | None = None) -> None:
+def write_zip(
+    target: str, files: Mapping[str, str | bytes], *, shebang: str | None = None, compress: bool = True
+) -> None:
     """Write ``files`` (``{path in archive: file on disk, or its bytes}``) to ``target``.
 
     With ``shebang`` the archive starts with ``#!shebang`` and is made executable, as a
-    zipapp. The archive is written beside ``target`` and renamed into place, so a failed
-    build never leaves a partial file.
+    zipapp. ``compress`` deflates the entries; stored ones are bigger, but zipimport reads
+    them without inflating each module at every start. The archive is written beside
+    ``target`` and renamed into place, so a failed build never leaves a partial file.
     """
     directories = {name[: index + 1] for name in files for index, char in enumerate(name) if char == "/"}
     fd, partial = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".hatch-pyc-", suffix=".partial")
@@ -45,13 +48,13 @@ def write_zip(target: str, files: Mapping[str, str | bytes], *, shebang: str | N
             with zipfile.ZipFile(out, "w") as archive:
                 for name in sorted(directories | set(files)):
                     if name in directories:
-                        archive.writestr(_entry(name, DIRECTORY_MODE), b"")
+                        archive.writestr(_entry(name, DIRECTORY_MODE, compress), b"")
                         continue
                     content = files[name]
                     if isinstance(content, str):
                         with open(content, "rb") as f:
                             content = f.read()
-                    archive.writestr(_entry(name, FILE_MODE), content)
+                    archive.writestr(_entry(name, FILE_MODE, compress), content)
         os.chmod(partial, 0o755 if shebang is not None else FILE_MODE)
         os.replace(partial, target)
     except BaseException:

@@ -30,7 +30,7 @@ OPTIONS = frozenset(
         "zipapp",
     }
 )
-ZIPAPP_OPTIONS = frozenset({"entry-point", "include-dependencies", "shebang"})
+ZIPAPP_OPTIONS = frozenset({"compress", "entry-point", "include-dependencies", "shebang"})
 #: ``module:function``, as in a console script entry point.
 ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", re.ASCII)
 #: Keys hatchling itself reads from every build hook's table.
@@ -57,6 +57,8 @@ class Zipapp:
     #: The ``#!`` line's interpreter; None means ``/usr/bin/env python3.X`` of the target.
     shebang: str | None = None
     include_dependencies: bool = False
+    #: Deflate the entries: smaller, but every start inflates each module it imports.
+    compress: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,10 +136,17 @@ def _zipapp(value: object, key: str, problems: list[str]) -> Zipapp | None:
     shebang = value.get("shebang")
     if shebang is not None and not (isinstance(shebang, str) and shebang.strip() and "\n" not in shebang):
         problems.append(f"{key}.shebang: must be an interpreter path or command on one line, got {shebang!r}")
-    include = value.get("include-dependencies", False)
-    if not isinstance(include, bool):
-        problems.append(f"{key}.include-dependencies: must be true or false, got {include!r}")
-    return Zipapp(entry_point=entry_point, shebang=shebang, include_dependencies=bool(include))
+    flags = {}
+    for name in ("include-dependencies", "compress"):
+        flags[name] = value.get(name, False)
+        if not isinstance(flags[name], bool):
+            problems.append(f"{key}.{name}: must be true or false, got {flags[name]!r}")
+    return Zipapp(
+        entry_point=entry_point,
+        shebang=shebang,
+        include_dependencies=bool(flags["include-dependencies"]),
+        compress=bool(flags["compress"]),
+    )
 
 
 def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str] | None = None) -> Options:

@@ -266,7 +266,8 @@ class PycBuildHook(BuildHookInterface):
             ).encode()
             path = os.path.join(out_dir, "pyz", name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            archive.write_zip(path, contents, shebang=options.zipapp.shebang or bundle.default_shebang(interpreter))
+            shebang = options.zipapp.shebang or bundle.default_shebang(interpreter)
+            archive.write_zip(path, contents, shebang=shebang, compress=options.zipapp.compress)
             written.append(path)
         return written
 
