@@ -256,3 +256,20 @@ def test_one_zipapp_per_target_interpreter(demo: Path, tmp_path: Path) -> None:
         pyz = out / f"demo_pkg-0.1.0-cp{version.replace('.', '')}.pyz"
         assert run([python_or_skip(version), pyz, "foo"]).stdout == "demo known\n"
     assert only_wheel(out).name == "demo_pkg-0.1.0-py3-none-any.whl"
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.13"])
+def test_zip_layout_and_zipapp_for_another_cpython(
+    version: str, demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+) -> None:
+    python = python_or_skip(version)
+    set_hook_options(demo, ZIP + f'\npython = "{version}"' + ZIPAPP)
+    wheel = build_wheel(demo)
+    tag = "cp" + version.replace(".", "")
+    assert wheel.name == f"demo_pkg-0.1.0-{tag}-none-any.whl"
+    venv = make_venv(python)
+    venv.uv_install(wheel)
+    exercise(venv, ZIP_LOADERS)
+    pyz = wheel.parent / f"demo_pkg-0.1.0-{tag}.pyz"
+    assert run([python, "-I", pyz, "foo"]).stdout == "demo known\n"
+    assert run([sys.executable, pyz], check=False).returncode == 1
