@@ -1,3 +1,3 @@
 """hatch-pyc: ship compiled bytecode in the wheels hatchling builds."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
