@@ -243,6 +243,28 @@ def canonicalize(data, version=None):
     return b"".join(writer.out)
 
 
+def code_filenames(data, version):
+    """The ``co_filename`` of every code object in a marshal stream written by ``version``.
+
+    Read from the stream itself, so any interpreter can check the pycs of another one.
+    """
+    reader = _Reader(data, version)
+    root = reader.read()
+    # The filename is the object after code, consts, names and three name tuples (two on 3.11+).
+    index = 1 + (5 if version >= (3, 11) else 6)
+    names, seen, stack = [], set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.code == _CODE:
+            filename = node.parts[index]
+            names.append(filename.parts[0][_width(filename.code) :].decode("utf-8", "surrogatepass"))
+        stack.extend(part for part in node.parts if isinstance(part, _Node))
+    return sorted(set(names))
+
+
 def interpreter_info():
     """Describe the running interpreter, as recorded in the wheel's bytecode metadata."""
     return {

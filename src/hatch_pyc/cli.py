@@ -1,0 +1,146 @@
+"""The ``hatch-pyc`` command: inspect, check, install and convert wheels and ``.pyz`` bundles.
+
+Exit status: 0 when all is well, 1 when the artifact does not fit (one line per problem),
+2 for input the command cannot use (a message on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from hatch_pyc import __version__
+from hatch_pyc.artifact import BadArtifact
+from hatch_pyc.check import Inspection, check_wheel, inspect_artifact
+from hatch_pyc.interpreters import TargetError
+
+OK, MISMATCH, UNUSABLE = 0, 1, 2
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e3:.1f} kB" if count < 1e6 else f"{count / 1e6:.2f} MB"
+
+
+def _describe(inspection: Inspection) -> list[str]:
+    lines = [f"file: {inspection.file}", f"kind: {inspection.kind}"]
+    if inspection.name:
+        lines += [f"distribution: {inspection.name} {inspection.version}", f"tags: {', '.join(inspection.tags)}"]
+    meta = inspection.bytecode_metadata
+    if meta is None:
+        lines.append("built by: not hatch-pyc (no bytecode metadata)")
+    else:
+        lines += [
+            f"built by: hatch-pyc {meta.get('hatch_pyc_version', '?')}",
+            f"layout: {inspection.layout}",
+            f"optimize: {', '.join(map(str, meta.get('optimize', [])))}",
+            f"invalidation mode: {meta.get('invalidation_mode', '?')}",
+        ]
+        lines += [
+            f"interpreter: {i['implementation']} {i['version']} ({i['python_tag']}, cache tag {i['cache_tag']}, "
+            f"magic {i['magic_number']})"
+            for i in inspection.interpreters
+        ]
+    lines += [
+        f"modules: {inspection.modules}" if meta else "modules: unknown",
+        f"pycs: {inspection.pycs}",
+        f"sources: {inspection.sources}",
+        f"size: {_size(inspection.size)} ({_size(inspection.uncompressed_size)} uncompressed)",
+    ]
+    return lines
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    inspection = inspect_artifact(args.artifact)
+    print(json.dumps(inspection.as_dict(), indent=2, sort_keys=True) if args.json else "\n".join(_describe(inspection)))
+    return OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    result = check_wheel(args.artifact, python=args.python)
+    target = result.target
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
+    elif result.ok:
+        print(
+            f"ok: {os.path.basename(args.artifact)} fits {target.implementation} {target.version} "
+            f"({target.python_tag}, magic {target.magic_number})"
+        )
+    else:
+        for problem in result.problems:
+            print(f"{os.path.basename(args.artifact)}: {problem}")
+    return OK if result.ok else MISMATCH
+
+
+def _install(args: argparse.Namespace) -> int:
+    from hatch_pyc.installing import InstallRefused, install_wheel
+
+    try:
+        installed = install_wheel(args.wheel, python=args.python)
+    except InstallRefused as exc:
+        for line in str(exc).splitlines():
+            print(f"{os.path.basename(args.wheel)}: {line}")
+        print("hatch-pyc: not installed; nothing was written", file=sys.stderr)
+        return MISMATCH
+    print(f"installed {os.path.basename(args.wheel)} into {installed.root} for {installed.executable}")
+    return OK
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from hatch_pyc.convert import convert_wheel
+
+    written = convert_wheel(
+        args.wheel,
+        args.output or os.path.dirname(os.path.abspath(args.wheel)),
+        layout_name=args.layout,
+        python=args.python,
+        compile_scripts=args.compile_scripts,
+    )
+    print(written)
+    return OK
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="hatch-pyc", description=__doc__.splitlines()[0])
+    main.add_argument("--version", action="version", version=f"hatch-pyc {__version__}")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    inspect = commands.add_parser("inspect", help="describe a wheel or .pyz")
+    inspect.add_argument("artifact")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(run=_inspect)
+
+    check = commands.add_parser("check", help="verify a wheel or .pyz and that it fits an interpreter")
+    check.add_argument("artifact")
+    check.add_argument("--python", help="target interpreter: a path, a command or a version (default: this one)")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(run=_check)
+
+    install = commands.add_parser("install", help="check a wheel, then install it with pypa/installer")
+    install.add_argument("wheel")
+    install.add_argument("--python", help="interpreter whose environment to install into (default: this one)")
+    install.set_defaults(run=_install)
+
+    convert = commands.add_parser("convert", help="compile a wheel built by another backend")
+    convert.add_argument("wheel")
+    convert.add_argument("--layout", choices=("alongside", "sourceless", "zip"), default="alongside")
+    convert.add_argument("--python", help="interpreter to compile for (default: this one)")
+    convert.add_argument("-o", "--output", help="directory to write the new wheel to (default: beside the input)")
+    convert.add_argument("--compile-scripts", action="store_true", help="compile Python scripts in .data/scripts/ too")
+    convert.set_defaults(run=_convert)
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (BadArtifact, TargetError) as exc:
+        print(f"hatch-pyc: {exc}", file=sys.stderr)
+        return UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
