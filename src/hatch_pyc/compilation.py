@@ -78,7 +78,7 @@ def _run_workers(batches: list[list[dict]], out_dir: str, python: str) -> list[d
             with open(job_file, "w", encoding="utf-8") as f:
                 json.dump({"jobs": batch, "out_dir": out_dir}, f)
             # -I: the user's PYTHONPATH, PYTHONSTARTUP or site-packages must not change the bytes.
-            command = [python, "-I", worker.__file__, job_file]
+            command = [python, "-I", "-B", worker.__file__, job_file]
             processes.append((job_file, subprocess.Popen(command, stderr=subprocess.PIPE)))
         # Wait for every worker before reading any result, so none outlives the job files.
         outcomes = [(job_file, process, process.communicate()[1]) for job_file, process in processes]

@@ -68,7 +68,7 @@ class _Destination(SchemeDictionaryDestination):
 
 
 def _scheme(executable: str) -> dict[str, str]:
-    result = subprocess.run([executable, "-I", "-c", SCHEME], capture_output=True, text=True)
+    result = subprocess.run([executable, "-I", "-B", "-c", SCHEME], capture_output=True, text=True)
     if result.returncode != 0:
         raise interpreters.TargetError(f"{executable} did not report its install scheme: {result.stderr.strip()}")
     return json.loads(result.stdout)

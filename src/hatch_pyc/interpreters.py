@@ -87,7 +87,7 @@ def probe(executable: str) -> Interpreter:
     """Ask ``executable`` to describe itself; raises :class:`TargetError` if it cannot."""
     try:
         result = subprocess.run(
-            [executable, "-I", worker.__file__, "--info"],
+            [executable, "-I", "-B", worker.__file__, "--info"],
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT,

@@ -1,0 +1,373 @@
+"""The hatch-pyc command, run as a user runs it: exit codes and what it prints."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import json
+import marshal
+import shutil
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import wheels
+from helpers import BuildWheel, MakeVenv, python_or_skip, run, set_hook_options
+
+import hatch_pyc
+
+TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+#: The installed command, from the venv the tests run in.
+HATCH_PYC = [Path(sys.executable).parent / "hatch-pyc"]
+
+
+def hatch_pyc_command(*args: object, check: bool = False) -> tuple[int, str, str]:
+    result = run([*HATCH_PYC, *args], check=check)
+    return result.returncode, result.stdout, result.stderr
+
+
+def rewrite(wheel: Path, target: Path, changes: dict[str, bytes | None], *, fix_record: bool = True) -> Path:
+    """Copy ``wheel`` to ``target`` with entries replaced (or dropped, for None); RECORD follows
+    unless ``fix_record`` is false, as a careless tamperer would leave it."""
+    with zipfile.ZipFile(wheel) as source:
+        contents = {name: source.read(name) for name in source.namelist()}
+    for name, data in changes.items():
+        if data is None:
+            contents.pop(name, None)
+        else:
+            contents[name] = data
+    record = f"{wheels.dist_info(wheel)}/RECORD"
+    if fix_record and record not in changes:
+        lines = []
+        for name, data in contents.items():
+            if name == record:
+                continue
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            lines.append(f"{name},sha256={digest},{len(data)}")
+        contents[record] = ("\n".join([*lines, f"{record},,"]) + "\n").encode()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in contents.items():
+            out.writestr(name, data)
+    return target
+
+
+def pyc(source: str, filename: str, python: Path | None = None) -> bytes:
+    """A checked-hash pyc of ``source`` as ``python`` (this interpreter by default) writes it."""
+    if python is None:
+        code = compile(source, filename, "exec")
+        return (
+            importlib.util.MAGIC_NUMBER
+            + struct.pack("<I", 3)
+            + importlib.util.source_hash(source.encode())
+            + (marshal.dumps(code))
+        )
+    script = (
+        "import importlib.util, marshal, struct, sys\n"
+        f"code = compile({source!r}, {filename!r}, 'exec')\n"
+        "sys.stdout.buffer.write(importlib.util.MAGIC_NUMBER + struct.pack('<I', 3) + "
+        f"importlib.util.source_hash({source!r}.encode()) + marshal.dumps(code))\n"
+    )
+    return run_bytes([python, "-c", script])
+
+
+def run_bytes(command: list[object]) -> bytes:
+    return subprocess.run([str(c) for c in command], capture_output=True, check=True).stdout
+
+
+@pytest.fixture
+def sourceless_wheel(demo: Path, build_wheel: BuildWheel) -> Path:
+    set_hook_options(demo, 'layout = "sourceless"')
+    return build_wheel(demo)
+
+
+def test_inspect_every_layout_and_a_plain_wheel(demo: Path, build_wheel: BuildWheel, tmp_path: Path) -> None:
+    for layout in ("alongside", "sourceless", "zip"):
+        set_hook_options(demo, f'layout = "{layout}"\nkeep-source = ["demo/selfsource.py"]')
+        wheel = build_wheel(demo)
+        code, out, _ = hatch_pyc_command("inspect", wheel)
+        assert code == 0
+        assert f"layout: {layout}" in out.splitlines()
+        interpreter = f"cpython {'.'.join(map(str, sys.version_info[:3]))} ({TAG}, cache tag"
+        assert any(line.startswith(f"interpreter: {interpreter}") for line in out.splitlines())
+        code, out, _ = hatch_pyc_command("inspect", "--json", wheel)
+        data = json.loads(out)
+        assert data["layout"] == layout
+        # Sourceless and zip compile the demo script too (compile-scripts is on there).
+        compiled = {"alongside": 12, "sourceless": 13, "zip": 13}[layout]
+        assert (data["modules"], data["pycs"]) == (compiled, compiled)
+        assert data["sources"] == {"alongside": 12, "sourceless": 1, "zip": 1}[layout]
+        assert data["interpreters"][0]["magic_number"] == importlib.util.MAGIC_NUMBER.hex()
+
+    plain = build_wheel(demo, env={"HATCH_BUILD_NO_HOOKS": "true"})
+    code, out, _ = hatch_pyc_command("inspect", plain)
+    assert code == 0
+    assert "built by: not hatch-pyc (no bytecode metadata)" in out
+    assert "pycs: 0" in out
+
+
+def test_check_accepts_what_the_hook_built_and_names_the_target(sourceless_wheel: Path) -> None:
+    code, out, _ = hatch_pyc_command("check", sourceless_wheel)
+    assert code == 0
+    magic = importlib.util.MAGIC_NUMBER.hex()
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert out == f"ok: {sourceless_wheel.name} fits cpython {version} ({TAG}, magic {magic})\n"
+    result = hatch_pyc.check_wheel(sourceless_wheel)
+    assert result.ok
+    assert result.inspection.layout == "sourceless"
+
+
+def test_check_refuses_another_interpreter_with_one_line_per_problem(sourceless_wheel: Path) -> None:
+    other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
+    python_or_skip(other)
+    code, out, _ = hatch_pyc_command("check", sourceless_wheel, "--python", other)
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{sourceless_wheel.name}: tags {TAG}-none-any do not fit cpython {other}.")
+    assert lines[1].startswith(f"{sourceless_wheel.name}: built for cpython {sys.version_info[0]}.")
+    data = json.loads(hatch_pyc_command("check", sourceless_wheel, "--python", other, "--json")[1])
+    assert data["ok"] is False
+    assert len(data["problems"]) == 2
+
+
+def test_check_finds_tampering(sourceless_wheel: Path, tmp_path: Path) -> None:
+    core = "demo/core.pyc"
+    record = f"{wheels.dist_info(sourceless_wheel)}/RECORD"
+    original = wheels.read(sourceless_wheel, core)
+    cases = {
+        "replaced": rewrite(
+            sourceless_wheel,
+            tmp_path / "a" / sourceless_wheel.name,
+            {core: original[:-1] + bytes([original[-1] ^ 1])},
+            fix_record=False,
+        ),
+        "record-edited": rewrite(
+            sourceless_wheel,
+            tmp_path / "b" / sourceless_wheel.name,
+            {record: wheels.read(sourceless_wheel, record).replace(f"{core},".encode(), f"{core}x,".encode())},
+        ),
+        "absolute": rewrite(
+            sourceless_wheel, tmp_path / "c" / sourceless_wheel.name, {core: pyc("x = 1\n", "/home/builder/core.py")}
+        ),
+    }
+    other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
+    other_python = python_or_skip(other)
+    cases["other-python"] = rewrite(
+        sourceless_wheel, tmp_path / "d" / sourceless_wheel.name, {core: pyc("x = 1\n", "demo/core.py", other_python)}
+    )
+    expected = {
+        "replaced": [f"{core}: content does not match its RECORD hash"],
+        "record-edited": [f"{core}: in the wheel but not in RECORD", f"{core}x: in RECORD but not in the wheel"],
+        "absolute": [f"{core}: code carries an absolute path of the build machine: /home/builder/core.py"],
+        "other-python": [f"{core}: magic number {pyc('', 'x', other_python)[:4].hex()}, but cpython"],
+    }
+    for case, wheel in cases.items():
+        code, out, _ = hatch_pyc_command("check", wheel)
+        assert code == 1, case
+        for line in expected[case]:
+            assert f"{wheel.name}: {line}" in out, (case, out)
+
+
+def make_bad_inputs(good: Path, tmp_path: Path) -> dict[str, Path]:
+    dist_info = wheels.dist_info(good)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    not_zip = bad / "not_zip-1.0-py3-none-any.whl"
+    not_zip.write_text("hello")
+    truncated = bad / good.name.replace("demo_pkg", "truncated")
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    cases = {"not a zip": not_zip, "truncated": truncated}
+    for label, changes in {
+        "no RECORD": {f"{dist_info}/RECORD": None},
+        "bad RECORD": {f"{dist_info}/RECORD": b"demo/core.pyc,sha256=abc\n"},
+        "no WHEEL": {f"{dist_info}/WHEEL": None},
+        "bad metadata": {f"{dist_info}/extra_metadata/hatch_pyc.json": b"{not json"},
+        "dotdot": {"../evil.py": b"x = 1\n"},
+        "absolute": {"/etc/evil.py": b"x = 1\n"},
+    }.items():
+        directory = bad / label.replace(" ", "-")
+        directory.mkdir()
+        cases[label] = rewrite(good, directory / good.name, changes, fix_record=label.endswith("RECORD"))
+    # A zip bomb: an entry whose central directory declares 2 GiB.
+    bomb = bad / "bomb" / good.name
+    bomb.parent.mkdir()
+    data = bytearray(good.read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 24 : central + 28] = struct.pack("<I", 0x7FFFFFFF)
+    bomb.write_bytes(bytes(data))
+    cases["zip bomb"] = bomb
+    return cases
+
+
+BAD_MESSAGES = {
+    "not a zip": "not a readable zip archive",
+    "truncated": "not a readable zip archive",
+    "no RECORD": "RECORD is missing",
+    "bad RECORD": "RECORD line 1 has 2 fields, not 3",
+    "no WHEEL": "WHEEL is missing",
+    "bad metadata": "is not valid bytecode metadata",
+    "dotdot": "unsafe entry '../evil.py'",
+    "absolute": "unsafe entry '/etc/evil.py'",
+    "zip bomb": "refusing a possible zip bomb",
+}
+
+
+def test_bad_input_is_exit_2_with_a_message_and_install_writes_nothing(
+    sourceless_wheel: Path, tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    venv = make_venv()
+    before = venv.files()
+    for label, path in make_bad_inputs(sourceless_wheel, tmp_path).items():
+        for command in (["inspect"], ["check"], ["install", "--python", venv.python]):
+            code, out, err = hatch_pyc_command(*command, path)
+            assert code == 2, (label, command, out, err)
+            assert "Traceback" not in err, (label, err)
+            assert err.startswith("hatch-pyc: "), (label, err)
+            assert BAD_MESSAGES[label] in err, (label, err)
+    assert venv.files() == before
+
+
+def test_install_checks_then_installs_with_the_shipped_pycs(
+    demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+) -> None:
+    wheel = build_wheel(demo)  # alongside: pypa/installer alone would skip its __pycache__ pycs
+    venv = make_venv()
+    code, out, _ = hatch_pyc_command("install", wheel, "--python", venv.python)
+    assert code == 0, out
+    site = venv.site_packages()
+    shipped = importlib.util.cache_from_source("demo/core.py")
+    assert (site / shipped).read_bytes() == wheels.read(wheel, shipped)
+    result = run([venv.python, "-v", "-c", "import demo.core"], env={"PYTHONDONTWRITEBYTECODE": "1"})
+    assert f"code object from '{site / shipped}'" in result.stderr
+    assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
+    installer = (site / "demo_pkg-0.1.0.dist-info" / "INSTALLER").read_text()
+    assert installer == "hatch-pyc\n"
+    record = (site / "demo_pkg-0.1.0.dist-info" / "RECORD").read_text()
+    assert f"{shipped}," in record
+
+    again = hatch_pyc_command("install", wheel, "--python", venv.python)
+    assert again[0] == 1
+    assert "is installed in" in again[1]
+
+
+def test_install_refuses_a_mismatch_without_writing(sourceless_wheel: Path, make_venv: MakeVenv) -> None:
+    other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
+    venv = make_venv(python_or_skip(other))
+    before = venv.files()
+    code, out, err = hatch_pyc_command("install", sourceless_wheel, "--python", venv.python)
+    assert code == 1
+    assert "do not fit" in out
+    assert "hatch-pyc: not installed; nothing was written" in err
+    assert venv.files() == before
+
+
+@pytest.fixture(scope="module")
+def pypi_wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Wheels from PyPI: six (setuptools, tagged py2.py3) and idna (flit)."""
+    dest = tmp_path_factory.mktemp("pypi")
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "-d",
+            dest,
+            "six==1.17.0",
+            "idna==3.10",
+        ]
+    )
+    return {"setuptools": dest / "six-1.17.0-py2.py3-none-any.whl", "flit": dest / "idna-3.10-py3-none-any.whl"}
+
+
+@pytest.mark.parametrize("backend", ["setuptools", "flit"])
+@pytest.mark.parametrize("layout", ["alongside", "sourceless", "zip"])
+def test_convert_wheels_from_other_backends(
+    backend: str, layout: str, pypi_wheels: dict[str, Path], tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    source = pypi_wheels[backend]
+    before = source.read_bytes()
+    out = tmp_path / "out"
+    code, printed, err = hatch_pyc_command("convert", source, "--layout", layout, "-o", out)
+    assert code == 0, err
+    converted = Path(printed.strip())
+    assert source.read_bytes() == before
+    wheels.check_record(converted)
+    if layout == "alongside":
+        assert converted.name == source.name
+        assert wheels.wheel_tags(converted) == wheels.wheel_tags(source)
+    else:
+        assert converted.name.endswith(f"-{TAG}-none-any.whl")
+        assert wheels.wheel_tags(converted) == [f"{TAG}-none-any"]
+        assert wheels.requires_python(converted).endswith(f"=={sys.version_info[0]}.{sys.version_info[1]}.*") or (
+            f"=={sys.version_info[0]}.{sys.version_info[1]}.*" in wheels.requires_python(converted)
+        )
+    assert wheels.bytecode_metadata(converted)["layout"] == layout
+    assert hatch_pyc_command("check", converted)[0] == 0
+
+    again = tmp_path / "again"
+    hatch_pyc_command("convert", source, "--layout", layout, "-o", again, check=True)
+    assert (again / converted.name).read_bytes() == converted.read_bytes()
+
+    venv = make_venv()
+    venv.uv_install(converted)
+    module = {"setuptools": "six", "flit": "idna"}[backend]
+    loaded = run(
+        [venv.python, "-c", f"import {module}; print(type({module}.__spec__.loader).__name__, {module}.__file__)"],
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    ).stdout.split()
+    assert (
+        loaded[0]
+        == {"alongside": "SourceFileLoader", "sourceless": "SourcelessFileLoader", "zip": "zipimporter"}[layout]
+    )
+    if layout == "alongside":
+        verbose = run([venv.python, "-v", "-c", f"import {module}"], env={"PYTHONDONTWRITEBYTECODE": "1"}).stderr
+        assert f"code object from '{importlib.util.cache_from_source(loaded[1])}'" in verbose
+
+
+def test_convert_keeps_build_tags_and_script_modes_and_compiles_scripts_on_request(
+    tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    project = tmp_path / "legacy"
+    (project / "legacy").mkdir(parents=True)
+    (project / "legacy" / "__init__.py").write_text("VALUE = 7\n")
+    (project / "bin").mkdir()
+    (project / "bin" / "legacy-tool").write_text("#!/usr/bin/env python\nimport sys, legacy\nsys.exit(legacy.VALUE)\n")
+    (project / "bin" / "legacy-tool").chmod(0o755)
+    (project / "setup.py").write_text(
+        "from setuptools import setup\n"
+        "setup(name='legacy', version='1.0', packages=['legacy'], scripts=['bin/legacy-tool'])\n"
+    )
+    built = tmp_path / "built"
+    tools = make_venv()
+    tools.uv_install("setuptools", "wheel")
+    run([tools.python, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-w", built, project])
+    (wheel,) = built.glob("*.whl")
+    tagged = built / wheel.name.replace("legacy-1.0-", "legacy-1.0-1-")
+    shutil.move(wheel, tagged)
+
+    plain = Path(hatch_pyc_command("convert", tagged, "-o", tmp_path / "plain", check=True)[1].strip())
+    assert plain.name == tagged.name
+    script = "legacy-1.0.data/scripts/legacy-tool"
+    assert wheels.read(plain, script) == wheels.read(tagged, script)
+
+    printed = hatch_pyc_command(
+        "convert", tagged, "--layout", "sourceless", "--compile-scripts", "-o", tmp_path / "compiled", check=True
+    )[1]
+    compiled = Path(printed.strip())
+    assert compiled.name == f"legacy-1.0-1-{TAG}-none-any.whl"
+    with zipfile.ZipFile(compiled) as archive:
+        assert (archive.getinfo(script).external_attr >> 16) & 0o111
+    assert b"hatch-pyc" in wheels.read(compiled, script)
+    venv = make_venv()
+    venv.uv_install(compiled)
+    assert run([venv.path / "bin" / "legacy-tool"], check=False).returncode == 7
