@@ -108,6 +108,13 @@ def test_inspect_every_layout_and_a_plain_wheel(demo: Path, build_wheel: BuildWh
     assert code == 0
     assert "built by: not hatch-pyc (no bytecode metadata)" in out
     assert "pycs: 0" in out
+    assert hatch_pyc_command("check", plain)[0] == 0
+
+    set_hook_options(demo, "[tool.hatch.build.targets.wheel.hooks.pyc.zipapp]")
+    pyz = build_wheel(demo).parent / f"demo_pkg-0.1.0-{TAG}.pyz"
+    data = json.loads(hatch_pyc_command("inspect", "--json", pyz)[1])
+    assert (data["kind"], data["layout"], data["pycs"], data["sources"]) == ("pyz", "zipapp", 12, 1)
+    assert hatch_pyc_command("check", pyz)[0] == 0
 
 
 def test_check_accepts_what_the_hook_built_and_names_the_target(sourceless_wheel: Path) -> None:
