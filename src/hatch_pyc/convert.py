@@ -7,6 +7,8 @@ RECORD, WHEEL and METADATA are rewritten to match what it holds.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
 import zipfile
@@ -115,7 +117,8 @@ def _write_wheel(target: str, entries: dict[str, _Entry], dist_info: str, date_t
     """Write ``entries`` and a fresh RECORD; the ``.dist-info`` comes last, RECORD at its end."""
     record_name = f"{dist_info}/RECORD"
     order = sorted(entries, key=lambda name: (name.startswith(f"{dist_info}/"), name))
-    rows = []
+    record = io.StringIO()
+    rows = csv.writer(record, lineterminator="\n")
     partial = target + ".partial"
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
@@ -129,21 +132,17 @@ def _write_wheel(target: str, entries: dict[str, _Entry], dist_info: str, date_t
                 info.external_attr = entry.external_attr
                 info.compress_type = zipfile.ZIP_DEFLATED
                 out.writestr(info, data)
-                rows.append(f"{_csv(name)},sha256={record_hash(data, 'sha256')},{len(data)}")
-            rows.append(f"{_csv(record_name)},,")
+                rows.writerow((name, f"sha256={record_hash(data, 'sha256')}", len(data)))
+            rows.writerow((record_name, "", ""))
             info = zipfile.ZipInfo(record_name, date_time=date_time)  # type: ignore[arg-type]
             info.external_attr = FILE_ATTR
             info.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(info, "\n".join(rows) + "\n")
+            out.writestr(info, record.getvalue())
         os.replace(partial, target)
     except BaseException:
         if os.path.exists(partial):
             os.unlink(partial)
         raise
-
-
-def _csv(name: str) -> str:
-    return f'"{name}"' if "," in name or '"' in name else name
 
 
 def convert_wheel(
