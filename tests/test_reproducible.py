@@ -19,12 +19,16 @@ HISTORY_PROBE = """
 import json, marshal, sys
 sys.path.insert(0, sys.argv[1])
 import worker
-source = 'a = {"foo", "b c", 2, (1, "x")}\\nx = ","\\ndef f():\\n    return {"foo", "b c", 2}, "a b"\\n'
+source = (
+    'a = {"foo", "b c", 2, (1, "x")}\\nx = ","\\n'
+    'def f():\\n    return {"foo", "b c", 2}, "a b", (None,)\\ny = (None,)\\n'
+)
 for earlier in sys.argv[2:]:
     exec(compile(earlier, "earlier.py", "exec"), {})
 code = compile(source, "pkg/mod.py", "exec", dont_inherit=True)
 canonical = worker.canonicalize(marshal.dumps(code))
 assert marshal.loads(canonical) == code
+assert worker.canonicalize(canonical) == canonical  # the canonical form is a fixed point
 print(canonical.hex())
 """
 

@@ -79,6 +79,11 @@ class _Reader:
         # Equal immutable objects become one node: whether the compiler shared them
         # depends on the process's history too.
         self.values = {}
+        #: How often each node is an item of another (or the root): refs go to those used twice.
+        self.uses = {}
+        #: Set and frozenset nodes, inner ones before the sets that hold them.
+        self.sets = []
+        self.singletons = {code: _Node(code, []) for code in _SINGLETONS}
 
     def raw(self, size):
         start = self.pos
@@ -88,12 +93,19 @@ class _Reader:
         return self.data[start : self.pos]
 
     def read(self):
-        byte = self.raw(1)[0]
+        uses = self.uses
+        try:
+            byte = self.data[self.pos]
+        except IndexError:
+            raise ValueError("truncated marshal data") from None
+        self.pos += 1
         code = byte & ~FLAG_REF
         if code == _REF:
-            return self.refs[struct.unpack("<i", self.raw(4))[0]]
+            node = self.refs[struct.unpack("<i", self.raw(4))[0]]
+            uses[id(node)] += 1
+            return node
         if code in _SINGLETONS:
-            return _Node(code, [])
+            return self.singletons[code]
         if byte & FLAG_REF:
             # The reader numbers objects as it starts them, containers before their items.
             index = len(self.refs)
@@ -104,11 +116,23 @@ class _Reader:
             # interns identifier-like constants (and every name, again, on load), so that
             # is the one canonical rule.
             node.code = _STRING_PAIRS[code][not node.parts[0][_width(code) :].translate(None, _NAME_CHARS)]
+        elif code in _SETS:
+            self.sets.append(node)
         if code not in _MUTABLE:
-            key = (node.code, *tuple(id(p) if isinstance(p, _Node) else p for p in node.parts))
-            node = self.values.setdefault(key, node)
+            key = (node.code, *[id(p) if isinstance(p, _Node) else p for p in node.parts])
+            kept = self.values.setdefault(key, node)
+            if kept is not node:
+                # The copy is dropped: its items are used once less. (Whether the compiler
+                # made a copy at all depends on the process's history.)
+                for part in node.parts:
+                    # Singletons are never counted: they never get a back-reference.
+                    if isinstance(part, _Node) and part.code not in _SINGLETONS:
+                        uses[id(part)] -= 1
+                node = kept
         if byte & FLAG_REF:
             self.refs[index] = node
+        key = id(node)
+        uses[key] = uses.get(key, 0) + 1
         return node
 
     def read_parts(self, code):
@@ -154,20 +178,6 @@ def _width(code):
     return 1 if code in _SHORT_SIZED or code == _SMALL_TUPLE else 4
 
 
-def _count_uses(root):
-    uses = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        key = id(node)
-        if key in uses:
-            uses[key] += 1
-            continue
-        uses[key] = 1
-        stack.extend(part for part in node.parts if isinstance(part, _Node))
-    return uses
-
-
 def _standalone(node, out):
     """Serialize ``node`` with every shared object written out in full (a sort key)."""
     out.append(bytes((node.code,)))
@@ -178,24 +188,19 @@ def _standalone(node, out):
             out.append(part)
 
 
-def _sort_sets(root):
-    seen = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        items = [part for part in node.parts if isinstance(part, _Node)]
-        if node.code in _SETS:
-            keys = {}
-            for item in items:
-                out = []
-                _standalone(item, out)
-                keys[id(item)] = b"".join(out)
-            items.sort(key=lambda item: keys[id(item)])
-            node.parts[1:] = items
-        stack.extend(items)
+def _sort_sets(sets):
+    """Sort the items of each set node, inner sets first so that outer keys see them sorted."""
+    for node in sets:
+        keys = {}
+        for item in node.parts[1:]:
+            out = []
+            _standalone(item, out)
+            keys[id(item)] = b"".join(out)
+        node.parts[1:] = sorted(node.parts[1:], key=lambda item: keys[id(item)])
+
+
+#: The one-byte type codes, plain and with FLAG_REF, ready to write.
+_CODE_BYTES = [bytes((code,)) for code in range(256)]
 
 
 class _Writer:
@@ -212,13 +217,13 @@ class _Writer:
             out.append(struct.pack("<Bi", _REF, index))
             return
         if node.code in _SINGLETONS:
-            out.append(bytes((node.code,)))
+            out.append(_CODE_BYTES[node.code])
             return
         if self.uses[key] > 1:
             self.indexes[key] = len(self.indexes)
-            out.append(bytes((node.code | FLAG_REF,)))
+            out.append(_CODE_BYTES[node.code | FLAG_REF])
         else:
-            out.append(bytes((node.code,)))
+            out.append(_CODE_BYTES[node.code])
         for part in node.parts:
             if isinstance(part, _Node):
                 self.write(part)
@@ -237,8 +242,8 @@ def canonicalize(data, version=None):
     root = reader.read()
     if reader.pos != len(data):
         raise ValueError("trailing bytes after marshal data")
-    _sort_sets(root)
-    writer = _Writer(_count_uses(root))
+    _sort_sets(reader.sets)
+    writer = _Writer(reader.uses)
     writer.write(root)
     return b"".join(writer.out)
 
