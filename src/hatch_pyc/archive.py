@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 #: The earliest time a zip entry can hold; the pycs are hash-based, so no time matters.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 DIRECTORY_MODE = 0o755
+#: A ``.pyz`` is a program: ``./app.pyz`` runs it.
+EXECUTABLE_MODE = 0o755
 
 
 def _entry(name: str, mode: int, compress: bool) -> zipfile.ZipInfo:
@@ -29,6 +32,22 @@ def _entry(name: str, mode: int, compress: bool) -> zipfile.ZipInfo:
     return info
 
 
+@contextmanager
+def replacing(target: str, mode: int = FILE_MODE) -> Iterator[str]:
+    """A temporary path beside ``target``, renamed to ``target`` (with ``mode``) if the block
+    succeeds and removed if it fails: a failed build never leaves a partial file behind."""
+    fd, partial = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".hatch-pyc-", suffix=".partial")
+    os.close(fd)
+    try:
+        yield partial
+        os.chmod(partial, mode)
+        os.replace(partial, target)
+    except BaseException:
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise
+
+
 def write_zip(
     target: str, files: Mapping[str, str | bytes], *, shebang: str | None = None, compress: bool = True
 ) -> None:
@@ -36,28 +55,20 @@ def write_zip(
 
     With ``shebang`` the archive starts with ``#!shebang`` and is made executable, as a
     zipapp. ``compress`` deflates the entries; stored ones are bigger, but zipimport reads
-    them without inflating each module at every start. The archive is written beside
-    ``target`` and renamed into place, so a failed build never leaves a partial file.
+    them without inflating each module at every start.
     """
     directories = {name[: index + 1] for name in files for index, char in enumerate(name) if char == "/"}
-    fd, partial = tempfile.mkstemp(dir=os.path.dirname(target) or ".", prefix=".hatch-pyc-", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if shebang is not None:
-                out.write(b"#!" + shebang.encode() + b"\n")
-            with zipfile.ZipFile(out, "w") as archive:
-                for name in sorted(directories | set(files)):
-                    if name in directories:
-                        archive.writestr(_entry(name, DIRECTORY_MODE, compress), b"")
-                        continue
-                    content = files[name]
-                    if isinstance(content, str):
-                        with open(content, "rb") as f:
-                            content = f.read()
-                    archive.writestr(_entry(name, FILE_MODE, compress), content)
-        os.chmod(partial, 0o755 if shebang is not None else FILE_MODE)
-        os.replace(partial, target)
-    except BaseException:
-        if os.path.exists(partial):
-            os.unlink(partial)
-        raise
+    mode = EXECUTABLE_MODE if shebang is not None else FILE_MODE
+    with replacing(target, mode) as partial, open(partial, "wb") as out:
+        if shebang is not None:
+            out.write(b"#!" + shebang.encode() + b"\n")
+        with zipfile.ZipFile(out, "w") as archive:
+            for name in sorted(directories | set(files)):
+                if name in directories:
+                    archive.writestr(_entry(name, DIRECTORY_MODE, compress), b"")
+                    continue
+                content = files[name]
+                if isinstance(content, str):
+                    with open(content, "rb") as f:
+                        content = f.read()
+                archive.writestr(_entry(name, FILE_MODE, compress), content)

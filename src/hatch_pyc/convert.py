@@ -119,30 +119,23 @@ def _write_wheel(target: str, entries: dict[str, _Entry], dist_info: str, date_t
     order = sorted(entries, key=lambda name: (name.startswith(f"{dist_info}/"), name))
     record = io.StringIO()
     rows = csv.writer(record, lineterminator="\n")
-    partial = target + ".partial"
-    try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
-            for name in order:
-                entry = entries[name]
-                data = entry.content
-                if isinstance(data, str):
-                    with open(data, "rb") as f:
-                        data = f.read()
-                info = zipfile.ZipInfo(name, date_time=date_time)  # type: ignore[arg-type]
-                info.external_attr = entry.external_attr
-                info.compress_type = zipfile.ZIP_DEFLATED
-                out.writestr(info, data)
-                rows.writerow((name, f"sha256={record_hash(data, 'sha256')}", len(data)))
-            rows.writerow((record_name, "", ""))
-            info = zipfile.ZipInfo(record_name, date_time=date_time)  # type: ignore[arg-type]
-            info.external_attr = FILE_ATTR
+    with archive.replacing(target) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in order:
+            entry = entries[name]
+            data = entry.content
+            if isinstance(data, str):
+                with open(data, "rb") as f:
+                    data = f.read()
+            info = zipfile.ZipInfo(name, date_time=date_time)  # type: ignore[arg-type]
+            info.external_attr = entry.external_attr
             info.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(info, record.getvalue())
-        os.replace(partial, target)
-    except BaseException:
-        if os.path.exists(partial):
-            os.unlink(partial)
-        raise
+            out.writestr(info, data)
+            rows.writerow((name, f"sha256={record_hash(data, 'sha256')}", len(data)))
+        rows.writerow((record_name, "", ""))
+        info = zipfile.ZipInfo(record_name, date_time=date_time)  # type: ignore[arg-type]
+        info.external_attr = FILE_ATTR
+        info.compress_type = zipfile.ZIP_DEFLATED
+        out.writestr(info, record.getvalue())
 
 
 def convert_wheel(

@@ -355,8 +355,8 @@ class PycBuildHook(BuildHookInterface):
             # The bundles go beside the wheel, in the output directory of the build.
             for written in getattr(self, "_zipapp_files", []):
                 destination = os.path.join(os.path.dirname(artifact_path), os.path.basename(written))
-                shutil.copy2(written, destination + ".partial")
-                os.replace(destination + ".partial", destination)
+                with archive.replacing(destination, archive.EXECUTABLE_MODE) as partial:
+                    shutil.copyfile(written, partial)
                 self.app.display_info(f"hatch-pyc: wrote {destination}")
         cleanup = getattr(self, "_cleanup", None)
         if cleanup is not None:
