@@ -20,6 +20,7 @@ from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_ta
 
 from hatch_pyc import interpreters, metadata, worker
 from hatch_pyc.artifact import Artifact, BadArtifact, check_entries, is_unrecorded, open_artifact, record_hash
+from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.interpreters import Interpreter
 
 #: ``mod.cpython-311.pyc`` or ``mod.cpython-311.opt-1.pyc`` in a ``__pycache__`` directory.
@@ -88,21 +89,26 @@ def _bytecode_metadata(artifact: Artifact) -> dict[str, Any] | None:
     return document
 
 
-def _archived_files(artifact: Artifact, layout: str | None) -> dict[str, bytes]:
-    """``{name: bytes}`` of the pycs and sources, looking into a zip layout's archive too."""
-    files = {}
+def _archived_files(artifact: Artifact, layout: str | None) -> tuple[dict[str, bytes], list[str]]:
+    """The pycs (``{name: bytes}``) and the names of the sources, looking into a zip layout's
+    archive too. Sources are only counted: their bytes are never needed."""
+    pycs, sources = {}, []
     for name in artifact.names:
-        if name.endswith((".pyc", ".py")):
-            files[name] = artifact.read(name)
+        if name.endswith(".pyc"):
+            pycs[name] = artifact.read(name)
+        elif name.endswith(".py"):
+            sources.append(name)
         elif layout == "zip" and "/" not in name and name.endswith(".zip"):
             nested = Artifact(
                 path=f"{artifact.path}!{name}", kind="zip", archive=_open_nested(artifact, name), names=[]
             )
             with nested:
                 for inner in nested.archive.namelist():
-                    if inner.endswith((".pyc", ".py")):
-                        files[f"{name}/{inner}"] = nested.read(inner)
-    return files
+                    if inner.endswith(".pyc"):
+                        pycs[f"{name}/{inner}"] = nested.read(inner)
+                    elif inner.endswith(".py"):
+                        sources.append(f"{name}/{inner}")
+    return pycs, sources
 
 
 def _open_nested(artifact: Artifact, name: str) -> zipfile.ZipFile:
@@ -117,7 +123,7 @@ def _open_nested(artifact: Artifact, name: str) -> zipfile.ZipFile:
 def _inspect(artifact: Artifact) -> tuple[Inspection, dict[str, bytes]]:
     meta = _bytecode_metadata(artifact)
     layout = meta["layout"] if meta else None
-    files = _archived_files(artifact, layout)
+    pycs, sources = _archived_files(artifact, layout)
     infos = artifact.archive.infolist()
     inspection = Inspection(
         file=artifact.path,
@@ -134,10 +140,10 @@ def _inspect(artifact: Artifact) -> tuple[Inspection, dict[str, bytes]]:
             for entry in (meta["interpreters"] if meta else [])
         ],
         modules=int(meta.get("modules", 0)) if meta else 0,
-        pycs=sum(name.endswith(".pyc") for name in files),
-        sources=sum(name.endswith(".py") and ".data/" not in name for name in files),
+        pycs=len(pycs),
+        sources=sum(".data/" not in name for name in sources),
     )
-    return inspection, files
+    return inspection, pycs
 
 
 def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
@@ -185,12 +191,10 @@ def _expected_interpreter(name: str, recorded: list[Interpreter], target: Interp
     return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
 
 
-def _pyc_problems(files: dict[str, bytes], recorded: list[Interpreter], target: Interpreter) -> list[str]:
+def _pyc_problems(pycs: dict[str, bytes], recorded: list[Interpreter], target: Interpreter) -> list[str]:
     problems = []
     versions = {bytes.fromhex(i.magic_number): i.minor for i in [*recorded, target]}
-    for name, data in sorted(files.items()):
-        if not name.endswith(".pyc"):
-            continue
+    for name, data in sorted(pycs.items()):
         magic = data[:4]
         expected = _expected_interpreter(name, recorded, target)
         if expected is None:
@@ -232,7 +236,7 @@ def _tag_problems(
         problems.append(
             f"WHEEL tags {', '.join(sorted(wheel_tags))} differ from the file name's {', '.join(sorted(name_tags))}"
         )
-    if layout in ("sourceless", "zip") and len(recorded) == 1:
+    if layout in SOURCELESS_LAYOUTS and len(recorded) == 1:
         others = sorted({tag.interpreter for tag in artifact.tags} - {recorded[0].python_tag})
         if others:
             problems.append(
@@ -258,13 +262,14 @@ def check_wheel(path: str | os.PathLike[str], python: str | None = None) -> Chec
     """
     target = interpreters.find(python).interpreter if python else interpreters.running().interpreter
     with open_artifact(os.fspath(path)) as artifact:
-        inspection, files = _inspect(artifact)
+        inspection, pycs = _inspect(artifact)
         recorded = [Interpreter(**{key: entry[key] for key in INTERPRETER_KEYS}) for entry in inspection.interpreters]
         problems = record_problems(artifact) if artifact.kind == "wheel" else []
-        problems += _pyc_problems(files, recorded, target)
+        problems += _pyc_problems(pycs, recorded, target)
         if artifact.kind == "wheel":
             problems += _tag_problems(artifact, recorded, inspection.layout, target)
-        if inspection.layout in ("sourceless", "zip", "zipapp") and recorded:
+        # Sourceless wheels and bundles have no source to fall back on: the target must match.
+        if inspection.layout in (*SOURCELESS_LAYOUTS, "zipapp") and recorded:
             built = recorded[0]
             if built.magic_number != target.magic_number:
                 problems.append(
