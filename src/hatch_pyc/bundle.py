@@ -7,11 +7,9 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 
-from packaging.utils import canonicalize_name
-
 from hatch_pyc.discovery import Module
 from hatch_pyc.interpreters import Interpreter
-from hatch_pyc.layout import EXTENSION_SUFFIXES
+from hatch_pyc.layout import EXTENSION_SUFFIXES, distribution_id
 
 #: Files of an installed ``.dist-info`` that describe that one install, not the distribution.
 INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
@@ -25,7 +23,7 @@ class BundleError(Exception):
 
 def pyz_name(distribution: str, version: str, interpreter: Interpreter) -> str:
     """``<name>-<version>-<pytag>.pyz``, the name normalized as in wheel file names."""
-    return f"{canonicalize_name(distribution).replace('-', '_')}-{version}-{interpreter.python_tag}.pyz"
+    return f"{distribution_id(distribution)}-{version}-{interpreter.python_tag}.pyz"
 
 
 def default_shebang(interpreter: Interpreter) -> str:

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from packaging.tags import parse_tag
-from packaging.utils import canonicalize_name
 
 from hatch_pyc import archive, interpreters, layout, metadata, scripts
 from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact, record_hash
@@ -96,7 +95,7 @@ def _script_modules(
     artifact: Artifact, files: dict[str, str], entries: dict[str, _Entry], infos: dict[str, zipfile.ZipInfo]
 ) -> list[Module]:
     """Compile ``.data/scripts/`` files with a Python shebang: a module each, a launcher in place."""
-    distribution = canonicalize_name(artifact.name).replace("-", "_")
+    distribution = layout.distribution_id(artifact.name)
     scripts_dir = artifact.dist_info[: -len(".dist-info")] + ".data/scripts/"
     modules = []
     for name in artifact.names:
@@ -199,16 +198,11 @@ def convert_wheel(
             legacy=placement.legacy,
         )
         if layout_name == "zip":
-            name = canonicalize_name(artifact.name).replace("-", "_")
-            archive_file = os.path.join(work, f"{name}.zip")
-            shipped = [(files[path], path) for path in root]
-            archive.write_zip(
-                archive_file, layout.archive_files(shipped, compilation, compiled_dir, placement.sourceless)
-            )
             for path in root:
                 del entries[path]
-            entries[f"{name}.zip"] = _Entry(archive_file)
-            entries[f"{name}.pth"] = _Entry(f"{name}.zip\n".encode())
+            shipped = [(files[path], path) for path in root]
+            zip_files = layout.zip_layout_files(artifact.name, shipped, compilation, compiled_dir, placement.sourceless)
+            entries.update({path: _Entry(disk) for disk, path in zip_files.items()})
         else:
             for path in placement.sourceless:
                 entries.pop(path, None)

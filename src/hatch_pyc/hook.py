@@ -14,7 +14,6 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.builders.utils import get_reproducible_timestamp, normalize_inclusion_map
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
-from packaging.utils import canonicalize_name
 
 from hatch_pyc import archive, bundle, interpreters, layout, metadata, scripts
 from hatch_pyc.compilation import Compilation, compile_modules
@@ -83,7 +82,7 @@ class PycBuildHook(BuildHookInterface):
         config_scripts = self.build_config.shared_scripts
         all_scripts = {**config_scripts, **normalize_inclusion_map(build_data["shared_scripts"], self.root)}
         files = list(self.build_config.builder.recurse_explicit_files(all_scripts))
-        distribution = self._distribution()
+        distribution = layout.distribution_id(self.metadata.core.name)
         replacements, modules = {}, []
         for included in files:
             with open(included.path, "rb") as f:
@@ -166,10 +165,6 @@ class PycBuildHook(BuildHookInterface):
 
         self._undo_later(restore)
 
-    def _distribution(self) -> str:
-        """The distribution name as in file names: ``demo-pkg`` becomes ``demo_pkg``."""
-        return canonicalize_name(self.metadata.core.name).replace("-", "_")
-
     def _write_metadata(
         self, build_data: dict[str, Any], out_dir: str, options: Options, compilations: list[Compilation]
     ) -> None:
@@ -185,28 +180,6 @@ class PycBuildHook(BuildHookInterface):
                 )
             )
         build_data["extra_metadata"][metadata_file] = metadata.FILENAME
-
-    def _zip_layout(
-        self,
-        build_data: dict[str, Any],
-        shipped: list[tuple[str, str]],
-        compilation: Compilation,
-        placement: layout.Placement,
-        out_dir: str,
-    ) -> None:
-        """Put everything the wheel ships into one archive, and a ``.pth`` naming it.
-
-        The ``.pth`` line is a path (relative to site-packages) and no ``import``, so nothing
-        runs at interpreter start-up.
-        """
-        name = self._distribution()
-        archive_file = os.path.join(out_dir, f"{name}.zip")
-        archive.write_zip(archive_file, layout.archive_files(shipped, compilation, out_dir, placement.sourceless))
-        pth_file = os.path.join(out_dir, f"{name}.pth")
-        with open(pth_file, "w", encoding="utf-8") as f:
-            f.write(f"{name}.zip\n")
-        self._drop(build_data, shipped)
-        build_data["force_include"].update({archive_file: f"{name}.zip", pth_file: f"{name}.pth"})
 
     def _dependencies(
         self, options: Options, target: Target | None, interpreter: Interpreter, out_dir: str
@@ -328,7 +301,12 @@ class PycBuildHook(BuildHookInterface):
             if options.zipapp is not None:
                 self._zipapp_files = self._zipapps(options, shipped, modules, compile_targets, compilations, out_dir)
             if options.layout == "zip":
-                self._zip_layout(build_data, shipped, compilations[0], placement, out_dir)
+                files = layout.zip_layout_files(
+                    self.metadata.core.name, shipped, compilations[0], out_dir, placement.sourceless
+                )
+                # Everything the wheel ships now lives in the archive.
+                self._drop(build_data, shipped)
+                build_data["force_include"].update(files)
             else:
                 # Compiled scripts were never among the shipped files: nothing to drop there.
                 dropped = [(m.source, m.path) for m in modules if m.path in placement.sourceless]

@@ -6,12 +6,20 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from packaging.utils import canonicalize_name
+
+from hatch_pyc import archive
 from hatch_pyc.compilation import Compilation
 from hatch_pyc.discovery import Module, matching
 from hatch_pyc.worker import pyc_path
 
 #: Suffixes of extension modules, which zipimport cannot load.
 EXTENSION_SUFFIXES = (".so", ".pyd")
+
+
+def distribution_id(name: str) -> str:
+    """The distribution name as in file names: ``Demo-Pkg`` becomes ``demo_pkg``."""
+    return canonicalize_name(name).replace("-", "_")
 
 
 class LayoutError(Exception):
@@ -87,3 +95,25 @@ def archive_files(
         if path not in sourceless:
             files[path] = entry.module.source
     return files
+
+
+def zip_layout_files(
+    distribution: str,
+    shipped: Iterable[tuple[str, str]],
+    compilation: Compilation,
+    out_dir: str,
+    sourceless: frozenset[str],
+) -> dict[str, str]:
+    """Write the zip layout's two files into ``out_dir``: ``{file on disk: path in the wheel}``.
+
+    ``<distribution>.zip`` holds everything in ``shipped`` (see :func:`archive_files`);
+    ``<distribution>.pth`` names it on its one line: a path relative to site-packages and no
+    ``import``, so nothing runs at interpreter start-up.
+    """
+    name = distribution_id(distribution)
+    archive_file = os.path.join(out_dir, f"{name}.zip")
+    archive.write_zip(archive_file, archive_files(shipped, compilation, out_dir, sourceless))
+    pth_file = os.path.join(out_dir, f"{name}.pth")
+    with open(pth_file, "w", encoding="utf-8") as f:
+        f.write(f"{name}.zip\n")
+    return {archive_file: f"{name}.zip", pth_file: f"{name}.pth"}
