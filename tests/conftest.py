@@ -10,6 +10,14 @@ import pytest
 from helpers import REPO, Venv, copy_project, hatchling_build, only_wheel, run
 
 
+@pytest.fixture(autouse=True)
+def compile_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh compile cache for each test (never the user's), which builds run by the test share."""
+    directory = tmp_path / "pyc-cache"
+    monkeypatch.setenv("HATCH_PYC_CACHE_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def build_wheel(tmp_path: Path) -> Callable[..., Path]:
     """Build a project's wheel in a fresh process; returns the wheel's path."""

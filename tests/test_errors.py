@@ -22,8 +22,8 @@ def test_every_config_problem_is_reported_at_once_with_its_toml_path(demo: Path,
         f"{TABLE}.invalidation-mode: must be one of 'checked-hash', 'unchecked-hash', 'timestamp', got 'never'",
         f"{TABLE}.jobs: must be a whole number of at least 1, got 0",
         f"{TABLE}.layout: must be one of 'alongside', 'sourceless', 'zip', got 'zap'",
-        f"{TABLE}.optimise: unknown option; valid options are: compile-scripts, exclude, invalidation-mode, "
-        "jobs, keep-source, layout, optimize, python, zipapp",
+        f"{TABLE}.optimise: unknown option; valid options are: cache, cache-dir, compile-scripts, exclude, "
+        "invalidation-mode, jobs, keep-source, layout, optimize, python, zipapp",
     ):
         assert expected in result.stderr
     assert not list(out.glob("*.whl"))
@@ -47,6 +47,9 @@ def test_global_hook_table_is_named_in_errors(demo: Path, tmp_path: Path) -> Non
         ({"exclude": [""]}, "exclude: must be a list of non-empty glob strings"),
         ({"jobs": 1.5}, "jobs: must be a whole number"),
         ({"layout": "flat"}, "layout: must be one of 'alongside', 'sourceless', 'zip'"),
+        ({"cache": "no"}, "cache: must be true or false, got 'no'"),
+        ({"cache-dir": ""}, "cache-dir: must be a directory path, got ''"),
+        ({"cache-dir": 3}, "cache-dir: must be a directory path, got 3"),
     ],
 )
 def test_invalid_values(raw: dict, problem: str) -> None:
@@ -57,7 +60,9 @@ def test_invalid_values(raw: dict, problem: str) -> None:
 
 def test_valid_values_and_hatchling_keys() -> None:
     options = parse_options(
-        {"optimize": [2, 0], "jobs": 3, "exclude": ["a/"], "enable-by-default": True, "dependencies": []}, "t"
+        {"optimize": [2, 0], "jobs": 3, "exclude": ["a/"], "enable-by-default": True, "dependencies": []},
+        "t",
+        environ={},
     )
     assert options == Options(optimize=(0, 2), jobs=3, exclude=("a/",))
 

@@ -13,7 +13,7 @@ interpreter it cannot find.
 """
 
 # Defined before the imports below: hatch_pyc.metadata reads it.
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from hatch_pyc.artifact import BadArtifact
 from hatch_pyc.check import CheckResult, Inspection, check_wheel, inspect_artifact

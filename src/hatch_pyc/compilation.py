@@ -1,21 +1,26 @@
-"""Compile modules to pycs, in the build process or spread over worker processes.
+"""Compile modules to pycs: from the cache, in the build process, or in worker processes.
 
 The bytes of each pyc are a function of the module's source, its path in the wheel, the
 target interpreter and the options alone (see :mod:`hatch_pyc.worker`), so whichever
-process compiles a module, and in whatever order, the wheel comes out the same.
+process compiles a module, in whatever order, and whether it comes from the cache, the
+wheel comes out the same.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Sequence
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
-from hatch_pyc import worker
+from hatch_pyc import interpreters, worker
+from hatch_pyc.cache import CompileCache
 from hatch_pyc.discovery import Module
 from hatch_pyc.interpreters import Interpreter, Target
 
@@ -23,8 +28,9 @@ from hatch_pyc.interpreters import Interpreter, Target
 @dataclass(frozen=True)
 class CompiledModule:
     module: Module
-    #: ``(optimize level, path of the pyc inside the wheel and the output directory)``.
-    pycs: tuple[tuple[int, str], ...]
+    #: ``(optimize level, path of the pyc in the wheel, file holding it)``: the file is in the
+    #: output directory, or the compile cache's entry.
+    pycs: tuple[tuple[int, str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -57,39 +63,136 @@ class WorkerFailed(Exception):
 class Compilation:
     interpreter: Interpreter
     modules: tuple[CompiledModule, ...]
+    #: How many of the modules came from the compile cache.
+    from_cache: int = 0
 
 
-def _partition(jobs: list[dict], sizes: list[int], count: int) -> list[list[dict]]:
-    """Split jobs into ``count`` batches of similar total source size, largest first."""
-    batches: list[list[dict]] = [[] for _ in range(count)]
-    loads = [0] * count
-    for size, job in sorted(zip(sizes, jobs, strict=True), key=lambda pair: -pair[0]):
-        lightest = loads.index(min(loads))
-        batches[lightest].append(job)
-        loads[lightest] += size
-    return [batch for batch in batches if batch]
+def legacy_pyc_path(path: str) -> str:
+    """``pkg/mod.pyc`` for ``pkg/mod.py``: the one place the import system loads a pyc
+    without its source (and the only one zipimport looks at)."""
+    return path[: -len(".py")] + ".pyc"
 
 
-def _run_workers(batches: list[list[dict]], out_dir: str, python: str) -> list[dict]:
-    with tempfile.TemporaryDirectory(prefix="hatch-pyc-jobs-") as job_dir:
-        processes = []
-        for number, batch in enumerate(batches):
-            job_file = os.path.join(job_dir, f"batch-{number}.json")
-            with open(job_file, "w", encoding="utf-8") as f:
-                json.dump({"jobs": batch, "out_dir": out_dir}, f)
-            # -I: the user's PYTHONPATH, PYTHONSTARTUP or site-packages must not change the bytes.
-            command = [python, "-I", "-B", worker.__file__, job_file]
-            processes.append((job_file, subprocess.Popen(command, stderr=subprocess.PIPE)))
-        # Wait for every worker before reading any result, so none outlives the job files.
-        outcomes = [(job_file, process, process.communicate()[1]) for job_file, process in processes]
-        reports = []
-        for job_file, process, stderr in outcomes:
-            if process.returncode != 0:
-                message = stderr.decode(errors="replace").strip()
-                raise WorkerFailed(f"hatch-pyc: compile worker {python} exited {process.returncode}: {message}")
-            with open(job_file + ".result", encoding="utf-8") as f:
-                reports.append(json.load(f))
-        return reports
+def pyc_path(path: str, level: int, cache_tag: str) -> str:
+    """The ``__pycache__`` pyc of the module at ``path`` (inside the wheel) for ``level``.
+
+    Not ``importlib.util.cache_from_source``: it knows only the running interpreter's tag,
+    and it follows ``PYTHONPYCACHEPREFIX``, which must not move a file inside a wheel.
+    """
+    head, tail = os.path.split(path)
+    optimization = f".opt-{level}" if level else ""
+    return os.path.join(head, "__pycache__", f"{tail[: -len('.py')]}.{cache_tag}{optimization}.pyc")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a compilation is: modules done (``cached`` of them from the cache) of ``total``."""
+
+    done: int
+    cached: int
+    total: int
+    seconds: float
+
+
+class ProgressReporter:
+    """Calls ``report`` with a progress line once compiling has taken ``delay`` seconds, then
+    at most every ``interval`` seconds: long builds say what they do, short ones stay quiet."""
+
+    def __init__(self, report: Callable[[str], None], delay: float = 2.0, interval: float = 10.0) -> None:
+        self.report = report
+        self.delay = delay
+        self.interval = interval
+        self._next = delay
+
+    def __call__(self, progress: Progress) -> None:
+        if progress.seconds >= self._next and progress.done < progress.total:
+            self._next = progress.seconds + self.interval
+            self.report(
+                f"hatch-pyc: {progress.done} of {progress.total} modules compiled "
+                f"({progress.cached} from the cache) in {progress.seconds:.0f} s"
+            )
+
+
+#: Jobs handed to a worker before it reports one back: it never waits for the next.
+_IN_FLIGHT = 2
+
+
+def _drive(python: str, out_dir: str, jobs: queue.SimpleQueue, results: queue.SimpleQueue) -> None:
+    """Feed one worker process jobs from ``jobs`` until none is left; put each result (or the
+    exception that ended the worker) in ``results``."""
+    # -I: the user's PYTHONPATH, PYTHONSTARTUP or site-packages must not change the bytes.
+    # stderr goes to a file: compile warnings could fill a pipe nobody reads while it works.
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [python, "-I", "-B", worker.__file__, "--serve", out_dir],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+        assert process.stdin is not None
+        assert process.stdout is not None
+        try:
+            process.stdout.readline()  # the interpreter's description: the caller knows it
+            in_flight = 0
+            while True:
+                while in_flight < _IN_FLIGHT:
+                    try:
+                        job = jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    process.stdin.write(json.dumps(job).encode() + b"\n")
+                    process.stdin.flush()
+                    in_flight += 1
+                if not in_flight:
+                    break
+                line = process.stdout.readline()
+                if not line:
+                    process.wait()
+                    stderr.seek(0)
+                    message = stderr.read().decode(errors="replace").strip()
+                    raise WorkerFailed(f"hatch-pyc: compile worker {python} exited {process.returncode}: {message}")
+                results.put(json.loads(line))
+                in_flight -= 1
+            process.stdin.close()
+            process.wait()
+        except BaseException as exc:
+            process.kill()
+            process.wait()
+            results.put(exc)
+
+
+def _compile(job_list: list[dict], out_dir: str, python: str | None, workers: int) -> Iterator[dict]:
+    """Compile every job, yielding results as they come: in this process when ``python`` is
+    None, else in ``workers`` processes of ``python``, each taking the next job when free."""
+    if python is None:
+        for job in job_list:
+            yield worker.compile_job(job, out_dir)
+        return
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+    # The biggest first, so that the last jobs, which decide when all workers are done, are small.
+    for job in sorted(job_list, key=lambda job: -os.path.getsize(job["source"])):
+        jobs.put(job)
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    threads = [
+        threading.Thread(target=_drive, args=(python, out_dir, jobs, results), daemon=True) for _ in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in job_list:
+            result = results.get()
+            if isinstance(result, BaseException):
+                raise result
+            yield result
+    finally:
+        # A failure (or Ctrl-C) here: leave no job for the other workers, and wait for them.
+        while True:
+            try:
+                jobs.get_nowait()
+            except queue.Empty:
+                break
+        for thread in threads:
+            thread.join()
 
 
 def compile_modules(
@@ -102,6 +205,8 @@ def compile_modules(
     jobs: int = 1,
     target: Target | None = None,
     legacy: Collection[str] = (),
+    cache: CompileCache | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Compilation:
     """Compile ``modules`` into ``out_dir``, each pyc at its path inside the wheel.
 
@@ -110,32 +215,65 @@ def compile_modules(
     build process when ``jobs`` is 1. Otherwise up to ``jobs`` worker processes of the target
     share the modules. Modules whose path is in ``legacy`` get a pyc beside their source
     (``pkg/mod.pyc``, at the lowest level of ``optimize``), the others ``__pycache__``
-    pycs at every level. Raises :class:`CompilationFailed`
-    listing every module that does not compile.
+    pycs at every level. Pycs found in ``cache`` are not compiled again but taken from
+    there; the others are stored there. ``progress`` is called after each module. Raises
+    :class:`CompilationFailed` listing every module that does not compile.
     """
-    job_list = [
-        {
+    started = time.monotonic()
+    interpreter = (target or interpreters.running()).interpreter
+    results: dict[str, dict] = {}
+    #: ``[level, path in the wheel, cache entry prefix or None]`` for each module's pycs.
+    wanted: dict[str, list[list]] = {}
+    pending = []
+    for index, module in enumerate(modules):
+        if module.path in legacy:
+            # A legacy pyc is loaded at every -O level: compile it at the lowest one asked
+            # for, which keeps the asserts and docstrings the source has.
+            pycs = [[min(optimize), legacy_pyc_path(module.path), None]]
+        else:
+            pycs = [[level, pyc_path(module.path, level, interpreter.cache_tag), None] for level in optimize]
+        wanted[module.path] = pycs
+        job = {
             "source": module.source,
             "path": module.path,
             "dfile": module.filename or module.path,
-            # A legacy pyc is loaded at every -O level: compile it at the lowest one asked
-            # for, which keeps the asserts and docstrings the source has.
-            "levels": [min(optimize)] if module.path in legacy else list(optimize),
+            "pycs": pycs,
             "mode": invalidation_mode,
             "mtime": mtimes[index] if mtimes else 0,
-            "legacy": module.path in legacy,
         }
-        for index, module in enumerate(modules)
-    ]
-    workers = max(1, min(jobs, len(job_list)))
-    if target is None and workers == 1:
-        reports = [worker.run(job_list, out_dir)]
-    else:
-        sizes = [os.path.getsize(module.source) for module in modules]
-        executable = target.executable if target else sys.executable
-        reports = _run_workers(_partition(job_list, sizes, workers), out_dir, executable)
+        if cache is not None:
+            with open(module.source, "rb") as f:
+                source = f.read()
+            keys = [
+                cache.key(
+                    source=source,
+                    interpreter=interpreter,
+                    level=level,
+                    invalidation_mode=invalidation_mode,
+                    mtime=job["mtime"],
+                    path=relpath,
+                    dfile=job["dfile"],
+                )
+                for level, relpath, _ in pycs
+            ]
+            entries = [cache.load(key) for key in keys]
+            if None not in entries:
+                results[module.path] = {"path": module.path, "files": entries, "error": None}
+                continue
+            for pyc, key in zip(pycs, keys, strict=True):
+                pyc[2] = cache.prefix(key)
+        pending.append(job)
 
-    results = {result["path"]: result for report in reports for result in report["results"]}
+    cached_count = len(results)
+    workers = max(1, min(jobs, len(pending)))
+    python = None if target is None and workers == 1 else (target.executable if target else sys.executable)
+    for result in _compile(pending, out_dir, python, workers):
+        results[result["path"]] = result
+        if cache is not None and result["cache_error"] and cache.write_error is None:
+            cache.write_error = result["cache_error"]
+        if progress is not None:
+            progress(Progress(len(results), cached_count, len(modules), time.monotonic() - started))
+
     errors = []
     compiled = []
     for module in modules:
@@ -144,12 +282,8 @@ def compile_modules(
             error = result["error"]
             errors.append(CompileError(module.display, error["line"], error["column"], error["message"]))
         else:
-            pycs = tuple((level, path) for level, path in result["pycs"])
-            compiled.append(CompiledModule(module=module, pycs=pycs))
+            pycs = zip(wanted[module.path], result["files"], strict=True)
+            compiled.append(CompiledModule(module, tuple((level, path, file) for (level, path, _), file in pycs)))
     if errors:
         raise CompilationFailed(errors)
-    if reports:
-        interpreter = Interpreter(**reports[0]["interpreter"])
-    else:
-        interpreter = target.interpreter if target else Interpreter(**worker.interpreter_info())
-    return Compilation(interpreter=interpreter, modules=tuple(compiled))
+    return Compilation(interpreter=interpreter, modules=tuple(compiled), from_cache=cached_count)

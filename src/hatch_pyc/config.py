@@ -16,9 +16,12 @@ OPTIMIZE_LEVELS = (0, 1, 2)
 #: Environment variables that override options, so a release job needs no pyproject edit.
 PYTHON_ENV = "HATCH_PYC_PYTHON"
 LAYOUT_ENV = "HATCH_PYC_LAYOUT"
+CACHE_DIR_ENV = "HATCH_PYC_CACHE_DIR"
 
 OPTIONS = frozenset(
     {
+        "cache",
+        "cache-dir",
         "compile-scripts",
         "exclude",
         "invalidation-mode",
@@ -77,6 +80,10 @@ class Options:
     keep_source: tuple[str, ...] = ()
     compile_scripts: bool = False
     zipapp: Zipapp | None = None
+    #: Reuse and keep pycs in the compile cache.
+    cache: bool = True
+    #: The compile cache's directory (absolute); None means the user cache directory.
+    cache_dir: str | None = None
 
     @property
     def sourceless(self) -> bool:
@@ -149,11 +156,15 @@ def _zipapp(value: object, key: str, problems: list[str]) -> Zipapp | None:
     )
 
 
-def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str] | None = None) -> Options:
+def parse_options(
+    raw: Mapping[str, Any], table: str, environ: Mapping[str, str] | None = None, root: str = "."
+) -> Options:
     """Validate the hook table ``raw`` found at TOML path ``table``, and the environment.
 
-    ``HATCH_PYC_PYTHON`` (comma-separated for several) and ``HATCH_PYC_LAYOUT`` in
-    ``environ`` (default: ``os.environ``) override the ``python`` and ``layout`` options.
+    ``HATCH_PYC_PYTHON`` (comma-separated for several), ``HATCH_PYC_LAYOUT`` and
+    ``HATCH_PYC_CACHE_DIR`` in ``environ`` (default: ``os.environ``) override the ``python``,
+    ``layout`` and ``cache-dir`` options. A relative ``cache-dir`` is taken from the
+    project's ``root``, a relative ``HATCH_PYC_CACHE_DIR`` from the working directory.
     Raises :class:`ConfigError` naming every invalid or unknown key, so one build shows the
     user everything to fix.
     """
@@ -197,6 +208,18 @@ def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str]
 
     zipapp = _zipapp(raw["zipapp"], f"{table}.zipapp", problems) if "zipapp" in raw else None
 
+    cache = raw.get("cache", True)
+    if not isinstance(cache, bool):
+        problems.append(f"{table}.cache: must be true or false, got {cache!r}")
+    cache_dir = raw.get("cache-dir")
+    if cache_dir is not None and not (isinstance(cache_dir, str) and cache_dir.strip()):
+        problems.append(f"{table}.cache-dir: must be a directory path, got {cache_dir!r}")
+        cache_dir = None
+    if environ.get(CACHE_DIR_ENV, "").strip():
+        cache_dir = os.path.abspath(environ[CACHE_DIR_ENV].strip())
+    elif cache_dir is not None:
+        cache_dir = os.path.abspath(os.path.join(root, os.path.expanduser(cache_dir)))
+
     if mode == "timestamp" and (layout == "zip" or zipapp is not None):
         # zipimport checks a timestamp pyc against its source entry's time in the archive.
         what = f"the zip layout (set by {layout_key})" if layout == "zip" else f"{table}.zipapp"
@@ -225,4 +248,6 @@ def parse_options(raw: Mapping[str, Any], table: str, environ: Mapping[str, str]
         keep_source=keep_source,
         compile_scripts=bool(compile_scripts),
         zipapp=zipapp,
+        cache=bool(cache),
+        cache_dir=cache_dir,
     )

@@ -206,7 +206,7 @@ def convert_wheel(
         else:
             for path in placement.sourceless:
                 entries.pop(path, None)
-            entries.update({path: _Entry(disk) for disk, path in layout.pyc_files([compilation], compiled_dir).items()})
+            entries.update({path: _Entry(disk) for disk, path in layout.pyc_files([compilation]).items()})
             entries.update({m.path: _Entry(m.source) for m in script_modules if m.path not in placement.sourceless})
 
         dist_info = artifact.dist_info

@@ -16,8 +16,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
 from hatch_pyc import archive, bundle, interpreters, layout, metadata, scripts
-from hatch_pyc.compilation import Compilation, compile_modules
-from hatch_pyc.config import Options, parse_options
+from hatch_pyc.cache import CompileCache, user_cache_dir
+from hatch_pyc.compilation import Compilation, ProgressReporter, compile_modules
+from hatch_pyc.config import CACHE_DIR_ENV, Options, parse_options
 from hatch_pyc.discovery import Module, select_modules
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
@@ -201,8 +202,9 @@ class PycBuildHook(BuildHookInterface):
             jobs=options.jobs,
             target=target,
             legacy=everything,
+            cache=self._cache,
         )
-        files.update(layout.archive_files([], compilation, compiled_dir, everything))
+        files.update(layout.archive_files([], compilation, everything))
         return files
 
     def _zipapps(
@@ -222,7 +224,7 @@ class PycBuildHook(BuildHookInterface):
         written = []
         for target, compilation in zip(targets, compilations, strict=True):
             interpreter = compilation.interpreter
-            contents: dict[str, str | bytes] = dict(layout.archive_files(shipped, compilation, out_dir, sourceless))
+            contents: dict[str, str | bytes] = dict(layout.archive_files(shipped, compilation, sourceless))
             if options.zipapp.include_dependencies:
                 contents.update(self._dependencies(options, target, interpreter, out_dir))
             name = bundle.pyz_name(self.metadata.core.name, self.metadata.version, interpreter)
@@ -248,7 +250,8 @@ class PycBuildHook(BuildHookInterface):
         # Editable wheels point at the sources and sdists ship sources: both stay untouched.
         if self.target_name != "wheel" or version != "standard":
             return
-        options = parse_options(self.config, self._table())
+        options = parse_options(self.config, self._table(), root=self.root)
+        self._cache = CompileCache(options.cache_dir or user_cache_dir()) if options.cache else None
         if options.invalidation_mode == "timestamp":
             self.app.display_warning(
                 "hatch-pyc: invalidation-mode 'timestamp' records source times, which installers do "
@@ -295,6 +298,8 @@ class PycBuildHook(BuildHookInterface):
                     jobs=options.jobs,
                     target=target,
                     legacy=placement.legacy,
+                    cache=self._cache,
+                    progress=ProgressReporter(self.app.display_info),
                 )
                 for target in compile_targets
             ]
@@ -311,7 +316,7 @@ class PycBuildHook(BuildHookInterface):
                 # Compiled scripts were never among the shipped files: nothing to drop there.
                 dropped = [(m.source, m.path) for m in modules if m.path in placement.sourceless]
                 self._drop(build_data, sorted(set(dropped) & set(shipped)))
-                build_data["force_include"].update(layout.pyc_files(compilations, out_dir))
+                build_data["force_include"].update(layout.pyc_files(compilations))
                 kept_scripts = {m.source: m.path for m in script_modules if m.path not in placement.sourceless}
                 build_data["force_include"].update(kept_scripts)
         except BaseException:
@@ -320,10 +325,19 @@ class PycBuildHook(BuildHookInterface):
 
         self._write_metadata(build_data, out_dir, options, compilations)
         names = ", ".join(f"{c.interpreter.implementation} {c.interpreter.version}" for c in compilations)
-        self.app.display_info(
+        summary = (
             f"hatch-pyc: compiled {len(modules)} modules ({len(script_modules)} from scripts) "
             f"for {names}, layout {options.layout}"
         )
+        if self._cache is not None:
+            cached = sum(compilation.from_cache for compilation in compilations)
+            summary += f"; {cached} of {len(modules) * len(compilations)} from the cache"
+        self.app.display_info(summary)
+        if self._cache is not None and self._cache.write_error is not None:
+            self.app.display_warning(
+                f"hatch-pyc: cannot write the compile cache in {self._cache.directory} "
+                f"({self._cache.write_error}); set cache-dir or {CACHE_DIR_ENV}, or cache = false"
+            )
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         for undo in reversed(getattr(self, "_undo", [])):

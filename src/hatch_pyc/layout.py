@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 
 from hatch_pyc import archive
-from hatch_pyc.compilation import Compilation
+from hatch_pyc.compilation import Compilation, legacy_pyc_path
 from hatch_pyc.discovery import Module, matching
-from hatch_pyc.worker import pyc_path
 
 #: Suffixes of extension modules, which zipimport cannot load.
 EXTENSION_SUFFIXES = (".so", ".pyd")
@@ -62,36 +61,36 @@ def place(layout: str, modules: Sequence[Module], keep_source: Sequence[str]) ->
     return Placement(legacy=legacy, sourceless=dropped)
 
 
-def pyc_files(compilations: Sequence[Compilation], out_dir: str) -> dict[str, str]:
+def pyc_files(compilations: Sequence[Compilation]) -> dict[str, str]:
     """Every compiled file to add to the wheel: ``{file on disk: path in the wheel}``.
 
-    The compilation already put each pyc at its path in the wheel: ``__pycache__`` pycs,
+    The compilation already chose each pyc's path in the wheel: ``__pycache__`` pycs,
     which the import system looks for first, and legacy ``pkg/mod.pyc`` for sourceless
     modules, the one place it loads a pyc without a source.
     """
     return {
-        os.path.join(out_dir, path): path
+        file: path
         for compilation in compilations
         for compiled in compilation.modules
-        for _, path in compiled.pycs
+        for _, path, file in compiled.pycs
     }
 
 
 def archive_files(
-    shipped: Iterable[tuple[str, str]], compilation: Compilation, out_dir: str, sourceless: frozenset[str]
+    shipped: Iterable[tuple[str, str]], compilation: Compilation, sourceless: frozenset[str]
 ) -> dict[str, str]:
     """The contents of an archive in the legacy layout: ``{path in archive: file on disk}``.
 
     ``shipped`` holds ``(file on disk, path in the wheel)`` of every file the wheel would
-    ship. Each compiled module is there as ``pkg/mod.pyc``, whatever path its pyc had in
-    ``out_dir`` (a ``__pycache__`` pyc holds the same bytes), compiled at its lowest level;
+    ship. Each compiled module is there as ``pkg/mod.pyc``, whatever path its pyc had in the
+    compilation (a ``__pycache__`` pyc holds the same bytes), compiled at its lowest level;
     its source only if it is not in ``sourceless``.
     """
     compiled = {entry.module.path: entry for entry in compilation.modules}
     files = {path: source for source, path in shipped if path not in compiled}
     for path, entry in compiled.items():
-        _, pyc = min(entry.pycs)
-        files[pyc_path(path, 0, legacy=True)] = os.path.join(out_dir, pyc)
+        _, _, pyc = min(entry.pycs)
+        files[legacy_pyc_path(path)] = pyc
         if path not in sourceless:
             files[path] = entry.module.source
     return files
@@ -112,7 +111,7 @@ def zip_layout_files(
     """
     name = distribution_id(distribution)
     archive_file = os.path.join(out_dir, f"{name}.zip")
-    archive.write_zip(archive_file, archive_files(shipped, compilation, out_dir, sourceless))
+    archive.write_zip(archive_file, archive_files(shipped, compilation, sourceless))
     pth_file = os.path.join(out_dir, f"{name}.pth")
     with open(pth_file, "w", encoding="utf-8") as f:
         f.write(f"{name}.zip\n")

@@ -3,22 +3,26 @@
 This module runs inside the *target* interpreter, which may be older than the one running
 the build (CPython 3.8 and newer), so it imports nothing but the standard library and keeps
 to syntax that CPython 3.8 accepts. It serves both in-process compilation and worker
-processes started as ``python -I worker.py JOBFILE``.
+processes started as ``python -I worker.py --serve OUT_DIR``.
 
 Reproducibility: ``marshal.dumps`` decides whether to give an object a back-reference slot
-(``FLAG_REF``) from its reference count, which depends on everything the process did before
-(cpython gh-129724, gh-78274), and before 3.11 it writes frozenset constants in hash-seed
-order. :func:`canonicalize` rewrites the marshal stream so that only objects that really
-occur more than once carry ``FLAG_REF`` and frozenset elements come in a fixed order. The
-result loads to the same code objects and is a function of the source alone.
+(``FLAG_REF``) from its reference count, and whether to mark a string interned from the
+string's state, both of which depend on everything the process did before (cpython
+gh-129724, gh-78274); before 3.11 it also writes frozenset constants in hash-seed order.
+:func:`canonical_dumps` makes the bytes a function of the source alone: on 3.11 and newer
+by handing marshal constants whose state is fixed (:func:`_canonical_code`), before 3.11
+by rewriting the marshal stream (:func:`canonicalize`). Either way the result loads to the
+same code objects.
 """
 
+import hashlib
 import importlib.util
 import json
 import marshal
 import os
 import struct
 import sys
+import types
 
 FLAG_REF = 0x80
 
@@ -248,6 +252,72 @@ def canonicalize(data, version=None):
     return b"".join(writer.out)
 
 
+#: Characters of the strings CPython interns as identifiers (``all_name_chars``).
+_NAME_SET = frozenset(_NAME_CHARS.decode())
+
+
+def _canonical_string(text, memo):
+    """One object per distinct string, in a state that no earlier work of the process set.
+
+    Identifier-like strings and the one-character Latin-1 strings (cached singletons that
+    cannot be copied) are interned; every other string is a fresh copy, which is never
+    interned and is referenced only from this module's constants.
+    """
+    kept = memo.get(("s", text))
+    if kept is None:
+        if _NAME_SET.issuperset(text) or (len(text) == 1 and ord(text) < 256):
+            kept = sys.intern(text)
+        else:
+            kept = text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+        memo[("s", text)] = kept
+    return kept
+
+
+def _canonical_const(value, memo):
+    """``value`` with equal immutable constants merged into one object each."""
+    kind = type(value)
+    if kind is str:
+        return _canonical_string(value, memo)
+    if kind is types.CodeType:
+        return _canonical_code(value, memo)
+    if kind is tuple:
+        value = tuple([_canonical_const(item, memo) for item in value])
+        key = ("t", *map(id, value))
+    elif kind is frozenset:
+        # marshal sorts the items itself on 3.11+, by their (now canonical) bytes.
+        value = frozenset([_canonical_const(item, memo) for item in value])
+        key = ("f", frozenset(map(id, value)))
+    elif kind is float:
+        key = ("d", struct.pack("<d", value))  # -0.0 is not 0.0, nor 1.0 the int 1
+    elif kind is complex:
+        key = ("c", struct.pack("<dd", value.real, value.imag))
+    elif kind is int or kind is bytes:
+        key = (kind, value)
+    else:
+        return value  # None, True, False, Ellipsis: singletons
+    return memo.setdefault(key, value)
+
+
+def _canonical_code(code, memo):
+    consts = tuple([_canonical_const(value, memo) for value in code.co_consts])
+    return code.replace(co_consts=consts, co_filename=_canonical_string(code.co_filename, memo))
+
+
+def canonical_dumps(code):
+    """The canonical marshal bytes of ``code`` (see the module docstring).
+
+    On 3.11+ (where marshal sorts set items) the constants are rebuilt in a fixed state and
+    marshal writes them: the code is loaded back first, so that no object is shared with
+    the compiler's caches, and nothing else holds a reference when marshal counts them.
+    """
+    if sys.version_info < (3, 11):
+        return canonicalize(marshal.dumps(code))
+    memo = {}
+    fresh = _canonical_code(marshal.loads(marshal.dumps(code)), memo)
+    del memo
+    return marshal.dumps(fresh)
+
+
 def code_filenames(data, version):
     """The ``co_filename`` of every code object in a marshal stream written by ``version``.
 
@@ -290,39 +360,56 @@ def pyc_header(source, mode, mtime):
     return importlib.util.MAGIC_NUMBER + fields
 
 
-def pyc_path(path, level, legacy):
-    """Where the pyc of the module at ``path`` (inside the wheel) goes for ``level``.
+def store_entry(prefix, data):
+    """Write ``data`` as the compile cache entry ``PREFIX-<sha256 of data>.pyc``; return its path.
 
-    ``legacy`` pycs sit where the source would be (``pkg/mod.pyc``), the only place the
-    import system loads a pyc without its source. Otherwise the pyc goes to ``__pycache__``
-    under the cache tag, which the target interpreter knows best: it is the one asked.
+    Written beside and renamed into place, so that another build reading the cache sees the
+    whole entry or none; the name lets a reader tell a damaged entry (see hatch_pyc.cache).
     """
-    if legacy:
-        return path[: -len(".py")] + ".pyc"
-    return importlib.util.cache_from_source(path, optimization=level or "")
+    entry = "%s-%s.pyc" % (prefix, hashlib.sha256(data).hexdigest())
+    directory, name = os.path.split(entry)
+    partial = os.path.join(directory, ".%s.%d.partial" % (name, os.getpid()))
+    os.makedirs(directory, exist_ok=True)
+    try:
+        with open(partial, "wb") as f:
+            f.write(data)
+        os.replace(partial, entry)
+    except BaseException:
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise
+    return entry
 
 
 def compile_job(job, out_dir):
     """Compile one module at every requested level; return its result record.
 
-    ``job["dfile"]`` becomes every code object's ``co_filename``. A module that fails to
-    compile is reported as ``error`` with line and column, so the build can list every
-    broken module at once.
+    ``job["pycs"]`` lists ``[level, path of the pyc under out_dir, cache entry prefix or
+    None]``, and ``job["dfile"]`` becomes every code object's ``co_filename``. Each pyc is
+    written once: into the compile cache when there is one (the build uses the entry), else
+    (or if the cache cannot be written) under ``out_dir``. ``files`` in the result says
+    where. A module that fails to compile is reported as ``error`` with line and column, so
+    the build can list every broken module at once.
     """
-    result = {"path": job["path"], "pycs": [], "error": None}
+    result = {"path": job["path"], "files": [], "error": None, "cache_error": None}
     try:
         with open(job["source"], "rb") as f:
             source = f.read()
         header = pyc_header(source, job["mode"], job["mtime"])
-        for level in job["levels"]:
+        for level, relpath, prefix in job["pycs"]:
             code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=level)
-            data = header + canonicalize(marshal.dumps(code))
-            relpath = pyc_path(job["path"], level, job["legacy"])
+            data = header + canonical_dumps(code)
+            if prefix is not None and result["cache_error"] is None:
+                try:
+                    result["files"].append(store_entry(prefix, data))
+                    continue
+                except OSError as exc:
+                    result["cache_error"] = str(exc)
             target = os.path.join(out_dir, relpath)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as f:
                 f.write(data)
-            result["pycs"].append([level, relpath])
+            result["files"].append(target)
     except SyntaxError as exc:
         result["error"] = {"line": exc.lineno, "column": exc.offset, "message": exc.msg}
     except (ValueError, OSError) as exc:
@@ -330,26 +417,34 @@ def compile_job(job, out_dir):
     return result
 
 
-def run(jobs, out_dir):
-    """Compile ``jobs`` into ``out_dir``: the interpreter's description and one result each."""
-    return {"interpreter": interpreter_info(), "results": [compile_job(job, out_dir) for job in jobs]}
+def serve(out_dir, requests, replies):
+    """Compile the job on each line of ``requests`` into ``out_dir``, as they come.
+
+    The first line written to ``replies`` describes the interpreter, then one result per
+    job, in order. One job at a time lets the build hand the next module to whichever worker
+    is free, so no worker idles while another still has a queue.
+    """
+    replies.write(json.dumps(interpreter_info()).encode() + b"\n")
+    replies.flush()
+    for line in requests:
+        replies.write(json.dumps(compile_job(json.loads(line), out_dir)).encode() + b"\n")
+        replies.flush()
 
 
 def main(argv):
-    """Worker entry point.
+    """Worker entry point: ``worker.py --info`` or ``worker.py --serve OUT_DIR``.
 
-    ``worker.py --info`` prints the interpreter's description as JSON; ``worker.py JOBFILE``
-    reads jobs and writes results beside it.
+    ``--info`` prints the interpreter's description as JSON; ``--serve`` reads jobs on
+    stdin and writes results on stdout, one JSON line each (ASCII, whatever the locale).
     """
     if argv[1:] == ["--info"]:
         print(json.dumps(interpreter_info()))
         return 0
-    with open(argv[1], encoding="utf-8") as f:
-        batch = json.load(f)
-    report = run(batch["jobs"], batch["out_dir"])
-    with open(argv[1] + ".result", "w", encoding="utf-8") as f:
-        json.dump(report, f)
-    return 0
+    if len(argv) == 3 and argv[1] == "--serve":
+        serve(argv[2], sys.stdin.buffer, sys.stdout.buffer)
+        return 0
+    sys.stderr.write("usage: worker.py --info | worker.py --serve OUT_DIR\n")
+    return 2
 
 
 if __name__ == "__main__":

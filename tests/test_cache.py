@@ -1,0 +1,199 @@
+"""The compile cache: hits, misses, a miss for every key, damaged entries, concurrent builds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import wheels
+from helpers import hatchling_build, only_wheel, python_or_skip, set_hook_options
+
+from hatch_pyc import cache as cache_module
+from hatch_pyc import interpreters
+from hatch_pyc.cache import CompileCache
+from hatch_pyc.compilation import Compilation, Progress, ProgressReporter, compile_modules
+from hatch_pyc.discovery import Module
+
+
+def _modules(demo: Path) -> list[Module]:
+    root = demo / "src"
+    return [Module(str(p), p.relative_to(root).as_posix(), str(p)) for p in sorted(root.rglob("*.py"))]
+
+
+def _compile(modules: list[Module], out: Path, cache: CompileCache | None, **options: object) -> Compilation:
+    settings: dict = {"optimize": [0], "invalidation_mode": "checked-hash", **options}
+    return compile_modules(modules, str(out), cache=cache, **settings)
+
+
+def _contents(compilation: Compilation) -> dict[str, bytes]:
+    return {path: Path(file).read_bytes() for m in compilation.modules for _, path, file in m.pycs}
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def test_rebuild_takes_every_pyc_from_the_cache_and_the_wheel_is_the_same(demo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "my-cache"
+    set_hook_options(demo, f'layout = "sourceless"\ncache-dir = "{cache_dir}"')
+    no_override = {"HATCH_PYC_CACHE_DIR": ""}
+    first = hatchling_build(demo, tmp_path / "one", env=no_override)
+    assert "0 of 13 from the cache" in first.stderr + first.stdout
+    assert len(_entries(cache_dir)) == 13
+    second = hatchling_build(demo, tmp_path / "two", env=no_override)
+    assert "13 of 13 from the cache" in second.stderr + second.stdout
+    set_hook_options(demo, 'layout = "sourceless"\ncache = false')
+    uncached = hatchling_build(demo, tmp_path / "three")
+    assert "from the cache" not in uncached.stderr + uncached.stdout
+    wheels_built = [only_wheel(tmp_path / name).read_bytes() for name in ("one", "two", "three")]
+    assert wheels_built[0] == wheels_built[1] == wheels_built[2]
+
+
+def test_environment_variable_sets_the_directory_and_cache_false_writes_nothing(
+    demo: Path, tmp_path: Path, compile_cache: Path
+) -> None:
+    hatchling_build(demo, tmp_path / "one")
+    assert len(_entries(compile_cache)) == 12  # HATCH_PYC_CACHE_DIR, set for every test
+    other = tmp_path / "other"
+    set_hook_options(demo, "cache = false")
+    hatchling_build(demo, tmp_path / "two", env={"HATCH_PYC_CACHE_DIR": str(other)})
+    assert not other.exists()
+
+
+def test_a_changed_source_is_compiled_again_and_only_it(demo: Path, tmp_path: Path) -> None:
+    modules = _modules(demo)
+    cache = CompileCache(str(tmp_path / "cache"))
+    _compile(modules, tmp_path / "a", cache)
+    core = demo / "src/demo/core.py"
+    core.write_text(core.read_text() + "\nADDED = 'after the first build'\n")
+    cache = CompileCache(str(tmp_path / "cache"))
+    again = _compile(modules, tmp_path / "b", cache)
+    assert (again.from_cache, cache.misses) == (len(modules) - 1, 1)
+    assert _contents(again) == _contents(_compile(modules, tmp_path / "c", None))
+    pyc = next(file for m in again.modules for _, path, file in m.pycs if path.startswith("demo/__pycache__/core."))
+    assert "after the first build" in wheels.load_pyc(Path(pyc).read_bytes()).co_consts
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "optimize",
+        "invalidation-mode",
+        "timestamp",
+        "path in the wheel",
+        "file name in the code",
+        "legacy pyc",
+        "hatch-pyc version",
+        "compiler code",
+        "interpreter",
+    ],
+)
+def test_every_key_part_makes_a_miss_and_the_pycs_of_a_clean_compile(
+    change: str, demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modules = _modules(demo)
+    cache_dir = str(tmp_path / "cache")
+    options: dict = {"mtimes": [1] * len(modules)}
+    if change == "timestamp":
+        options["invalidation_mode"] = "timestamp"
+    first = _compile(modules, tmp_path / "first", CompileCache(cache_dir), **options)
+    assert first.from_cache == 0
+    hit = _compile(modules, tmp_path / "hit", CompileCache(cache_dir), **options)
+    assert hit.from_cache == len(modules)
+    assert _contents(hit) == _contents(first)
+
+    if change == "optimize":
+        options["optimize"] = [2]
+    elif change == "invalidation-mode":
+        options["invalidation_mode"] = "unchecked-hash"
+    elif change == "timestamp":
+        options["mtimes"] = [2] * len(modules)
+    elif change == "path in the wheel":
+        modules = [Module(m.source, "lib/" + m.path, m.display) for m in modules]
+    elif change == "file name in the code":
+        modules = [Module(m.source, m.path, m.display, filename="renamed/" + m.path) for m in modules]
+    elif change == "legacy pyc":
+        options["legacy"] = {m.path for m in modules}
+    elif change == "hatch-pyc version":
+        monkeypatch.setattr(cache_module, "__version__", "99.0")
+    elif change == "compiler code":
+        monkeypatch.setattr(cache_module, "_compiler_digest", lambda: "another worker.py")
+    elif change == "interpreter":
+        other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
+        python_or_skip(other)
+        options["target"] = interpreters.find(other)
+    changed = _compile(modules, tmp_path / "changed", CompileCache(cache_dir), **options)
+    assert changed.from_cache == 0
+    assert _contents(changed) == _contents(_compile(modules, tmp_path / "clean", None, **options))
+    if change not in ("hatch-pyc version", "compiler code"):  # these change no byte of today's pycs
+        assert _contents(changed) != _contents(first)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte", "empty", "not a pyc"])
+def test_a_damaged_entry_is_a_miss_and_is_written_again(damage: str, demo: Path, tmp_path: Path) -> None:
+    modules = _modules(demo)
+    cache_dir = tmp_path / "cache"
+    clean = _contents(_compile(modules, tmp_path / "clean", CompileCache(str(cache_dir))))
+    entry = _entries(cache_dir)[0]
+    good = entry.read_bytes()
+    broken = {
+        "truncated": good[: len(good) // 2],
+        "flipped byte": good[:20] + bytes([good[20] ^ 0xFF]) + good[21:],
+        "empty": b"",
+        "not a pyc": b"garbage",
+    }[damage]
+    entry.write_bytes(broken)
+    cache = CompileCache(str(cache_dir))
+    again = _compile(modules, tmp_path / "again", cache)
+    assert (again.from_cache, cache.misses) == (len(modules) - 1, 1)
+    assert _contents(again) == clean
+    assert entry.read_bytes() == good
+    assert _compile(modules, tmp_path / "third", CompileCache(str(cache_dir))).from_cache == len(modules)
+
+
+def test_an_unwritable_cache_warns_and_the_build_goes_on(demo: Path, tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "a-file"
+    not_a_directory.write_text("")
+    result = hatchling_build(demo, tmp_path / "out", env={"HATCH_PYC_CACHE_DIR": str(not_a_directory)})
+    assert f"hatch-pyc: cannot write the compile cache in {not_a_directory}" in result.stderr
+    set_hook_options(demo, "cache = false")
+    hatchling_build(demo, tmp_path / "plain")
+    assert only_wheel(tmp_path / "out").read_bytes() == only_wheel(tmp_path / "plain").read_bytes()
+
+
+def test_two_builds_at_once_share_the_cache(demo: Path, tmp_path: Path, compile_cache: Path) -> None:
+    """Both write every entry at the same time; both wheels equal one built without a cache."""
+    package = demo / "src/demo"
+    for number in range(150):
+        constants = "\n".join(f"VALUE_{i} = {'{'}'key {number} {i}': ({i}, 'v {i}'){'}'}" for i in range(60))
+        (package / f"generated_{number}.py").write_text(f'"""Module {number}."""\n{constants}\n')
+    set_hook_options(demo, "jobs = 2")  # both builds use HATCH_PYC_CACHE_DIR
+    command = [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d"]
+    builds = [
+        subprocess.Popen([*command, str(tmp_path / f"out-{n}")], cwd=demo, stderr=subprocess.PIPE) for n in range(2)
+    ]
+    for build in builds:
+        assert build.wait() == 0, build.stderr.read() if build.stderr else ""
+        if build.stderr:
+            build.stderr.close()
+    set_hook_options(demo, "cache = false")
+    hatchling_build(demo, tmp_path / "reference")
+    reference = only_wheel(tmp_path / "reference").read_bytes()
+    assert only_wheel(tmp_path / "out-0").read_bytes() == reference
+    assert only_wheel(tmp_path / "out-1").read_bytes() == reference
+    entries = _entries(compile_cache)
+    assert len(entries) == 162
+    assert not [entry for entry in entries if entry.name.startswith(".")]
+
+
+def test_progress_line_waits_then_comes_at_most_every_interval() -> None:
+    lines: list[str] = []
+    reporter = ProgressReporter(lines.append, delay=2.0, interval=10.0)
+    for done, seconds in ((10, 0.5), (200, 2.1), (300, 5.0), (900, 12.2), (1000, 13.0), (1532, 30.0)):
+        reporter(Progress(done=done, cached=7, total=1532, seconds=seconds))
+    assert lines == [
+        "hatch-pyc: 200 of 1532 modules compiled (7 from the cache) in 2 s",
+        "hatch-pyc: 900 of 1532 modules compiled (7 from the cache) in 12 s",
+    ]
