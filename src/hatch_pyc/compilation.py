@@ -132,7 +132,6 @@ def _drive(python: str, out_dir: str, jobs: queue.SimpleQueue, results: queue.Si
         assert process.stdin is not None
         assert process.stdout is not None
         try:
-            process.stdout.readline()  # the interpreter's description: the caller knows it
             in_flight = 0
             while True:
                 while in_flight < _IN_FLIGHT:

@@ -420,12 +420,9 @@ def compile_job(job, out_dir):
 def serve(out_dir, requests, replies):
     """Compile the job on each line of ``requests`` into ``out_dir``, as they come.
 
-    The first line written to ``replies`` describes the interpreter, then one result per
-    job, in order. One job at a time lets the build hand the next module to whichever worker
+    One result line per job, in order. One job at a time lets the build hand the next module to whichever worker
     is free, so no worker idles while another still has a queue.
     """
-    replies.write(json.dumps(interpreter_info()).encode() + b"\n")
-    replies.flush()
     for line in requests:
         replies.write(json.dumps(compile_job(json.loads(line), out_dir)).encode() + b"\n")
         replies.flush()
