@@ -48,11 +48,10 @@ def _compiler_digest() -> str:
 
 
 class CompileCache:
-    """Pycs of earlier builds in ``directory``; ``hits`` and ``misses`` count this build's lookups."""
+    """Pycs of earlier builds in ``directory``; ``misses`` counts this build's failed lookups."""
 
     def __init__(self, directory: str) -> None:
         self.directory = os.path.join(directory, "v1")
-        self.hits = 0
         self.misses = 0
         #: The first error met while writing an entry; the build goes on without it.
         self.write_error: str | None = None
@@ -63,7 +62,7 @@ class CompileCache:
     def key(
         self,
         *,
-        source: bytes,
+        source_hash: str,
         interpreter: Interpreter,
         level: int,
         invalidation_mode: str,
@@ -71,11 +70,12 @@ class CompileCache:
         path: str,
         dfile: str,
     ) -> str:
-        """The key of one pyc: a hash of everything its bytes depend on."""
+        """The key of one pyc: a hash of everything its bytes depend on (``source_hash``: the
+        source's SHA-256, hex)."""
         parts = [
             __version__,
             self._compiler,
-            hashlib.sha256(source).hexdigest(),
+            source_hash,
             interpreter.implementation,
             interpreter.version,
             interpreter.magic_number,
@@ -115,7 +115,6 @@ class CompileCache:
             except OSError:
                 continue
             if name == f"{key[2:]}-{hashlib.sha256(data).hexdigest()}.pyc":
-                self.hits += 1
                 return entry
         self.misses += 1
         return None

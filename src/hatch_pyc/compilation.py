@@ -8,6 +8,7 @@ wheel comes out the same.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
@@ -242,10 +243,10 @@ def compile_modules(
         }
         if cache is not None:
             with open(module.source, "rb") as f:
-                source = f.read()
+                source_hash = hashlib.sha256(f.read()).hexdigest()
             keys = [
                 cache.key(
-                    source=source,
+                    source_hash=source_hash,
                     interpreter=interpreter,
                     level=level,
                     invalidation_mode=invalidation_mode,
