@@ -9,10 +9,13 @@ chart, into a scratch venv), writes a small hatchling pyproject over the sdist, 
 measures side by side, the runs taking turns: a plain hatchling wheel build; the build with
 the hook in the sourceless layout with an empty compile cache, and again with the cache of
 the previous build; ``python -m compileall -q -j0`` of the tree; pyc-wheel on the plain
-wheel; the peak RSS of each build's process tree; the first ``import sympy`` after
+wheel; the peak RSS of each one's process tree (in a round of its own); the first ``import sympy`` after
 ``uv pip install`` of the alongside wheel against the warm import of the same install and
-against the plain wheel; and the sizes of the wheels. It writes
-``benchmarks/latest/build_speed.md`` (a markdown table) and ``build_speed.png``.
+against the plain wheel; and the sizes of the wheels. Builds run in a build environment
+like the one pip makes for a project: hatchling and hatch-pyc (from this checkout)
+installed with their bytecode compiled. It also measures the lower bounds under each
+target (see ``floors.py``). It writes ``benchmarks/latest/build_speed.md`` (markdown
+tables) and ``build_speed.png``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
 OUT = Path(__file__).resolve().parent / "latest"
+FLOORS = Path(__file__).resolve().parent / "floors.py"
 UV = shutil.which("uv") or "uv"
 
 PYPROJECT = """\
@@ -79,23 +83,29 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def run_measured(command: list[str | os.PathLike[str]], **kwargs: object) -> tuple[float, int]:
-    """Wall time and peak RSS of the process tree (sampled every 10 ms) of ``command``."""
+def run_measured(command: list[str | os.PathLike[str]], *, sample: bool, **kwargs: object) -> tuple[float, int]:
+    """Wall time of ``command`` and, with ``sample``, the peak RSS of its process tree.
+
+    Sampling reads /proc every 10 ms, which slowed a sympy build that keeps both cores busy
+    by 0.5 to 1 s: timed runs do not sample, and memory is measured in a round of its own.
+    """
     start = time.perf_counter()
     process = subprocess.Popen([str(c) for c in command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)  # type: ignore[call-overload]
     peak = 0
 
-    def sample() -> None:
+    def sampler() -> None:
         nonlocal peak
         while process.poll() is None:
             peak = max(peak, tree_rss(process.pid))
             time.sleep(0.01)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    thread = threading.Thread(target=sampler)
+    if sample:
+        thread.start()
     _, stderr = process.communicate()
     elapsed = time.perf_counter() - start
-    sampler.join()
+    if sample:
+        thread.join()
     if process.returncode:
         raise SystemExit(f"{command} failed:\n{stderr.decode()}")
     return elapsed, peak
@@ -118,16 +128,22 @@ def sympy_tree(version: str, work: Path) -> Path:
     return tree
 
 
-def build(tree: Path, out: Path, hook: str | None, env: dict[str, str]) -> tuple[float, int, Path]:
+def build(
+    python: Path, tree: Path, out: Path, hook: str | None, env: dict[str, str], sample: bool
+) -> tuple[float, int, Path]:
     version = tree.name.split("-", 1)[1]
     table = f"[tool.hatch.build.targets.wheel.hooks.pyc]\n{hook}" if hook is not None else ""
     (tree / "pyproject.toml").write_text(PYPROJECT.format(version=version, hook=table))
     shutil.rmtree(out, ignore_errors=True)
-    elapsed, peak = run_measured(
-        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", out], cwd=tree, env=env
-    )
+    command: list[str | os.PathLike[str]] = [python, "-m", "hatchling", "build", "-t", "wheel", "-d", out]
+    elapsed, peak = run_measured(command, sample=sample, cwd=tree, env=env)
     (wheel,) = out.glob("*.whl")
     return elapsed, peak, wheel
+
+
+def floor(python: Path, *args: str | os.PathLike[str]) -> object:
+    """One measurement of ``floors.py``, run by the build environment's Python."""
+    return json.loads(sh(python, FLOORS, *args).stdout)
 
 
 def import_time(python: Path, env: dict[str, str]) -> float:
@@ -147,40 +163,64 @@ def main() -> int:
     sh(UV, "venv", "-q", "-p", sys.executable, tools)
     sh(UV, "pip", "install", "-q", "-p", tools / "bin" / "python", "pyc-wheel", "matplotlib")
     tree = sympy_tree(args.sympy, work)
+    # As in the isolated environment pip builds in: both installed, their bytecode compiled.
+    build_env = work / "build-env"
+    sh(UV, "venv", "-q", "-p", sys.executable, build_env)
+    python = build_env / "bin" / "python"
+    sh(UV, "pip", "install", "-q", "--compile-bytecode", "-p", python, "hatchling", REPO)
     cache_dir = work / "pyc-cache"
     env = {**os.environ, "HATCH_PYC_CACHE_DIR": str(cache_dir), "PYTHONDONTWRITEBYTECODE": "1"}
     samples: dict[str, list[float]] = {}
     memory: dict[str, list[int]] = {}
+    floors: dict[str, list[float]] = {}
 
-    def record(name: str, seconds: float, peak: int | None = None) -> None:
-        samples.setdefault(name, []).append(seconds)
-        if peak is not None:
-            memory.setdefault(name, []).append(peak)
+    def measure(sample: bool) -> tuple[Path, Path]:
+        """One round of every timed command; with ``sample``, record peak RSS instead of time."""
+
+        def record(name: str, seconds: float, peak: int) -> None:
+            if sample:
+                memory.setdefault(name, []).append(peak)
+            else:
+                samples.setdefault(name, []).append(seconds)
+
+        seconds, peak, plain = build(python, tree, work / "plain", None, env, sample)
+        record("plain hatchling build", seconds, peak)
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        seconds, peak, sourceless = build(python, tree, work / "cold", 'layout = "sourceless"', env, sample)
+        record("hook, sourceless, empty cache", seconds, peak)
+        seconds, peak, _ = build(python, tree, work / "warm", 'layout = "sourceless"', env, sample)
+        record("hook, sourceless, warm cache (rebuild)", seconds, peak)
+        copy = work / "compileall"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(tree / "sympy", copy)
+        seconds, peak = run_measured([python, "-m", "compileall", "-q", "-j0", copy], sample=sample)
+        record("compileall -q -j0", seconds, peak)
+        pyc_wheel = work / "pyc-wheel" / plain.name
+        pyc_wheel.parent.mkdir(exist_ok=True)
+        shutil.copy(plain, pyc_wheel)
+        seconds, peak = run_measured([tools / "bin" / "python", "-m", "pyc_wheel", pyc_wheel], sample=sample)
+        record("pyc-wheel on the plain wheel (reference)", seconds, peak)
+        return plain, sourceless
 
     try:
         for _ in range(args.runs):
-            seconds, peak, plain = build(tree, work / "plain", None, env)
-            record("plain hatchling build", seconds, peak)
-            shutil.rmtree(cache_dir, ignore_errors=True)
-            seconds, peak, sourceless = build(tree, work / "cold", 'layout = "sourceless"', env)
-            record("hook, sourceless, empty cache", seconds, peak)
-            seconds, peak, _ = build(tree, work / "warm", 'layout = "sourceless"', env)
-            record("hook, sourceless, warm cache (rebuild)", seconds, peak)
-            copy = work / "compileall"
-            shutil.rmtree(copy, ignore_errors=True)
-            shutil.copytree(tree / "sympy", copy)
-            seconds, peak = run_measured([sys.executable, "-m", "compileall", "-q", "-j0", copy])
-            record("compileall -q -j0", seconds, peak)
-            pyc_wheel = work / "pyc-wheel" / plain.name
-            pyc_wheel.parent.mkdir(exist_ok=True)
-            shutil.copy(plain, pyc_wheel)
-            seconds, peak = run_measured([tools / "bin" / "python", "-m", "pyc_wheel", pyc_wheel])
-            record("pyc-wheel on the plain wheel (reference)", seconds, peak)
+            plain, sourceless = measure(sample=False)
+            for name, value in (
+                ("deflate, plain", floor(python, "deflate", plain)),
+                ("deflate, sourceless", floor(python, "deflate", sourceless)),
+                ("compile", floor(python, "compile", tree / "sympy")),
+                ("canonical", floor(python, "canonical", tree / "sympy")),
+            ):
+                floors.setdefault(name, []).append(float(value))  # type: ignore[arg-type]
+        measure(sample=True)
+        compile_rss: dict[str, int] = floor(python, "rss", tree / "sympy")  # type: ignore[assignment]
 
         sizes = {"plain (source)": plain.stat().st_size, "sourceless, optimize 0": sourceless.stat().st_size}
-        _, _, alongside = build(tree, work / "alongside", "cache = false", env)
+        _, _, alongside = build(python, tree, work / "alongside", "cache = false", env, False)
         sizes["alongside, optimize 0"] = alongside.stat().st_size
-        _, _, opt2 = build(tree, work / "opt2", 'layout = "sourceless"\noptimize = 2\ncache = false', env)
+        _, _, opt2 = build(
+            python, tree, work / "opt2", 'layout = "sourceless"\noptimize = 2\ncache = false', env, False
+        )
         sizes["sourceless, optimize 2"] = opt2.stat().st_size
 
         imports: dict[str, list[float]] = {}
@@ -190,14 +230,14 @@ def main() -> int:
                 shutil.rmtree(venv, ignore_errors=True)
                 sh(UV, "venv", "-q", "-p", sys.executable, venv)
                 sh(UV, "pip", "install", "-q", "-p", venv / "bin" / "python", wheel)
-                python = venv / "bin" / "python"
-                imports.setdefault(f"first import, {label}", []).append(import_time(python, env))
+                venv_python = venv / "bin" / "python"
+                imports.setdefault(f"first import, {label}", []).append(import_time(venv_python, env))
                 if label == "hook (alongside)":
-                    imports.setdefault(f"warm import, {label}", []).append(import_time(python, env))
+                    imports.setdefault(f"warm import, {label}", []).append(import_time(venv_python, env))
                 else:
                     # Warm for a plain wheel: after the install's bytecode has been written once.
-                    sh(python, "-m", "compileall", "-q", venv / "lib")
-                    imports.setdefault(f"warm import, {label}", []).append(import_time(python, env))
+                    sh(venv_python, "-m", "compileall", "-q", venv / "lib")
+                    imports.setdefault(f"warm import, {label}", []).append(import_time(venv_python, env))
     finally:
         shutil.rmtree(work / "compileall", ignore_errors=True)
 
@@ -213,10 +253,21 @@ def main() -> int:
     rss = max(memory["hook, sourceless, empty cache"]) / max(memory["plain hatchling build"])
     first_import = min(imports["first import, hook (alongside)"]) / min(imports["warm import, hook (alongside)"])
     versus_plain = min(imports["first import, hook (alongside)"]) / min(imports["first import, plain"])
+    # The lower bounds: hatchling's own work as in the plain build, plus the deflate the pycs
+    # cost over the sources, plus compiling and writing them spread over every core (cold only).
+    plain_build, cores = low["plain hatchling build"], os.cpu_count() or 1
+    extra_deflate = min(floors["deflate, sourceless"]) - min(floors["deflate, plain"])
+    warm_floor = plain_build + extra_deflate
+    cold_floor = warm_floor + min(floors["compile"]) / cores
+    reproducible_floor = cold_floor + min(floors["canonical"]) / cores
+    hungriest = max((name for name in compile_rss if not name.startswith("(")), key=compile_rss.__getitem__)
+    plain_rss = max(memory["plain hatchling build"])
+    rss_floor = plain_rss + compile_rss[hungriest] - compile_rss["(bare interpreter)"]
     when = datetime.date.today().isoformat()
     machine = f"{os.cpu_count()} cores, {platform.machine()}, CPython {platform.python_version()}"
     lines = [
-        f"sympy {args.sympy}, {when}, {machine}, {args.runs} runs, min / median (peak RSS of the process tree: max)",
+        f"sympy {args.sympy}, {when}, {machine}, {args.runs} runs, min / median; peak RSS of the process tree "
+        "sampled every 10 ms in a run of its own",
         "",
         "| measure | time | peak RSS |",
         "| --- | --- | --- |",
@@ -224,13 +275,30 @@ def main() -> int:
         *(f"| {name} | {fmt(values)} | |" for name, values in imports.items()),
         *(f"| wheel size, {name} | {size / 1e6:.1f} MB | |" for name, size in sizes.items()),
         "",
-        "| target | measured (by min) | limit |",
-        "| --- | --- | --- |",
-        f"| hook, empty cache / (plain build + compileall -j0) | {first_build:.2f}x | 1.0x (aim 0.9x) |",
-        f"| hook, warm cache / plain build | {rebuild:.2f}x | 1.3x |",
-        f"| peak RSS hook / plain build | {rss:.2f}x | 2x |",
-        f"| first import after uv install / warm import (alongside) | {first_import:.2f}x | 1.1x |",
-        f"| first import after uv install, hook / plain wheel | {versus_plain:.2f}x | (reported) |",
+        "| lower bound, measured in the same run | value |",
+        "| --- | --- |",
+        f"| deflate of the plain wheel's members, as hatchling does it (one core) | {fmt(floors['deflate, plain'])} |",
+        f"| deflate of the sourceless wheel's members, the same | {fmt(floors['deflate, sourceless'])} |",
+        f"| compile(), marshal.dumps() and write of every module, CPU | {fmt(floors['compile'])} |",
+        f"| canonical marshal for reproducible bytes, CPU on top of marshal.dumps() | {fmt(floors['canonical'])} |",
+        f"| peak RSS of a bare `python -I` | {compile_rss['(bare interpreter)'] / 1e6:.0f} MB |",
+        f"| peak RSS of a `python -I` compiling {hungriest} alone | {compile_rss[hungriest] / 1e6:.0f} MB |",
+        "",
+        "| target | measured (by min) | floor | limit |",
+        "| --- | --- | --- | --- |",
+        f"| hook, empty cache / (plain build + compileall -j0) | {first_build:.2f}x "
+        f"| {cold_floor / (plain_build + low['compileall -q -j0']):.2f}x "
+        f"({reproducible_floor / (plain_build + low['compileall -q -j0']):.2f}x with reproducible bytes) "
+        "| 1.0x (aim 0.9x) |",
+        f"| hook, warm cache / plain build | {rebuild:.2f}x | {warm_floor / plain_build:.2f}x | 1.3x |",
+        f"| peak RSS hook / plain build | {rss:.2f}x | {rss_floor / plain_rss:.2f}x | 2x |",
+        f"| first import after uv install / warm import (alongside) | {first_import:.2f}x | | 1.1x |",
+        f"| first import after uv install, hook / plain wheel | {versus_plain:.2f}x | | (reported) |",
+        "",
+        "Floors: empty cache = plain build + (deflate of the sourceless members - of the plain ones)",
+        f"+ compile, marshal and write CPU / {cores} cores (+ canonical marshal CPU / {cores} cores);",
+        "warm cache = plain build + that deflate difference;",
+        "RSS = plain build's + (the hungriest compile's - a bare interpreter's).",
     ]
     OUT.mkdir(exist_ok=True)
     (OUT / "build_speed.md").write_text("\n".join(lines) + "\n")
@@ -248,7 +316,12 @@ def main() -> int:
         "ax.set_xlabel('seconds (minimum of the runs)')\nax.set_title(title, fontsize=9)\n"
         "fig.tight_layout()\nfig.savefig(out, dpi=110)\n"
     )
-    bars = {**samples, "plain build + compileall -j0": [low["plain hatchling build"] + low["compileall -q -j0"]]}
+    bars = {
+        **samples,
+        "plain build + compileall -j0": [low["plain hatchling build"] + low["compileall -q -j0"]],
+        "floor: hook, empty cache": [cold_floor],
+        "floor: hook, warm cache": [warm_floor],
+    }
     sh(
         tools / "bin" / "python",
         chart,
