@@ -8,6 +8,7 @@ wheel comes out the same.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -118,9 +119,9 @@ class ProgressReporter:
 _IN_FLIGHT = 2
 
 
-def _drive(python: str, out_dir: str, jobs: queue.SimpleQueue, results: queue.SimpleQueue) -> None:
-    """Feed one worker process jobs from ``jobs`` until none is left; put each result (or the
-    exception that ended the worker) in ``results``."""
+def _drive(python: str, out_dir: str, take: Callable[[], dict], results: queue.SimpleQueue) -> None:
+    """Feed one worker process the jobs ``take`` gives until it raises IndexError (none left);
+    put each result (or the exception that ended the worker) in ``results``."""
     # -I: the user's PYTHONPATH, PYTHONSTARTUP or site-packages must not change the bytes.
     # stderr goes to a file: compile warnings could fill a pipe nobody reads while it works.
     with tempfile.TemporaryFile() as stderr:
@@ -137,8 +138,8 @@ def _drive(python: str, out_dir: str, jobs: queue.SimpleQueue, results: queue.Si
             while True:
                 while in_flight < _IN_FLIGHT:
                     try:
-                        job = jobs.get_nowait()
-                    except queue.Empty:
+                        job = take()
+                    except IndexError:
                         break
                     process.stdin.write(json.dumps(job).encode() + b"\n")
                     process.stdin.flush()
@@ -168,13 +169,17 @@ def _compile(job_list: list[dict], out_dir: str, python: str | None, workers: in
         for job in job_list:
             yield worker.compile_job(job, out_dir)
         return
-    jobs: queue.SimpleQueue = queue.SimpleQueue()
-    # The biggest first, so that the last jobs, which decide when all workers are done, are small.
-    for job in sorted(job_list, key=lambda job: -os.path.getsize(job["source"])):
-        jobs.put(job)
+    # Biggest first. One worker takes from that end, the others from the small end: a worker
+    # process keeps the memory of the biggest module it compiled, so one worker holds that
+    # much instead of each. Both ends meet in modules of middling size, so no worker idles
+    # long while another finishes.
+    jobs = collections.deque(sorted(job_list, key=lambda job: -os.path.getsize(job["source"])))
     results: queue.SimpleQueue = queue.SimpleQueue()
     threads = [
-        threading.Thread(target=_drive, args=(python, out_dir, jobs, results), daemon=True) for _ in range(workers)
+        threading.Thread(
+            target=_drive, args=(python, out_dir, jobs.pop if number else jobs.popleft, results), daemon=True
+        )
+        for number in range(workers)
     ]
     for thread in threads:
         thread.start()
@@ -186,11 +191,7 @@ def _compile(job_list: list[dict], out_dir: str, python: str | None, workers: in
             yield result
     finally:
         # A failure (or Ctrl-C) here: leave no job for the other workers, and wait for them.
-        while True:
-            try:
-                jobs.get_nowait()
-            except queue.Empty:
-                break
+        jobs.clear()
         for thread in threads:
             thread.join()
 
