@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +14,7 @@ import wheels
 from helpers import hatchling_build, only_wheel, python_or_skip, set_hook_options
 
 from hatch_pyc import cache as cache_module
-from hatch_pyc import interpreters
+from hatch_pyc import interpreters, worker
 from hatch_pyc.cache import CompileCache
 from hatch_pyc.compilation import Compilation, Progress, ProgressReporter, compile_modules
 from hatch_pyc.discovery import Module
@@ -197,3 +200,61 @@ def test_progress_line_waits_then_comes_at_most_every_interval() -> None:
         "hatch-pyc: 200 of 1532 modules compiled (7 from the cache) in 2 s",
         "hatch-pyc: 900 of 1532 modules compiled (7 from the cache) in 12 s",
     ]
+
+
+def test_a_source_edited_during_the_build_cannot_reach_the_cache(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modules = _modules(demo)
+    core = demo / "src/demo/core.py"
+    original = core.read_text()
+    compile_job = worker.compile_job
+
+    def edit_then_compile(job: dict, source: bytes, out_dir: str) -> dict:
+        # The file changes after the build read it: as an editor saving mid-build.
+        if job["path"] == "demo/core.py":
+            core.write_text(original + "\nEDITED = 'during the build'\n")
+        return compile_job(job, source, out_dir)
+
+    monkeypatch.setattr(worker, "compile_job", edit_then_compile)
+    cache_dir = str(tmp_path / "cache")
+    first = _compile(modules, tmp_path / "a", CompileCache(cache_dir))
+    monkeypatch.undo()
+    core.write_text(original)
+    again = _compile(modules, tmp_path / "b", CompileCache(cache_dir))
+    assert again.from_cache == len(modules)
+    assert _contents(again) == _contents(first) == _contents(_compile(modules, tmp_path / "c", None))
+    assert not any(b"during the build" in data for data in _contents(again).values())
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink to /dev/zero", "directory", "oversized", "renamed"])
+def test_an_entry_that_is_not_a_plausible_pyc_of_its_key_is_a_miss(kind: str, demo: Path, tmp_path: Path) -> None:
+    modules = _modules(demo)
+    cache_dir = tmp_path / "cache"
+    clean = _contents(_compile(modules, tmp_path / "clean", CompileCache(str(cache_dir))))
+    entries = _entries(cache_dir)
+    entry = entries[0]
+    good = entry.read_bytes()
+    entry.unlink()
+    if kind == "fifo":
+        os.mkfifo(entry)
+    elif kind == "symlink to /dev/zero":
+        entry.symlink_to("/dev/zero")
+    elif kind == "directory":
+        entry.mkdir()
+    elif kind == "oversized":
+        with open(entry, "wb") as f:
+            f.truncate(64 * 1024 * 1024)  # sparse: a reader that read it whole would take 64 MB
+    elif kind == "renamed":
+        # Another module's entry, in place of this one: its contents match its old name.
+        shutil.copyfile(entries[1], entry)
+    signal.alarm(60)  # a reader that blocks on the FIFO fails the test instead of hanging it
+    try:
+        cache = CompileCache(str(cache_dir))
+        again = _compile(modules, tmp_path / "again", cache)
+    finally:
+        signal.alarm(0)
+    assert (again.from_cache, cache.misses) == (len(modules) - 1, 1)
+    assert _contents(again) == clean
+    if kind != "directory":  # a directory in the way is not replaced: that pyc is not cached
+        assert good in [path.read_bytes() for path in _entries(cache_dir) if path.is_file() and not path.is_symlink()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,47 @@ def test_requires_python_that_excludes_the_target_fails_the_build(demo: Path, tm
     result = hatchling_build(demo, tmp_path / "out", check=False)
     assert result.returncode != 0
     assert "hatch-pyc: project.requires-python '>=3.10' excludes the target interpreter (cpython 3.9." in result.stderr
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_any_compile_error_is_one_line_naming_the_module(jobs: int, demo: Path, tmp_path: Path) -> None:
+    set_hook_options(demo, f"jobs = {jobs}")
+    # compile() raises RecursionError here, not SyntaxError.
+    (demo / "src/demo/deep.py").write_text("x = " + "+".join(["1"] * 200_000) + "\n")
+    (demo / "src/demo/broken.py").write_text("def f(:\n")
+    out = tmp_path / "out"
+    result = hatchling_build(demo, out, check=False)
+    assert result.returncode != 0
+    assert "hatch-pyc: 2 modules failed to compile:" in result.stderr
+    assert "  src/demo/deep.py: RecursionError: maximum recursion depth exceeded" in result.stderr
+    assert "  src/demo/broken.py:1:7: invalid syntax" in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_worker_that_dies_names_the_module_it_was_compiling(demo: Path, tmp_path: Path) -> None:
+    # A target whose worker exits while compiling crash.py, as one killed by a crash would.
+    wrapper = tmp_path / "crashing-python"
+    wrapper.write_text(
+        f"#!{sys.executable} -I\n"
+        "import os, sys\n"
+        "worker_file = next(arg for arg in sys.argv if arg.endswith('worker.py'))\n"
+        "sys.path.insert(0, os.path.dirname(worker_file))\n"
+        "import worker\n"
+        "original = worker.compile_job\n"
+        "def compile_job(job, source, out_dir):\n"
+        "    if job['path'].endswith('crash.py'):\n"
+        "        os._exit(3)\n"
+        "    return original(job, source, out_dir)\n"
+        "worker.compile_job = compile_job\n"
+        "sys.exit(worker.main(sys.argv[sys.argv.index(worker_file):]))\n"
+    )
+    wrapper.chmod(0o755)
+    (demo / "src/demo/crash.py").write_text("x = 1\n")
+    set_hook_options(demo, f'python = "{wrapper}"\njobs = 2\ncache = false')
+    out = tmp_path / "out"
+    result = hatchling_build(demo, out, check=False)
+    assert result.returncode != 0
+    assert f"hatch-pyc: src/demo/crash.py: the compile worker ({wrapper}) died compiling it, exit status 3" in (
+        result.stderr
+    )
+    assert not out.exists() or list(out.iterdir()) == []

@@ -46,7 +46,7 @@ def test_nothing_found_says_where_it_looked_and_what_it_rejected(
     monkeypatch.setenv("PYENV_ROOT", str(fake_pyenv(tmp_path / "pyenv", {"3.12.0": other})))
     with pytest.raises(TargetError) as info:
         interpreters.find("3.12")
-    assert str(info.value) == (
+    assert str(info.value) == "hatch-pyc: " + (
         f"no CPython 3.12 found (looked for python3.12 on PATH and {tmp_path}/pyenv/versions/3.12.*; "
         f"{tmp_path}/pyenv/versions/3.12.0/bin/python is {other.parent.parent.name})"
     )

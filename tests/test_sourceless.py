@@ -69,17 +69,26 @@ def exercise(venv: Venv, loaders: list[str] = SOURCELESS_LOADERS) -> None:
     assert run([venv.python, "-m", "demo", "foo", "nope"], env=env).stdout == "demo known,unknown\n"
     bin_dir = venv.path / "bin"
     assert run([bin_dir / "demo-cli", "exit3"], check=False).returncode == 3
-    boom = run([bin_dir / "demo-cli", "boom"], check=False)
+    # Run where another file sits at the module's relative path (a checkout of another
+    # version, say): the traceback names the module and its line, but shows none of it.
+    elsewhere = venv.path.parent / f"{venv.path.name}-cwd"
+    (elsewhere / "demo").mkdir(parents=True, exist_ok=True)
+    (elsewhere / "demo" / "core.py").write_text("NOT THIS FILE\n" * 100)
+    boom = run([bin_dir / "demo-cli", "boom"], check=False, cwd=elsewhere)
     assert boom.returncode == 1
-    assert f'File "demo/core.py", line {line_of("src/demo/core.py", "raise RuntimeError")}, in boom' in boom.stderr
+    assert f'File "<demo/core.py>", line {line_of("src/demo/core.py", "raise RuntimeError")}, in boom' in boom.stderr
+    assert "NOT THIS FILE" not in boom.stderr
     assert boom.stderr.endswith("RuntimeError: boom from demo.core\n")
+    getsource = "import inspect, demo.core\ntry: inspect.getsource(demo.core.boom)\nexcept OSError as e: print(e)"
+    shown = run([venv.python, "-I", "-B", "-c", getsource], cwd=elsewhere, env=env).stdout
+    assert shown == "could not get source code\n"
 
     script = run([bin_dir / "demo-script", "7", "x"], check=False, env=env)
     assert script.returncode == 7
     assert script.stdout == "demo-script ran __main__ ['7', 'x'] A Python script the demo project installs\n"
     failed = run([bin_dir / "demo-script", "fail"], check=False, env=env)
     assert failed.returncode == 1
-    assert f'File "demo-script", line {line_of("scripts/demo-script", "raise ValueError")}, in fail' in failed.stderr
+    assert f'File "<demo-script>", line {line_of("scripts/demo-script", "raise ValueError")}, in fail' in failed.stderr
     assert failed.stderr.endswith("ValueError: demo-script failed on purpose\n")
     # The installed script is the launcher; the code is in the shipped pyc.
     assert "def fail" not in (bin_dir / "demo-script").read_text()

@@ -1,8 +1,11 @@
 """Opening a wheel or a ``.pyz`` safely: anything unusable is a :class:`BadArtifact`.
 
 The commands read files that may come from anywhere, so nothing here trusts the archive: not
-its entry names (``..``, absolute paths), not its declared sizes (a zip bomb), not its
-``.dist-info`` files. Every problem is one clear message, never a traceback.
+its entry names (``..``, absolute paths, control characters), not its declared sizes (a zip
+bomb), not its compression (a corrupt stream, an unknown method, encryption), not its
+``.dist-info`` files. Everything read from one artifact, the archives nested in it included,
+is counted against one :class:`~hatch_pyc.limits.Budget`; entries are read in chunks, never
+held whole to hash or count them.
 """
 
 from __future__ import annotations
@@ -14,34 +17,57 @@ import hashlib
 import io
 import os
 import posixpath
+import tempfile
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
-from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.tags import Tag, parse_tag
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
-#: Largest uncompressed entry, and whole archive, that the commands read.
-MAX_ENTRY_SIZE = 512 * 1024 * 1024
-MAX_TOTAL_SIZE = 2 * 1024 * 1024 * 1024
-#: Beyond this ratio of uncompressed to compressed size an entry is taken for a zip bomb.
-MAX_RATIO = 1000
+from hatch_pyc.errors import HatchPycError, printable
+from hatch_pyc.limits import MAX_ENTRY_SIZE, MAX_METADATA_SIZE, MAX_RATIO, RATIO_FROM, Budget, LimitExceeded
+
 #: Signature files a wheel may hold that RECORD does not list.
 UNRECORDED = ("RECORD.jws", "RECORD.p7s")
+#: What zipfile and zlib raise for an archive they cannot read: a corrupt deflate stream, an
+#: unknown compression method or zip version (NotImplementedError), an encrypted entry
+#: (RuntimeError), a CRC or size that does not match.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
+_CHUNK = 1024 * 1024
 
 
-class BadArtifact(Exception):
+class BadArtifact(HatchPycError):
     """The file cannot be used as a wheel or ``.pyz``; the message says why."""
+
+
+def shown(name: str) -> str:
+    """A name from an artifact with its control characters escaped, for messages."""
+    return printable(name)
 
 
 @dataclass
 class Artifact:
-    """An opened wheel or ``.pyz``."""
+    """An opened wheel, ``.pyz``, or zip archive inside one."""
 
     path: str
     kind: str
     archive: zipfile.ZipFile
     #: Every file entry (directories left out), in archive order.
     names: list[str]
+    budget: Budget
     #: For wheels: the ``.dist-info`` directory, file-name tags and the parsed WHEEL and RECORD.
     dist_info: str = ""
     name: str = ""
@@ -50,15 +76,64 @@ class Artifact:
     tags: frozenset[Tag] = frozenset()
     wheel: dict[str, list[str]] = field(default_factory=dict)
     record: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Archives opened inside this one, closed with it.
+    nested: list[Artifact] = field(default_factory=list)
+    _spooled: list[IO[bytes]] = field(default_factory=list)
 
-    def read(self, name: str) -> bytes:
+    def info(self, name: str) -> zipfile.ZipInfo:
+        return self.archive.getinfo(name)
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """The entry's bytes in chunks; its size and CRC are checked by zipfile as it goes."""
         try:
-            return self.archive.read(name)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-            raise BadArtifact(f"{self.path}: cannot read {name}: {exc}") from None
+            with self.archive.open(name) as stream:
+                while chunk := stream.read(_CHUNK):
+                    yield chunk
+        except ZIP_ERRORS as exc:
+            raise BadArtifact(f"{self.path}: cannot read {shown(name)}: {exc}") from None
+
+    def read(self, name: str, limit: int = MAX_ENTRY_SIZE) -> bytes:
+        """The whole entry, which must be no larger than ``limit`` bytes."""
+        size = self.info(name).file_size
+        if size > limit:
+            raise LimitExceeded(
+                f"{self.path}: {shown(name)} has {size} bytes, more than {limit} (a limit of hatch-pyc)"
+            )
+        return b"".join(self.chunks(name))
+
+    def text(self, name: str) -> str:
+        """A ``.dist-info`` text file, as UTF-8."""
+        try:
+            return self.read(name, MAX_METADATA_SIZE).decode()
+        except UnicodeDecodeError as exc:
+            raise BadArtifact(f"{self.path}: {shown(name)} is not UTF-8: {exc}") from None
+
+    def open_nested(self, name: str) -> Artifact:
+        """The zip archive stored as entry ``name``, its entries checked against the same budget.
+
+        It is copied to a temporary file, not into memory; the copy goes with this artifact.
+        """
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self._spooled.append(spool)
+        for chunk in self.chunks(name):
+            spool.write(chunk)
+        spool.seek(0)
+        label = f"{self.path}!{name}"
+        try:
+            archive = zipfile.ZipFile(spool)
+        except ZIP_ERRORS as exc:
+            raise BadArtifact(f"{label}: not a readable zip archive ({exc})") from None
+        nested = Artifact(path=label, kind="zip", archive=archive, names=[], budget=self.budget)
+        self.nested.append(nested)
+        nested.names = _checked_names(label, archive, self.budget)
+        return nested
 
     def close(self) -> None:
+        for nested in self.nested:
+            nested.close()
         self.archive.close()
+        for spool in self._spooled:
+            spool.close()
 
     def __enter__(self) -> Artifact:
         return self
@@ -67,41 +142,74 @@ class Artifact:
         self.close()
 
 
-def check_entries(path: str, infos: list[zipfile.ZipInfo]) -> None:
-    """Raise :class:`BadArtifact` for unsafe entry names or sizes that announce a zip bomb."""
-    total = 0
+def _unsafe_name(name: str) -> str | None:
+    """Why an entry name cannot be installed or trusted, or None."""
+    if not name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or "\\" in name:
+        return "absolute, empty, or with a backslash"
+    parts = name.split("/")
+    if name.endswith("/"):
+        parts.pop()
+    if any(part in ("", ".", "..") for part in parts):
+        return "a '..', '.' or empty part: escaping the install directory or landing on another entry's path"
+    if printable(name) != name:
+        return "a control character"
+    return None
+
+
+def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[str]:
+    """The file entries of ``archive``, after refusing unsafe names and sizes that announce a bomb."""
+    infos = archive.infolist()
+    budget.take_entries(len(infos))
     for info in infos:
         name = info.filename
-        parts = name.split("/")
-        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts or "\\" in name:
-            raise BadArtifact(f"{path}: unsafe entry {name!r} (absolute, or escaping the install directory)")
+        reason = _unsafe_name(name)
+        if reason is not None:
+            raise BadArtifact(f"{path}: unsafe entry '{shown(name)}' ({reason})")
         if info.file_size > MAX_ENTRY_SIZE or (
-            info.compress_size and info.file_size > 1024 * 1024 and info.file_size / info.compress_size > MAX_RATIO
+            info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1)
         ):
-            raise BadArtifact(f"{path}: entry {name!r} declares {info.file_size} bytes: refusing a possible zip bomb")
-        total += info.file_size
-    if total > MAX_TOTAL_SIZE:
-        raise BadArtifact(f"{path}: entries declare {total} bytes in all: refusing a possible zip bomb")
+            raise LimitExceeded(
+                f"{path}: entry '{shown(name)}' declares {info.file_size} bytes from {info.compress_size}: refusing "
+                f"a possible zip bomb (a limit of hatch-pyc: {MAX_ENTRY_SIZE} bytes, ratio {MAX_RATIO})"
+            )
+        budget.take_bytes(info.file_size)
+    names = [info.filename for info in infos if not info.is_dir()]
+    if len(set(names)) != len(names):
+        raise BadArtifact(f"{path}: an entry appears twice")
+    return names
 
 
 def _parse_wheel_file(path: str, text: str) -> dict[str, list[str]]:
     message = email.parser.Parser().parsestr(text)
     fields: dict[str, list[str]] = {}
     for key, value in message.items():
-        fields.setdefault(key, []).append(value.strip())
+        fields.setdefault(key, []).append(str(value).strip())
     if not fields.get("Wheel-Version") or not fields.get("Tag"):
         raise BadArtifact(f"{path}: WHEEL has no Wheel-Version or no Tag line")
+    version = fields["Wheel-Version"][0]
+    if not version.startswith("1.") or not version[2:].isdigit():
+        raise BadArtifact(f"{path}: WHEEL says Wheel-Version {shown(version)}; hatch-pyc reads version 1.x only")
+    if fields.get("Root-Is-Purelib", [""])[0].lower() not in ("true", "false"):
+        raise BadArtifact(f"{path}: WHEEL has no Root-Is-Purelib: true or false")
+    for line in fields["Tag"]:
+        try:
+            parse_tag(line)
+        except Exception:  # packaging raises several types for a malformed tag
+            raise BadArtifact(f"{path}: WHEEL has a malformed Tag line {shown(line)}") from None
     return fields
 
 
 def _parse_record(path: str, text: str) -> list[tuple[str, str, str]]:
     rows = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
-        if not row:
-            continue
-        if len(row) != 3:
-            raise BadArtifact(f"{path}: RECORD line {number} has {len(row)} fields, not 3")
-        rows.append((row[0], row[1], row[2]))
+    try:
+        for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
+            if not row:
+                continue
+            if len(row) != 3:
+                raise BadArtifact(f"{path}: RECORD line {number} has {len(row)} fields, not 3")
+            rows.append((row[0], row[1], row[2]))
+    except csv.Error as exc:
+        raise BadArtifact(f"{path}: RECORD is not readable CSV: {exc}") from None
     return rows
 
 
@@ -117,14 +225,18 @@ def _open_wheel(artifact: Artifact) -> None:
     if len(dist_infos) != 1:
         raise BadArtifact(f"{path}: expected one .dist-info directory, found {len(dist_infos)}")
     artifact.dist_info = dist_infos.pop()
+    stem, _, dist_version = artifact.dist_info[: -len(".dist-info")].rpartition("-")
+    try:
+        same = canonicalize_name(stem) == name and Version(dist_version) == version
+    except InvalidVersion:
+        same = False
+    if not same:
+        raise BadArtifact(f"{path}: its .dist-info directory {shown(artifact.dist_info)} is not {name} {version}'s")
     for required in ("WHEEL", "RECORD", "METADATA"):
         if f"{artifact.dist_info}/{required}" not in artifact.names:
             raise BadArtifact(f"{path}: {artifact.dist_info}/{required} is missing")
-    try:
-        artifact.wheel = _parse_wheel_file(path, artifact.read(f"{artifact.dist_info}/WHEEL").decode())
-        artifact.record = _parse_record(path, artifact.read(f"{artifact.dist_info}/RECORD").decode())
-    except UnicodeDecodeError as exc:
-        raise BadArtifact(f"{path}: {artifact.dist_info} holds a file that is not UTF-8: {exc}") from None
+    artifact.wheel = _parse_wheel_file(path, artifact.text(f"{artifact.dist_info}/WHEEL"))
+    artifact.record = _parse_record(path, artifact.text(f"{artifact.dist_info}/RECORD"))
 
 
 def open_artifact(path: str) -> Artifact:
@@ -136,15 +248,12 @@ def open_artifact(path: str) -> Artifact:
         raise BadArtifact(f"{path}: no such file")
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise BadArtifact(f"{path}: not a readable zip archive ({exc})") from None
+    budget = Budget(label=path)
     try:
-        infos = archive.infolist()
-        check_entries(path, infos)
-        names = [info.filename for info in infos if not info.is_dir()]
-        if len(set(names)) != len(names):
-            raise BadArtifact(f"{path}: an entry appears twice")
-        artifact = Artifact(path=path, kind=kind, archive=archive, names=names)
+        artifact = Artifact(path=path, kind=kind, archive=archive, names=[], budget=budget)
+        artifact.names = _checked_names(path, archive, budget)
         if kind == "wheel":
             _open_wheel(artifact)
     except BaseException:
@@ -155,8 +264,24 @@ def open_artifact(path: str) -> Artifact:
 
 def record_hash(data: bytes, algorithm: str) -> str:
     """``data``'s digest as RECORD writes it: urlsafe base64 without padding."""
-    digest = hashlib.new(algorithm, data).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
+
+
+def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]:
+    """The RECORD digest of entry ``name`` and its size, read in chunks."""
+    digest = hashlib.new(algorithm)
+    size = 0
+    for chunk in artifact.chunks(name):
+        digest.update(chunk)
+        size += len(chunk)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode(), size
+
+
+def extract(artifact: Artifact, name: str, target: str) -> None:
+    """Copy entry ``name`` to the file ``target``, in chunks."""
+    with open(target, "wb") as out:
+        for chunk in artifact.chunks(name):
+            out.write(chunk)
 
 
 def is_unrecorded(artifact: Artifact, name: str) -> bool:

@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 from hatch_pyc.discovery import Module
+from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter
 from hatch_pyc.layout import EXTENSION_SUFFIXES, distribution_id
 
@@ -17,7 +18,7 @@ INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.jso
 INSTALLER_FILES = frozenset({".lock"})
 
 
-class BundleError(Exception):
+class BundleError(HatchPycError):
     """The bundle cannot be made; the message says why and what to do."""
 
 
@@ -41,7 +42,7 @@ def entry_point(configured: str | None, scripts: Mapping[str, str], key: str) ->
         found = f"the project has {len(scripts)} console scripts ({', '.join(sorted(scripts))})"
     else:
         found = "the project has no console scripts"
-    raise BundleError(f"hatch-pyc: {key}.entry-point: {found}; set entry-point = 'module:function'")
+    raise BundleError(f"{key}.entry-point: {found}; set entry-point = 'module:function'")
 
 
 def bootstrap(target: str, interpreter: Interpreter, name: str) -> bytes:
@@ -95,7 +96,7 @@ def install_dependencies(requirements: Sequence[str], python: str, dest: str) ->
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise BundleError(
-            f"hatch-pyc: installing the zipapp's dependencies ({', '.join(requirements)}) failed:\n"
+            f"installing the zipapp's dependencies ({', '.join(requirements)}) failed:\n"
             f"  {' '.join(command)}\n{result.stderr.strip() or result.stdout.strip()}"
         )
 
@@ -141,7 +142,7 @@ def dependency_files(root: str) -> tuple[dict[str, str], list[Module]]:
         owners = _owners(root)
         named = sorted({f"{owners.get(path, '?')} ({path})" for path in extensions})
         raise BundleError(
-            "hatch-pyc: a zipapp cannot import extension modules, and these dependencies have them: "
+            "a zipapp cannot import extension modules, and these dependencies have them: "
             + ", ".join(named)
             + "; ship the wheel (alongside, sourceless or zip layout) instead, or set include-dependencies = false"
         )

@@ -7,11 +7,14 @@ mode), the pyc's path in the wheel and the file name its code objects carry, and
 hatch-pyc's own version and compiler code. Since the pycs are a function of those alone
 (see :mod:`hatch_pyc.worker`), a wheel comes out byte-identical with or without the cache.
 
-An entry is named ``<key>-<hash of its contents>.pyc``: a truncated or damaged entry no
-longer matches its name, and is a miss. The compiling process writes it beside its final
-name and renames it into place (:func:`hatch_pyc.worker.store_entry`), so a reader
-(another build running at the same time, say) sees a whole entry or none. The build adds
-the entry file itself to the wheel: each pyc is written once, hit or miss.
+An entry is named ``<key>-<hash of the key and its contents>.pyc``: a truncated or damaged
+entry, or one renamed to another key, no longer matches its name, and is a miss. Only a
+regular file of a size plausible for its source is read (never a link, FIFO or device).
+The compiling process writes an entry beside its final name and renames it into place
+(:func:`hatch_pyc.worker.store_entry`), so a reader (another build running at the same
+time, say) sees a whole entry or none. The build adds the entry file itself to the wheel:
+each pyc is written once, hit or miss. The directory is trusted as far as its permissions
+go: whoever can write to it between the check and hatchling's read could change a wheel.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,10 +92,6 @@ class CompileCache:
         ]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
-    def prefix(self, key: str) -> str:
-        """Where the entries of ``key`` go, less their ``-<hash>.pyc`` ending."""
-        return os.path.join(self.directory, key[:2], key[2:])
-
     def _names(self, shard: str) -> dict[str, list[str]]:
         if shard not in self._shards:
             names: dict[str, list[str]] = {}
@@ -105,16 +105,42 @@ class CompileCache:
             self._shards[shard] = names
         return self._shards[shard]
 
-    def load(self, key: str) -> str | None:
-        """The file of the pyc stored under ``key``; None when there is none or it is damaged."""
+    def load(self, key: str, source_size: int) -> str | None:
+        """The file of the pyc stored under ``key`` for a source of ``source_size`` bytes;
+        None when there is none, or it is damaged, or stored under another key."""
         for name in self._names(key[:2]).get(key[2:], []):
             entry = os.path.join(self.directory, key[:2], name)
-            try:
-                with open(entry, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            if name == f"{key[2:]}-{hashlib.sha256(data).hexdigest()}.pyc":
+            data = _read_regular_file(entry, MAX_PYC_PER_SOURCE_BYTE * source_size + MAX_PYC_OVERHEAD)
+            if data is not None and name == worker.entry_name(key, data):
                 return entry
         self.misses += 1
         return None
+
+
+#: A pyc larger than this many bytes per source byte, plus the overhead, is no pyc of it.
+MAX_PYC_PER_SOURCE_BYTE = 20
+MAX_PYC_OVERHEAD = 1024 * 1024
+
+
+def _read_regular_file(path: str, limit: int) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file (not a link, FIFO or device) of at most
+    ``limit`` bytes; None otherwise, without blocking or reading more than ``limit``."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):
+            return None
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            return None
+        # One byte more than the limit: a file that grew since fstat is refused too.
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None

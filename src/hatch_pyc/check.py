@@ -6,21 +6,20 @@ imports neither hatchling nor the code in the artifact.
 
 from __future__ import annotations
 
-import io
+import _imp
 import json
 import os
 import posixpath
 import re
-import struct
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
-from hatch_pyc import interpreters, metadata, worker
-from hatch_pyc.artifact import Artifact, BadArtifact, check_entries, is_unrecorded, open_artifact, record_hash
+from hatch_pyc import bytecode, config, interpreters, metadata
+from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded, open_artifact, shown
 from hatch_pyc.config import SOURCELESS_LAYOUTS
+from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Interpreter
 
 #: ``mod.cpython-311.pyc`` or ``mod.cpython-311.opt-1.pyc`` in a ``__pycache__`` directory.
@@ -73,57 +72,84 @@ class CheckResult:
         }
 
 
+#: Largest bytecode metadata file read.
+MAX_BYTECODE_METADATA_SIZE = 1024 * 1024
+LAYOUTS = (*config.LAYOUTS, "zipapp")
+MAGIC = re.compile(r"^[0-9a-f]{4}0d0a$")
+VERSION = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,4}$")
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _validated_metadata(document: object) -> dict[str, Any]:
+    """``document`` if it is bytecode metadata this version reads; ValueError saying what is wrong."""
+    if not isinstance(document, dict) or any(key not in document for key in METADATA_KEYS):
+        raise ValueError(f"it lacks one of {', '.join(METADATA_KEYS)}")
+    if document["format"] != metadata.FORMAT_VERSION or isinstance(document["format"], bool):
+        raise ValueError(f"format {document['format']!r}; this hatch-pyc reads format {metadata.FORMAT_VERSION}")
+    if document["layout"] not in LAYOUTS:
+        raise ValueError(f"layout {document['layout']!r} is none of {', '.join(LAYOUTS)}")
+    modules = document.get("modules", 0)
+    if not isinstance(modules, int) or isinstance(modules, bool) or modules < 0:
+        raise ValueError(f"modules {modules!r} is not a count")
+    optimize = document.get("optimize", [0])
+    if not isinstance(optimize, list) or not all(level in config.OPTIMIZE_LEVELS for level in optimize):
+        raise ValueError(f"optimize {optimize!r} is not a list of 0, 1 and 2")
+    if document.get("invalidation_mode", "checked-hash") not in config.INVALIDATION_MODES:
+        raise ValueError(f"invalidation_mode {document['invalidation_mode']!r} is none of the modes")
+    entries = document["interpreters"]
+    if not isinstance(entries, list) or not entries:
+        raise ValueError("interpreters is not a non-empty list")
+    for entry in entries:
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(key), str) for key in INTERPRETER_KEYS):
+            raise ValueError(f"an interpreter lacks one of {', '.join(INTERPRETER_KEYS)}")
+        if not MAGIC.match(entry["magic_number"]):
+            raise ValueError(f"magic_number {entry['magic_number']!r} is not 4 bytes of hex ending in 0d0a")
+        if not VERSION.match(entry["version"]):
+            raise ValueError(f"version {entry['version']!r} is not major.minor.micro")
+    return document
+
+
 def _bytecode_metadata(artifact: Artifact) -> dict[str, Any] | None:
     name = f"{artifact.dist_info}/{metadata.METADATA_PATH}" if artifact.kind == "wheel" else metadata.FILENAME
     if name not in artifact.names:
         return None
+    text = artifact.read(name, MAX_BYTECODE_METADATA_SIZE)
     try:
-        document = json.loads(artifact.read(name))
-        if not isinstance(document, dict) or any(key not in document for key in METADATA_KEYS):
-            raise ValueError(f"it lacks one of {', '.join(METADATA_KEYS)}")
-        for entry in document["interpreters"]:
-            if not isinstance(entry, dict) or any(not isinstance(entry.get(key), str) for key in INTERPRETER_KEYS):
-                raise ValueError(f"an interpreter lacks one of {', '.join(INTERPRETER_KEYS)}")
-    except (ValueError, TypeError) as exc:
-        raise BadArtifact(f"{artifact.path}: {name} is not valid bytecode metadata: {exc}") from None
-    return document
+        return _validated_metadata(json.loads(text, parse_constant=_refuse_constant))
+    except (ValueError, TypeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise BadArtifact(f"{artifact.path}: {name} is not valid bytecode metadata: {printable(reason)}") from None
 
 
-def _archived_files(artifact: Artifact, layout: str | None) -> tuple[dict[str, bytes], list[str]]:
-    """The pycs (``{name: bytes}``) and the names of the sources, looking into a zip layout's
-    archive too. Sources are only counted: their bytes are never needed."""
-    pycs, sources = {}, []
+@dataclass(frozen=True)
+class _Member:
+    """A file of the artifact, or of the zip layout's archive inside it."""
+
+    container: Artifact
+    #: Its name in ``container``.
+    entry: str
+    #: Its name in messages: ``archive.zip/pkg/mod.pyc`` inside a nested archive.
+    display: str
+
+
+def _members(artifact: Artifact, layout: str | None) -> list[_Member]:
+    """Every file, looking into a zip layout's archive too."""
+    members = []
     for name in artifact.names:
-        if name.endswith(".pyc"):
-            pycs[name] = artifact.read(name)
-        elif name.endswith(".py"):
-            sources.append(name)
-        elif layout == "zip" and "/" not in name and name.endswith(".zip"):
-            nested = Artifact(
-                path=f"{artifact.path}!{name}", kind="zip", archive=_open_nested(artifact, name), names=[]
-            )
-            with nested:
-                for inner in nested.archive.namelist():
-                    if inner.endswith(".pyc"):
-                        pycs[f"{name}/{inner}"] = nested.read(inner)
-                    elif inner.endswith(".py"):
-                        sources.append(f"{name}/{inner}")
-    return pycs, sources
+        members.append(_Member(artifact, name, name))
+        if layout == "zip" and "/" not in name and name.endswith(".zip"):
+            nested = artifact.open_nested(name)
+            members.extend(_Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
+    return members
 
 
-def _open_nested(artifact: Artifact, name: str) -> zipfile.ZipFile:
-    try:
-        nested = zipfile.ZipFile(io.BytesIO(artifact.read(name)))
-    except zipfile.BadZipFile as exc:
-        raise BadArtifact(f"{artifact.path}: {name} is not a readable zip archive ({exc})") from None
-    check_entries(f"{artifact.path}!{name}", nested.infolist())
-    return nested
-
-
-def _inspect(artifact: Artifact) -> tuple[Inspection, dict[str, bytes]]:
+def _inspect(artifact: Artifact) -> tuple[Inspection, list[_Member]]:
     meta = _bytecode_metadata(artifact)
     layout = meta["layout"] if meta else None
-    pycs, sources = _archived_files(artifact, layout)
+    members = _members(artifact, layout)
     infos = artifact.archive.infolist()
     inspection = Inspection(
         file=artifact.path,
@@ -136,14 +162,14 @@ def _inspect(artifact: Artifact) -> tuple[Inspection, dict[str, bytes]]:
         bytecode_metadata=meta,
         layout=layout,
         interpreters=[
-            {**{key: entry[key] for key in INTERPRETER_KEYS}, "python_tag": entry.get("python_tag", "")}
+            {**{key: entry[key] for key in INTERPRETER_KEYS}, "python_tag": str(entry.get("python_tag", ""))}
             for entry in (meta["interpreters"] if meta else [])
         ],
-        modules=int(meta.get("modules", 0)) if meta else 0,
-        pycs=len(pycs),
-        sources=sum(".data/" not in name for name in sources),
+        modules=meta.get("modules", 0) if meta else 0,
+        pycs=sum(member.display.endswith(".pyc") for member in members),
+        sources=sum(member.display.endswith(".py") and ".data/" not in member.display for member in members),
     )
-    return inspection, pycs
+    return inspection, members
 
 
 def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
@@ -162,20 +188,21 @@ def record_problems(artifact: Artifact) -> list[str]:
         if is_unrecorded(artifact, name):
             continue
         if name not in recorded:
-            problems.append(f"{name}: in the wheel but not in RECORD")
+            problems.append(f"{shown(name)}: in the wheel but not in RECORD")
             continue
         digest, size = recorded[name]
         algorithm, _, expected = digest.partition("=")
-        data = artifact.read(name)
         if algorithm not in ("sha256", "sha384", "sha512"):
-            problems.append(f"{name}: RECORD gives no usable hash ({digest or 'none'})")
-        elif record_hash(data, algorithm) != expected:
-            problems.append(f"{name}: content does not match its RECORD hash")
-        if size != str(len(data)):
-            problems.append(f"{name}: size {len(data)} does not match RECORD's {size or 'none'}")
+            problems.append(f"{shown(name)}: RECORD gives no usable hash ({printable(digest) or 'none'})")
+            continue
+        actual, length = hash_entry(artifact, name, algorithm)
+        if actual != expected:
+            problems.append(f"{shown(name)}: content does not match its RECORD hash")
+        if size != str(length):
+            problems.append(f"{shown(name)}: size {length} does not match RECORD's {printable(size) or 'none'}")
     for name in sorted(set(recorded) - set(artifact.names)):
         if not is_unrecorded(artifact, name):
-            problems.append(f"{name}: in RECORD but not in the wheel")
+            problems.append(f"{shown(name)}: in RECORD but not in the wheel")
     return problems
 
 
@@ -191,30 +218,62 @@ def _expected_interpreter(name: str, recorded: list[Interpreter], target: Interp
     return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
 
 
-def _pyc_problems(pycs: dict[str, bytes], recorded: list[Interpreter], target: Interpreter) -> list[str]:
+def _source_of(member: _Member, names: frozenset[str]) -> str | None:
+    """The entry of the source the import system checks ``member`` (a pyc) against, if shipped:
+    ``pkg/mod.py`` for ``pkg/__pycache__/mod.<tag>.pyc``, and, in an archive (where zipimport
+    reads ``pkg/mod.pyc`` before ``pkg/mod.py``), for ``pkg/mod.pyc``."""
+    directory, base = posixpath.split(member.entry)
+    if posixpath.basename(directory) == "__pycache__":
+        source = posixpath.join(posixpath.dirname(directory), base.split(".")[0] + ".py")
+    elif member.container.kind != "wheel":
+        source = member.entry[: -len(".pyc")] + ".py"
+    else:
+        return None
+    return source if source in names else None
+
+
+def _pyc_problems(
+    members: list[_Member], recorded: list[Interpreter], target: Interpreter, mode: str | None
+) -> list[str]:
+    """Each pyc: its magic number, a header that fits its shipped source, valid code, no build paths."""
     problems = []
     versions = {bytes.fromhex(i.magic_number): i.minor for i in [*recorded, target]}
-    for name, data in sorted(pycs.items()):
-        magic = data[:4]
-        expected = _expected_interpreter(name, recorded, target)
+    names = {id(member.container): frozenset(member.container.names) for member in members}
+    for member in sorted(members, key=lambda member: member.display):
+        if not member.entry.endswith(".pyc"):
+            continue
+        label = shown(member.display)
+        expected = _expected_interpreter(member.entry, recorded, target)
         if expected is None:
             if recorded:
-                problems.append(f"{name}: a pyc for no interpreter the bytecode metadata records")
+                problems.append(f"{label}: a pyc for no interpreter the bytecode metadata records")
             continue
-        if magic != bytes.fromhex(expected.magic_number):
-            problems.append(
-                f"{name}: magic number {magic.hex()}, but {expected.implementation} {expected.version} "
-                f"has {expected.magic_number}"
-            )
-            continue
+        data = member.container.read(member.entry)
         try:
-            filenames = worker.code_filenames(data[16:], versions[magic])
-        except (ValueError, IndexError, KeyError, struct.error) as exc:
-            problems.append(f"{name}: not valid bytecode ({exc})")
+            header = bytecode.parse_header(data)
+            if header.magic != bytes.fromhex(expected.magic_number):
+                problems.append(
+                    f"{label}: magic number {header.magic.hex()}, but {expected.implementation} {expected.version} "
+                    f"has {expected.magic_number}"
+                )
+                continue
+            marshalled = data[bytecode.HEADER_SIZE :]
+            filenames = bytecode.code_filenames(marshalled, versions[header.magic], member.container.budget)
+        except bytecode.InvalidBytecode as exc:
+            problems.append(f"{label}: not valid bytecode ({exc})")
             continue
         absolute = [f for f in filenames if f.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", f)]
         if absolute:
-            problems.append(f"{name}: code carries an absolute path of the build machine: {absolute[0]}")
+            problems.append(f"{label}: code carries an absolute path of the build machine: {shown(absolute[0])}")
+        source = _source_of(member, names[id(member.container)])
+        if source is None:
+            continue
+        if mode is not None and header.mode != mode:
+            problems.append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
+        if header.source_hash is not None:
+            key = int.from_bytes(header.magic, "little")
+            if _imp.source_hash(key, member.container.read(source)) != header.source_hash:
+                problems.append(f"{label}: its header holds the hash of another source than {shown(source)}")
     return problems
 
 
@@ -262,10 +321,11 @@ def check_wheel(path: str | os.PathLike[str], python: str | None = None) -> Chec
     """
     target = interpreters.find(python).interpreter if python else interpreters.running().interpreter
     with open_artifact(os.fspath(path)) as artifact:
-        inspection, pycs = _inspect(artifact)
+        inspection, members = _inspect(artifact)
         recorded = [Interpreter(**{key: entry[key] for key in INTERPRETER_KEYS}) for entry in inspection.interpreters]
         problems = record_problems(artifact) if artifact.kind == "wheel" else []
-        problems += _pyc_problems(pycs, recorded, target)
+        meta = inspection.bytecode_metadata
+        problems += _pyc_problems(members, recorded, target, meta.get("invalidation_mode") if meta else None)
         if artifact.kind == "wheel":
             problems += _tag_problems(artifact, recorded, inspection.layout, target)
         # Sourceless wheels and bundles have no source to fall back on: the target must match.

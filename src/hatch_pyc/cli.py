@@ -1,7 +1,9 @@
 """The ``hatch-pyc`` command: inspect, check, install and convert wheels and ``.pyz`` bundles.
 
 Exit status: 0 when all is well, 1 when the artifact does not fit (one line per problem),
-2 for input the command cannot use (a message on stderr, never a traceback).
+2 for anything else: input the command cannot use, an interpreter it cannot find, a limit
+reached (one ``hatch-pyc: ...`` line on stderr, never a traceback). Text that comes from
+an artifact is printed with its control characters escaped.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from hatch_pyc import __version__
-from hatch_pyc.artifact import BadArtifact
 from hatch_pyc.check import Inspection, check_wheel, inspect_artifact
-from hatch_pyc.interpreters import TargetError
+from hatch_pyc.errors import HatchPycError, printable
 
 OK, MISMATCH, UNUSABLE = 0, 1, 2
 
@@ -54,7 +56,11 @@ def _describe(inspection: Inspection) -> list[str]:
 
 def _inspect(args: argparse.Namespace) -> int:
     inspection = inspect_artifact(args.artifact)
-    print(json.dumps(inspection.as_dict(), indent=2, sort_keys=True) if args.json else "\n".join(_describe(inspection)))
+    if args.json:
+        print(json.dumps(inspection.as_dict(), indent=2, sort_keys=True))
+    else:
+        for line in _describe(inspection):
+            _say(line)
     return OK
 
 
@@ -64,13 +70,13 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
     elif result.ok:
-        print(
+        _say(
             f"ok: {os.path.basename(args.artifact)} fits {target.implementation} {target.version} "
             f"({target.python_tag}, magic {target.magic_number})"
         )
     else:
         for problem in result.problems:
-            print(f"{os.path.basename(args.artifact)}: {problem}")
+            _say(f"{os.path.basename(args.artifact)}: {problem}")
     return OK if result.ok else MISMATCH
 
 
@@ -80,11 +86,11 @@ def _install(args: argparse.Namespace) -> int:
     try:
         installed = install_wheel(args.wheel, python=args.python)
     except InstallRefused as exc:
-        for line in str(exc).splitlines():
-            print(f"{os.path.basename(args.wheel)}: {line}")
-        print("hatch-pyc: not installed; nothing was written", file=sys.stderr)
+        for problem in exc.problems:
+            _say(f"{os.path.basename(args.wheel)}: {problem}")
+        _say("hatch-pyc: not installed; nothing was written", sys.stderr)
         return MISMATCH
-    print(f"installed {os.path.basename(args.wheel)} into {installed.root} for {installed.executable}")
+    _say(f"installed {os.path.basename(args.wheel)} into {installed.root} for {installed.executable}")
     return OK
 
 
@@ -98,7 +104,7 @@ def _convert(args: argparse.Namespace) -> int:
         python=args.python,
         compile_scripts=args.compile_scripts,
     )
-    print(written)
+    _say(written)
     return OK
 
 
@@ -133,12 +139,31 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _say(text: str, file: TextIO | None = None) -> None:
+    """Print ``text`` as one line, whatever it holds: its control characters escaped."""
+    print(printable(text), file=file or sys.stdout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (BadArtifact, TargetError) as exc:
-        print(f"hatch-pyc: {exc}", file=sys.stderr)
+    except HatchPycError as exc:
+        # A message's own line breaks (one problem per line) are kept; names in it are escaped.
+        for line in str(exc).split("\n"):
+            _say(line, sys.stderr)
+        return UNUSABLE
+    except BrokenPipeError:
+        # `hatch-pyc inspect ... | head`: the reader is gone; say nothing more to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug of ours is still one line and exit 2
+        _say(
+            f"hatch-pyc: internal error, please report it with the input that caused it: {type(exc).__name__}: {exc}",
+            sys.stderr,
+        )
         return UNUSABLE
 
 

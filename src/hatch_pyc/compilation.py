@@ -20,10 +20,12 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hatch_pyc import interpreters, worker
 from hatch_pyc.cache import CompileCache
 from hatch_pyc.discovery import Module
+from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target
 
 
@@ -47,17 +49,17 @@ class CompileError:
         return f"{where}: {self.message}"
 
 
-class CompilationFailed(Exception):
+class CompilationFailed(HatchPycError):
     """Some modules do not compile; ``errors`` has one entry per broken module."""
 
     def __init__(self, errors: list[CompileError]) -> None:
         self.errors = errors
         lines = "\n".join(f"  {error}" for error in errors)
         count = f"{len(errors)} module{'s' if len(errors) != 1 else ''}"
-        super().__init__(f"hatch-pyc: {count} failed to compile:\n{lines}")
+        super().__init__(f"{count} failed to compile:\n{lines}")
 
 
-class WorkerFailed(Exception):
+class WorkerFailed(HatchPycError):
     """A worker process died instead of reporting its results."""
 
 
@@ -84,6 +86,22 @@ def pyc_path(path: str, level: int, cache_tag: str) -> str:
     head, tail = os.path.split(path)
     optimization = f".opt-{level}" if level else ""
     return os.path.join(head, "__pycache__", f"{tail[: -len('.py')]}.{cache_tag}{optimization}.pyc")
+
+
+def code_filename(module: Module, kept: Collection[str]) -> str:
+    """The ``co_filename`` of a module's code: its path in the wheel if its source ships
+    beside the pyc (in ``kept``), else the path in angle brackets.
+
+    The import system puts the real path in a pyc loaded beside its source, but not in one
+    loaded alone or by zipimport. There ``linecache`` (tracebacks, ``inspect.getsource``)
+    would look a relative name up in the working directory and on ``sys.path`` and show
+    whatever file it finds there; a name in angle brackets it never looks up, so a traceback
+    names the module's path and line with no source line, and ``getsource`` raises. A kept
+    module in an archive keeps the plain name, which linecache resolves through the
+    archive's loader to the source shipped beside it.
+    """
+    name = module.filename or module.path
+    return name if module.path in kept else f"<{name}>"
 
 
 @dataclass(frozen=True)
@@ -118,8 +136,11 @@ class ProgressReporter:
 #: Jobs handed to a worker before it reports one back: it never waits for the next.
 _IN_FLIGHT = 2
 
+#: A job for the worker (see :func:`hatch_pyc.worker.compile_job`) and the source it compiles.
+Job = tuple[dict[str, Any], bytes]
 
-def _drive(python: str, out_dir: str, take: Callable[[], dict], results: queue.SimpleQueue) -> None:
+
+def _drive(python: str, out_dir: str, take: Callable[[], Job], results: queue.SimpleQueue[Any]) -> None:
     """Feed one worker process the jobs ``take`` gives until it raises IndexError (none left);
     put each result (or the exception that ended the worker) in ``results``."""
     # -I: the user's PYTHONPATH, PYTHONSTARTUP or site-packages must not change the bytes.
@@ -133,48 +154,54 @@ def _drive(python: str, out_dir: str, take: Callable[[], dict], results: queue.S
         )
         assert process.stdin is not None
         assert process.stdout is not None
+        #: What the worker has been given and not answered, oldest (the one it compiles) first.
+        in_flight: collections.deque[str] = collections.deque()
         try:
-            in_flight = 0
             while True:
-                while in_flight < _IN_FLIGHT:
+                while len(in_flight) < _IN_FLIGHT:
                     try:
-                        job = take()
+                        job, source = take()
                     except IndexError:
                         break
-                    process.stdin.write(json.dumps(job).encode() + b"\n")
+                    process.stdin.write(json.dumps({**job, "size": len(source)}).encode() + b"\n" + source)
                     process.stdin.flush()
-                    in_flight += 1
+                    in_flight.append(job["display"])
                 if not in_flight:
                     break
                 line = process.stdout.readline()
                 if not line:
                     process.wait()
                     stderr.seek(0)
-                    message = stderr.read().decode(errors="replace").strip()
-                    raise WorkerFailed(f"hatch-pyc: compile worker {python} exited {process.returncode}: {message}")
+                    message = stderr.read().decode(errors="replace").strip().splitlines()
+                    raise WorkerFailed(
+                        f"{in_flight[0]}: the compile worker ({python}) died compiling it, exit status "
+                        f"{process.returncode}" + (f": {message[-1]}" if message else "")
+                    )
                 results.put(json.loads(line))
-                in_flight -= 1
+                in_flight.popleft()
             process.stdin.close()
             process.wait()
         except BaseException as exc:
             process.kill()
             process.wait()
+            if isinstance(exc, BrokenPipeError) and in_flight:
+                exc = WorkerFailed(f"{in_flight[0]}: the compile worker ({python}) died compiling it")
             results.put(exc)
 
 
-def _compile(job_list: list[dict], out_dir: str, python: str | None, workers: int) -> Iterator[dict]:
+def _compile(job_list: list[Job], out_dir: str, python: str | None, workers: int) -> Iterator[dict[str, Any]]:
     """Compile every job, yielding results as they come: in this process when ``python`` is
     None, else in ``workers`` processes of ``python``, each taking the next job when free."""
     if python is None:
-        for job in job_list:
-            yield worker.compile_job(job, out_dir)
+        for job, source in job_list:
+            yield worker.compile_job(job, source, out_dir)
         return
     # Biggest first. One worker takes from that end, the others from the small end: a worker
     # process keeps the memory of the biggest module it compiled, so one worker holds that
     # much instead of each. Both ends meet in modules of middling size, so no worker idles
     # long while another finishes.
-    jobs = collections.deque(sorted(job_list, key=lambda job: -os.path.getsize(job["source"])))
-    results: queue.SimpleQueue = queue.SimpleQueue()
+    jobs = collections.deque(sorted(job_list, key=lambda job: -len(job[1])))
+    results: queue.SimpleQueue[Any] = queue.SimpleQueue()
     threads = [
         threading.Thread(
             target=_drive, args=(python, out_dir, jobs.pop if number else jobs.popleft, results), daemon=True
@@ -206,6 +233,7 @@ def compile_modules(
     jobs: int = 1,
     target: Target | None = None,
     legacy: Collection[str] = (),
+    kept: Collection[str] = (),
     cache: CompileCache | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> Compilation:
@@ -216,35 +244,41 @@ def compile_modules(
     build process when ``jobs`` is 1. Otherwise up to ``jobs`` worker processes of the target
     share the modules. Modules whose path is in ``legacy`` get a pyc beside their source
     (``pkg/mod.pyc``, at the lowest level of ``optimize``), the others ``__pycache__``
-    pycs at every level. Pycs found in ``cache`` are not compiled again but taken from
-    there; the others are stored there. ``progress`` is called after each module. Raises
-    :class:`CompilationFailed` listing every module that does not compile.
+    pycs at every level. The code of modules in ``kept`` carries its path in the wheel as
+    ``co_filename``, that of the others ``<path>`` (see :func:`code_filename`). Pycs found
+    in ``cache`` are not compiled again but taken from there; the others are stored there.
+    ``progress`` is called after each module. Raises :class:`CompilationFailed` listing
+    every module that does not compile, and :class:`WorkerFailed` naming the module a worker
+    died on.
     """
     started = time.monotonic()
     interpreter = (target or interpreters.running()).interpreter
-    results: dict[str, dict] = {}
-    #: ``[level, path in the wheel, cache entry prefix or None]`` for each module's pycs.
-    wanted: dict[str, list[list]] = {}
-    pending = []
+    results: dict[str, dict[str, Any]] = {}
+    #: ``[level, path in the wheel, cache key or None]`` for each module's pycs.
+    wanted: dict[str, list[list[Any]]] = {}
+    pending: list[Job] = []
     for index, module in enumerate(modules):
         if module.path in legacy:
             # A legacy pyc is loaded at every -O level: compile it at the lowest one asked
             # for, which keeps the asserts and docstrings the source has.
-            pycs = [[min(optimize), legacy_pyc_path(module.path), None]]
+            pycs: list[list[Any]] = [[min(optimize), legacy_pyc_path(module.path), None]]
         else:
             pycs = [[level, pyc_path(module.path, level, interpreter.cache_tag), None] for level in optimize]
         wanted[module.path] = pycs
         job = {
-            "source": module.source,
             "path": module.path,
-            "dfile": module.filename or module.path,
+            "display": module.display,
+            "dfile": code_filename(module, kept),
             "pycs": pycs,
             "mode": invalidation_mode,
             "mtime": mtimes[index] if mtimes else 0,
+            "cache_dir": cache.directory if cache is not None else None,
         }
+        # Read once: the bytes hashed for the cache key are the bytes compiled.
+        with open(module.source, "rb") as f:
+            source = f.read()
         if cache is not None:
-            with open(module.source, "rb") as f:
-                source_hash = hashlib.sha256(f.read()).hexdigest()
+            source_hash = hashlib.sha256(source).hexdigest()
             keys = [
                 cache.key(
                     source_hash=source_hash,
@@ -257,13 +291,13 @@ def compile_modules(
                 )
                 for level, relpath, _ in pycs
             ]
-            entries = [cache.load(key) for key in keys]
+            entries = [cache.load(key, len(source)) for key in keys]
             if None not in entries:
                 results[module.path] = {"path": module.path, "files": entries, "error": None}
                 continue
             for pyc, key in zip(pycs, keys, strict=True):
-                pyc[2] = cache.prefix(key)
-        pending.append(job)
+                pyc[2] = key
+        pending.append((job, source))
 
     cached_count = len(results)
     workers = max(1, min(jobs, len(pending)))

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hatch_pyc.errors import HatchPycError
+
 LAYOUTS = ("alongside", "sourceless", "zip")
 #: Layouts that ship no source for compiled modules: one interpreter, one pyc per module.
 SOURCELESS_LAYOUTS = ("sourceless", "zip")
@@ -42,13 +44,13 @@ HATCHLING_KEYS = frozenset(
 )
 
 
-class ConfigError(ValueError):
+class ConfigError(HatchPycError):
     """The hook's configuration is invalid; ``problems`` lists each one with where it was set."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {problem}" for problem in problems)
-        super().__init__(f"hatch-pyc: invalid configuration:\n{lines}")
+        super().__init__(f"invalid configuration:\n{lines}")
 
 
 @dataclass(frozen=True)

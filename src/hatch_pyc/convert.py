@@ -196,6 +196,7 @@ def convert_wheel(
             jobs=jobs,
             target=target,
             legacy=placement.legacy,
+            kept=placement.kept,
         )
         if layout_name == "zip":
             for path in root:

@@ -20,6 +20,7 @@ from hatch_pyc.cache import CompileCache, user_cache_dir
 from hatch_pyc.compilation import Compilation, ProgressReporter, compile_modules
 from hatch_pyc.config import CACHE_DIR_ENV, Options, parse_options
 from hatch_pyc.discovery import Module, select_modules
+from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
 
@@ -59,13 +60,13 @@ class PycBuildHook(BuildHookInterface):
             try:
                 targets.append(interpreters.find(spec))
             except TargetError as exc:
-                problems.append(f"{options.python_origin}: {exc}")
+                problems.append(f"{options.python_origin}: {exc.message}")
         versions = [target.interpreter.minor for target in targets]
         for target in targets:
             if versions.count(target.interpreter.minor) > 1:
                 problems.append(f"{options.python_origin}: CPython {target.interpreter.version} is named twice")
         if problems:
-            raise TargetError("hatch-pyc: cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
+            raise TargetError("cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
         return targets
 
     def _undo_later(self, undo: Callable[[], None]) -> None:
@@ -95,7 +96,7 @@ class PycBuildHook(BuildHookInterface):
             name = scripts.module_name(distribution, included.distribution_path)
             path = scripts.module_path(name)
             if any(module.path == path for module in modules):
-                raise ValueError(f"hatch-pyc: two scripts compile to the same module {name}; rename one")
+                raise HatchPycError(f"two scripts compile to the same module {name}; rename one")
             source = os.path.join(out_dir, "scripts", path)
             launcher = os.path.join(out_dir, "launchers", included.distribution_path)
             for file, content in ((source, data), (launcher, scripts.launcher(shebang, name))):
@@ -146,7 +147,7 @@ class PycBuildHook(BuildHookInterface):
             return
         if found != {wanted}:
             raise TargetError(
-                f"hatch-pyc: {origin} is for {', '.join(sorted(found))}, but the sourceless bytecode is for {wanted}; "
+                f"{origin} is for {', '.join(sorted(found))}, but the sourceless bytecode is for {wanted}; "
                 "build with that interpreter or compile for the build's own"
             )
 
@@ -230,7 +231,7 @@ class PycBuildHook(BuildHookInterface):
             name = bundle.pyz_name(self.metadata.core.name, self.metadata.version, interpreter)
             for reserved in ("__main__.py", metadata.FILENAME):
                 if reserved in contents:
-                    raise bundle.BundleError(f"hatch-pyc: {key}: the bundle would hold two {reserved}; rename yours")
+                    raise bundle.BundleError(f"{key}: the bundle would hold two {reserved}; rename yours")
             contents["__main__.py"] = bundle.bootstrap(entry, interpreter, name)
             contents[metadata.FILENAME] = metadata.render(
                 interpreters=[interpreter],
@@ -265,10 +266,7 @@ class PycBuildHook(BuildHookInterface):
         targets = self._targets(options)
         compiled_for = [target.interpreter for target in targets] or [interpreters.running().interpreter]
         if targets or options.sourceless:
-            try:
-                interpreters.check_admitted(self.metadata.core.python_constraint, compiled_for)
-            except TargetError as exc:
-                raise TargetError(f"hatch-pyc: {exc}") from None
+            interpreters.check_admitted(self.metadata.core.python_constraint, compiled_for)
         included = self._shipped_files(build_data)
         shipped = [(source, path) for source, path, _ in included]
         if options.layout == "zip":
@@ -298,6 +296,7 @@ class PycBuildHook(BuildHookInterface):
                     jobs=options.jobs,
                     target=target,
                     legacy=placement.legacy,
+                    kept=placement.kept,
                     cache=self._cache,
                     progress=ProgressReporter(self.app.display_info),
                 )

@@ -20,6 +20,7 @@ from installer.utils import Scheme, get_launcher_kind
 from hatch_pyc import interpreters
 from hatch_pyc.artifact import BadArtifact, open_artifact
 from hatch_pyc.check import CheckResult, check_wheel
+from hatch_pyc.errors import HatchPycError
 
 #: Printed by the target interpreter: its install scheme, as pypa/installer's own CLI builds it.
 SCHEME = """
@@ -33,8 +34,15 @@ print(json.dumps({
 """
 
 
-class InstallRefused(Exception):
-    """The wheel does not fit the target, or is installed there already; nothing was written."""
+class InstallRefused(HatchPycError):
+    """The wheel does not fit the target, or is installed there already; nothing was written.
+
+    ``problems`` has one line per reason.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("not installed: " + "; ".join(problems))
+        self.problems = problems
 
 
 @dataclass
@@ -86,7 +94,7 @@ def install_wheel(path: str | os.PathLike[str], python: str | None = None) -> In
     if result.inspection.kind != "wheel":
         raise BadArtifact(f"{path}: only wheels can be installed")
     if not result.ok:
-        raise InstallRefused("\n".join(result.problems))
+        raise InstallRefused(result.problems)
     executable = interpreters.find(python).executable if python else sys.executable
     scheme = _scheme(executable)
     with open_artifact(path) as artifact:
@@ -102,7 +110,7 @@ def install_wheel(path: str | os.PathLike[str], python: str | None = None) -> In
     if os.path.isdir(root) and any(
         entry.lower().startswith(prefix + "-") and entry.endswith(".dist-info") for entry in os.listdir(root)
     ):
-        raise InstallRefused(f"{name} is installed in {root} already; uninstall it first")
+        raise InstallRefused([f"{name} is installed in {root} already; uninstall it first"])
     paths = dict(scheme["paths"])
     paths["headers"] = os.path.join(scheme["include"], name)
     destination = _Destination(

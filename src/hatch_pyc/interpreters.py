@@ -21,6 +21,7 @@ from packaging.tags import INTERPRETER_SHORT_NAMES
 from packaging.version import Version
 
 from hatch_pyc import worker
+from hatch_pyc.errors import HatchPycError
 
 #: The oldest interpreter hatch-pyc compiles for: the worker keeps to its syntax.
 OLDEST = (3, 8)
@@ -29,7 +30,7 @@ VERSION_SPEC = re.compile(r"^(\d+)\.(\d+)$")
 PROBE_TIMEOUT = 60
 
 
-class TargetError(Exception):
+class TargetError(HatchPycError):
     """A target interpreter cannot be found or used; the message says which and why."""
 
 
@@ -140,7 +141,7 @@ def find(spec: str) -> Target:
         try:
             interpreter = probe(candidate)
         except TargetError as exc:
-            rejected.append(str(exc))
+            rejected.append(exc.message)
             continue
         if interpreter.minor == (int(major), int(minor)):
             return Target(candidate, interpreter)

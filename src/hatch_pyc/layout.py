@@ -11,6 +11,7 @@ from packaging.utils import canonicalize_name
 from hatch_pyc import archive
 from hatch_pyc.compilation import Compilation, legacy_pyc_path
 from hatch_pyc.discovery import Module, matching
+from hatch_pyc.errors import HatchPycError
 
 #: Suffixes of extension modules, which zipimport cannot load.
 EXTENSION_SUFFIXES = (".so", ".pyd")
@@ -21,7 +22,7 @@ def distribution_id(name: str) -> str:
     return canonicalize_name(name).replace("-", "_")
 
 
-class LayoutError(Exception):
+class LayoutError(HatchPycError):
     """The files cannot go into the layout asked for; the message says which and why."""
 
 
@@ -30,7 +31,7 @@ def refuse_extension_modules(paths: Iterable[str], layout: str) -> None:
     found = sorted(path for path in paths if path.endswith(EXTENSION_SUFFIXES))
     if found:
         raise LayoutError(
-            f"hatch-pyc: the {layout} layout puts the package in a zip archive, from which Python cannot import "
+            f"the {layout} layout puts the package in a zip archive, from which Python cannot import "
             f"extension modules, and the wheel has {len(found)}: {', '.join(found)}; use the sourceless layout"
         )
 
@@ -43,6 +44,9 @@ class Placement:
     legacy: frozenset[str]
     #: Module paths whose ``.py`` is not shipped.
     sourceless: frozenset[str]
+    #: Module paths that ``keep-source`` names, in any layout: their source ships beside
+    #: their pyc in every artifact of the build, a ``.pyz`` included.
+    kept: frozenset[str] = frozenset()
 
 
 def place(layout: str, modules: Sequence[Module], keep_source: Sequence[str]) -> Placement:
@@ -53,12 +57,12 @@ def place(layout: str, modules: Sequence[Module], keep_source: Sequence[str]) ->
     ``__pycache__`` pycs. zip (and ``.pyz`` bundles): zipimport reads nothing but legacy pycs,
     so every module gets one, and kept ones keep their source beside it.
     """
+    kept = frozenset(matching(modules, keep_source))
     if layout == "alongside":
-        return Placement(legacy=frozenset(), sourceless=frozenset())
-    kept = matching(modules, keep_source)
+        return Placement(legacy=frozenset(), sourceless=frozenset(), kept=kept)
     dropped = frozenset(module.path for module in modules if module.path not in kept)
     legacy = frozenset(module.path for module in modules) if layout == "zip" else dropped
-    return Placement(legacy=legacy, sourceless=dropped)
+    return Placement(legacy=legacy, sourceless=dropped, kept=kept)
 
 
 def pyc_files(compilations: Sequence[Compilation]) -> dict[str, str]:

@@ -318,28 +318,6 @@ def canonical_dumps(code):
     return marshal.dumps(fresh)
 
 
-def code_filenames(data, version):
-    """The ``co_filename`` of every code object in a marshal stream written by ``version``.
-
-    Read from the stream itself, so any interpreter can check the pycs of another one.
-    """
-    reader = _Reader(data, version)
-    root = reader.read()
-    # The filename is the object after code, consts, names and three name tuples (two on 3.11+).
-    index = 1 + (5 if version >= (3, 11) else 6)
-    names, seen, stack = [], set(), [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node.code == _CODE:
-            filename = node.parts[index]
-            names.append(filename.parts[0][_width(filename.code) :].decode("utf-8", "surrogatepass"))
-        stack.extend(part for part in node.parts if isinstance(part, _Node))
-    return sorted(set(names))
-
-
 def interpreter_info():
     """Describe the running interpreter, as recorded in the wheel's bytecode metadata."""
     return {
@@ -360,15 +338,25 @@ def pyc_header(source, mode, mtime):
     return importlib.util.MAGIC_NUMBER + fields
 
 
-def store_entry(prefix, data):
-    """Write ``data`` as the compile cache entry ``PREFIX-<sha256 of data>.pyc``; return its path.
+def entry_name(key, data):
+    """The compile cache entry file name of ``data`` stored under ``key``.
+
+    The digest covers the key too: an entry renamed to another key, or damaged, no longer
+    matches its name, and a reader (hatch_pyc.cache) takes it for a miss.
+    """
+    digest = hashlib.sha256(key.encode() + b"\0" + data).hexdigest()
+    return "%s-%s.pyc" % (key[2:], digest)
+
+
+def store_entry(cache_dir, key, data):
+    """Write ``data`` as the compile cache entry of ``key`` in ``cache_dir``; return its path.
 
     Written beside and renamed into place, so that another build reading the cache sees the
-    whole entry or none; the name lets a reader tell a damaged entry (see hatch_pyc.cache).
+    whole entry or none.
     """
-    entry = "%s-%s.pyc" % (prefix, hashlib.sha256(data).hexdigest())
-    directory, name = os.path.split(entry)
-    partial = os.path.join(directory, ".%s.%d.partial" % (name, os.getpid()))
+    directory = os.path.join(cache_dir, key[:2])
+    entry = os.path.join(directory, entry_name(key, data))
+    partial = os.path.join(directory, ".%s.%d.partial" % (os.path.basename(entry), os.getpid()))
     os.makedirs(directory, exist_ok=True)
     try:
         with open(partial, "wb") as f:
@@ -381,27 +369,28 @@ def store_entry(prefix, data):
     return entry
 
 
-def compile_job(job, out_dir):
-    """Compile one module at every requested level; return its result record.
+def compile_job(job, source, out_dir):
+    """Compile ``source``, the bytes of one module, at every requested level; return its result.
 
-    ``job["pycs"]`` lists ``[level, path of the pyc under out_dir, cache entry prefix or
-    None]``, and ``job["dfile"]`` becomes every code object's ``co_filename``. Each pyc is
-    written once: into the compile cache when there is one (the build uses the entry), else
-    (or if the cache cannot be written) under ``out_dir``. ``files`` in the result says
-    where. A module that fails to compile is reported as ``error`` with line and column, so
-    the build can list every broken module at once.
+    The build read ``source`` once, and keyed the cache with its hash: a file edited while
+    the build runs cannot put other bytecode under that key. ``job["pycs"]`` lists ``[level,
+    path of the pyc under out_dir, cache key or None]``, and ``job["dfile"]`` becomes every
+    code object's ``co_filename``. Each pyc is written once: into the compile cache
+    ``job["cache_dir"]`` when it has a key (the build uses the entry), else (or if the
+    cache cannot be written) under ``out_dir``. ``files`` in the result says where. Any
+    error compiling the module (a SyntaxError, or a RecursionError or MemoryError from a
+    source too deeply nested or too big) is reported as ``error``, so the build can list
+    every broken module at once.
     """
     result = {"path": job["path"], "files": [], "error": None, "cache_error": None}
     try:
-        with open(job["source"], "rb") as f:
-            source = f.read()
         header = pyc_header(source, job["mode"], job["mtime"])
-        for level, relpath, prefix in job["pycs"]:
+        for level, relpath, key in job["pycs"]:
             code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=level)
             data = header + canonical_dumps(code)
-            if prefix is not None and result["cache_error"] is None:
+            if key is not None and result["cache_error"] is None:
                 try:
-                    result["files"].append(store_entry(prefix, data))
+                    result["files"].append(store_entry(job["cache_dir"], key, data))
                     continue
                 except OSError as exc:
                     result["cache_error"] = str(exc)
@@ -412,19 +401,26 @@ def compile_job(job, out_dir):
             result["files"].append(target)
     except SyntaxError as exc:
         result["error"] = {"line": exc.lineno, "column": exc.offset, "message": exc.msg}
-    except (ValueError, OSError) as exc:
-        result["error"] = {"line": None, "column": None, "message": str(exc)}
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, (ValueError, OSError)) else "%s: %s" % (type(exc).__name__, exc)
+        result["error"] = {"line": None, "column": None, "message": message}
     return result
 
 
 def serve(out_dir, requests, replies):
-    """Compile the job on each line of ``requests`` into ``out_dir``, as they come.
+    """Compile each job of ``requests`` into ``out_dir``, as they come.
 
-    One result line per job, in order. One job at a time lets the build hand the next module to whichever worker
+    A job is a JSON line, then ``size`` bytes of the module's source. One result line per
+    job, in order. One job at a time lets the build hand the next module to whichever worker
     is free, so no worker idles while another still has a queue.
     """
-    for line in requests:
-        replies.write(json.dumps(compile_job(json.loads(line), out_dir)).encode() + b"\n")
+    while True:
+        line = requests.readline()
+        if not line:
+            return
+        job = json.loads(line)
+        source = requests.read(job["size"])
+        replies.write(json.dumps(compile_job(job, source, out_dir)).encode() + b"\n")
         replies.flush()
 
 
@@ -432,7 +428,8 @@ def main(argv):
     """Worker entry point: ``worker.py --info`` or ``worker.py --serve OUT_DIR``.
 
     ``--info`` prints the interpreter's description as JSON; ``--serve`` reads jobs on
-    stdin and writes results on stdout, one JSON line each (ASCII, whatever the locale).
+    stdin (see :func:`serve`) and writes results on stdout, one JSON line each (ASCII,
+    whatever the locale).
     """
     if argv[1:] == ["--info"]:
         print(json.dumps(interpreter_info()))

@@ -1,0 +1,61 @@
+"""The limits every command keeps to while it reads an artifact, whatever the artifact says.
+
+One :class:`Budget` is spent by everything read from one artifact, the archives nested in it
+included, so that no input costs more time or memory than these numbers allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hatch_pyc.errors import HatchPycError
+
+#: Entries (files and directories) in an artifact and the archives inside it.
+MAX_ENTRIES = 200_000
+#: Uncompressed bytes of one entry.
+MAX_ENTRY_SIZE = 256 * 1024 * 1024
+#: Uncompressed bytes of all entries, nested archives counted again.
+MAX_TOTAL_SIZE = 2 * 1024 * 1024 * 1024
+#: Uncompressed to compressed size of an entry of more than :data:`RATIO_FROM` bytes:
+#: deflate reaches about 1030 at best, so only a crafted entry goes past this.
+MAX_RATIO = 1100
+RATIO_FROM = 1024 * 1024
+#: Objects in the marshal data of all pycs: about one per 25 bytes of pyc, so about 2 million
+#: for sympy's 1532 modules (48 MB), and 20 million take a check about 40 seconds.
+MAX_MARSHAL_OBJECTS = 20_000_000
+#: Bytes of a ``.dist-info`` text file (METADATA, RECORD, WHEEL, bytecode metadata).
+MAX_METADATA_SIZE = 64 * 1024 * 1024
+
+
+class LimitExceeded(HatchPycError):
+    """The artifact goes past one of the limits above; the message names it and its value."""
+
+
+@dataclass
+class Budget:
+    """What is left of the limits for one artifact."""
+
+    label: str
+    entries_left: int = MAX_ENTRIES
+    bytes_left: int = MAX_TOTAL_SIZE
+    objects_left: int = MAX_MARSHAL_OBJECTS
+
+    def take_entries(self, count: int) -> None:
+        self.entries_left -= count
+        if self.entries_left < 0:
+            raise LimitExceeded(f"{self.label}: more than {MAX_ENTRIES} entries (a limit of hatch-pyc)")
+
+    def take_bytes(self, count: int) -> None:
+        self.bytes_left -= count
+        if self.bytes_left < 0:
+            raise LimitExceeded(
+                f"{self.label}: more than {MAX_TOTAL_SIZE} bytes uncompressed in all, refusing a possible zip bomb "
+                "(a limit of hatch-pyc)"
+            )
+
+    def take_objects(self, count: int) -> None:
+        self.objects_left -= count
+        if self.objects_left < 0:
+            raise LimitExceeded(
+                f"{self.label}: more than {MAX_MARSHAL_OBJECTS} objects in its bytecode (a limit of hatch-pyc)"
+            )
