@@ -11,12 +11,13 @@ import json
 import os
 import posixpath
 import re
+import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
-from hatch_pyc import bytecode, config, interpreters, metadata
+from hatch_pyc import bytecode, config, interpreters, metadata, worker
 from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded, open_artifact, shown
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
@@ -24,6 +25,8 @@ from hatch_pyc.interpreters import Interpreter
 
 #: ``mod.cpython-311.pyc`` or ``mod.cpython-311.opt-1.pyc`` in a ``__pycache__`` directory.
 CACHED_PYC = re.compile(r"^[^.]+\.(?P<tag>[^.]+)(?:\.opt-[12])?\.pyc$")
+#: ``.opt-1.pyc``: the optimize level in a ``__pycache__`` pyc's name.
+OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
 METADATA_KEYS = ("format", "layout", "interpreters")
 INTERPRETER_KEYS = ("implementation", "version", "cache_tag", "magic_number")
 
@@ -232,13 +235,70 @@ def _source_of(member: _Member, names: frozenset[str]) -> str | None:
     return source if source in names else None
 
 
+class _Verifier:
+    """Compiles shipped sources with the target interpreter and compares them with their pycs,
+    in one worker process of that interpreter (started at the first request): loading a pyc
+    to compare its code never happens in this process."""
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def problem(self, level: int, dfile: str, source: bytes, pyc: bytes) -> str | None:
+        if self._process is None:
+            self._process = subprocess.Popen(
+                [self.executable, "-I", "-B", worker.__file__, "--verify"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        request = {"level": level, "dfile": dfile, "source_size": len(source), "pyc_size": len(pyc)}
+        try:
+            self._process.stdin.write(json.dumps(request).encode() + b"\n" + source + pyc)
+            self._process.stdin.flush()
+            reply = self._process.stdout.readline()
+        except OSError:
+            reply = b""
+        if not reply:
+            self.close()
+            return "the interpreter comparing it with its source died on it"
+        problem: str | None = json.loads(reply)["problem"]
+        return problem
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            # Popen's exit closes the pipes and waits for the process.
+            with self._process:
+                self._process = None
+
+
+def _level(member: _Member, meta: dict[str, Any] | None) -> int:
+    """The optimize level a pyc was compiled at: from its name, or for a legacy pyc the lowest
+    level the bytecode metadata records."""
+    match = OPT_LEVEL.search(member.entry)
+    if match:
+        return int(match.group(1))
+    if posixpath.basename(posixpath.dirname(member.entry)) == "__pycache__" or not meta:
+        return 0
+    return min(meta.get("optimize") or [0])
+
+
 def _pyc_problems(
-    members: list[_Member], recorded: list[Interpreter], target: Interpreter, mode: str | None
+    members: list[_Member],
+    recorded: list[Interpreter],
+    target: Interpreter,
+    meta: dict[str, Any] | None,
+    verifier: _Verifier | None,
 ) -> list[str]:
-    """Each pyc: its magic number, a header that fits its shipped source, valid code, no build paths."""
+    """Each pyc: its magic number, valid code, no build paths, and a header that fits its
+    shipped source; with a ``verifier``, also code that is what the target compiles from it."""
     problems = []
     versions = {bytes.fromhex(i.magic_number): i.minor for i in [*recorded, target]}
     names = {id(member.container): frozenset(member.container.names) for member in members}
+    mode = meta.get("invalidation_mode") if meta else None
     for member in sorted(members, key=lambda member: member.display):
         if not member.entry.endswith(".pyc"):
             continue
@@ -265,15 +325,24 @@ def _pyc_problems(
         absolute = [f for f in filenames if f.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", f)]
         if absolute:
             problems.append(f"{label}: code carries an absolute path of the build machine: {shown(absolute[0])}")
-        source = _source_of(member, names[id(member.container)])
-        if source is None:
+        source_name = _source_of(member, names[id(member.container)])
+        if source_name is None:
             continue
+        source = member.container.read(source_name)
         if mode is not None and header.mode != mode:
             problems.append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
         if header.source_hash is not None:
             key = int.from_bytes(header.magic, "little")
-            if _imp.source_hash(key, member.container.read(source)) != header.source_hash:
-                problems.append(f"{label}: its header holds the hash of another source than {shown(source)}")
+            if _imp.source_hash(key, source) != header.source_hash:
+                problems.append(f"{label}: its header holds the hash of another source than {shown(source_name)}")
+                continue
+        if verifier is not None and header.magic == bytes.fromhex(target.magic_number):
+            if len(filenames) != 1:
+                problems.append(f"{label}: its code objects name {len(filenames)} files, not one")
+                continue
+            problem = verifier.problem(_level(member, meta), filenames[0], source, data)
+            if problem is not None:
+                problems.append(f"{label}: {problem} ({shown(source_name)})")
     return problems
 
 
@@ -309,31 +378,41 @@ def _tag_problems(
     return problems
 
 
-def check_wheel(path: str | os.PathLike[str], python: str | None = None) -> CheckResult:
+def check_wheel(path: str | os.PathLike[str], python: str | None = None, *, verify_code: bool = False) -> CheckResult:
     """Check that the wheel or ``.pyz`` at ``path`` is intact and fits an interpreter.
 
     ``python`` names the target interpreter as the ``python`` option does (a path, a command,
     ``"3.12"``); the running one by default. The result lists one problem per mismatch:
     RECORD hashes and sizes, each pyc's magic number against the bytecode metadata and the
-    target, file name, WHEEL and metadata tags, absolute build paths in code objects.
+    target, valid code, headers against the shipped sources, file name, WHEEL and metadata
+    tags, absolute build paths in code objects. ``verify_code`` also compiles each shipped
+    source the target loads a pyc for, with the target, and compares the code.
     Raises :class:`BadArtifact` for a file it cannot use and
     :class:`~hatch_pyc.interpreters.TargetError` for a target it cannot find.
     """
-    target = interpreters.find(python).interpreter if python else interpreters.running().interpreter
-    with open_artifact(os.fspath(path)) as artifact:
-        inspection, members = _inspect(artifact)
-        recorded = [Interpreter(**{key: entry[key] for key in INTERPRETER_KEYS}) for entry in inspection.interpreters]
-        problems = record_problems(artifact) if artifact.kind == "wheel" else []
-        meta = inspection.bytecode_metadata
-        problems += _pyc_problems(members, recorded, target, meta.get("invalidation_mode") if meta else None)
-        if artifact.kind == "wheel":
-            problems += _tag_problems(artifact, recorded, inspection.layout, target)
-        # Sourceless wheels and bundles have no source to fall back on: the target must match.
-        if inspection.layout in (*SOURCELESS_LAYOUTS, "zipapp") and recorded:
-            built = recorded[0]
-            if built.magic_number != target.magic_number:
-                problems.append(
-                    f"built for {built.implementation} {built.version} (magic {built.magic_number}); the target is "
-                    f"{target.implementation} {target.version} (magic {target.magic_number})"
-                )
+    found = interpreters.find(python) if python else interpreters.running()
+    target = found.interpreter
+    verifier = _Verifier(found.executable) if verify_code else None
+    try:
+        with open_artifact(os.fspath(path)) as artifact:
+            inspection, members = _inspect(artifact)
+            meta = inspection.bytecode_metadata
+            recorded = [
+                Interpreter(**{key: entry[key] for key in INTERPRETER_KEYS}) for entry in inspection.interpreters
+            ]
+            problems = record_problems(artifact) if artifact.kind == "wheel" else []
+            problems += _pyc_problems(members, recorded, target, meta, verifier)
+            if artifact.kind == "wheel":
+                problems += _tag_problems(artifact, recorded, inspection.layout, target)
+    finally:
+        if verifier is not None:
+            verifier.close()
+    # Sourceless wheels and bundles have no source to fall back on: the target must match.
+    if inspection.layout in (*SOURCELESS_LAYOUTS, "zipapp") and recorded:
+        built = recorded[0]
+        if built.magic_number != target.magic_number:
+            problems.append(
+                f"built for {built.implementation} {built.version} (magic {built.magic_number}); the target is "
+                f"{target.implementation} {target.version} (magic {target.magic_number})"
+            )
     return CheckResult(inspection=inspection, target=target, problems=problems)

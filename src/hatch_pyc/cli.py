@@ -65,7 +65,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = check_wheel(args.artifact, python=args.python)
+    result = check_wheel(args.artifact, python=args.python, verify_code=args.verify_code)
     target = result.target
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
@@ -84,7 +84,7 @@ def _install(args: argparse.Namespace) -> int:
     from hatch_pyc.installing import InstallRefused, install_wheel
 
     try:
-        installed = install_wheel(args.wheel, python=args.python)
+        installed = install_wheel(args.wheel, python=args.python, verify_code=not args.no_verify_code)
     except InstallRefused as exc:
         for problem in exc.problems:
             _say(f"{os.path.basename(args.wheel)}: {problem}")
@@ -122,11 +122,21 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("artifact")
     check.add_argument("--python", help="target interpreter: a path, a command or a version (default: this one)")
     check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument(
+        "--verify-code",
+        action="store_true",
+        help="also compile each shipped source with the target and compare it with its pyc (as install does)",
+    )
     check.set_defaults(run=_check)
 
     install = commands.add_parser("install", help="check a wheel, then install it with pypa/installer")
     install.add_argument("wheel")
     install.add_argument("--python", help="interpreter whose environment to install into (default: this one)")
+    install.add_argument(
+        "--no-verify-code",
+        action="store_true",
+        help="unsafe: do not compare each pyc with what its shipped source compiles to",
+    )
     install.set_defaults(run=_install)
 
     convert = commands.add_parser("convert", help="compile a wheel built by another backend")

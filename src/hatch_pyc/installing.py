@@ -1,25 +1,37 @@
-"""Installing a checked wheel with pypa/installer into an interpreter's environment."""
+"""Installing a checked wheel with pypa/installer into an interpreter's environment, all or nothing.
+
+Everything that would make the install fail half-way is refused before the first file is
+written: paths that clash, a file where a directory must go, a file already in the way,
+names too long for the file system, unknown ``.data`` schemes, entry points that are not
+plain names, another install of the same project. Whatever still fails while writing (a
+full disk, a read-only directory) is undone: every file written and every directory made
+is removed, so the environment is exactly as before and a retry works.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import subprocess
-import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import RecordEntry
 from installer.sources import WheelFile
-from installer.utils import Scheme, get_launcher_kind
+from installer.utils import Scheme, get_launcher_kind, parse_entrypoints
+from packaging.utils import canonicalize_name
 
 from hatch_pyc import interpreters
-from hatch_pyc.artifact import BadArtifact, open_artifact
-from hatch_pyc.check import CheckResult, check_wheel
+from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact, shown
+from hatch_pyc.check import CACHED_PYC, CheckResult, check_wheel
 from hatch_pyc.errors import HatchPycError
 
 #: Printed by the target interpreter: its install scheme, as pypa/installer's own CLI builds it.
@@ -32,6 +44,13 @@ print(json.dumps({
     "executable": sys.executable,
 }))
 """
+#: ``.data`` directories a wheel may install into (the wheel spec's schemes).
+DATA_SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
+#: A script name is a file name: no separators, no leading dot or dash.
+SCRIPT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+#: Longest file name and path most file systems take (NAME_MAX, PATH_MAX on Linux).
+MAX_NAME = 255
+MAX_PATH = 4096
 
 
 class InstallRefused(HatchPycError):
@@ -45,6 +64,10 @@ class InstallRefused(HatchPycError):
         self.problems = problems
 
 
+class InstallFailed(HatchPycError):
+    """Writing failed part-way; everything written was removed again."""
+
+
 @dataclass
 class Installed:
     check: CheckResult
@@ -54,17 +77,32 @@ class Installed:
 
 
 class _Destination(SchemeDictionaryDestination):
-    """Writes the wheel's ``__pycache__`` pycs too.
+    """Writes the wheel's checked ``__pycache__`` pycs too, and remembers what it wrote.
 
-    pypa/installer skips them (a pyc nobody checked is a risk); ``check`` has just verified
-    each against RECORD and its magic number against the target, so they are written and
-    recorded like every other file.
+    pypa/installer skips such pycs (a pyc nobody checked is a risk); ``check`` has just
+    verified each of these against RECORD, its magic number against the target and its
+    code against its source, so they are written and recorded like every other file.
     """
 
     def __init__(self, pycache: dict[str, bytes], root_scheme: Scheme, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.pycache = pycache
         self.root_scheme = root_scheme
+        #: Files written (or being written) and directories made, in order, to undo them.
+        self.written: list[Path] = []
+        self.made: list[Path] = []
+
+    def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool) -> RecordEntry:
+        target = self._path_with_destdir(scheme, path)
+        missing = []
+        parent = target.parent
+        while not parent.exists():
+            missing.append(parent)
+            parent = parent.parent
+        self.made.extend(reversed(missing))
+        if not target.exists():  # an existing file is refused below, and is not ours to remove
+            self.written.append(target)
+        return super().write_to_fs(scheme, path, stream, is_executable)
 
     def finalize_installation(
         self, scheme: Scheme, record_file_path: str, records: Iterable[tuple[Scheme, RecordEntry]]
@@ -74,45 +112,137 @@ class _Destination(SchemeDictionaryDestination):
             records.append((self.root_scheme, self.write_file(self.root_scheme, path, BytesIO(data), False)))
         super().finalize_installation(scheme, record_file_path, records)
 
+    def undo(self) -> None:
+        for file in reversed(self.written):
+            file.unlink(missing_ok=True)
+        for directory in reversed(self.made):
+            with contextlib.suppress(OSError):  # not empty: something else wrote there since
+                directory.rmdir()
 
-def _scheme(executable: str) -> dict[str, str]:
+
+def _scheme(executable: str) -> dict[str, Any]:
     result = subprocess.run([executable, "-I", "-B", "-c", SCHEME], capture_output=True, text=True)
     if result.returncode != 0:
         raise interpreters.TargetError(f"{executable} did not report its install scheme: {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    scheme: dict[str, Any] = json.loads(result.stdout)
+    return scheme
 
 
-def install_wheel(path: str | os.PathLike[str], python: str | None = None) -> Installed:
+def _installed_already(name: str, directories: Iterable[str]) -> str | None:
+    """A ``.dist-info`` or ``.egg-info`` of distribution ``name`` in ``directories``, if any."""
+    wanted = canonicalize_name(name)
+    for directory in dict.fromkeys(directories):
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            stem, dot, suffix = entry.rpartition(".")
+            project = re.split(r"-\d", stem, maxsplit=1)[0]
+            if dot and suffix in ("dist-info", "egg-info", "egg-link") and canonicalize_name(project) == wanted:
+                return os.path.join(directory, entry)
+    return None
+
+
+def _plan(
+    artifact: Artifact, names: list[str], paths: dict[str, str], root_scheme: str, scripts: list[str]
+) -> dict[str, str]:
+    """Where each of ``names`` and ``scripts`` goes: ``{absolute path: what puts it there}``,
+    refusing what cannot be written whole (see the module docstring)."""
+    planned: dict[str, str] = {}
+
+    def add(directory: str, relative: str, what: str) -> None:
+        target = os.path.normpath(os.path.join(directory, relative))
+        key = os.path.normcase(target)
+        if key in planned:
+            raise BadArtifact(f"{artifact.path}: {what} and {planned[key]} would both install {target}")
+        planned[key] = what
+        if len(os.fsencode(target)) > MAX_PATH or any(len(os.fsencode(p)) > MAX_NAME for p in Path(target).parts):
+            raise BadArtifact(f"{artifact.path}: {what} would install a path too long for the file system")
+
+    data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/"
+    for name in names:
+        if name.startswith(data_dir):
+            scheme, _, rest = name[len(data_dir) :].partition("/")
+            if scheme not in DATA_SCHEMES or not rest:
+                raise BadArtifact(f"{artifact.path}: {shown(name)} is in no scheme an installer knows ({scheme})")
+            add(paths[scheme], rest, shown(name))
+        else:
+            add(paths[root_scheme], name, shown(name))
+    for script in scripts:
+        add(paths["scripts"], script, f"the entry point script {script}")
+    add(paths[root_scheme], f"{artifact.dist_info}/INSTALLER", "the INSTALLER file")
+
+    for key, what in planned.items():
+        if os.path.lexists(key):
+            raise BadArtifact(f"{artifact.path}: {what} would overwrite {key}, which is there already")
+        for parent in Path(key).parents:
+            if str(parent) in planned:
+                raise BadArtifact(f"{artifact.path}: {what} needs a directory where {planned[str(parent)]} is a file")
+            if os.path.lexists(parent):
+                if not os.path.isdir(parent):
+                    raise BadArtifact(f"{artifact.path}: {what} needs a directory where {parent} is a file")
+                break
+    return planned
+
+
+def _scripts(artifact: Artifact) -> list[str]:
+    """The names of the entry point scripts, each a plain file name."""
+    name = f"{artifact.dist_info}/entry_points.txt"
+    if name not in artifact.names:
+        return []
+    try:
+        entries = list(parse_entrypoints(artifact.text(name)))
+    except HatchPycError:
+        raise
+    except Exception as exc:  # configparser errors, and pypa/installer's asserts
+        raise BadArtifact(f"{artifact.path}: entry_points.txt is malformed ({type(exc).__name__})") from None
+    scripts = [script for script, _, _, _ in entries]
+    for script in scripts:
+        if not SCRIPT_NAME.match(script):
+            raise BadArtifact(f"{artifact.path}: the entry point name {shown(script)!r} is not a plain file name")
+    return scripts
+
+
+def install_wheel(path: str | os.PathLike[str], python: str | None = None, *, verify_code: bool = True) -> Installed:
     """Check the wheel at ``path`` against ``python`` (the running interpreter by default),
     then install it into that interpreter's environment.
 
-    Raises :class:`InstallRefused` (with the check's problems) before writing anything when
-    the wheel does not fit or the distribution is installed there already.
+    ``verify_code`` (on by default; off is unsafe) compiles each shipped source whose pyc
+    the target would load and refuses a pyc that holds other code. Only the target's own
+    ``__pycache__`` pycs are installed; pycs for other interpreters are skipped, as
+    pypa/installer skips them all.
+    Raises :class:`InstallRefused` (with the check's problems) or :class:`BadArtifact`
+    before writing anything when the wheel does not fit or cannot be written whole, and
+    :class:`InstallFailed` when writing fails, after removing all it wrote.
     """
     path = os.fspath(path)
-    result = check_wheel(path, python)
+    result = check_wheel(path, python, verify_code=verify_code)
     if result.inspection.kind != "wheel":
         raise BadArtifact(f"{path}: only wheels can be installed")
     if not result.ok:
         raise InstallRefused(result.problems)
-    executable = interpreters.find(python).executable if python else sys.executable
+    executable = interpreters.find(python).executable if python else interpreters.running().executable
     scheme = _scheme(executable)
+    target_tag = result.target.cache_tag
     with open_artifact(path) as artifact:
-        root_scheme: Scheme = "purelib" if artifact.wheel.get("Root-Is-Purelib", ["true"])[0] == "true" else "platlib"
-        pycache = {
-            name: artifact.read(name)
-            for name in artifact.names
-            if "__pycache__" in name.split("/")[:-1] and ".data/" not in name
-        }
+        root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")
+        pycache = {}
+        for name in artifact.names:
+            directory, base = name.rpartition("/")[::2]
+            match = CACHED_PYC.match(base)
+            if directory.endswith("__pycache__") and ".data/" not in name and match and match["tag"] == target_tag:
+                pycache[name] = artifact.read(name)
+        paths = dict(scheme["paths"])
+        paths["headers"] = os.path.join(scheme["include"], artifact.name)
+        other = _installed_already(artifact.name, [paths["purelib"], paths["platlib"]])
+        if other is not None:
+            raise InstallRefused([f"{artifact.name} is installed already ({other}); uninstall it first"])
+        # pypa/installer writes no other file under a __pycache__ directory.
+        written = [n for n in artifact.names if "__pycache__" not in n.split("/")[:-1] or n in pycache]
+        _plan(artifact, written, paths, root_scheme, _scripts(artifact))
+        root = paths[root_scheme]
         name = artifact.name
-    root = scheme["paths"][root_scheme]
-    prefix = name.replace("-", "_").lower()
-    if os.path.isdir(root) and any(
-        entry.lower().startswith(prefix + "-") and entry.endswith(".dist-info") for entry in os.listdir(root)
-    ):
-        raise InstallRefused([f"{name} is installed in {root} already; uninstall it first"])
-    paths = dict(scheme["paths"])
-    paths["headers"] = os.path.join(scheme["include"], name)
     destination = _Destination(
         pycache,
         root_scheme,
@@ -120,7 +250,15 @@ def install_wheel(path: str | os.PathLike[str], python: str | None = None) -> In
         interpreter=scheme["executable"],
         script_kind=get_launcher_kind(),
     )
-    with WheelFile.open(path) as source, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*__pycache__.*", category=RuntimeWarning)
-        install(source, destination, {"INSTALLER": b"hatch-pyc\n"})
+    try:
+        with WheelFile.open(Path(path)) as source, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*__pycache__.*", category=RuntimeWarning)
+            install(source, destination, {"INSTALLER": b"hatch-pyc\n"})
+    except BaseException as exc:
+        destination.undo()
+        if not isinstance(exc, Exception):
+            raise
+        raise InstallFailed(
+            f"installing {name} into {root} failed: {type(exc).__name__}: {exc}; everything written was removed"
+        ) from None
     return Installed(check=result, executable=scheme["executable"], root=root)

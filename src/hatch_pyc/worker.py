@@ -424,12 +424,49 @@ def serve(out_dir, requests, replies):
         replies.flush()
 
 
+def verify(job, source, pyc):
+    """Whether ``pyc`` holds the code this interpreter compiles from ``source``.
+
+    ``job`` gives the ``level`` and the ``dfile`` to compile with. The bytes hatch-pyc would
+    write are compared first; failing that (another tool's pyc, another marshal writer), the
+    code objects, which compare everything that runs (bytecode, constants, names, line
+    tables, nested code) but not ``co_filename``. Returns None when they match, else why not.
+    """
+    try:
+        code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=job["level"])
+    except Exception as exc:
+        return "its source does not compile: %s: %s" % (type(exc).__name__, exc)
+    if canonical_dumps(code) == pyc[16:]:
+        return None
+    try:
+        shipped = marshal.loads(pyc[16:])
+    except Exception as exc:
+        return "its code does not load: %s: %s" % (type(exc).__name__, exc)
+    if shipped != code:
+        return "its code is not what its source compiles to"
+    return None
+
+
+def serve_verify(requests, replies):
+    """Answer each verification request: a JSON line, then ``source`` and ``pyc`` bytes of
+    the sizes it gives; one JSON line back each, ``{"problem": null or why}``."""
+    while True:
+        line = requests.readline()
+        if not line:
+            return
+        job = json.loads(line)
+        source = requests.read(job["source_size"])
+        pyc = requests.read(job["pyc_size"])
+        replies.write(json.dumps({"problem": verify(job, source, pyc)}).encode() + b"\n")
+        replies.flush()
+
+
 def main(argv):
-    """Worker entry point: ``worker.py --info`` or ``worker.py --serve OUT_DIR``.
+    """Worker entry point: ``worker.py --info``, ``--serve OUT_DIR`` or ``--verify``.
 
     ``--info`` prints the interpreter's description as JSON; ``--serve`` reads jobs on
     stdin (see :func:`serve`) and writes results on stdout, one JSON line each (ASCII,
-    whatever the locale).
+    whatever the locale); ``--verify`` answers :func:`serve_verify`'s requests.
     """
     if argv[1:] == ["--info"]:
         print(json.dumps(interpreter_info()))
@@ -437,7 +474,10 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "--serve":
         serve(argv[2], sys.stdin.buffer, sys.stdout.buffer)
         return 0
-    sys.stderr.write("usage: worker.py --info | worker.py --serve OUT_DIR\n")
+    if argv[1:] == ["--verify"]:
+        serve_verify(sys.stdin.buffer, sys.stdout.buffer)
+        return 0
+    sys.stderr.write("usage: worker.py --info | --serve OUT_DIR | --verify\n")
     return 2
 
 
