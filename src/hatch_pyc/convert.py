@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 from packaging.tags import parse_tag
 
 from hatch_pyc import archive, interpreters, layout, metadata, scripts
-from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact, record_hash
+from hatch_pyc.artifact import Artifact, BadArtifact, extract, open_artifact, record_hash
 from hatch_pyc.check import record_problems
 from hatch_pyc.compilation import compile_modules
 from hatch_pyc.discovery import Module
+from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter
 
 #: ``.data`` subdirectories that install where the wheel's root does.
@@ -157,6 +159,25 @@ def convert_wheel(
     path, out_dir = os.fspath(path), os.fspath(out_dir)
     target = interpreters.find(python) if python else None
     interpreter = target.interpreter if target else interpreters.running().interpreter
+    try:
+        return _convert(
+            path, out_dir, layout_name, target, interpreter, compile_scripts, optimize, invalidation_mode, jobs
+        )
+    except OSError as exc:  # the scratch directory: a full disk, say
+        raise HatchPycError(f"{path}: converting failed: {exc.strerror or exc}") from None
+
+
+def _convert(
+    path: str,
+    out_dir: str,
+    layout_name: str,
+    target: interpreters.Target | None,
+    interpreter: Interpreter,
+    compile_scripts: bool,
+    optimize: Sequence[int],
+    invalidation_mode: str,
+    jobs: int,
+) -> str:
     with open_artifact(path) as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
         if artifact.kind != "wheel":
             raise BadArtifact(f"{path}: only wheels can be converted")
@@ -168,8 +189,7 @@ def convert_wheel(
         for name in artifact.names:
             files[name] = os.path.join(work, "in", *name.split("/"))
             os.makedirs(os.path.dirname(files[name]), exist_ok=True)
-            with open(files[name], "wb") as f:
-                f.write(artifact.read(name))
+            extract(artifact, name, files[name])
         entries = {name: _Entry(files[name], infos[name].external_attr) for name in artifact.names}
 
         modules = [
@@ -199,15 +219,15 @@ def convert_wheel(
             kept=placement.kept,
         )
         if layout_name == "zip":
-            for path in root:
-                del entries[path]
-            shipped = [(files[path], path) for path in root]
+            for name in root:
+                del entries[name]
+            shipped = [(files[name], name) for name in root]
             zip_files = layout.zip_layout_files(artifact.name, shipped, compilation, compiled_dir, placement.sourceless)
-            entries.update({path: _Entry(disk) for disk, path in zip_files.items()})
+            entries.update({name: _Entry(disk) for disk, name in zip_files.items()})
         else:
-            for path in placement.sourceless:
-                entries.pop(path, None)
-            entries.update({path: _Entry(disk) for disk, path in layout.pyc_files([compilation]).items()})
+            for name in placement.sourceless:
+                entries.pop(name, None)
+            entries.update({name: _Entry(disk) for disk, name in layout.pyc_files([compilation]).items()})
             entries.update({m.path: _Entry(m.source) for m in script_modules if m.path not in placement.sourceless})
 
         dist_info = artifact.dist_info
@@ -230,8 +250,14 @@ def convert_wheel(
         output = os.path.join(out_dir, _file_name(artifact, tags))
         if os.path.exists(output) and os.path.samefile(output, path):
             raise BadArtifact(f"{path}: the converted wheel would replace it; give another directory with -o")
-        os.makedirs(out_dir, exist_ok=True)
         # New entries get the newest time the input has: the output is a function of the input.
         date_time = max(info.date_time for info in infos.values())
-        _write_wheel(output, entries, dist_info, date_time)
+        made = not os.path.isdir(out_dir)
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+            _write_wheel(output, entries, dist_info, date_time)
+        except OSError as exc:
+            if made:
+                shutil.rmtree(out_dir, ignore_errors=True)
+            raise HatchPycError(f"cannot write the converted wheel to {out_dir}: {exc.strerror or exc}") from None
         return output
