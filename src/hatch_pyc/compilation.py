@@ -265,7 +265,7 @@ def compile_modules(
         else:
             pycs = [[level, pyc_path(module.path, level, interpreter.cache_tag), None] for level in optimize]
         wanted[module.path] = pycs
-        job = {
+        job: dict[str, Any] = {
             "path": module.path,
             "display": module.display,
             "dfile": code_filename(module, kept),
@@ -317,8 +317,8 @@ def compile_modules(
             error = result["error"]
             errors.append(CompileError(module.display, error["line"], error["column"], error["message"]))
         else:
-            pycs = zip(wanted[module.path], result["files"], strict=True)
-            compiled.append(CompiledModule(module, tuple((level, path, file) for (level, path, _), file in pycs)))
+            placed = zip(wanted[module.path], result["files"], strict=True)
+            compiled.append(CompiledModule(module, tuple((level, path, file) for (level, path, _), file in placed)))
     if errors:
         raise CompilationFailed(errors)
     return Compilation(interpreter=interpreter, modules=tuple(compiled), from_cache=cached_count)

@@ -127,7 +127,7 @@ def _python(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
             f"or a non-empty list of them, got {value!r}"
         )
         return ()
-    names = [name.strip() for name in names]
+    names = [str(name).strip() for name in names]
     if len(set(names)) != len(names):
         problems.append(f"{key}: names an interpreter twice: {value!r}")
     return tuple(names)

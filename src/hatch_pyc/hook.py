@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -85,7 +86,8 @@ class PycBuildHook(BuildHookInterface):
         all_scripts = {**config_scripts, **normalize_inclusion_map(build_data["shared_scripts"], self.root)}
         files = list(self.build_config.builder.recurse_explicit_files(all_scripts))
         distribution = layout.distribution_id(self.metadata.core.name)
-        replacements, modules = {}, []
+        replacements: dict[str, str] = {}
+        modules: list[Module] = []
         for included in files:
             with open(included.path, "rb") as f:
                 data = f.read()
@@ -127,7 +129,7 @@ class PycBuildHook(BuildHookInterface):
         config_force = self.build_config.force_include
         for source in sources & set(config_force):
             target = config_force.pop(source)
-            self._undo_later(lambda source=source, target=target: config_force.__setitem__(source, target))
+            self._undo_later(functools.partial(config_force.__setitem__, source, target))
         data_force = build_data["force_include"]
         for key in list(data_force):
             if next(iter(normalize_inclusion_map({key: data_force[key]}, self.root))) in sources:
