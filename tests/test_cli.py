@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import importlib.util
 import json
 import marshal
@@ -17,6 +15,7 @@ from pathlib import Path
 import pytest
 import wheels
 from helpers import BuildWheel, MakeVenv, python_or_skip, run, set_hook_options
+from wheels import rewrite
 
 import hatch_pyc
 
@@ -28,32 +27,6 @@ HATCH_PYC = [Path(sys.executable).parent / "hatch-pyc"]
 def hatch_pyc_command(*args: object, check: bool = False) -> tuple[int, str, str]:
     result = run([*HATCH_PYC, *args], check=check)
     return result.returncode, result.stdout, result.stderr
-
-
-def rewrite(wheel: Path, target: Path, changes: dict[str, bytes | None], *, fix_record: bool = True) -> Path:
-    """Copy ``wheel`` to ``target`` with entries replaced (or dropped, for None); RECORD follows
-    unless ``fix_record`` is false, as a careless tamperer would leave it."""
-    with zipfile.ZipFile(wheel) as source:
-        contents = {name: source.read(name) for name in source.namelist()}
-    for name, data in changes.items():
-        if data is None:
-            contents.pop(name, None)
-        else:
-            contents[name] = data
-    record = f"{wheels.dist_info(wheel)}/RECORD"
-    if fix_record and record not in changes:
-        lines = []
-        for name, data in contents.items():
-            if name == record:
-                continue
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            lines.append(f"{name},sha256={digest},{len(data)}")
-        contents[record] = ("\n".join([*lines, f"{record},,"]) + "\n").encode()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in contents.items():
-            out.writestr(name, data)
-    return target
 
 
 def pyc(source: str, filename: str, python: Path | None = None) -> bytes:
@@ -259,7 +232,7 @@ def test_install_checks_then_installs_with_the_shipped_pycs(
 
     again = hatch_pyc_command("install", wheel, "--python", venv.python)
     assert again[0] == 1
-    assert "is installed in" in again[1]
+    assert "demo-pkg is installed already" in again[1]
 
 
 def test_install_refuses_a_mismatch_without_writing(sourceless_wheel: Path, make_venv: MakeVenv) -> None:

@@ -81,3 +81,29 @@ def wheel_tags(wheel: Path) -> list[str]:
 
 def requires_python(wheel: Path) -> str | None:
     return email.parser.Parser().parsestr(dist_info_text(wheel, "METADATA"))["Requires-Python"]
+
+
+def rewrite(wheel: Path, target: Path, changes: dict[str, bytes | None], *, fix_record: bool = True) -> Path:
+    """Copy ``wheel`` to ``target`` with entries replaced (or dropped, for None); RECORD follows
+    unless ``fix_record`` is false, as a careless tamperer would leave it."""
+    with zipfile.ZipFile(wheel) as source:
+        contents = {name: source.read(name) for name in source.namelist()}
+    for name, data in changes.items():
+        if data is None:
+            contents.pop(name, None)
+        else:
+            contents[name] = data
+    record = f"{dist_info(wheel)}/RECORD"
+    if fix_record and record not in changes:
+        lines = []
+        for name, data in contents.items():
+            if name == record:
+                continue
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            lines.append(f"{name},sha256={digest},{len(data)}")
+        contents[record] = ("\n".join([*lines, f"{record},,"]) + "\n").encode()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in contents.items():
+            out.writestr(name, data)
+    return target
