@@ -407,6 +407,22 @@ def compile_job(job, source, out_dir):
     return result
 
 
+def _requests(requests, *sizes):
+    """Each request of ``requests``: a JSON line, then one payload of bytes for each field of
+    ``sizes``, as long as the field says; yields ``(job, payloads)``."""
+    while True:
+        line = requests.readline()
+        if not line:
+            return
+        job = json.loads(line)
+        yield job, [requests.read(job[size]) for size in sizes]
+
+
+def _reply(replies, result):
+    replies.write(json.dumps(result).encode() + b"\n")
+    replies.flush()
+
+
 def serve(out_dir, requests, replies):
     """Compile each job of ``requests`` into ``out_dir``, as they come.
 
@@ -414,14 +430,8 @@ def serve(out_dir, requests, replies):
     job, in order. One job at a time lets the build hand the next module to whichever worker
     is free, so no worker idles while another still has a queue.
     """
-    while True:
-        line = requests.readline()
-        if not line:
-            return
-        job = json.loads(line)
-        source = requests.read(job["size"])
-        replies.write(json.dumps(compile_job(job, source, out_dir)).encode() + b"\n")
-        replies.flush()
+    for job, (source,) in _requests(requests, "size"):
+        _reply(replies, compile_job(job, source, out_dir))
 
 
 def verify(job, source, pyc):
@@ -450,15 +460,8 @@ def verify(job, source, pyc):
 def serve_verify(requests, replies):
     """Answer each verification request: a JSON line, then ``source`` and ``pyc`` bytes of
     the sizes it gives; one JSON line back each, ``{"problem": null or why}``."""
-    while True:
-        line = requests.readline()
-        if not line:
-            return
-        job = json.loads(line)
-        source = requests.read(job["source_size"])
-        pyc = requests.read(job["pyc_size"])
-        replies.write(json.dumps({"problem": verify(job, source, pyc)}).encode() + b"\n")
-        replies.flush()
+    for job, (source, pyc) in _requests(requests, "source_size", "pyc_size"):
+        _reply(replies, {"problem": verify(job, source, pyc)})
 
 
 def main(argv):
