@@ -19,6 +19,7 @@ import resource
 import signal
 import struct
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -79,7 +80,8 @@ def _entries(wheel: Path) -> dict[str, bytes]:
 
 def _write_raw(target: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+    with warnings.catch_warnings(), zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        warnings.simplefilter("ignore")  # the duplicate entries are the point
         for info, data in entries:
             out.writestr(info, data)
     return target
@@ -195,6 +197,19 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
         for number in range(MAX_ENTRIES + 1):
             out.writestr(f"d/{number}", b"")
     yield Case("too many entries", many, 2, f"more than {MAX_ENTRIES} entries")
+    # Just under the limit: checked in time proportional to the entries (once quadratic).
+    almost = place(alongside.name)
+    with zipfile.ZipFile(alongside) as source, zipfile.ZipFile(almost, "w") as out:
+        for name in source.namelist():
+            if not name.endswith("/RECORD"):
+                out.writestr(name, source.read(name))
+        padding = [f"demo/pad/{number}" for number in range(MAX_ENTRIES - 100)]
+        for name in padding:
+            out.writestr(name, b"")
+        empty = "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0"
+        rows = [line for line in wheels.read(alongside, f"{info}/RECORD").decode().splitlines()]
+        out.writestr(f"{info}/RECORD", "\n".join(rows + [f"{name},{empty}" for name in padding]) + "\n")
+    yield Case("entries just under the limit", almost, 0, "ok")
 
     # RECORD.
     record = f"{info}/RECORD"

@@ -297,7 +297,8 @@ def _pyc_problems(
     shipped source; with a ``verifier``, also code that is what the target compiles from it."""
     problems = []
     versions = {bytes.fromhex(i.magic_number): i.minor for i in [*recorded, target]}
-    names = {id(member.container): frozenset(member.container.names) for member in members}
+    containers = {id(member.container): member.container for member in members}
+    names = {key: frozenset(container.names) for key, container in containers.items()}
     mode = meta.get("invalidation_mode") if meta else None
     for member in sorted(members, key=lambda member: member.display):
         if not member.entry.endswith(".pyc"):
