@@ -1,0 +1,134 @@
+"""Time and peak memory of `hatch-pyc check` and `install` on a big real wheel and on bombs.
+
+Builds the sympy sdist (from PyPI, as build_speed.py does) into an alongside wheel with the
+hook, writes the worst bombs the limits let through (2,000 pycs of a million objects each:
+2.0 GB uncompressed from 2.4 MB; a wheel of 200,000 entries), and measures, the runs taking
+turns: `check`, `check --verify-code`, `install` into a fresh venv, and, for scale, a plain
+RECORD-hash verification of the same wheel (every entry inflated and hashed once). Writes
+benchmarks/latest/check_install.md. Run it from .venv: `python benchmarks/check_install.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import datetime
+import hashlib
+import importlib.util
+import io
+import marshal
+import os
+import platform
+import shutil
+import statistics
+import struct
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from build_speed import OUT, UV, build, run_measured, sh, sympy_tree
+
+HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"
+RECORD_CHECK = """
+import base64, csv, hashlib, io, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    record = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
+    for path, digest, size in csv.reader(io.StringIO(archive.read(record).decode())):
+        if digest:
+            h = hashlib.sha256()
+            with archive.open(path) as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            assert "sha256=" + base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode() == digest, path
+"""
+
+
+def _wheel(target: Path, files: dict[str, bytes]) -> Path:
+    """A wheel of ``files`` with a WHEEL, METADATA and a right RECORD."""
+    info = "bomb-1.0.dist-info"
+    files = {
+        **files,
+        f"{info}/METADATA": b"Metadata-Version: 2.1\nName: bomb\nVersion: 1.0\n",
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = io.StringIO()
+    rows = csv.writer(record, lineterminator="\n")
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in files.items():
+            out.writestr(name, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            rows.writerow((name, f"sha256={digest}", len(data)))
+        rows.writerow((f"{info}/RECORD", "", ""))
+        out.writestr(f"{info}/RECORD", record.getvalue())
+    return target
+
+
+def bombs(work: Path) -> dict[str, Path]:
+    header = importlib.util.MAGIC_NUMBER + struct.pack("<I", 1) + b"\0" * 8
+    nones = header + marshal.dumps(compile("x = 1", "<bomb>", "exec").replace(co_consts=(None,) * 1_000_000))
+    objects = _wheel(work / "bomb-1.0-py3-none-any.whl", {f"bomb/m{n}.pyc": nones for n in range(2000)})
+    entries_dir = work / "entries"
+    entries_dir.mkdir()
+    entries = _wheel(entries_dir / "bomb-1.0-py3-none-any.whl", {f"bomb/{n}.txt": b"" for n in range(199_990)})
+    return {"2,000 pycs of a million objects": objects, "199,990 empty entries": entries}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sympy", default="1.14.0")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="hatch-pyc-check-"))
+    try:
+        env = {**os.environ, "HATCH_PYC_CACHE_DIR": str(work / "cache")}
+        tree = sympy_tree(args.sympy, work)
+        _, _, wheel = build(Path(sys.executable), tree, work / "dist", "", env, sample=False)
+        artifacts = {f"sympy {args.sympy} alongside ({wheel.stat().st_size / 1e6:.1f} MB)": wheel, **bombs(work)}
+        times: dict[str, list[float]] = {}
+        peaks: dict[str, list[int]] = {}
+        for _ in range(args.runs):
+            for label, artifact in artifacts.items():
+                venv = work / "venv"
+                commands = {
+                    "RECORD-hash verification (reference)": [sys.executable, "-c", RECORD_CHECK, artifact],
+                    "check": [HATCH_PYC, "check", artifact],
+                    "check --verify-code": [HATCH_PYC, "check", "--verify-code", artifact],
+                    "install": [HATCH_PYC, "install", artifact, "--python", venv / "bin" / "python"],
+                }
+                for name, command in commands.items():
+                    # The bombs break the reference script: it has no limits, which is the point.
+                    if "reference" in name and "sympy" not in label:
+                        continue
+                    # Timed without sampling memory (which slows the run), then sampled; each
+                    # install into a venv of its own.
+                    for sample in (False, True):
+                        shutil.rmtree(venv, ignore_errors=True)
+                        sh(UV, "venv", "-q", venv)
+                        elapsed, peak = run_measured(command, sample=sample, ok=(0, 2))
+                        if sample:
+                            peaks.setdefault(f"{label}: {name}", []).append(peak)
+                        else:
+                            times.setdefault(f"{label}: {name}", []).append(elapsed)
+        lines = [
+            f"{datetime.date.today()}, {os.cpu_count()} cores, {platform.machine()}, "
+            f"CPython {platform.python_version()}, {args.runs} runs, min / median; peak RSS of the process tree",
+            "",
+            "| artifact: command | time | peak RSS |",
+            "| --- | --- | --- |",
+        ]
+        for key, values in times.items():
+            lines.append(
+                f"| {key} | {min(values):.2f} / {statistics.median(values):.2f} s | {max(peaks[key]) / 1e6:.0f} MB |"
+            )
+        OUT.mkdir(exist_ok=True)
+        (OUT / "check_install.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
