@@ -9,6 +9,7 @@ wheel comes out the same.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import json
 import os
@@ -170,22 +171,26 @@ def _drive(python: str, out_dir: str, take: Callable[[], Job], results: queue.Si
                     break
                 line = process.stdout.readline()
                 if not line:
-                    process.wait()
-                    stderr.seek(0)
-                    message = stderr.read().decode(errors="replace").strip().splitlines()
-                    raise WorkerFailed(
-                        f"{in_flight[0]}: the compile worker ({python}) died compiling it, exit status "
-                        f"{process.returncode}" + (f": {message[-1]}" if message else "")
-                    )
+                    raise BrokenPipeError
                 results.put(json.loads(line))
                 in_flight.popleft()
             process.stdin.close()
             process.wait()
         except BaseException as exc:
-            process.kill()
+            if isinstance(exc, BrokenPipeError):
+                # The worker is gone (its output closed, or its input as we wrote the next job).
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=10)
+            if process.poll() is None:
+                process.kill()
             process.wait()
             if isinstance(exc, BrokenPipeError) and in_flight:
-                exc = WorkerFailed(f"{in_flight[0]}: the compile worker ({python}) died compiling it")
+                stderr.seek(0)
+                message = stderr.read().decode(errors="replace").strip().splitlines()
+                exc = WorkerFailed(
+                    f"{in_flight[0]}: the compile worker ({python}) died compiling it, exit status "
+                    f"{process.returncode}" + (f": {message[-1]}" if message else "")
+                )
             results.put(exc)
 
 
