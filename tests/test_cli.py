@@ -351,3 +351,31 @@ def test_convert_keeps_build_tags_and_script_modes_and_compiles_scripts_on_reque
     venv = make_venv()
     venv.uv_install(compiled)
     assert run([venv.path / "bin" / "legacy-tool"], check=False).returncode == 7
+
+
+def test_check_notes_an_alongside_wheel_without_the_targets_bytecode_and_install_names_dependencies(
+    demo: Path, build_wheel: BuildWheel, tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    wheel = build_wheel(demo)  # alongside, for this interpreter only
+    other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
+    python_or_skip(other)
+    code, out, _ = hatch_pyc_command("check", wheel, "--python", other)
+    assert code == 0
+    assert out.splitlines()[1] == (
+        f"note: no bytecode for cpython {other} in this wheel: its modules compile at their first import there, "
+        "as without hatch-pyc"
+    )
+    metadata = f"{wheels.dist_info(wheel)}/METADATA"
+    with_dependency = rewrite(
+        wheel,
+        tmp_path / "deps" / wheel.name,
+        {
+            metadata: wheels.read(wheel, metadata).replace(
+                b"Version: 0.1.0\n", b"Version: 0.1.0\nRequires-Dist: click>=8\n"
+            )
+        },
+    )
+    venv = make_venv()
+    code, _, err = hatch_pyc_command("install", with_dependency, "--python", venv.python)
+    assert code == 0
+    assert err == "hatch-pyc: installs no dependencies; install these with pip or uv: click>=8\n"

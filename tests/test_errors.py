@@ -184,3 +184,21 @@ def test_a_worker_that_dies_names_the_module_it_was_compiling(demo: Path, tmp_pa
         result.stderr
     )
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_globs_that_match_no_module_name_the_closest_module(demo: Path, tmp_path: Path) -> None:
+    # Written against the project tree (a src layout), not the wheel: they would do nothing.
+    set_hook_options(demo, 'layout = "sourceless"\nexclude = ["src/demo/sub/*.py"]')
+    result = hatchling_build(demo, tmp_path / "one", check=False)
+    assert result.returncode != 0
+    assert (
+        f"{TABLE}.exclude: 'src/demo/sub/*.py' matches no module; globs match a module's path in the wheel, "
+        "the closest is 'demo/sub/"
+    ) in result.stderr
+    set_hook_options(demo, 'layout = "sourceless"\nkeep-source = ["src/demo/core.py"]')
+    result = hatchling_build(demo, tmp_path / "two", check=False)
+    assert result.returncode != 0
+    assert (
+        f"{TABLE}.keep-source: 'src/demo/core.py' matches no module; globs match a module's path in the wheel, "
+        "the closest is 'demo/core.py'"
+    ) in result.stderr

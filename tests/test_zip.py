@@ -273,3 +273,19 @@ def test_zip_layout_and_zipapp_for_another_cpython(
     pyz = wheel.parent / f"demo_pkg-0.1.0-{tag}.pyz"
     assert run([python, "-I", pyz, "foo"]).stdout == "demo known\n"
     assert run([sys.executable, pyz], check=False).returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("demo.nothere:main", "'demo.nothere:main': the bundle has no module demo.nothere"),
+        ("demo.core:nothere", "'demo.core:nothere': src/demo/core.py defines no nothere at its top level"),
+    ],
+)
+def test_zipapp_entry_point_is_checked_at_build_time(entry: str, message: str, demo: Path, tmp_path: Path) -> None:
+    set_hook_options(demo, f'{ZIPAPP}entry-point = "{entry}"')
+    out = tmp_path / "out"
+    result = hatchling_build(demo, out, check=False)
+    assert result.returncode != 0
+    assert f"hatch-pyc: tool.hatch.build.targets.wheel.hooks.pyc.zipapp.entry-point: {message}" in result.stderr
+    assert not out.exists() or not list(out.iterdir())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -43,6 +44,49 @@ def entry_point(configured: str | None, scripts: Mapping[str, str], key: str) ->
     else:
         found = "the project has no console scripts"
     raise BundleError(f"{key}.entry-point: {found}; set entry-point = 'module:function'")
+
+
+def _top_level_names(tree: ast.Module) -> set[str] | None:
+    """Names a module defines at its top level; None when it cannot be told (a star import,
+    a module ``__getattr__``)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(alias.name == "*" for alias in node.names):
+                return None
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
+        else:
+            # Definitions under if/try/with: take every name bound anywhere at this level.
+            names.update(
+                n.name if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else n.id
+                for n in ast.walk(node)
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                or (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            )
+    return None if "__getattr__" in names else names
+
+
+def check_entry_point(target: str, modules: Sequence[Module], key: str) -> None:
+    """Refuse an entry point whose module is not among ``modules`` or does not define the
+    function at its top level: the bundle would build, then fail at its first start."""
+    module, _, attribute = target.partition(":")
+    base = module.replace(".", "/")
+    found = next((m for m in modules if m.path in (f"{base}.py", f"{base}/__init__.py")), None)
+    if found is None:
+        raise BundleError(f"{key}.entry-point: {target!r}: the bundle has no module {module}")
+    with open(found.source, "rb") as f:
+        try:
+            names = _top_level_names(ast.parse(f.read()))
+        except (SyntaxError, ValueError):
+            return  # the compile step reports it, with its line
+    head = attribute.split(".")[0]
+    if names is not None and head not in names:
+        raise BundleError(f"{key}.entry-point: {target!r}: {found.display} defines no {head} at its top level")
 
 
 def bootstrap(target: str, interpreter: Interpreter, name: str) -> bytes:

@@ -61,6 +61,8 @@ class CheckResult:
     inspection: Inspection
     target: Interpreter
     problems: list[str] = field(default_factory=list)
+    #: What fits but is worth knowing: no bytecode for the target in an alongside wheel.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -70,6 +72,7 @@ class CheckResult:
         return {
             "ok": self.ok,
             "problems": self.problems,
+            "notes": self.notes,
             "target": {**self.target.__dict__, "python_tag": self.target.python_tag},
             "inspection": self.inspection.as_dict(),
         }
@@ -416,4 +419,10 @@ def check_wheel(path: str | os.PathLike[str], python: str | None = None, *, veri
                 f"built for {built.implementation} {built.version} (magic {built.magic_number}); the target is "
                 f"{target.implementation} {target.version} (magic {target.magic_number})"
             )
-    return CheckResult(inspection=inspection, target=target, problems=problems)
+    notes = []
+    if inspection.layout == "alongside" and target.magic_number not in {i.magic_number for i in recorded}:
+        notes.append(
+            f"no bytecode for {target.implementation} {target.minor[0]}.{target.minor[1]} in this wheel: "
+            "its modules compile at their first import there, as without hatch-pyc"
+        )
+    return CheckResult(inspection=inspection, target=target, problems=problems, notes=notes)

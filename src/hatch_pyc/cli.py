@@ -74,6 +74,8 @@ def _check(args: argparse.Namespace) -> int:
             f"ok: {os.path.basename(args.artifact)} fits {target.implementation} {target.version} "
             f"({target.python_tag}, magic {target.magic_number})"
         )
+        for note in result.notes:
+            _say(f"note: {note}")
     else:
         for problem in result.problems:
             _say(f"{os.path.basename(args.artifact)}: {problem}")
@@ -91,6 +93,11 @@ def _install(args: argparse.Namespace) -> int:
         _say("hatch-pyc: not installed; nothing was written", sys.stderr)
         return MISMATCH
     _say(f"installed {os.path.basename(args.wheel)} into {installed.root} for {installed.executable}")
+    if installed.dependencies:
+        _say(
+            f"hatch-pyc: installs no dependencies; install these with pip or uv: {', '.join(installed.dependencies)}",
+            sys.stderr,
+        )
     return OK
 
 

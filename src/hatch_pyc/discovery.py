@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -42,3 +43,19 @@ def select_modules(files: Iterable[tuple[str, str, str]], exclude: Sequence[str]
         if path.endswith(".py") and not spec.match_file(path):
             modules.append(Module(source=source, path=path, display=display))
     return sorted(modules, key=lambda module: module.path)
+
+
+def unmatched(patterns: Sequence[str], paths: Sequence[str], key: str) -> list[str]:
+    """A problem for each of ``patterns`` (option ``key``) that matches none of ``paths``,
+    naming the closest path: a glob written against the project tree (``src/pkg/mod.py``)
+    rather than the wheel (``pkg/mod.py``) would otherwise do nothing, silently."""
+    problems = []
+    for pattern in patterns:
+        if pattern.startswith("!") or any(pathspec.GitIgnoreSpec.from_lines([pattern]).match_files(paths)):
+            continue
+        closest = difflib.get_close_matches(pattern, paths, n=1, cutoff=0) or ["(none)"]
+        problems.append(
+            f"{key}: {pattern!r} matches no module; globs match a module's path in the wheel, "
+            f"the closest is {closest[0]!r}"
+        )
+    return problems

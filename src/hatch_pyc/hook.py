@@ -19,8 +19,8 @@ from packaging.tags import parse_tag
 from hatch_pyc import archive, bundle, interpreters, layout, metadata, scripts
 from hatch_pyc.cache import CompileCache, user_cache_dir
 from hatch_pyc.compilation import Compilation, ProgressReporter, compile_modules
-from hatch_pyc.config import CACHE_DIR_ENV, Options, parse_options
-from hatch_pyc.discovery import Module, select_modules
+from hatch_pyc.config import CACHE_DIR_ENV, ConfigError, Options, parse_options
+from hatch_pyc.discovery import Module, select_modules, unmatched
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
@@ -223,6 +223,10 @@ class PycBuildHook(BuildHookInterface):
         assert options.zipapp is not None
         key = f"{self._table()}.zipapp"
         entry = bundle.entry_point(options.zipapp.entry_point, self.metadata.core.scripts, key)
+        if not options.zipapp.include_dependencies or entry.partition(":")[0].split(".")[0] in {
+            m.path.split("/")[0].removesuffix(".py") for m in modules
+        }:
+            bundle.check_entry_point(entry, modules, key)
         sourceless = layout.place("zip", modules, options.keep_source).sourceless
         written = []
         for target, compilation in zip(targets, compilations, strict=True):
@@ -274,6 +278,10 @@ class PycBuildHook(BuildHookInterface):
         if options.layout == "zip":
             layout.refuse_extension_modules([path for _, path in shipped], options.layout)
         modules = select_modules(included, options.exclude)
+        python_files = [path.replace("\\", "/") for _, path, _ in included if path.endswith(".py")]
+        problems = unmatched(options.exclude, python_files, f"{self._table()}.exclude")
+        if problems:
+            raise ConfigError(problems)
 
         out_dir = tempfile.mkdtemp(prefix="hatch-pyc-")
         self._undo: list[Callable[[], None]] = []
@@ -286,6 +294,10 @@ class PycBuildHook(BuildHookInterface):
                 self._narrow_requires_python(compiled_for[0])
             script_modules = self._compiled_scripts(build_data, out_dir) if options.compile_scripts else []
             modules += script_modules
+            if options.sourceless or options.zipapp is not None:
+                problems = unmatched(options.keep_source, [m.path for m in modules], f"{self._table()}.keep-source")
+                if problems:
+                    raise ConfigError(problems)
             placement = layout.place(options.layout, modules, options.keep_source)
             compile_targets: list[Target | None] = list(targets) or [None]
             compilations = [

@@ -11,6 +11,7 @@ is removed, so the environment is exactly as before and a retry works.
 from __future__ import annotations
 
 import contextlib
+import email.parser
 import json
 import os
 import re
@@ -74,6 +75,8 @@ class Installed:
     executable: str
     #: The directory the wheel's root went to (purelib or platlib).
     root: str
+    #: The wheel's ``Requires-Dist`` lines: installing them is left to pip or uv.
+    dependencies: list[str]
 
 
 class _Destination(SchemeDictionaryDestination):
@@ -243,6 +246,8 @@ def install_wheel(path: str | os.PathLike[str], python: str | None = None, *, ve
         _plan(artifact, written, paths, root_scheme, _scripts(artifact))
         root = paths[root_scheme]
         name = artifact.name
+        metadata = email.parser.Parser().parsestr(artifact.text(f"{artifact.dist_info}/METADATA"), headersonly=True)
+        dependencies = [str(line) for line in metadata.get_all("Requires-Dist") or []]
     destination = _Destination(
         pycache,
         root_scheme,
@@ -261,4 +266,4 @@ def install_wheel(path: str | os.PathLike[str], python: str | None = None, *, ve
         raise InstallFailed(
             f"installing {name} into {root} failed: {type(exc).__name__}: {exc}; everything written was removed"
         ) from None
-    return Installed(check=result, executable=scheme["executable"], root=root)
+    return Installed(check=result, executable=scheme["executable"], root=root, dependencies=dependencies)
