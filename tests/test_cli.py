@@ -379,3 +379,24 @@ def test_check_notes_an_alongside_wheel_without_the_targets_bytecode_and_install
     code, _, err = hatch_pyc_command("install", with_dependency, "--python", venv.python)
     assert code == 0
     assert err == "hatch-pyc: installs no dependencies; install these with pip or uv: click>=8\n"
+
+
+def test_a_build_imports_none_of_the_commands_modules() -> None:
+    loaded = run(
+        [sys.executable, "-c", "import sys, hatch_pyc.hooks; print(' '.join(sorted(sys.modules)))"]
+    ).stdout.split()
+    assert "hatch_pyc.hook" in loaded
+    for module in ("installer", "hatch_pyc.installing", "hatch_pyc.convert", "hatch_pyc.check"):
+        assert module not in loaded, module
+    assert hatch_pyc.check_wheel.__module__ == "hatch_pyc.check"
+
+
+def test_help_gives_an_example_per_command_and_a_closed_pipe_is_quiet(sourceless_wheel: Path) -> None:
+    for command in ("inspect", "check", "install", "convert"):
+        assert f"example:\n  hatch-pyc {command} " in hatch_pyc_command(command, "--help", check=True)[1]
+    assert "``" not in hatch_pyc_command("--help", check=True)[1]
+    result = subprocess.run(
+        f"'{HATCH_PYC[0]}' inspect '{sourceless_wheel}' | head -1", shell=True, capture_output=True, text=True
+    )
+    assert result.stdout.startswith("file: ")
+    assert result.stderr == ""

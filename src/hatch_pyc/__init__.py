@@ -11,17 +11,40 @@ The Python API, which the ``hatch-pyc`` command uses too and which imports no ha
 Every error is a :class:`HatchPycError`: :class:`BadArtifact` for a file they cannot use,
 :class:`TargetError` for an interpreter they cannot find, :class:`InstallRefused` for a wheel
 that does not fit.
+
+The names are imported when first used, so that a build, which imports this package for
+its hook, loads none of the modules (and none of pypa/installer) that only the commands need.
 """
 
-# Defined before the imports below: hatch_pyc.metadata reads it.
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Defined before anything else is imported: hatch_pyc.metadata reads it.
 __version__ = "0.3.0"
 
-from hatch_pyc.artifact import BadArtifact
-from hatch_pyc.check import CheckResult, Inspection, check_wheel, inspect_artifact
-from hatch_pyc.convert import convert_wheel
-from hatch_pyc.errors import HatchPycError
-from hatch_pyc.installing import InstallRefused, install_wheel
-from hatch_pyc.interpreters import TargetError
+if TYPE_CHECKING:
+    from hatch_pyc.artifact import BadArtifact
+    from hatch_pyc.check import CheckResult, Inspection, check_wheel, inspect_artifact
+    from hatch_pyc.convert import convert_wheel
+    from hatch_pyc.errors import HatchPycError
+    from hatch_pyc.installing import InstallRefused, install_wheel
+    from hatch_pyc.interpreters import TargetError
+
+#: Where each public name lives.
+_EXPORTS = {
+    "BadArtifact": "hatch_pyc.artifact",
+    "CheckResult": "hatch_pyc.check",
+    "HatchPycError": "hatch_pyc.errors",
+    "Inspection": "hatch_pyc.check",
+    "InstallRefused": "hatch_pyc.installing",
+    "TargetError": "hatch_pyc.interpreters",
+    "check_wheel": "hatch_pyc.check",
+    "convert_wheel": "hatch_pyc.convert",
+    "inspect_artifact": "hatch_pyc.check",
+    "install_wheel": "hatch_pyc.installing",
+}
 
 __all__ = [
     "BadArtifact",
@@ -36,3 +59,9 @@ __all__ = [
     "inspect_artifact",
     "install_wheel",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'hatch_pyc' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -115,17 +115,44 @@ def _convert(args: argparse.Namespace) -> int:
     return OK
 
 
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, example: str
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="hatch-pyc", description=__doc__.splitlines()[0])
+    main = argparse.ArgumentParser(
+        prog="hatch-pyc",
+        description="Inspect, check, install and convert wheels and .pyz bundles with compiled bytecode.",
+        epilog="Exit status: 0 all is well, 1 the artifact does not fit (one line per problem), 2 anything else.",
+    )
     main.add_argument("--version", action="version", version=f"hatch-pyc {__version__}")
     commands = main.add_subparsers(dest="command", required=True)
 
-    inspect = commands.add_parser("inspect", help="describe a wheel or .pyz")
+    inspect = _command(
+        commands,
+        "inspect",
+        "describe a wheel or .pyz",
+        "hatch-pyc inspect dist/app-1.0-cp312-none-any.whl\n  hatch-pyc inspect --json dist/app-1.0-cp312.pyz",
+    )
     inspect.add_argument("artifact")
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(run=_inspect)
 
-    check = commands.add_parser("check", help="verify a wheel or .pyz and that it fits an interpreter")
+    check = _command(
+        commands,
+        "check",
+        "verify a wheel or .pyz and that it fits an interpreter",
+        "hatch-pyc check dist/app-1.0-cp312-none-any.whl --python 3.12\n"
+        "  hatch-pyc check --verify-code dist/app-1.0-py3-none-any.whl",
+    )
     check.add_argument("artifact")
     check.add_argument("--python", help="target interpreter: a path, a command or a version (default: this one)")
     check.add_argument("--json", action="store_true", help="print JSON")
@@ -136,7 +163,12 @@ def parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_check)
 
-    install = commands.add_parser("install", help="check a wheel, then install it with pypa/installer")
+    install = _command(
+        commands,
+        "install",
+        "check a wheel, then install it with pypa/installer, all or nothing (no dependencies)",
+        "hatch-pyc install dist/app-1.0-cp312-none-any.whl --python .venv/bin/python",
+    )
     install.add_argument("wheel")
     install.add_argument("--python", help="interpreter whose environment to install into (default: this one)")
     install.add_argument(
@@ -146,7 +178,12 @@ def parser() -> argparse.ArgumentParser:
     )
     install.set_defaults(run=_install)
 
-    convert = commands.add_parser("convert", help="compile a wheel built by another backend")
+    convert = _command(
+        commands,
+        "convert",
+        "compile a wheel built by another backend",
+        "hatch-pyc convert six-1.17.0-py2.py3-none-any.whl --layout sourceless -o dist/",
+    )
     convert.add_argument("wheel")
     convert.add_argument("--layout", choices=("alongside", "sourceless", "zip"), default="alongside")
     convert.add_argument("--python", help="interpreter to compile for (default: this one)")
@@ -164,7 +201,9 @@ def _say(text: str, file: TextIO | None = None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        code: int = args.run(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return code
     except HatchPycError as exc:
         # A message's own line breaks (one problem per line) are kept; names in it are escaped.
         for line in str(exc).split("\n"):
