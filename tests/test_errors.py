@@ -9,6 +9,7 @@ import pytest
 from helpers import hatchling_build, python_or_skip, set_hook_options
 
 from hatch_pyc.config import ConfigError, Options, parse_options
+from hatch_pyc.errors import HatchPycError
 
 TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
 
@@ -202,3 +203,10 @@ def test_globs_that_match_no_module_name_the_closest_module(demo: Path, tmp_path
         f"{TABLE}.keep-source: 'src/demo/core.py' matches no module; globs match a module's path in the wheel, "
         "the closest is 'demo/core.py'"
     ) in result.stderr
+
+
+def test_a_hatchling_without_what_the_hook_changes_is_named_with_its_version() -> None:
+    from hatch_pyc.hook import HatchlingState
+
+    with pytest.raises(HatchPycError, match=r"^hatch-pyc: hatchling \d+\.\d+\.\d+ has no object\.shared_scripts"):
+        HatchlingState().clear_shared_scripts(object())

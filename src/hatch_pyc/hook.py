@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 import shutil
 import sys
@@ -16,13 +17,71 @@ from hatchling.builders.utils import get_reproducible_timestamp, normalize_inclu
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
-from hatch_pyc import archive, bundle, interpreters, layout, metadata, scripts
+from hatch_pyc import __version__, archive, bundle, interpreters, layout, metadata, scripts
 from hatch_pyc.cache import CompileCache, user_cache_dir
 from hatch_pyc.compilation import Compilation, ProgressReporter, compile_modules
 from hatch_pyc.config import CACHE_DIR_ENV, ConfigError, Options, parse_options
 from hatch_pyc.discovery import Module, select_modules, unmatched
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
+
+
+def _hatchling_attribute(owner: object, name: str) -> Any:
+    """``owner.name``, or an error naming the hatchling version that lacks it."""
+    try:
+        return getattr(owner, name)
+    except AttributeError:
+        raise HatchPycError(
+            f"hatchling {importlib.metadata.version('hatchling')} has no {type(owner).__name__}.{name}, which "
+            f"hatch-pyc {__version__} changes for the build; use a hatchling this hatch-pyc supports (>=1.26)"
+        ) from None
+
+
+class HatchlingState:
+    """Every change the hook makes to hatchling's objects that outlive one build.
+
+    Hatchling's build config and core metadata are cached on objects that another build in
+    the same process (an editable wheel after the wheel, say) uses again, and it has no hook
+    API for what the hook changes there. Each change is made here and recorded, and
+    :meth:`undo` puts everything back: the hook calls it when its own work fails, in
+    ``finalize()``, and when the hook object goes (hatchling skips ``finalize()`` when the
+    build fails after the hook). Build data, which hatchling makes afresh for each build,
+    is not recorded.
+    """
+
+    def __init__(self) -> None:
+        self._undo: list[Callable[[], None]] = []
+
+    def clear_shared_scripts(self, build_config: Any) -> None:
+        """Take the configured ``shared-scripts`` away: the hook re-makes them in build data."""
+        scripts = _hatchling_attribute(build_config, "shared_scripts")
+        saved = dict(scripts)
+        scripts.clear()
+        self._undo.append(lambda: scripts.update(saved))
+
+    def drop_force_include(self, build_config: Any, source: str) -> None:
+        """Take one configured ``force-include`` entry away."""
+        force_include = _hatchling_attribute(build_config, "force_include")
+        target = force_include.pop(source)
+        self._undo.append(functools.partial(force_include.__setitem__, source, target))
+
+    def set_requires_python(self, core: Any, requires_python: str) -> None:
+        """Make the METADATA hatchling writes say ``Requires-Python: requires_python``.
+
+        The core metadata caches the value in these two private attributes, which the
+        METADATA writer reads later.
+        """
+        saved = (_hatchling_attribute(core, "_requires_python"), _hatchling_attribute(core, "_python_constraint"))
+        core._requires_python, core._python_constraint = requires_python, SpecifierSet(requires_python)
+
+        def restore() -> None:
+            core._requires_python, core._python_constraint = saved
+
+        self._undo.append(restore)
+
+    def undo(self) -> None:
+        while self._undo:
+            self._undo.pop()()
 
 
 class PycBuildHook(BuildHookInterface):
@@ -70,11 +129,6 @@ class PycBuildHook(BuildHookInterface):
             raise TargetError("cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
         return targets
 
-    def _undo_later(self, undo: Callable[[], None]) -> None:
-        """Hatchling's config objects outlive this build (an editable build may follow in the
-        same process): every change made to them is undone in finalize()."""
-        self._undo.append(undo)
-
     def _compiled_scripts(self, build_data: dict[str, Any], out_dir: str) -> list[Module]:
         """Replace every Python script with a launcher; return the modules holding their code.
 
@@ -110,9 +164,7 @@ class PycBuildHook(BuildHookInterface):
             display = included.relative_path or included.path
             modules.append(Module(source=source, path=path, display=display, filename=included.distribution_path))
         if modules:
-            saved = dict(config_scripts)
-            config_scripts.clear()
-            self._undo_later(lambda: config_scripts.update(saved))
+            self._state.clear_shared_scripts(self.build_config)
             build_data["shared_scripts"] = replacements
         return modules
 
@@ -128,8 +180,7 @@ class PycBuildHook(BuildHookInterface):
         sources = {source for source, _ in files}
         config_force = self.build_config.force_include
         for source in sources & set(config_force):
-            target = config_force.pop(source)
-            self._undo_later(functools.partial(config_force.__setitem__, source, target))
+            self._state.drop_force_include(self.build_config, source)
         data_force = build_data["force_include"]
         for key in list(data_force):
             if next(iter(normalize_inclusion_map({key: data_force[key]}, self.root))) in sources:
@@ -154,20 +205,9 @@ class PycBuildHook(BuildHookInterface):
             )
 
     def _narrow_requires_python(self, interpreter: Interpreter) -> None:
-        """Write ``Requires-Python`` for the target's minor version alone (pip honours it).
-
-        Hatchling has no hook API for this; its core metadata caches the value in these two
-        attributes, which the METADATA writer reads later.
-        """
+        """Write ``Requires-Python`` for the target's minor version alone (pip honours it)."""
         core = self.metadata.core
-        narrowed = interpreters.narrowed_requires_python(core.requires_python, interpreter)
-        saved = (core._requires_python, core._python_constraint)
-        core._requires_python, core._python_constraint = narrowed, SpecifierSet(narrowed)
-
-        def restore() -> None:
-            core._requires_python, core._python_constraint = saved
-
-        self._undo_later(restore)
+        self._state.set_requires_python(core, interpreters.narrowed_requires_python(core.requires_python, interpreter))
 
     def _write_metadata(
         self, build_data: dict[str, Any], out_dir: str, options: Options, compilations: list[Compilation]
@@ -284,9 +324,10 @@ class PycBuildHook(BuildHookInterface):
             raise ConfigError(problems)
 
         out_dir = tempfile.mkdtemp(prefix="hatch-pyc-")
-        self._undo: list[Callable[[], None]] = []
+        self._state = HatchlingState()
         self._zipapp_files: list[str] = []
-        # Removed in finalize(); also when the build fails before it gets there.
+        # Undone and removed in finalize(); also when the build fails before it gets there.
+        self._state_undo = weakref.finalize(self, self._state.undo)
         self._cleanup = weakref.finalize(self, shutil.rmtree, out_dir, ignore_errors=True)
         try:
             if options.sourceless:
@@ -353,9 +394,9 @@ class PycBuildHook(BuildHookInterface):
             )
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
-        for undo in reversed(getattr(self, "_undo", [])):
-            undo()
-        self._undo = []
+        state_undo = getattr(self, "_state_undo", None)
+        if state_undo is not None:
+            state_undo()
         if artifact_path:
             # The bundles go beside the wheel, in the output directory of the build.
             for written in getattr(self, "_zipapp_files", []):
