@@ -159,11 +159,12 @@ def _zipapp(value: object, key: str, problems: list[str]) -> Zipapp | None:
 
 
 def parse_options(
-    raw: Mapping[str, Any], table: str, environ: Mapping[str, str] | None = None, root: str = "."
+    raw: Mapping[str, Any], table: str | None, environ: Mapping[str, str] | None = None, root: str = "."
 ) -> Options:
     """Validate the hook table ``raw`` found at TOML path ``table``, and the environment.
 
-    ``HATCH_PYC_PYTHON`` (comma-separated for several), ``HATCH_PYC_LAYOUT`` and
+    ``table`` None means the options came from command-line flags (``convert``'s), and
+    problems name them as flags. ``HATCH_PYC_PYTHON`` (comma-separated for several), ``HATCH_PYC_LAYOUT`` and
     ``HATCH_PYC_CACHE_DIR`` in ``environ`` (default: ``os.environ``) override the ``python``,
     ``layout`` and ``cache-dir`` options. A relative ``cache-dir`` is taken from the
     project's ``root``, a relative ``HATCH_PYC_CACHE_DIR`` from the working directory.
@@ -172,50 +173,55 @@ def parse_options(
     """
     environ = os.environ if environ is None else environ
     problems: list[str] = []
-    for key in sorted(set(raw) - OPTIONS - HATCHLING_KEYS):
-        problems.append(f"{table}.{key}: unknown option; valid options are: {', '.join(sorted(OPTIONS))}")
 
-    optimize = _optimize(raw.get("optimize", 0), f"{table}.optimize", problems)
+    def at(key: str) -> str:
+        """Where option ``key`` was set: its TOML path, or its command-line flag."""
+        return f"--{key}" if table is None else f"{table}.{key}"
+
+    for key in sorted(set(raw) - OPTIONS - HATCHLING_KEYS):
+        problems.append(f"{at(key)}: unknown option; valid options are: {', '.join(sorted(OPTIONS))}")
+
+    optimize = _optimize(raw.get("optimize", 0), at("optimize"), problems)
     mode = _choice(
         raw.get("invalidation-mode", "checked-hash"),
-        f"{table}.invalidation-mode",
+        at("invalidation-mode"),
         INVALIDATION_MODES,
         problems,
     )
-    exclude = _globs(raw.get("exclude", []), f"{table}.exclude", problems)
-    keep_source = _globs(raw.get("keep-source", []), f"{table}.keep-source", problems)
+    exclude = _globs(raw.get("exclude", []), at("exclude"), problems)
+    keep_source = _globs(raw.get("keep-source", []), at("keep-source"), problems)
 
     jobs = raw.get("jobs", os.cpu_count() or 1)
     if not _is_int(jobs) or jobs < 1:
-        problems.append(f"{table}.jobs: must be a whole number of at least 1, got {jobs!r}")
+        problems.append(f"{at('jobs')}: must be a whole number of at least 1, got {jobs!r}")
         jobs = 1
 
     if environ.get(LAYOUT_ENV):
         layout_key = f"{LAYOUT_ENV} (environment)"
         layout = _choice(environ[LAYOUT_ENV].strip(), layout_key, LAYOUTS, problems)
     else:
-        layout_key = f"{table}.layout"
+        layout_key = at("layout")
         layout = _choice(raw.get("layout", "alongside"), layout_key, LAYOUTS, problems)
 
     if environ.get(PYTHON_ENV):
         python_key = f"{PYTHON_ENV} (environment)"
         python = _python(environ[PYTHON_ENV].split(","), python_key, problems)
     else:
-        python_key = f"{table}.python"
+        python_key = at("python")
         python = _python(raw["python"], python_key, problems) if "python" in raw else ()
 
     compile_scripts = raw.get("compile-scripts", layout in SOURCELESS_LAYOUTS)
     if not isinstance(compile_scripts, bool):
-        problems.append(f"{table}.compile-scripts: must be true or false, got {compile_scripts!r}")
+        problems.append(f"{at('compile-scripts')}: must be true or false, got {compile_scripts!r}")
 
-    zipapp = _zipapp(raw["zipapp"], f"{table}.zipapp", problems) if "zipapp" in raw else None
+    zipapp = _zipapp(raw["zipapp"], at("zipapp"), problems) if "zipapp" in raw else None
 
     cache = raw.get("cache", True)
     if not isinstance(cache, bool):
-        problems.append(f"{table}.cache: must be true or false, got {cache!r}")
+        problems.append(f"{at('cache')}: must be true or false, got {cache!r}")
     cache_dir = raw.get("cache-dir")
     if cache_dir is not None and not (isinstance(cache_dir, str) and cache_dir.strip()):
-        problems.append(f"{table}.cache-dir: must be a directory path, got {cache_dir!r}")
+        problems.append(f"{at('cache-dir')}: must be a directory path, got {cache_dir!r}")
         cache_dir = None
     if environ.get(CACHE_DIR_ENV, "").strip():
         cache_dir = os.path.abspath(environ[CACHE_DIR_ENV].strip())
@@ -224,9 +230,9 @@ def parse_options(
 
     if mode == "timestamp" and (layout == "zip" or zipapp is not None):
         # zipimport checks a timestamp pyc against its source entry's time in the archive.
-        what = f"the zip layout (set by {layout_key})" if layout == "zip" else f"{table}.zipapp"
+        what = f"the zip layout (set by {layout_key})" if layout == "zip" else at("zipapp")
         problems.append(
-            f"{table}.invalidation-mode: 'timestamp' pycs cannot be trusted inside an archive, as "
+            f"{at('invalidation-mode')}: 'timestamp' pycs cannot be trusted inside an archive, as "
             f"{what} needs; use 'checked-hash' or 'unchecked-hash'"
         )
 

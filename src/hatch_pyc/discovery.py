@@ -23,25 +23,38 @@ class Module:
     filename: str | None = None
 
 
+@dataclass(frozen=True)
+class Shipped:
+    """A file that goes into the wheel."""
+
+    #: The file on disk.
+    source: str
+    #: Its path in the wheel, with ``/`` separators.
+    path: str
+    #: How to name it in messages.
+    display: str
+    #: Its path once installed, when not ``path`` (a ``.data/purelib/`` entry of a wheel).
+    filename: str | None = None
+
+
 def matching(modules: Iterable[Module], patterns: Sequence[str]) -> set[str]:
     """Paths of the ``modules`` that gitignore-style ``patterns`` match (on their wheel path)."""
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     return {module.path for module in modules if spec.match_file(module.path)}
 
 
-def select_modules(files: Iterable[tuple[str, str, str]], exclude: Sequence[str]) -> list[Module]:
+def select_modules(files: Iterable[Shipped], exclude: Sequence[str]) -> list[Module]:
     """Return the modules among ``files``, sorted by their path in the wheel.
 
-    ``files`` holds ``(source, path in wheel, display name)`` for every file the wheel ships.
     Every ``.py`` file is a module unless a gitignore-style ``exclude`` pattern, matched
     against its path in the wheel, says otherwise.
     """
     spec = pathspec.GitIgnoreSpec.from_lines(exclude)
-    modules = []
-    for source, path, display in files:
-        path = path.replace("\\", "/")
-        if path.endswith(".py") and not spec.match_file(path):
-            modules.append(Module(source=source, path=path, display=display))
+    modules = [
+        Module(source=file.source, path=file.path, display=file.display, filename=file.filename)
+        for file in files
+        if file.path.endswith(".py") and not spec.match_file(file.path)
+    ]
     return sorted(modules, key=lambda module: module.path)
 
 

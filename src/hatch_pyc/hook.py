@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
@@ -17,11 +17,11 @@ from hatchling.builders.utils import get_reproducible_timestamp, normalize_inclu
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
-from hatch_pyc import __version__, archive, bundle, interpreters, layout, metadata, scripts
+from hatch_pyc import __version__, archive, bundle, interpreters, layout, metadata, pipeline, scripts
 from hatch_pyc.cache import CompileCache, user_cache_dir
 from hatch_pyc.compilation import Compilation, ProgressReporter, compile_modules
-from hatch_pyc.config import CACHE_DIR_ENV, ConfigError, Options, parse_options
-from hatch_pyc.discovery import Module, select_modules, unmatched
+from hatch_pyc.config import CACHE_DIR_ENV, Options, parse_options
+from hatch_pyc.discovery import Module, Shipped
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
@@ -94,7 +94,10 @@ class PycBuildHook(BuildHookInterface):
             return f"tool.hatch.build.targets.{self.target_name}.hooks.{self.PLUGIN_NAME}"
         return f"tool.hatch.build.hooks.{self.PLUGIN_NAME}"
 
-    def _shipped_files(self, build_data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    def _where(self, option: str) -> str:
+        return f"{self._table()}.{option}"
+
+    def _shipped_files(self, build_data: dict[str, Any]) -> list[Shipped]:
         """Every file the wheel will ship, as hatchling decides it.
 
         Hatchling applies artifacts and force-include from hooks that ran before this one
@@ -102,32 +105,20 @@ class PycBuildHook(BuildHookInterface):
         """
         with self.build_config.set_build_data(build_data):
             return [
-                (included.path, included.distribution_path, included.relative_path or included.path)
+                Shipped(
+                    source=included.path,
+                    path=included.distribution_path.replace("\\", "/"),
+                    display=included.relative_path or included.path,
+                )
                 for included in self.build_config.builder.recurse_included_files()
             ]
 
-    def _mtimes(self, modules: list[Module]) -> list[int]:
+    def _mtimes(self, modules: Sequence[Module]) -> list[int]:
         # Hatchling stamps reproducible wheel entries with SOURCE_DATE_EPOCH; timestamp pycs
         # record the same time so that an unzip which keeps entry times finds them fresh.
         if self.build_config.reproducible:
             return [get_reproducible_timestamp()] * len(modules)
         return [int(os.stat(module.source).st_mtime) for module in modules]
-
-    def _targets(self, options: Options) -> list[Target]:
-        """The interpreters named by ``python``, found and probed; every problem at once."""
-        targets, problems = [], []
-        for spec in options.python:
-            try:
-                targets.append(interpreters.find(spec))
-            except TargetError as exc:
-                problems.append(f"{options.python_origin}: {exc.message}")
-        versions = [target.interpreter.minor for target in targets]
-        for target in targets:
-            if versions.count(target.interpreter.minor) > 1:
-                problems.append(f"{options.python_origin}: CPython {target.interpreter.version} is named twice")
-        if problems:
-            raise TargetError("cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
-        return targets
 
     def _compiled_scripts(self, build_data: dict[str, Any], out_dir: str) -> list[Module]:
         """Replace every Python script with a launcher; return the modules holding their code.
@@ -203,27 +194,6 @@ class PycBuildHook(BuildHookInterface):
                 f"{origin} is for {', '.join(sorted(found))}, but the sourceless bytecode is for {wanted}; "
                 "build with that interpreter or compile for the build's own"
             )
-
-    def _narrow_requires_python(self, interpreter: Interpreter) -> None:
-        """Write ``Requires-Python`` for the target's minor version alone (pip honours it)."""
-        core = self.metadata.core
-        self._state.set_requires_python(core, interpreters.narrowed_requires_python(core.requires_python, interpreter))
-
-    def _write_metadata(
-        self, build_data: dict[str, Any], out_dir: str, options: Options, compilations: list[Compilation]
-    ) -> None:
-        metadata_file = os.path.join(out_dir, metadata.FILENAME)
-        with open(metadata_file, "w", encoding="utf-8") as f:
-            f.write(
-                metadata.render(
-                    interpreters=[compilation.interpreter for compilation in compilations],
-                    layout=options.layout,
-                    optimize=options.optimize,
-                    invalidation_mode=options.invalidation_mode,
-                    modules=len(compilations[0].modules),
-                )
-            )
-        build_data["extra_metadata"][metadata_file] = metadata.FILENAME
 
     def _dependencies(
         self, options: Options, target: Target | None, interpreter: Interpreter, out_dir: str
@@ -309,19 +279,9 @@ class PycBuildHook(BuildHookInterface):
                 f"hatch-pyc: {options.layout} modules ship one pyc each, which Python loads at every -O level: "
                 f"compiled at optimize {min(options.optimize)}, the lowest of {list(options.optimize)}"
             )
-        targets = self._targets(options)
-        compiled_for = [target.interpreter for target in targets] or [interpreters.running().interpreter]
-        if targets or options.sourceless:
-            interpreters.check_admitted(self.metadata.core.python_constraint, compiled_for)
         included = self._shipped_files(build_data)
-        shipped = [(source, path) for source, path, _ in included]
-        if options.layout == "zip":
-            layout.refuse_extension_modules([path for _, path in shipped], options.layout)
-        modules = select_modules(included, options.exclude)
-        python_files = [path.replace("\\", "/") for _, path, _ in included if path.endswith(".py")]
-        problems = unmatched(options.exclude, python_files, f"{self._table()}.exclude")
-        if problems:
-            raise ConfigError(problems)
+        selection = pipeline.select(options, included, self.metadata.core.requires_python, self._where)
+        shipped = [(file.source, file.path) for file in included]
 
         out_dir = tempfile.mkdtemp(prefix="hatch-pyc-")
         self._state = HatchlingState()
@@ -330,54 +290,39 @@ class PycBuildHook(BuildHookInterface):
         self._state_undo = weakref.finalize(self, self._state.undo)
         self._cleanup = weakref.finalize(self, shutil.rmtree, out_dir, ignore_errors=True)
         try:
-            if options.sourceless:
-                self._set_tag(build_data, compiled_for[0])
-                self._narrow_requires_python(compiled_for[0])
+            if selection.requires_python is not None:
+                self._set_tag(build_data, selection.interpreters[0])
+                self._state.set_requires_python(self.metadata.core, selection.requires_python)
             script_modules = self._compiled_scripts(build_data, out_dir) if options.compile_scripts else []
-            modules += script_modules
-            if options.sourceless or options.zipapp is not None:
-                problems = unmatched(options.keep_source, [m.path for m in modules], f"{self._table()}.keep-source")
-                if problems:
-                    raise ConfigError(problems)
-            placement = layout.place(options.layout, modules, options.keep_source)
-            compile_targets: list[Target | None] = list(targets) or [None]
-            compilations = [
-                compile_modules(
-                    modules,
-                    out_dir,
-                    optimize=options.optimize,
-                    invalidation_mode=options.invalidation_mode,
-                    mtimes=self._mtimes(modules) if options.invalidation_mode == "timestamp" else None,
-                    jobs=options.jobs,
-                    target=target,
-                    legacy=placement.legacy,
-                    kept=placement.kept,
-                    cache=self._cache,
-                    progress=ProgressReporter(self.app.display_info),
-                )
-                for target in compile_targets
-            ]
+            result = pipeline.build(
+                options,
+                selection,
+                distribution=self.metadata.core.name,
+                shipped=included,
+                scripts=script_modules,
+                out_dir=out_dir,
+                where=self._where,
+                cache=self._cache,
+                progress=ProgressReporter(self.app.display_info),
+                mtimes=self._mtimes,
+            )
             if options.zipapp is not None:
-                self._zipapp_files = self._zipapps(options, shipped, modules, compile_targets, compilations, out_dir)
-            if options.layout == "zip":
-                files = layout.zip_layout_files(
-                    self.metadata.core.name, shipped, compilations[0], out_dir, placement.sourceless
+                compile_targets: list[Target | None] = list(selection.targets) or [None]
+                self._zipapp_files = self._zipapps(
+                    options, shipped, list(result.modules), compile_targets, list(result.compilations), out_dir
                 )
-                # Everything the wheel ships now lives in the archive.
-                self._drop(build_data, shipped)
-                build_data["force_include"].update(files)
-            else:
-                # Compiled scripts were never among the shipped files: nothing to drop there.
-                dropped = [(m.source, m.path) for m in modules if m.path in placement.sourceless]
-                self._drop(build_data, sorted(set(dropped) & set(shipped)))
-                build_data["force_include"].update(layout.pyc_files(compilations))
-                kept_scripts = {m.source: m.path for m in script_modules if m.path not in placement.sourceless}
-                build_data["force_include"].update(kept_scripts)
+            self._drop(build_data, [pair for pair in shipped if pair[1] in result.dropped])
+            build_data["force_include"].update(result.added)
+            metadata_file = os.path.join(out_dir, metadata.FILENAME)
+            with open(metadata_file, "w", encoding="utf-8") as f:
+                f.write(result.metadata)
+            build_data["extra_metadata"][metadata_file] = metadata.FILENAME
         except BaseException:
             self.finalize(version, build_data, "")
             raise
 
-        self._write_metadata(build_data, out_dir, options, compilations)
+        compilations = result.compilations
+        modules = result.modules
         names = ", ".join(f"{c.interpreter.implementation} {c.interpreter.version}" for c in compilations)
         summary = (
             f"hatch-pyc: compiled {len(modules)} modules ({len(script_modules)} from scripts) "

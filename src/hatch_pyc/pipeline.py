@@ -1,0 +1,166 @@
+"""The one way from the files a wheel ships, and the options, to its bytecode: the hook and
+``convert`` both run it, so both give the same modules, pycs, layout, tags and metadata.
+
+Data flows one way: options → files → compile → layout → metadata. The caller brings the
+files (hatchling's file list, or a wheel's entries) and the modules of its compiled scripts,
+and applies the result (to hatchling's build data, or to a new wheel's entries).
+:func:`select` checks everything that needs no compiling, before the caller changes any
+state; :func:`build` compiles and lays out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from packaging.specifiers import SpecifierSet
+
+from hatch_pyc import interpreters, layout, metadata
+from hatch_pyc.cache import CompileCache
+from hatch_pyc.compilation import Compilation, Progress, compile_modules
+from hatch_pyc.config import ConfigError, Options
+from hatch_pyc.discovery import Module, Shipped, select_modules, unmatched
+from hatch_pyc.interpreters import Interpreter, Target, TargetError
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What :func:`select` found: the targets and the modules, all checked."""
+
+    #: The interpreters named by ``python``, found and probed; empty means the running one.
+    targets: tuple[Target, ...]
+    #: What the bytecode is compiled for, one per target.
+    interpreters: tuple[Interpreter, ...]
+    modules: tuple[Module, ...]
+    #: ``Requires-Python`` narrowed to the one target of a sourceless or zip wheel, else None.
+    requires_python: str | None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What :func:`build` made, for the caller to put into the wheel."""
+
+    #: The modules compiled, compiled scripts included.
+    modules: tuple[Module, ...]
+    compilations: tuple[Compilation, ...]
+    placement: layout.Placement
+    #: Files to add: ``{file on disk: path in the wheel}``.
+    added: dict[str, str]
+    #: Paths in the wheel of shipped files that leave it.
+    dropped: frozenset[str]
+    #: The bytecode metadata file's text.
+    metadata: str
+
+
+def find_targets(options: Options) -> tuple[Target, ...]:
+    """The interpreters named by ``python``, found and probed; every problem at once."""
+    targets, problems = [], []
+    for spec in options.python:
+        try:
+            targets.append(interpreters.find(spec))
+        except TargetError as exc:
+            problems.append(f"{options.python_origin}: {exc.message}")
+    versions = [target.interpreter.minor for target in targets]
+    for target in targets:
+        if versions.count(target.interpreter.minor) > 1:
+            problems.append(f"{options.python_origin}: CPython {target.interpreter.version} is named twice")
+    if problems:
+        raise TargetError("cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
+    return tuple(targets)
+
+
+def select(
+    options: Options, shipped: Sequence[Shipped], requires_python: str, where: Callable[[str], str]
+) -> Selection:
+    """Find the targets and the modules among ``shipped``, and refuse what cannot be built:
+    a target the project's ``requires_python`` excludes, extension modules in the zip
+    layout, ``exclude`` globs that match nothing. ``where(option)`` names an option in
+    messages (its TOML path, or its flag)."""
+    targets = find_targets(options)
+    compiled_for = tuple(target.interpreter for target in targets) or (interpreters.running().interpreter,)
+    try:
+        constraint = SpecifierSet(requires_python)
+    except ValueError as exc:
+        raise TargetError(f"project.requires-python is invalid: {exc}") from None
+    if targets or options.sourceless:
+        interpreters.check_admitted(constraint, compiled_for)
+    if options.layout == "zip":
+        layout.refuse_extension_modules([file.path for file in shipped], options.layout)
+    problems = unmatched(options.exclude, [f.path for f in shipped if f.path.endswith(".py")], where("exclude"))
+    if problems:
+        raise ConfigError(problems)
+    narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for[0]) if options.sourceless else None
+    return Selection(
+        targets=targets,
+        interpreters=compiled_for,
+        modules=tuple(select_modules(shipped, options.exclude)),
+        requires_python=narrowed,
+    )
+
+
+def build(
+    options: Options,
+    selection: Selection,
+    *,
+    distribution: str,
+    shipped: Sequence[Shipped],
+    scripts: Sequence[Module],
+    out_dir: str,
+    where: Callable[[str], str],
+    cache: CompileCache | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    mtimes: Callable[[Sequence[Module]], list[int]] | None = None,
+) -> Result:
+    """Compile the selected modules and the ``scripts``' modules for every target into
+    ``out_dir``, and lay them out: what the wheel gains and loses, and its bytecode metadata.
+
+    ``mtimes`` gives the source times timestamp pycs record.
+    """
+    modules = [*selection.modules, *scripts]
+    if options.sourceless or options.zipapp is not None:
+        problems = unmatched(options.keep_source, [m.path for m in modules], where("keep-source"))
+        if problems:
+            raise ConfigError(problems)
+    placement = layout.place(options.layout, modules, options.keep_source)
+    compilations = tuple(
+        compile_modules(
+            modules,
+            out_dir,
+            optimize=options.optimize,
+            invalidation_mode=options.invalidation_mode,
+            mtimes=mtimes(modules) if mtimes is not None and options.invalidation_mode == "timestamp" else None,
+            jobs=options.jobs,
+            target=target,
+            legacy=placement.legacy,
+            kept=placement.kept,
+            cache=cache,
+            progress=progress,
+        )
+        for target in (selection.targets or (None,))
+    )
+    shipped_paths = frozenset(file.path for file in shipped)
+    if options.layout == "zip":
+        pairs = [(file.source, file.path) for file in shipped]
+        added = layout.zip_layout_files(distribution, pairs, compilations[0], out_dir, placement.sourceless)
+        # Everything the wheel ships now lives in the archive.
+        dropped = shipped_paths
+    else:
+        added = layout.pyc_files(compilations)
+        added.update({m.source: m.path for m in scripts if m.path not in placement.sourceless})
+        # Compiled scripts were never among the shipped files: nothing to drop there.
+        dropped = placement.sourceless & shipped_paths
+    text = metadata.render(
+        interpreters=[compilation.interpreter for compilation in compilations],
+        layout=options.layout,
+        optimize=options.optimize,
+        invalidation_mode=options.invalidation_mode,
+        modules=len(modules),
+    )
+    return Result(
+        modules=tuple(modules),
+        compilations=compilations,
+        placement=placement,
+        added=added,
+        dropped=dropped,
+        metadata=text,
+    )
