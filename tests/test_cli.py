@@ -400,3 +400,62 @@ def test_help_gives_an_example_per_command_and_a_closed_pipe_is_quiet(sourceless
     )
     assert result.stdout.startswith("file: ")
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("layout", ["alongside", "sourceless", "zip"])
+def test_convert_of_the_plain_wheel_gives_what_the_hook_gives(
+    layout: str, demo: Path, build_wheel: BuildWheel, tmp_path: Path
+) -> None:
+    """One pipeline: the hook's wheel and convert of the project's plain wheel hold the same
+    files, with the same bytes but for RECORD (its order)."""
+    set_hook_options(demo, f'layout = "{layout}"\ncache = false')
+    hooked = build_wheel(demo)
+    plain = build_wheel(demo, env={"HATCH_BUILD_NO_HOOKS": "true"})
+    scripts = [] if layout == "alongside" else ["--compile-scripts"]  # the hook's default there
+    out = tmp_path / "out"
+    code, printed, err = hatch_pyc_command("convert", plain, "--layout", layout, "--no-cache", "-o", out, *scripts)
+    assert code == 0, err
+    converted = Path(printed.strip())
+    assert converted.name == hooked.name
+    with zipfile.ZipFile(hooked) as a, zipfile.ZipFile(converted) as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        differ = sorted(name for name in a.namelist() if a.read(name) != b.read(name))
+    info = wheels.dist_info(hooked)
+    assert differ == [f"{info}/RECORD"]
+
+
+def test_convert_refuses_two_scripts_that_compile_to_one_module(
+    tmp_path: Path, demo: Path, build_wheel: BuildWheel
+) -> None:
+    plain = build_wheel(demo, env={"HATCH_BUILD_NO_HOOKS": "true"})
+    data = "demo_pkg-0.1.0.data/scripts"
+    script = wheels.read(plain, f"{data}/demo-script")
+    twins = rewrite(plain, tmp_path / "twins" / plain.name, {f"{data}/demo_script": script})
+    code, _, err = hatch_pyc_command("convert", twins, "--compile-scripts", "-o", tmp_path / "out")
+    assert code == 2
+    assert "hatch-pyc: scripts demo_pkg-0.1.0.data/scripts/demo-script, demo_pkg-0.1.0.data/scripts/demo_script" in err
+    assert "compile to the same module _hatch_pyc_scripts/demo_pkg/demo_script.py; rename one" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_convert_flags_are_the_hooks_options_with_the_same_checks(
+    tmp_path: Path, demo: Path, build_wheel: BuildWheel
+) -> None:
+    plain = build_wheel(demo, env={"HATCH_BUILD_NO_HOOKS": "true"})
+    code, _, err = hatch_pyc_command("convert", plain, "--optimize", "3", "--layout", "flat", "-o", tmp_path)
+    assert code == 2
+    assert err.splitlines() == [
+        "hatch-pyc: invalid configuration:",
+        "  --optimize: must be 0, 1, 2 or a non-empty list of them, got [3]",
+        "  --layout: must be one of 'alongside', 'sourceless', 'zip', got 'flat'",
+    ]
+    out = tmp_path / "opt"
+    printed = hatch_pyc_command(
+        "convert", plain, "--optimize", "1", "--optimize", "2", "--exclude", "demo/sub/", "-o", out, check=True
+    )[1]
+    converted = Path(printed.strip())
+    pycs = [name for name in wheels.names(converted) if name.endswith(".pyc")]
+    assert any(name.endswith(".opt-1.pyc") for name in pycs)
+    assert any(name.endswith(".opt-2.pyc") for name in pycs)
+    assert not any(name.startswith("demo/sub/") for name in pycs)
+    assert wheels.bytecode_metadata(converted)["optimize"] == [1, 2]

@@ -110,6 +110,14 @@ def _convert(args: argparse.Namespace) -> int:
         layout_name=args.layout,
         python=args.python,
         compile_scripts=args.compile_scripts,
+        optimize=args.optimize or 0,
+        invalidation_mode=args.invalidation_mode,
+        jobs=args.jobs,
+        exclude=args.exclude,
+        keep_source=args.keep_source,
+        cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+        progress=lambda line: _say(line, sys.stderr),
     )
     _say(written)
     return OK
@@ -185,10 +193,22 @@ def parser() -> argparse.ArgumentParser:
         "hatch-pyc convert six-1.17.0-py2.py3-none-any.whl --layout sourceless -o dist/",
     )
     convert.add_argument("wheel")
-    convert.add_argument("--layout", choices=("alongside", "sourceless", "zip"), default="alongside")
-    convert.add_argument("--python", help="interpreter to compile for (default: this one)")
     convert.add_argument("-o", "--output", help="directory to write the new wheel to (default: beside the input)")
+    # The hook's options, under the same names and checked by the same code.
+    convert.add_argument("--layout", default="alongside", help="alongside (default), sourceless or zip")
+    convert.add_argument(
+        "--python", action="append", help="interpreter to compile for (default: this one); again for several"
+    )
+    convert.add_argument("--optimize", action="append", type=int, help="0, 1 or 2 (default 0); again for several")
+    convert.add_argument("--invalidation-mode", default="checked-hash", help="checked-hash, unchecked-hash, timestamp")
+    convert.add_argument("--exclude", action="append", default=[], help="glob of modules not to compile; repeatable")
+    convert.add_argument(
+        "--keep-source", action="append", default=[], help="glob of modules that keep their source; repeatable"
+    )
+    convert.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
     convert.add_argument("--compile-scripts", action="store_true", help="compile Python scripts in .data/scripts/ too")
+    convert.add_argument("--no-cache", action="store_true", help="neither use nor fill the compile cache")
+    convert.add_argument("--cache-dir", help="the compile cache's directory (default: the user cache directory)")
     convert.set_defaults(run=_convert)
     return main
 

@@ -8,21 +8,24 @@ RECORD, WHEEL and METADATA are rewritten to match what it holds.
 from __future__ import annotations
 
 import csv
+import email.parser
 import io
 import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from packaging.tags import parse_tag
 
-from hatch_pyc import archive, interpreters, layout, metadata, scripts
+from hatch_pyc import archive, layout, metadata, pipeline, scripts
 from hatch_pyc.artifact import Artifact, BadArtifact, extract, open_artifact, record_hash
+from hatch_pyc.cache import CompileCache, user_cache_dir
 from hatch_pyc.check import record_problems
-from hatch_pyc.compilation import compile_modules
-from hatch_pyc.discovery import Module
+from hatch_pyc.compilation import ProgressReporter
+from hatch_pyc.config import CACHE_DIR_ENV, Options, parse_options
+from hatch_pyc.discovery import Module, Shipped
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter
 
@@ -50,13 +53,18 @@ def _install_path(artifact: Artifact, name: str) -> str | None:
     return name
 
 
-def narrow_metadata(text: str, interpreter: Interpreter) -> str:
-    """METADATA with ``Requires-Python`` narrowed to the interpreter's minor version."""
+def set_requires_python(text: str, requires_python: str) -> str:
+    """METADATA with its ``Requires-Python`` header set to ``requires_python``, in its place
+    (or last among the headers, where there was none)."""
     head, separator, body = text.partition("\n\n")
     lines = head.rstrip("\n").split("\n")
-    current = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Requires-Python:")), "")
-    lines = [line for line in lines if not line.startswith("Requires-Python:")]
-    lines.append(f"Requires-Python: {interpreters.narrowed_requires_python(current, interpreter)}")
+    line = f"Requires-Python: {requires_python}"
+    found = [index for index, text in enumerate(lines) if text.lower().startswith("requires-python:")]
+    if found:
+        lines[found[0]] = line
+        lines = [text for index, text in enumerate(lines) if index not in found[1:]]
+    else:
+        lines.append(line)
     return "\n".join(lines) + (separator + body if separator else "\n")
 
 
@@ -144,40 +152,56 @@ def convert_wheel(
     out_dir: str | os.PathLike[str],
     *,
     layout_name: str = "alongside",
-    python: str | None = None,
+    python: str | Sequence[str] | None = None,
     compile_scripts: bool = False,
-    optimize: Sequence[int] = (0,),
+    optimize: int | Sequence[int] = 0,
     invalidation_mode: str = "checked-hash",
-    jobs: int = os.cpu_count() or 1,
+    jobs: int | None = None,
+    exclude: Sequence[str] = (),
+    keep_source: Sequence[str] = (),
+    cache: bool = True,
+    cache_dir: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> str:
     """Write a converted copy of the wheel at ``path`` into ``out_dir``; return its path.
 
-    Raises :class:`BadArtifact` for a wheel it cannot use (one that does not match its own
-    RECORD, say) and :class:`~hatch_pyc.interpreters.TargetError` for a target it cannot
-    find, or that the wheel's ``Requires-Python`` excludes.
+    The keyword arguments are the hook's options of the same names (``layout_name`` is
+    ``layout``), validated the same way; ``progress`` gets the hook's progress lines. Raises
+    :class:`BadArtifact` for a wheel it cannot use (one that does not match its own RECORD,
+    say), :class:`~hatch_pyc.config.ConfigError` naming each invalid option as its
+    command-line flag, and :class:`~hatch_pyc.interpreters.TargetError` for a target it
+    cannot find, or that the wheel's ``Requires-Python`` excludes.
     """
+    raw: dict[str, object] = {
+        "layout": layout_name,
+        "compile-scripts": compile_scripts,
+        "optimize": list(optimize) if isinstance(optimize, (list, tuple)) else optimize,
+        "invalidation-mode": invalidation_mode,
+        "exclude": list(exclude),
+        "keep-source": list(keep_source),
+        "cache": cache,
+    }
+    if python is not None:
+        raw["python"] = python if isinstance(python, str) else list(python)
+    if jobs is not None:
+        raw["jobs"] = jobs
+    if cache_dir is not None:
+        raw["cache-dir"] = cache_dir
+    # Flags say everything: only where the cache lives may come from the environment.
+    environ = {CACHE_DIR_ENV: os.environ[CACHE_DIR_ENV]} if os.environ.get(CACHE_DIR_ENV) else {}
+    options = parse_options(raw, None, environ, root=os.getcwd())
     path, out_dir = os.fspath(path), os.fspath(out_dir)
-    target = interpreters.find(python) if python else None
-    interpreter = target.interpreter if target else interpreters.running().interpreter
     try:
-        return _convert(
-            path, out_dir, layout_name, target, interpreter, compile_scripts, optimize, invalidation_mode, jobs
-        )
+        return _convert(path, out_dir, options, progress)
     except OSError as exc:  # the scratch directory: a full disk, say
         raise HatchPycError(f"{path}: converting failed: {exc.strerror or exc}") from None
 
 
-def _convert(
-    path: str,
-    out_dir: str,
-    layout_name: str,
-    target: interpreters.Target | None,
-    interpreter: Interpreter,
-    compile_scripts: bool,
-    optimize: Sequence[int],
-    invalidation_mode: str,
-    jobs: int,
-) -> str:
+def _flag(option: str) -> str:
+    return f"--{option}"
+
+
+def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str], None] | None) -> str:
     with open_artifact(path) as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
         if artifact.kind != "wheel":
             raise BadArtifact(f"{path}: only wheels can be converted")
@@ -192,59 +216,43 @@ def _convert(
             extract(artifact, name, files[name])
         entries = {name: _Entry(files[name], infos[name].external_attr) for name in artifact.names}
 
-        modules = [
-            Module(source=files[name], path=name, display=name, filename=_install_path(artifact, name))
-            for name in artifact.names
-            if name.endswith(".py") and _install_path(artifact, name) is not None
-        ]
-        root = [name for name in artifact.names if _install_path(artifact, name) == name]
-        if layout_name == "zip":
-            elsewhere = [m.path for m in modules if m.path not in root]
+        installed = {name: _install_path(artifact, name) for name in artifact.names}
+        if options.layout == "zip":
+            elsewhere = [name for name, at in installed.items() if at not in (None, name) and name.endswith(".py")]
             if elsewhere:
                 raise BadArtifact(f"{path}: the zip layout takes the wheel's root only, not {elsewhere[0]}")
-            layout.refuse_extension_modules(root, layout_name)
-        script_modules = _script_modules(artifact, files, entries, infos) if compile_scripts else []
-        modules += script_modules
-
-        placement = layout.place(layout_name, modules, ())
-        compiled_dir = os.path.join(work, "compiled")
-        compilation = compile_modules(
-            modules,
-            compiled_dir,
-            optimize=optimize,
-            invalidation_mode=invalidation_mode,
-            jobs=jobs,
-            target=target,
-            legacy=placement.legacy,
-            kept=placement.kept,
+        shipped = [
+            Shipped(source=files[name], path=name, display=name, filename=None if at == name else at)
+            for name, at in installed.items()
+            if at is not None and (at == name or options.layout != "zip")
+        ]
+        metadata_name = f"{artifact.dist_info}/METADATA"
+        headers = email.parser.Parser().parsestr(artifact.text(metadata_name), headersonly=True)
+        selection = pipeline.select(options, shipped, headers.get("Requires-Python", ""), _flag)
+        script_modules = _script_modules(artifact, files, entries, infos) if options.compile_scripts else []
+        cache = CompileCache(options.cache_dir or user_cache_dir()) if options.cache else None
+        result = pipeline.build(
+            options,
+            selection,
+            distribution=artifact.name,
+            shipped=shipped,
+            scripts=script_modules,
+            out_dir=os.path.join(work, "compiled"),
+            where=_flag,
+            cache=cache,
+            progress=ProgressReporter(progress) if progress is not None else None,
         )
-        if layout_name == "zip":
-            for name in root:
-                del entries[name]
-            shipped = [(files[name], name) for name in root]
-            zip_files = layout.zip_layout_files(artifact.name, shipped, compilation, compiled_dir, placement.sourceless)
-            entries.update({name: _Entry(disk) for disk, name in zip_files.items()})
-        else:
-            for name in placement.sourceless:
-                entries.pop(name, None)
-            entries.update({name: _Entry(disk) for disk, name in layout.pyc_files([compilation]).items()})
-            entries.update({m.path: _Entry(m.source) for m in script_modules if m.path not in placement.sourceless})
+        for name in result.dropped:
+            del entries[name]
+        entries.update({name: _Entry(disk) for disk, name in result.added.items()})
 
         dist_info = artifact.dist_info
-        tags = _tags(artifact, layout_name, interpreter)
-        entries[f"{dist_info}/WHEEL"] = _Entry(_wheel_file(artifact.read(f"{dist_info}/WHEEL").decode(), tags).encode())
-        if layout_name != "alongside":
-            text = artifact.read(f"{dist_info}/METADATA").decode()
-            entries[f"{dist_info}/METADATA"] = _Entry(narrow_metadata(text, interpreter).encode())
-        entries[f"{dist_info}/{metadata.METADATA_PATH}"] = _Entry(
-            metadata.render(
-                interpreters=[compilation.interpreter],
-                layout=layout_name,
-                optimize=list(optimize),
-                invalidation_mode=invalidation_mode,
-                modules=len(compilation.modules),
-            ).encode()
-        )
+        tags = _tags(artifact, options.layout, selection.interpreters[0])
+        entries[f"{dist_info}/WHEEL"] = _Entry(_wheel_file(artifact.text(f"{dist_info}/WHEEL"), tags).encode())
+        if selection.requires_python is not None:
+            text = set_requires_python(artifact.text(metadata_name), selection.requires_python)
+            entries[metadata_name] = _Entry(text.encode())
+        entries[f"{dist_info}/{metadata.METADATA_PATH}"] = _Entry(result.metadata.encode())
         entries.pop(f"{dist_info}/RECORD")
 
         output = os.path.join(out_dir, _file_name(artifact, tags))

@@ -142,11 +142,9 @@ class PycBuildHook(BuildHookInterface):
                 continue
             name = scripts.module_name(distribution, included.distribution_path)
             path = scripts.module_path(name)
-            if any(module.path == path for module in modules):
-                raise HatchPycError(f"two scripts compile to the same module {name}; rename one")
             source = os.path.join(out_dir, "scripts", path)
             launcher = os.path.join(out_dir, "launchers", included.distribution_path)
-            for file, content in ((source, data), (launcher, scripts.launcher(shebang, name))):
+            for file, content in ((source, scripts.as_in_wheel(data)), (launcher, scripts.launcher(shebang, name))):
                 os.makedirs(os.path.dirname(file), exist_ok=True)
                 with open(file, "wb") as f:
                     f.write(content)

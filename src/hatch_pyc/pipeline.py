@@ -10,6 +10,7 @@ state; :func:`build` compiles and lays out.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from hatch_pyc.cache import CompileCache
 from hatch_pyc.compilation import Compilation, Progress, compile_modules
 from hatch_pyc.config import ConfigError, Options
 from hatch_pyc.discovery import Module, Shipped, select_modules, unmatched
+from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
 
@@ -117,11 +119,17 @@ def build(
     ``mtimes`` gives the source times timestamp pycs record.
     """
     modules = [*selection.modules, *scripts]
+    paths = [module.path for module in scripts]
+    twice = sorted({path for path in paths if paths.count(path) > 1})
+    if twice:
+        names = sorted(module.display for module in scripts if module.path in twice)
+        raise HatchPycError(f"scripts {', '.join(names)} compile to the same module {twice[0]}; rename one")
     if options.sourceless or options.zipapp is not None:
         problems = unmatched(options.keep_source, [m.path for m in modules], where("keep-source"))
         if problems:
             raise ConfigError(problems)
     placement = layout.place(options.layout, modules, options.keep_source)
+    os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
     compilations = tuple(
         compile_modules(
             modules,

@@ -32,6 +32,22 @@ def python_shebang(data: bytes) -> bytes | None:
     return None
 
 
+#: What follows the interpreter in a Python shebang (its arguments), as the wheel spec keeps it.
+_SHEBANG_REST = re.compile(rb"^#!.*(?:pythonw?|pypyw?)[0-9.]*(.*)", flags=re.DOTALL)
+
+
+def as_in_wheel(data: bytes) -> bytes:
+    """A Python script as a wheel carries it: the shebang written ``#!python`` (the wheel
+    spec's rewriting, which hatchling applies), the arguments after the interpreter kept.
+
+    A compiled script's module holds these bytes, so that the hook and ``convert`` (which
+    sees only the wheel's copy) compile the same source.
+    """
+    first, newline, rest = data.partition(b"\n")
+    match = _SHEBANG_REST.match(first)
+    return b"#!python" + match.group(1) + newline + rest if match else data
+
+
 def module_name(distribution: str, script: str) -> str:
     """The dotted name of the module holding ``script``'s code, e.g. ``_hatch_pyc_scripts.pkg.tool``."""
     return f"{PACKAGE}.{_identifier(distribution)}.{_identifier(script.rsplit('/', 1)[-1])}"
