@@ -395,11 +395,15 @@ def test_help_gives_an_example_per_command_and_a_closed_pipe_is_quiet(sourceless
     for command in ("inspect", "check", "install", "convert"):
         assert f"example:\n  hatch-pyc {command} " in hatch_pyc_command(command, "--help", check=True)[1]
     assert "``" not in hatch_pyc_command("--help", check=True)[1]
-    result = subprocess.run(
-        f"'{HATCH_PYC[0]}' inspect '{sourceless_wheel}' | head -1", shell=True, capture_output=True, text=True
+    # A reader that is gone before the first line: as `hatch-pyc inspect ... | head -0`.
+    process = subprocess.Popen(
+        [*HATCH_PYC, "inspect", sourceless_wheel], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    assert result.stdout.startswith("file: ")
-    assert result.stderr == ""
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    assert process.stderr.read() == b""
+    assert process.wait() == 0
 
 
 @pytest.mark.parametrize("layout", ["alongside", "sourceless", "zip"])
@@ -459,3 +463,19 @@ def test_convert_flags_are_the_hooks_options_with_the_same_checks(
     assert any(name.endswith(".opt-2.pyc") for name in pycs)
     assert not any(name.startswith("demo/sub/") for name in pycs)
     assert wheels.bytecode_metadata(converted)["optimize"] == [1, 2]
+
+
+def test_convert_into_the_same_directory_again_and_never_over_its_input(
+    tmp_path: Path, demo: Path, build_wheel: BuildWheel
+) -> None:
+    plain = build_wheel(demo, env={"HATCH_BUILD_NO_HOOKS": "true"})
+    out = tmp_path / "out"
+    for layout in ("sourceless", "zip"):
+        first = hatch_pyc_command("convert", plain, "--layout", layout, "-o", out, check=True)[1]
+        second = hatch_pyc_command("convert", plain, "--layout", layout, "-o", out, check=True)[1]
+        assert first == second
+    before = plain.read_bytes()
+    code, _, err = hatch_pyc_command("convert", plain, "-o", plain.parent)  # alongside keeps the name
+    assert code == 2
+    assert "the converted wheel would replace it" in err
+    assert plain.read_bytes() == before

@@ -286,7 +286,7 @@ def _level(member: _Member, meta: dict[str, Any] | None) -> int:
         return int(match.group(1))
     if posixpath.basename(posixpath.dirname(member.entry)) == "__pycache__" or not meta:
         return 0
-    return min(meta.get("optimize") or [0])
+    return int(min(meta.get("optimize") or [0]))
 
 
 def _pyc_problems(

@@ -194,7 +194,7 @@ def _drive(python: str, out_dir: str, take: Callable[[], Job], results: queue.Si
             results.put(exc)
 
 
-def _compile(job_list: list[Job], out_dir: str, python: str | None, workers: int) -> Iterator[dict[str, Any]]:
+def _compile(job_list: list[Job], out_dir: str, python: str | None, workers: int) -> Iterator[worker.CompileResult]:
     """Compile every job, yielding results as they come: in this process when ``python`` is
     None, else in ``workers`` processes of ``python``, each taking the next job when free."""
     if python is None:
@@ -258,7 +258,7 @@ def compile_modules(
     """
     started = time.monotonic()
     interpreter = (target or interpreters.running()).interpreter
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, worker.CompileResult] = {}
     #: ``[level, path in the wheel, cache key or None]`` for each module's pycs.
     wanted: dict[str, list[list[Any]]] = {}
     pending: list[Job] = []
@@ -298,7 +298,8 @@ def compile_modules(
             ]
             entries = [cache.load(key, len(source)) for key in keys]
             if None not in entries:
-                results[module.path] = {"path": module.path, "files": entries, "error": None}
+                files = [entry for entry in entries if entry is not None]
+                results[module.path] = {"path": module.path, "files": files, "error": None, "cache_error": None}
                 continue
             for pyc, key in zip(pycs, keys, strict=True):
                 pyc[2] = key

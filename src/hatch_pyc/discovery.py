@@ -15,26 +15,18 @@ class Module:
 
     #: Absolute path of the file on the build machine.
     source: str
-    #: Path inside the wheel with ``/`` separators, e.g. ``pkg/mod.py``; also ``co_filename``.
+    #: Path inside the wheel with ``/`` separators, e.g. ``pkg/mod.py``.
     path: str
     #: How to name the file in messages: relative to the project root where it is inside it.
     display: str
-    #: ``co_filename`` of its code when not ``path``: a compiled script keeps its own name.
+    #: The name its code carries when not ``path``: a compiled script's own name, the
+    #: installed path of a wheel's ``.data/purelib/`` entry (see compilation.code_filename).
     filename: str | None = None
 
 
-@dataclass(frozen=True)
-class Shipped:
-    """A file that goes into the wheel."""
-
-    #: The file on disk.
-    source: str
-    #: Its path in the wheel, with ``/`` separators.
-    path: str
-    #: How to name it in messages.
-    display: str
-    #: Its path once installed, when not ``path`` (a ``.data/purelib/`` entry of a wheel).
-    filename: str | None = None
+#: A file that goes into the wheel, described as a module is: the modules are the ones
+#: that are Python source.
+Shipped = Module
 
 
 def matching(modules: Iterable[Module], patterns: Sequence[str]) -> set[str]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 from hatchling.builders.utils import get_reproducible_timestamp, normalize_inclusion_map
+from hatchling.builders.wheel import WheelBuilderConfig
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
@@ -84,7 +85,7 @@ class HatchlingState:
             self._undo.pop()()
 
 
-class PycBuildHook(BuildHookInterface):
+class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
     PLUGIN_NAME = "pyc"
 
     def _table(self) -> str:
