@@ -36,6 +36,8 @@ _ASCII = frozenset(b"aAzZ")
 #: A 4-byte count, then that many objects: tuple, list, set, frozenset.
 _SEQUENCE4 = frozenset(b"([<>")
 _SMALL_TUPLE, _DICT, _CODE, _REF, _LONG, _NULL = b"){crl0"
+#: Objects whose size comes first: the sized ones and the sequences.
+_COUNTED = _SIZED4 | _SIZED1 | _SEQUENCE4 | {_SMALL_TUPLE}
 _OLD_FLOAT, _OLD_COMPLEX, _SLICE = b"fx:"
 _INT32 = struct.Struct("<i")
 
@@ -133,30 +135,23 @@ def code_filenames(data: bytes, version: tuple[int, int], budget: Budget) -> lis
                 pos += 4
             elif code in _FIXED:
                 pos += _FIXED[code]
-            elif code in _SIZED4 or code in _SIZED1:
-                if code in _SIZED1:
+            elif code in _COUNTED:
+                # A length of bytes, or a count of items (each takes a byte at least): either
+                # way no more than what is left.
+                if code in _SIZED1 or code == _SMALL_TUPLE:
                     size = data[pos] if pos < end else -1
                     pos += 1
                 else:
                     size = _INT32.unpack_from(data, pos)[0] if pos + 4 <= end else -1
                     pos += 4
                 if not 0 <= size <= end - pos:
-                    raise InvalidBytecode(f"a length of {size} at offset {pos} with {max(end - pos, 0)} bytes left")
-                if code in _TEXT:
-                    value = (pos, pos + size, code in _ASCII)
-                pos += size
-            elif code in _SEQUENCE4 or code == _SMALL_TUPLE:
-                if code == _SMALL_TUPLE:
-                    count = data[pos] if pos < end else -1
-                    pos += 1
-                else:
-                    count = _INT32.unpack_from(data, pos)[0] if pos + 4 <= end else -1
-                    pos += 4
-                # Every item takes at least one byte.
-                if not 0 <= count <= end - pos:
-                    raise InvalidBytecode(f"a count of {count} at offset {pos} with {max(end - pos, 0)} bytes left")
-                if count:
-                    opened = _Frame(count, ref)
+                    raise InvalidBytecode(f"a size of {size} at offset {pos} with {max(end - pos, 0)} bytes left")
+                if code in _SIZED4 or code in _SIZED1:
+                    if code in _TEXT:
+                        value = (pos, pos + size, code in _ASCII)
+                    pos += size
+                elif size:
+                    opened = _Frame(size, ref)
             elif code == _DICT:
                 opened = _Frame(None, ref)
             elif code == _CODE:
