@@ -156,16 +156,21 @@ def wheel_tag(interpreter: Interpreter) -> str:
     return f"{interpreter.python_tag}-none-any"
 
 
+def parse_requires_python(requires_python: str) -> SpecifierSet:
+    """The project's ``requires-python``; :class:`TargetError` if it is not a specifier set."""
+    try:
+        return SpecifierSet(requires_python)
+    except InvalidSpecifier as exc:
+        raise TargetError(f"project.requires-python is invalid: {exc}") from None
+
+
 def narrowed_requires_python(requires_python: str, interpreter: Interpreter) -> str:
     """The project's ``requires-python`` narrowed to the interpreter's minor version.
 
     Raises :class:`TargetError` when the project's own range excludes the interpreter: such
     a wheel could not be installed anywhere.
     """
-    try:
-        project = SpecifierSet(requires_python)
-    except InvalidSpecifier as exc:
-        raise TargetError(f"project.requires-python is invalid: {exc}") from None
+    project = parse_requires_python(requires_python)
     check_admitted(project, [interpreter])
     major, minor = interpreter.minor
     return str(project & SpecifierSet(f"=={major}.{minor}.*"))

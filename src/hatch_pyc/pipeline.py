@@ -14,8 +14,6 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from packaging.specifiers import SpecifierSet
-
 from hatch_pyc import interpreters, layout, metadata
 from hatch_pyc.cache import CompileCache
 from hatch_pyc.compilation import Compilation, Progress, compile_modules
@@ -80,12 +78,8 @@ def select(
     messages (its TOML path, or its flag)."""
     targets = find_targets(options)
     compiled_for = tuple(target.interpreter for target in targets) or (interpreters.running().interpreter,)
-    try:
-        constraint = SpecifierSet(requires_python)
-    except ValueError as exc:
-        raise TargetError(f"project.requires-python is invalid: {exc}") from None
     if targets or options.sourceless:
-        interpreters.check_admitted(constraint, compiled_for)
+        interpreters.check_admitted(interpreters.parse_requires_python(requires_python), compiled_for)
     if options.layout == "zip":
         layout.refuse_extension_modules([file.path for file in shipped], options.layout)
     problems = unmatched(options.exclude, [f.path for f in shipped if f.path.endswith(".py")], where("exclude"))
