@@ -21,7 +21,7 @@ from hatch_pyc import bytecode, config, interpreters, metadata, worker
 from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded, open_artifact, shown
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
-from hatch_pyc.interpreters import Interpreter
+from hatch_pyc.interpreters import Interpreter, Target
 
 #: ``mod.cpython-311.pyc`` or ``mod.cpython-311.opt-1.pyc`` in a ``__pycache__`` directory.
 CACHED_PYC = re.compile(r"^[^.]+\.(?P<tag>[^.]+)(?:\.opt-[12])?\.pyc$")
@@ -303,6 +303,8 @@ def _pyc_problems(
     containers = {id(member.container): member.container for member in members}
     names = {key: frozenset(container.names) for key, container in containers.items()}
     mode = meta.get("invalidation_mode") if meta else None
+    #: The last source read: a module's pycs (levels, interpreters) come one after another.
+    last: tuple[int, str, bytes] | None = None
     for member in sorted(members, key=lambda member: member.display):
         if not member.entry.endswith(".pyc"):
             continue
@@ -332,7 +334,9 @@ def _pyc_problems(
         source_name = _source_of(member, names[id(member.container)])
         if source_name is None:
             continue
-        source = member.container.read(source_name)
+        if last is None or last[:2] != (id(member.container), source_name):
+            last = (id(member.container), source_name, member.container.read(source_name))
+        source = last[2]
         if mode is not None and header.mode != mode:
             problems.append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
         if header.source_hash is not None:
@@ -394,7 +398,11 @@ def check_wheel(path: str | os.PathLike[str], python: str | None = None, *, veri
     Raises :class:`BadArtifact` for a file it cannot use and
     :class:`~hatch_pyc.interpreters.TargetError` for a target it cannot find.
     """
-    found = interpreters.find(python) if python else interpreters.running()
+    return check_for(path, interpreters.find(python) if python else interpreters.running(), verify_code=verify_code)
+
+
+def check_for(path: str | os.PathLike[str], found: Target, *, verify_code: bool = False) -> CheckResult:
+    """:func:`check_wheel` against an interpreter already found."""
     target = found.interpreter
     verifier = _Verifier(found.executable) if verify_code else None
     try:

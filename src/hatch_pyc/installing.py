@@ -32,7 +32,7 @@ from packaging.utils import canonicalize_name
 
 from hatch_pyc import interpreters
 from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact, shown
-from hatch_pyc.check import CACHED_PYC, CheckResult, check_wheel
+from hatch_pyc.check import CACHED_PYC, CheckResult, check_for
 from hatch_pyc.errors import HatchPycError
 
 #: Printed by the target interpreter: its install scheme, as pypa/installer's own CLI builds it.
@@ -220,13 +220,13 @@ def install_wheel(path: str | os.PathLike[str], python: str | None = None, *, ve
     :class:`InstallFailed` when writing fails, after removing all it wrote.
     """
     path = os.fspath(path)
-    result = check_wheel(path, python, verify_code=verify_code)
+    found = interpreters.find(python) if python else interpreters.running()
+    result = check_for(path, found, verify_code=verify_code)
     if result.inspection.kind != "wheel":
         raise BadArtifact(f"{path}: only wheels can be installed")
     if not result.ok:
         raise InstallRefused(result.problems)
-    executable = interpreters.find(python).executable if python else interpreters.running().executable
-    scheme = _scheme(executable)
+    scheme = _scheme(found.executable)
     target_tag = result.target.cache_tag
     with open_artifact(path) as artifact:
         root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")
