@@ -187,21 +187,20 @@ def test_a_worker_that_dies_names_the_module_it_was_compiling(demo: Path, tmp_pa
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_globs_that_match_no_module_name_the_closest_module(demo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "glob", "closest"),
+    [("exclude", "src/demo/sub/*.py", "demo/sub/"), ("keep-source", "src/demo/core.py", "demo/core.py'")],
+)
+def test_globs_that_match_no_module_name_the_closest_module(
+    option: str, glob: str, closest: str, demo: Path, tmp_path: Path
+) -> None:
     # Written against the project tree (a src layout), not the wheel: they would do nothing.
-    set_hook_options(demo, 'layout = "sourceless"\nexclude = ["src/demo/sub/*.py"]')
-    result = hatchling_build(demo, tmp_path / "one", check=False)
+    set_hook_options(demo, f'layout = "sourceless"\n{option} = ["{glob}"]')
+    result = hatchling_build(demo, tmp_path / "out", check=False)
     assert result.returncode != 0
     assert (
-        f"{TABLE}.exclude: 'src/demo/sub/*.py' matches no module; globs match a module's path in the wheel, "
-        "the closest is 'demo/sub/"
-    ) in result.stderr
-    set_hook_options(demo, 'layout = "sourceless"\nkeep-source = ["src/demo/core.py"]')
-    result = hatchling_build(demo, tmp_path / "two", check=False)
-    assert result.returncode != 0
-    assert (
-        f"{TABLE}.keep-source: 'src/demo/core.py' matches no module; globs match a module's path in the wheel, "
-        "the closest is 'demo/core.py'"
+        f"{TABLE}.{option}: '{glob}' matches no module; globs match a module's path in the wheel, "
+        f"the closest is '{closest}"
     ) in result.stderr
 
 
