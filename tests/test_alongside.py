@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,7 @@ def test_bytecode_metadata_describes_the_compiling_interpreter(demo: Path, build
         "python_tag": f"cp{sys.version_info[0]}{sys.version_info[1]}",
         "cache_tag": TAG,
         "magic_number": importlib.util.MAGIC_NUMBER.hex(),
+        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
     }
 
 

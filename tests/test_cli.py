@@ -479,3 +479,22 @@ def test_convert_into_the_same_directory_again_and_never_over_its_input(
     assert code == 2
     assert "the converted wheel would replace it" in err
     assert plain.read_bytes() == before
+
+
+def test_inspect_and_check_read_the_free_threaded_flag(sourceless_wheel: Path, tmp_path: Path) -> None:
+    """A wheel built by a free-threaded CPython says so; a cp3XX wheel fits either build."""
+    meta_name = f"{wheels.dist_info(sourceless_wheel)}/extra_metadata/hatch_pyc.json"
+    meta = wheels.bytecode_metadata(sourceless_wheel)
+    assert meta["interpreters"][0]["free_threaded"] is False
+    for value, expected in ((True, 0), ("yes", 2)):
+        meta["interpreters"][0]["free_threaded"] = value
+        changed = wheels.rewrite(
+            sourceless_wheel, tmp_path / f"{value}" / sourceless_wheel.name, {meta_name: json.dumps(meta).encode()}
+        )
+        code, out, err = hatch_pyc_command("inspect", changed)
+        assert code == expected
+        if expected == 0:
+            assert f"free-threaded ({TAG}, cache tag {sys.implementation.cache_tag}" in out
+            assert hatch_pyc_command("check", changed)[0] == 0
+        else:
+            assert "free_threaded 'yes' is not true or false" in err

@@ -36,6 +36,8 @@ _ASCII = frozenset(b"aAzZ")
 #: A 4-byte count, then that many objects: tuple, list, set, frozenset.
 _SEQUENCE4 = frozenset(b"([<>")
 _SMALL_TUPLE, _DICT, _CODE, _REF, _LONG, _NULL = b"){crl0"
+#: A frozendict (marshal version 6, CPython 3.15): pairs ended by a null, as a dict.
+_FROZENDICT = ord("}")
 #: Objects whose size comes first: the sized ones and the sequences.
 _COUNTED = _SIZED4 | _SIZED1 | _SEQUENCE4 | {_SMALL_TUPLE}
 _OLD_FLOAT, _OLD_COMPLEX, _SLICE = b"fx:"
@@ -152,7 +154,7 @@ def code_filenames(data: bytes, version: tuple[int, int], budget: Budget) -> lis
                     pos += size
                 elif size:
                     opened = _Frame(size, ref)
-            elif code == _DICT:
+            elif code == _DICT or (code == _FROZENDICT and version >= (3, 15)):
                 opened = _Frame(None, ref)
             elif code == _CODE:
                 pos += 4 * ints

@@ -84,6 +84,8 @@ class CompileCache:
             interpreter.version,
             interpreter.magic_number,
             interpreter.cache_tag,
+            # A free-threaded build writes its pycs another way (hatch_pyc.worker.FREE_THREADED).
+            interpreter.free_threaded,
             level,
             invalidation_mode,
             mtime if invalidation_mode == "timestamp" else 0,

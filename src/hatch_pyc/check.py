@@ -12,6 +12,7 @@ import os
 import posixpath
 import re
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,7 @@ class Inspection:
     #: The bytecode metadata file's contents, or None if hatch-pyc did not build the artifact.
     bytecode_metadata: dict[str, Any] | None
     layout: str | None
-    interpreters: list[dict[str, str]]
+    interpreters: list[dict[str, Any]]
     modules: int
     pycs: int
     sources: int
@@ -115,6 +116,8 @@ def _validated_metadata(document: object) -> dict[str, Any]:
             raise ValueError(f"magic_number {entry['magic_number']!r} is not 4 bytes of hex ending in 0d0a")
         if not VERSION.match(entry["version"]):
             raise ValueError(f"version {entry['version']!r} is not major.minor.micro")
+        if not isinstance(entry.get("free_threaded", False), bool):
+            raise ValueError(f"free_threaded {entry['free_threaded']!r} is not true or false")
     return document
 
 
@@ -168,7 +171,11 @@ def _inspect(artifact: Artifact) -> tuple[Inspection, list[_Member]]:
         bytecode_metadata=meta,
         layout=layout,
         interpreters=[
-            {**{key: entry[key] for key in INTERPRETER_KEYS}, "python_tag": str(entry.get("python_tag", ""))}
+            {
+                **{key: entry[key] for key in INTERPRETER_KEYS},
+                "python_tag": str(entry.get("python_tag", "")),
+                "free_threaded": entry.get("free_threaded", False),
+            }
             for entry in (meta["interpreters"] if meta else [])
         ],
         modules=meta.get("modules", 0) if meta else 0,
@@ -339,7 +346,9 @@ def _pyc_problems(
         source = last[2]
         if mode is not None and header.mode != mode:
             problems.append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
-        if header.source_hash is not None:
+        # Each implementation hashes sources its own way: the host's is CPython's. PyPy's
+        # pycs have their hash checked in the target, by the verifier.
+        if header.source_hash is not None and expected.implementation == sys.implementation.name == "cpython":
             key = int.from_bytes(header.magic, "little")
             if _imp.source_hash(key, source) != header.source_hash:
                 problems.append(f"{label}: its header holds the hash of another source than {shown(source_name)}")
@@ -357,7 +366,9 @@ def _pyc_problems(
 def _supported_tags(target: Interpreter) -> set[str]:
     version = target.minor
     platforms = [*platform_tags(), "any"]
-    tags = set(cpython_tags(python_version=version, platforms=platforms))
+    tags = (
+        set(cpython_tags(python_version=version, platforms=platforms)) if target.implementation == "cpython" else set()
+    )
     tags |= set(compatible_tags(python_version=version, interpreter=target.python_tag, platforms=platforms))
     return {str(tag) for tag in tags}
 
@@ -410,7 +421,8 @@ def check_for(path: str | os.PathLike[str], found: Target, *, verify_code: bool 
             inspection, members = _inspect(artifact)
             meta = inspection.bytecode_metadata
             recorded = [
-                Interpreter(**{key: entry[key] for key in INTERPRETER_KEYS}) for entry in inspection.interpreters
+                Interpreter(**{key: entry[key] for key in (*INTERPRETER_KEYS, "free_threaded")})
+                for entry in inspection.interpreters
             ]
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
             problems += _pyc_problems(members, recorded, target, meta, verifier)

@@ -41,8 +41,8 @@ def _describe(inspection: Inspection) -> list[str]:
             f"invalidation mode: {meta.get('invalidation_mode', '?')}",
         ]
         lines += [
-            f"interpreter: {i['implementation']} {i['version']} ({i['python_tag']}, cache tag {i['cache_tag']}, "
-            f"magic {i['magic_number']})"
+            f"interpreter: {i['implementation']} {i['version']}{' free-threaded' if i.get('free_threaded') else ''} "
+            f"({i['python_tag']}, cache tag {i['cache_tag']}, magic {i['magic_number']})"
             for i in inspection.interpreters
         ]
     lines += [

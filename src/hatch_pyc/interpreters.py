@@ -25,6 +25,10 @@ from hatch_pyc.errors import HatchPycError
 
 #: The oldest interpreter hatch-pyc compiles for: the worker keeps to its syntax.
 OLDEST = (3, 8)
+#: The newest version of each implementation whose marshal format hatch-pyc reads, and whose
+#: compiler it has tested. PyPy marshals its code objects as CPython 3.8 to 3.10 does.
+NEWEST = {"cpython": (3, 15), "pypy": (3, 10)}
+SUPPORTED = "CPython 3.8 to 3.15 and PyPy 3.8 to 3.10"
 #: A target named by version alone, e.g. ``"3.12"``.
 VERSION_SPEC = re.compile(r"^(\d+)\.(\d+)$")
 PROBE_TIMEOUT = 60
@@ -42,6 +46,9 @@ class Interpreter:
     version: str
     cache_tag: str
     magic_number: str
+    #: A free-threaded CPython build (``python3.14t``): the same bytecode and cache tag as the
+    #: default build, so the same wheel tag; recorded so that a reader knows which built it.
+    free_threaded: bool = False
 
     @property
     def minor(self) -> tuple[int, int]:
@@ -102,10 +109,15 @@ def probe(executable: str) -> Interpreter:
         interpreter = Interpreter(**json.loads(result.stdout))
     except (ValueError, TypeError):
         raise TargetError(f"{executable} did not describe itself: {result.stdout.strip()[:200]!r}") from None
-    if interpreter.implementation != "cpython" or interpreter.minor < OLDEST:
+    newest = NEWEST.get(interpreter.implementation)
+    if newest is None or not OLDEST <= interpreter.minor <= newest:
         raise TargetError(
-            f"{executable} is {interpreter.implementation} {interpreter.version}; "
-            f"hatch-pyc compiles for CPython {OLDEST[0]}.{OLDEST[1]} and newer"
+            f"{executable} is {interpreter.implementation} {interpreter.version}; hatch-pyc compiles for {SUPPORTED}"
+        )
+    if not interpreter.cache_tag:
+        raise TargetError(
+            f"{executable} has no cache tag (sys.implementation.cache_tag is None): it was built to read no "
+            "__pycache__ directory, and hatch-pyc supports no such build"
         )
     return interpreter
 

@@ -42,6 +42,7 @@ def render(
                 "python_tag": interpreter.python_tag,
                 "cache_tag": interpreter.cache_tag,
                 "magic_number": interpreter.magic_number,
+                "free_threaded": interpreter.free_threaded,
             }
             for interpreter in interpreters
         ],

@@ -22,6 +22,7 @@ import marshal
 import os
 import struct
 import sys
+import sysconfig
 import types
 
 FLAG_REF = 0x80
@@ -38,7 +39,8 @@ _SHORT_SIZED = {ord(c) for c in "zZ"}
 _SEQUENCES = {ord(c) for c in "([<>"}
 _SMALL_TUPLE = ord(")")
 _SETS = {ord("<"), ord(">")}
-_DICT = ord("{")
+#: Dicts (in no pyc CPython writes) and frozendicts (3.15): key, value pairs ended by a null.
+_DICTS = {ord("{"), ord("}")}
 _NULL = ord("0")
 _REF = ord("r")
 _CODE = ord("c")
@@ -149,7 +151,7 @@ class _Reader:
             count = self.raw(_width(code))
             n = count[0] if len(count) == 1 else struct.unpack("<i", count)[0]
             return [count] + [self.read() for _ in range(n)]
-        if code == _DICT:
+        if code in _DICTS:
             parts = []
             while self.raw(1)[0] != _NULL:
                 self.pos -= 1
@@ -303,14 +305,21 @@ def _canonical_code(code, memo):
     return code.replace(co_consts=consts, co_filename=_canonical_string(code.co_filename, memo))
 
 
+#: A free-threaded build (``python3.14t``): one bytecode with the default build, but a
+#: compiler that shares code constants process-wide and makes them immortal, so that
+#: reference counts, which marshal's back-references follow, tell nothing about one module.
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
 def canonical_dumps(code):
     """The canonical marshal bytes of ``code`` (see the module docstring).
 
     On 3.11+ (where marshal sorts set items) the constants are rebuilt in a fixed state and
     marshal writes them: the code is loaded back first, so that no object is shared with
     the compiler's caches, and nothing else holds a reference when marshal counts them.
+    Before 3.11, and on free-threaded builds, the stream is rewritten instead.
     """
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11) or FREE_THREADED:
         return canonicalize(marshal.dumps(code))
     memo = {}
     fresh = _canonical_code(marshal.loads(marshal.dumps(code)), memo)
@@ -325,6 +334,7 @@ def interpreter_info():
         "version": "%d.%d.%d" % sys.version_info[:3],
         "cache_tag": sys.implementation.cache_tag,
         "magic_number": importlib.util.MAGIC_NUMBER.hex(),
+        "free_threaded": FREE_THREADED,
     }
 
 
@@ -440,8 +450,12 @@ def verify(job, source, pyc):
     ``job`` gives the ``level`` and the ``dfile`` to compile with. The bytes hatch-pyc would
     write are compared first; failing that (another tool's pyc, another marshal writer), the
     code objects, which compare everything that runs (bytecode, constants, names, line
-    tables, nested code) but not ``co_filename``. Returns None when they match, else why not.
+    tables, nested code) but not ``co_filename``. A hash-based pyc's header must hold this
+    interpreter's hash of ``source``. Returns None when they match, else why not.
     """
+    flags = struct.unpack("<I", pyc[4:8])[0]
+    if flags & 0b01 and pyc[8:16] != importlib.util.source_hash(source):
+        return "its header holds the hash of another source"
     try:
         code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=job["level"])
     except Exception as exc:
