@@ -40,6 +40,36 @@ def python_or_skip(version: str) -> Path:
     return python
 
 
+#: The WebAssembly builds of CPython that ``tests/wasm`` installs from the npm registry
+#: (Pyodide), by the version they stand in for where no native one exists.
+WASM = Path(__file__).resolve().parent / "wasm"
+STAND_INS = {"3.14": "314", "3.15": "315"}
+
+
+def target_python(version: str, bin_dir: Path) -> Path:
+    """A ``python`` of CPython ``version`` to compile for and run the result with.
+
+    A native one first; else, for 3.14 and 3.15, a ``python3.14`` command in ``bin_dir`` that
+    runs the WebAssembly build under Node.js (``tests/wasm/python.mjs``: no venvs, no
+    subprocesses). Skips the test, naming what is missing, when there is neither.
+    """
+    native = find_python(version)
+    if native is not None:
+        return native
+    node = shutil.which("node")
+    package = STAND_INS.get(version)
+    if package is None or node is None or not (WASM / "node_modules" / f"pyodide{package}").is_dir():
+        pytest.skip(
+            f"CPython {version} is not installed (looked under {PYENV} and on PATH), and its WebAssembly "
+            f"stand-in is not either (needs node and `npm ci --prefix tests/wasm`)"
+        )
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    launcher = bin_dir / f"python{version}"
+    launcher.write_text(f'#!/bin/sh\nexec "{node}" "{WASM / "python.mjs"}" {package} "$@"\n')
+    launcher.chmod(0o755)
+    return launcher
+
+
 def uv() -> str:
     found = shutil.which("uv")
     if found is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 import wheels
 from helpers import (
     PROJECTS,
+    PYENV,
     BuildWheel,
     MakeVenv,
     Venv,
@@ -93,6 +95,31 @@ def exercise(venv: Venv, loaders: list[str] = SOURCELESS_LOADERS) -> None:
     # The installed script is the launcher; the code is in the shipped pyc.
     assert "def fail" not in (bin_dir / "demo-script").read_text()
     assert run([bin_dir / "demo-sh", "a"]).stdout == "demo-sh ran a\n"
+
+
+def free_threaded_or_skip() -> Path:
+    """A free-threaded CPython (3.13t or newer), from pyenv or PATH."""
+    for candidate in sorted(PYENV.glob("3.1[3-9].*t/bin/python"), reverse=True):
+        return candidate
+    for command in ("python3.15t", "python3.14t", "python3.13t"):
+        found = shutil.which(command)
+        if found:
+            return Path(found)
+    pytest.skip(f"no free-threaded CPython (python3.13t or newer on PATH, or a 3.13t+ under {PYENV})")
+
+
+@pytest.mark.slow
+def test_sourceless_wheel_for_a_free_threaded_build(demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv) -> None:
+    python = free_threaded_or_skip()
+    set_hook_options(demo, SOURCELESS.format(version=python))
+    wheel = build_wheel(demo)
+    version = run([python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"]).stdout.strip()
+    # The same tag as the default build: it has the same magic number and cache tag.
+    assert wheel.name == f"demo_pkg-0.1.0-cp{version}-none-any.whl"
+    assert wheels.bytecode_metadata(wheel)["interpreters"][0]["free_threaded"] is True
+    venv = make_venv(python)
+    venv.uv_install(wheel)
+    exercise(venv)
 
 
 def neighbours(version: str) -> list[Path]:
