@@ -1,6 +1,6 @@
 """Build time and sourceless wheel size of example_project for each target interpreter.
 
-For every target found (native CPython 3.8 to 3.15 from pyenv or PATH, the WebAssembly
+For every target found (native CPython 3.9 to 3.15 from pyenv or PATH, the WebAssembly
 CPython 3.14 and 3.15 of tests/wasm where no native one exists, and Debian's pypy3), builds
 example_project's sourceless wheel with hatchling in a fresh process and an empty compile
 cache, the targets taking turns, and reports min and median wall time and the wheel's size.
@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from helpers import STAND_INS, WASM, find_python  # noqa: E402
 
-VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
+#: example_project requires Python 3.9 or newer.
+VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
 def targets(bin_dir: Path) -> dict[str, tuple[str, str]]:

@@ -52,6 +52,22 @@ def test_nothing_found_says_where_it_looked_and_what_it_rejected(
     )
 
 
+def test_a_free_threaded_version_takes_only_a_free_threaded_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = python_or_skip("3.12")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(fake_pyenv(tmp_path / "pyenv", {"3.12.0t": default, "3.12.1": default})))
+    with pytest.raises(TargetError) as info:
+        interpreters.find("3.12t")
+    version = default.parent.parent.name
+    assert str(info.value) == "hatch-pyc: " + (
+        f"no free-threaded CPython 3.12 found (looked for python3.12t on PATH and {tmp_path}/pyenv/versions/3.12.*t; "
+        f"{tmp_path}/pyenv/versions/3.12.0t/bin/python is {version})"
+    )
+    assert interpreters.find("3.12").interpreter.free_threaded is False
+
+
 def test_a_path_or_a_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = python_or_skip("3.10")
     assert interpreters.find(str(real)).interpreter.minor == (3, 10)

@@ -29,8 +29,8 @@ OLDEST = (3, 8)
 #: compiler it has tested. PyPy marshals its code objects as CPython 3.8 to 3.10 does.
 NEWEST = {"cpython": (3, 15), "pypy": (3, 10)}
 SUPPORTED = "CPython 3.8 to 3.15 and PyPy 3.8 to 3.10"
-#: A target named by version alone, e.g. ``"3.12"``.
-VERSION_SPEC = re.compile(r"^(\d+)\.(\d+)$")
+#: A target named by version alone, e.g. ``"3.12"``, or ``"3.14t"`` for a free-threaded build.
+VERSION_SPEC = re.compile(r"^(\d+)\.(\d+)(t?)$")
 PROBE_TIMEOUT = 60
 
 
@@ -79,14 +79,15 @@ def pyenv_root() -> str:
     return os.environ.get("PYENV_ROOT") or os.path.join(os.path.expanduser("~"), ".pyenv")
 
 
-def _pyenv_pythons(major: str, minor: str) -> list[str]:
-    """pyenv's CPython ``major.minor.*`` installs, newest patch first."""
+def _pyenv_pythons(major: str, minor: str, suffix: str = "") -> list[str]:
+    """pyenv's CPython ``major.minor.*`` installs (``major.minor.*t`` with suffix ``t``),
+    newest patch first."""
     versions = os.path.join(pyenv_root(), "versions")
     try:
         names = os.listdir(versions)
     except OSError:
         return []
-    pattern = re.compile(rf"^{major}\.{minor}\.(\d+)$")
+    pattern = re.compile(rf"^{major}\.{minor}\.(\d+){suffix}$")
     found = sorted(((int(m.group(1)), name) for name in names if (m := pattern.match(name))), reverse=True)
     return [os.path.join(versions, name, "bin", "python") for _, name in found]
 
@@ -142,12 +143,12 @@ def find(spec: str) -> Target:
             executable = found
         return Target(executable, probe(executable))
 
-    major, minor = version.groups()
+    major, minor, suffix = version.groups()
     candidates = []
-    on_path = shutil.which(f"python{major}.{minor}")
+    on_path = shutil.which(f"python{major}.{minor}{suffix}")
     if on_path:
         candidates.append(on_path)
-    candidates.extend(_pyenv_pythons(major, minor))
+    candidates.extend(_pyenv_pythons(major, minor, suffix))
     rejected = []
     for candidate in candidates:
         try:
@@ -155,12 +156,13 @@ def find(spec: str) -> Target:
         except TargetError as exc:
             rejected.append(exc.message)
             continue
-        if interpreter.minor == (int(major), int(minor)):
+        if interpreter.minor == (int(major), int(minor)) and interpreter.free_threaded == bool(suffix):
             return Target(candidate, interpreter)
-        rejected.append(f"{candidate} is {interpreter.version}")
-    looked = f"python{major}.{minor} on PATH and {os.path.join(pyenv_root(), 'versions', f'{major}.{minor}.*')}"
+        rejected.append(f"{candidate} is {interpreter.version}{' free-threaded' if interpreter.free_threaded else ''}")
+    looked = f"python{spec} on PATH and {os.path.join(pyenv_root(), 'versions', f'{major}.{minor}.*{suffix}')}"
     detail = "".join(f"; {reason}" for reason in rejected)
-    raise TargetError(f"no CPython {major}.{minor} found (looked for {looked}{detail})")
+    kind = "free-threaded CPython" if suffix else "CPython"
+    raise TargetError(f"no {kind} {major}.{minor} found (looked for {looked}{detail})")
 
 
 def wheel_tag(interpreter: Interpreter) -> str:
