@@ -148,6 +148,10 @@ def test_zip_layout_and_zipapp(version: str, demo: Path, build_wheel: BuildWheel
     pyz = wheel.parent / f"demo_pkg-0.1.0-{tag_of(version)}.pyz"
     with zipfile.ZipFile(pyz) as archive:
         assert {archive.read(n)[:4].hex() for n in archive.namelist() if n.endswith(".pyc")} == {magic_of(python)}
+    # Every module loads from the bundle's own pycs, and its tracebacks name the module.
+    in_bundle = {**ENV, "PYTHONPATH": str(pyz)}
+    assert run([python, "-c", IMPORT_ALL, *NAMES], env=in_bundle).stdout.splitlines() == ZIP_LOADERS
+    check_boom_traceback(python, in_bundle, tmp_path)
     assert run([python, "-I", pyz, "foo"]).stdout == "demo known\n"
     assert run([python, "-I", pyz, "foo", "nope"]).stdout == "demo known,unknown\n"
     wrong = run([sys.executable, pyz], check=False)
