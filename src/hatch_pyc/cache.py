@@ -73,6 +73,7 @@ class CompileCache:
         mtime: int,
         path: str,
         dfile: str,
+        debug_ranges: bool,
     ) -> str:
         """The key of one pyc: a hash of everything its bytes depend on (``source_hash``: the
         source's SHA-256, hex)."""
@@ -91,6 +92,7 @@ class CompileCache:
             mtime if invalidation_mode == "timestamp" else 0,
             path,
             dfile,
+            debug_ranges,
         ]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 

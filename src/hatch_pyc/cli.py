@@ -117,6 +117,7 @@ def _convert(args: argparse.Namespace) -> int:
         keep_source=args.keep_source,
         cache=not args.no_cache,
         cache_dir=args.cache_dir,
+        debug_ranges=args.debug_ranges,
         progress=lambda line: _say(line, sys.stderr),
     )
     _say(written)
@@ -209,6 +210,11 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("--compile-scripts", action="store_true", help="compile Python scripts in .data/scripts/ too")
     convert.add_argument("--no-cache", action="store_true", help="neither use nor fill the compile cache")
     convert.add_argument("--cache-dir", help="the compile cache's directory (default: the user cache directory)")
+    convert.add_argument(
+        "--debug-ranges",
+        action=argparse.BooleanOptionalAction,
+        help="keep column positions in the code (default: only where the source ships beside the pyc)",
+    )
     convert.set_defaults(run=_convert)
     return main
 

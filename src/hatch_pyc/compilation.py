@@ -144,7 +144,9 @@ Job = tuple[dict[str, Any], bytes]
 def _drive(python: str, out_dir: str, take: Callable[[], Job], results: queue.SimpleQueue[Any]) -> None:
     """Feed one worker process the jobs ``take`` gives until it raises IndexError (none left);
     put each result (or the exception that ended the worker) in ``results``."""
-    # -I: the user's PYTHONPATH, PYTHONSTARTUP or site-packages must not change the bytes.
+    # -I: nothing from the environment reaches the compiler (PYTHONNODEBUGRANGES,
+    # PYTHONOPTIMIZE, PYTHONINTMAXSTRDIGITS, PYTHONPATH, PYTHONSTARTUP, site-packages), and no
+    # -X option is given: every setting that changes the bytes is the job's own.
     # stderr goes to a file: compile warnings could fill a pipe nobody reads while it works.
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
@@ -194,13 +196,13 @@ def _drive(python: str, out_dir: str, take: Callable[[], Job], results: queue.Si
             results.put(exc)
 
 
-def _compile(job_list: list[Job], out_dir: str, python: str | None, workers: int) -> Iterator[worker.CompileResult]:
-    """Compile every job, yielding results as they come: in this process when ``python`` is
-    None, else in ``workers`` processes of ``python``, each taking the next job when free."""
-    if python is None:
-        for job, source in job_list:
-            yield worker.compile_job(job, source, out_dir)
-        return
+def _compile(job_list: list[Job], out_dir: str, python: str, workers: int) -> Iterator[worker.CompileResult]:
+    """Compile every job, yielding results as they come, in ``workers`` processes of
+    ``python``, each taking the next job when free.
+
+    Never in the build process: its flags and environment (``-X no_debug_ranges``,
+    ``PYTHONINTMAXSTRDIGITS``) would change what it compiles.
+    """
     # Biggest first. One worker takes from that end, the others from the small end: a worker
     # process keeps the memory of the biggest module it compiled, so one worker holds that
     # much instead of each. Both ends meet in modules of middling size, so no worker idles
@@ -239,18 +241,20 @@ def compile_modules(
     target: Target | None = None,
     legacy: Collection[str] = (),
     kept: Collection[str] = (),
+    debug_ranges: Collection[str] = (),
     cache: CompileCache | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> Compilation:
     """Compile ``modules`` into ``out_dir``, each pyc at its path inside the wheel.
 
     ``mtimes`` gives the source time recorded in timestamp pycs. ``target`` is the
-    interpreter to compile for; without one the build's own interpreter compiles, in the
-    build process when ``jobs`` is 1. Otherwise up to ``jobs`` worker processes of the target
-    share the modules. Modules whose path is in ``legacy`` get a pyc beside their source
+    interpreter to compile for (default: the one running the build); up to ``jobs`` worker
+    processes of it share the modules. Modules whose path is in ``legacy`` get a pyc beside their source
     (``pkg/mod.pyc``, at the lowest level of ``optimize``), the others ``__pycache__``
     pycs at every level. The code of modules in ``kept`` carries its path in the wheel as
-    ``co_filename``, that of the others ``<path>`` (see :func:`code_filename`). Pycs found
+    ``co_filename``, that of the others ``<path>`` (see :func:`code_filename`). The code of
+    modules in ``debug_ranges`` keeps its column positions, that of the others does not (see
+    :func:`hatch_pyc.worker.without_debug_ranges`). Pycs found
     in ``cache`` are not compiled again but taken from there; the others are stored there.
     ``progress`` is called after each module. Raises :class:`CompilationFailed` listing
     every module that does not compile, and :class:`WorkerFailed` naming the module a worker
@@ -276,6 +280,7 @@ def compile_modules(
             "dfile": code_filename(module, kept),
             "pycs": pycs,
             "mode": invalidation_mode,
+            "debug_ranges": module.path in debug_ranges,
             "mtime": mtimes[index] if mtimes else 0,
             "cache_dir": cache.directory if cache is not None else None,
         }
@@ -293,6 +298,7 @@ def compile_modules(
                     mtime=job["mtime"],
                     path=relpath,
                     dfile=job["dfile"],
+                    debug_ranges=job["debug_ranges"],
                 )
                 for level, relpath, _ in pycs
             ]
@@ -307,7 +313,7 @@ def compile_modules(
 
     cached_count = len(results)
     workers = max(1, min(jobs, len(pending)))
-    python = None if target is None and workers == 1 else (target.executable if target else sys.executable)
+    python = target.executable if target else sys.executable
     for result in _compile(pending, out_dir, python, workers):
         results[result["path"]] = result
         if cache is not None and result["cache_error"] and cache.write_error is None:

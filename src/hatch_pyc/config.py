@@ -25,6 +25,7 @@ OPTIONS = frozenset(
         "cache",
         "cache-dir",
         "compile-scripts",
+        "debug-ranges",
         "exclude",
         "invalidation-mode",
         "jobs",
@@ -86,6 +87,8 @@ class Options:
     cache: bool = True
     #: The compile cache's directory (absolute); None means the user cache directory.
     cache_dir: str | None = None
+    #: Keep column positions in the code; None means where the source ships beside the pyc.
+    debug_ranges: bool | None = None
 
     @property
     def sourceless(self) -> bool:
@@ -219,6 +222,9 @@ def parse_options(
     cache = raw.get("cache", True)
     if not isinstance(cache, bool):
         problems.append(f"{at('cache')}: must be true or false, got {cache!r}")
+    debug_ranges = raw.get("debug-ranges")
+    if debug_ranges is not None and not isinstance(debug_ranges, bool):
+        problems.append(f"{at('debug-ranges')}: must be true or false, got {debug_ranges!r}")
     cache_dir = raw.get("cache-dir")
     if cache_dir is not None and not (isinstance(cache_dir, str) and cache_dir.strip()):
         problems.append(f"{at('cache-dir')}: must be a directory path, got {cache_dir!r}")
@@ -258,4 +264,5 @@ def parse_options(
         zipapp=zipapp,
         cache=bool(cache),
         cache_dir=cache_dir,
+        debug_ranges=debug_ranges,
     )

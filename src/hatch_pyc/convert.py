@@ -161,6 +161,7 @@ def convert_wheel(
     keep_source: Sequence[str] = (),
     cache: bool = True,
     cache_dir: str | None = None,
+    debug_ranges: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> str:
     """Write a converted copy of the wheel at ``path`` into ``out_dir``; return its path.
@@ -187,6 +188,8 @@ def convert_wheel(
         raw["jobs"] = jobs
     if cache_dir is not None:
         raw["cache-dir"] = cache_dir
+    if debug_ranges is not None:
+        raw["debug-ranges"] = debug_ranges
     # Flags say everything: only where the cache lives may come from the environment.
     environ = {CACHE_DIR_ENV: os.environ[CACHE_DIR_ENV]} if os.environ.get(CACHE_DIR_ENV) else {}
     options = parse_options(raw, None, environ, root=os.getcwd())

@@ -214,6 +214,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
             jobs=options.jobs,
             target=target,
             legacy=everything,
+            debug_ranges=everything if options.debug_ranges else (),
             cache=self._cache,
         )
         files.update(layout.archive_files([], compilation, everything))

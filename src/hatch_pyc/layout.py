@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,22 +48,35 @@ class Placement:
     #: Module paths that ``keep-source`` names, in any layout: their source ships beside
     #: their pyc in every artifact of the build, a ``.pyz`` included.
     kept: frozenset[str] = frozenset()
+    #: Module paths whose code keeps its column positions (the ``debug-ranges`` option).
+    debug_ranges: frozenset[str] = frozenset()
 
 
-def place(layout: str, modules: Sequence[Module], keep_source: Sequence[str]) -> Placement:
+def place(
+    layout: str, modules: Sequence[Module], keep_source: Sequence[str], debug_ranges: bool | None = None
+) -> Placement:
     """Place the modules for ``layout``.
 
     alongside: sources stay, pycs go to ``__pycache__``. sourceless: every module but those
     matching ``keep_source`` ships as ``pkg/mod.pyc`` alone; kept ones keep their source and
     ``__pycache__`` pycs. zip (and ``.pyz`` bundles): zipimport reads nothing but legacy pycs,
     so every module gets one, and kept ones keep their source beside it.
+
+    Column positions serve only a traceback that can show the source line they point into:
+    unless ``debug_ranges`` says otherwise, the modules whose source ships beside the pyc
+    keep them, and the others do not.
     """
+    every = frozenset(module.path for module in modules)
     kept = frozenset(matching(modules, keep_source))
     if layout == "alongside":
-        return Placement(legacy=frozenset(), sourceless=frozenset(), kept=kept)
-    dropped = frozenset(module.path for module in modules if module.path not in kept)
-    legacy = frozenset(module.path for module in modules) if layout == "zip" else dropped
-    return Placement(legacy=legacy, sourceless=dropped, kept=kept)
+        with_source = every
+        placement = Placement(legacy=frozenset(), sourceless=frozenset(), kept=kept)
+    else:
+        dropped = every - kept
+        with_source = kept
+        placement = Placement(legacy=every if layout == "zip" else dropped, sourceless=dropped, kept=kept)
+    ranges = with_source if debug_ranges is None else (every if debug_ranges else frozenset())
+    return dataclasses.replace(placement, debug_ranges=ranges)
 
 
 def pyc_files(compilations: Sequence[Compilation]) -> dict[str, str]:

@@ -122,7 +122,7 @@ def build(
         problems = unmatched(options.keep_source, [m.path for m in modules], where("keep-source"))
         if problems:
             raise ConfigError(problems)
-    placement = layout.place(options.layout, modules, options.keep_source)
+    placement = layout.place(options.layout, modules, options.keep_source, options.debug_ranges)
     os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
     compilations = tuple(
         compile_modules(
@@ -135,6 +135,7 @@ def build(
             target=target,
             legacy=placement.legacy,
             kept=placement.kept,
+            debug_ranges=placement.debug_ranges,
             cache=cache,
             progress=progress,
         )
