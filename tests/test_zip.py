@@ -60,6 +60,9 @@ def test_zip_layout_wheel_holds_one_archive_and_a_pth(demo: Path, build_wheel: B
     assert wheels.read(wheel, "demo_pkg.pth") == b"demo_pkg.zip\n"
 
     names = archive_names(wheels.read(wheel, "demo_pkg.zip"))
+    with zipfile.ZipFile(io.BytesIO(wheels.read(wheel, "demo_pkg.zip"))) as inner:
+        # Stored: zipimport reads each module as it is; the wheel deflates the archive once.
+        assert {info.compress_type for info in inner.infolist()} == {zipfile.ZIP_STORED}
     assert not [n for n in names if "__pycache__" in n]
     assert [n for n in names if n.endswith(".py")] == [KEPT]
     pycs = [m.removesuffix(".py") + ".pyc" for m in DEMO_MODULES]
@@ -68,12 +71,15 @@ def test_zip_layout_wheel_holds_one_archive_and_a_pth(demo: Path, build_wheel: B
     assert "_hatch_pyc_scripts/demo_pkg/demo_script.pyc" in names
 
 
-@pytest.mark.parametrize("installer", ["uv", "pip"])
+@pytest.mark.parametrize(("installer", "compress"), [("uv", False), ("pip", True)])
 def test_zip_layout_installs_runs_from_the_archive_and_uninstalls(
-    installer: str, demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+    installer: str, compress: bool, demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
 ) -> None:
-    set_hook_options(demo, ZIP)
+    set_hook_options(demo, ZIP + f"\ncompress = {str(compress).lower()}")
     wheel = build_wheel(demo)
+    with zipfile.ZipFile(io.BytesIO(wheels.read(wheel, "demo_pkg.zip"))) as inner:
+        expected = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        assert {info.compress_type for info in inner.infolist() if not info.is_dir()} == {expected}
     venv = make_venv()
     before = venv.files()
     if installer == "uv":

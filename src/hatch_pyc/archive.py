@@ -48,9 +48,7 @@ def replacing(target: str, mode: int = FILE_MODE) -> Iterator[str]:
         raise
 
 
-def write_zip(
-    target: str, files: Mapping[str, str | bytes], *, shebang: str | None = None, compress: bool = True
-) -> None:
+def write_zip(target: str, files: Mapping[str, str | bytes], *, shebang: str | None = None, compress: bool) -> None:
     """Write ``files`` (``{path in archive: file on disk, or its bytes}``) to ``target``.
 
     With ``shebang`` the archive starts with ``#!shebang`` and is made executable, as a

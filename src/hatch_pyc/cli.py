@@ -118,6 +118,7 @@ def _convert(args: argparse.Namespace) -> int:
         cache=not args.no_cache,
         cache_dir=args.cache_dir,
         debug_ranges=args.debug_ranges,
+        compress=args.compress,
         progress=lambda line: _say(line, sys.stderr),
     )
     _say(written)
@@ -210,6 +211,7 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("--compile-scripts", action="store_true", help="compile Python scripts in .data/scripts/ too")
     convert.add_argument("--no-cache", action="store_true", help="neither use nor fill the compile cache")
     convert.add_argument("--cache-dir", help="the compile cache's directory (default: the user cache directory)")
+    convert.add_argument("--compress", action="store_true", help="deflate the zip layout's archive (default: stored)")
     convert.add_argument(
         "--debug-ranges",
         action=argparse.BooleanOptionalAction,

@@ -25,6 +25,7 @@ OPTIONS = frozenset(
         "cache",
         "cache-dir",
         "compile-scripts",
+        "compress",
         "debug-ranges",
         "exclude",
         "invalidation-mode",
@@ -89,6 +90,9 @@ class Options:
     cache_dir: str | None = None
     #: Keep column positions in the code; None means where the source ships beside the pyc.
     debug_ranges: bool | None = None
+    #: Deflate the zip layout's archive. Stored, it is bigger on disk, and zipimport reads
+    #: each module without inflating it; the wheel is deflated anyway.
+    compress: bool = False
 
     @property
     def sourceless(self) -> bool:
@@ -225,6 +229,9 @@ def parse_options(
     debug_ranges = raw.get("debug-ranges")
     if debug_ranges is not None and not isinstance(debug_ranges, bool):
         problems.append(f"{at('debug-ranges')}: must be true or false, got {debug_ranges!r}")
+    compress = raw.get("compress", False)
+    if not isinstance(compress, bool):
+        problems.append(f"{at('compress')}: must be true or false, got {compress!r}")
     cache_dir = raw.get("cache-dir")
     if cache_dir is not None and not (isinstance(cache_dir, str) and cache_dir.strip()):
         problems.append(f"{at('cache-dir')}: must be a directory path, got {cache_dir!r}")
@@ -265,4 +272,5 @@ def parse_options(
         cache=bool(cache),
         cache_dir=cache_dir,
         debug_ranges=debug_ranges,
+        compress=bool(compress),
     )

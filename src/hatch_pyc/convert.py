@@ -162,6 +162,7 @@ def convert_wheel(
     cache: bool = True,
     cache_dir: str | None = None,
     debug_ranges: bool | None = None,
+    compress: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> str:
     """Write a converted copy of the wheel at ``path`` into ``out_dir``; return its path.
@@ -181,6 +182,7 @@ def convert_wheel(
         "exclude": list(exclude),
         "keep-source": list(keep_source),
         "cache": cache,
+        "compress": compress,
     }
     if python is not None:
         raw["python"] = python if isinstance(python, str) else list(python)

@@ -120,16 +120,19 @@ def zip_layout_files(
     compilation: Compilation,
     out_dir: str,
     sourceless: frozenset[str],
+    *,
+    compress: bool,
 ) -> dict[str, str]:
     """Write the zip layout's two files into ``out_dir``: ``{file on disk: path in the wheel}``.
 
-    ``<distribution>.zip`` holds everything in ``shipped`` (see :func:`archive_files`);
+    ``<distribution>.zip`` holds everything in ``shipped`` (see :func:`archive_files`),
+    deflated if ``compress``;
     ``<distribution>.pth`` names it on its one line: a path relative to site-packages and no
     ``import``, so nothing runs at interpreter start-up.
     """
     name = distribution_id(distribution)
     archive_file = os.path.join(out_dir, f"{name}.zip")
-    archive.write_zip(archive_file, archive_files(shipped, compilation, sourceless))
+    archive.write_zip(archive_file, archive_files(shipped, compilation, sourceless), compress=compress)
     pth_file = os.path.join(out_dir, f"{name}.pth")
     with open(pth_file, "w", encoding="utf-8") as f:
         f.write(f"{name}.zip\n")

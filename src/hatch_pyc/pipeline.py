@@ -144,7 +144,9 @@ def build(
     shipped_paths = frozenset(file.path for file in shipped)
     if options.layout == "zip":
         pairs = [(file.source, file.path) for file in shipped]
-        added = layout.zip_layout_files(distribution, pairs, compilations[0], out_dir, placement.sourceless)
+        added = layout.zip_layout_files(
+            distribution, pairs, compilations[0], out_dir, placement.sourceless, compress=options.compress
+        )
         # Everything the wheel ships now lives in the archive.
         dropped = shipped_paths
     else:
