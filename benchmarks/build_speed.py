@@ -11,11 +11,15 @@ the hook in the sourceless layout with an empty compile cache, and again with th
 the previous build; ``python -m compileall -q -j0`` of the tree; pyc-wheel on the plain
 wheel; the peak RSS of each one's process tree (in a round of its own); the first ``import sympy`` after
 ``uv pip install`` of the alongside wheel against the warm import of the same install and
-against the plain wheel; and the sizes of the wheels. Builds run in a build environment
+against the plain wheel; the first ``import sympy`` from the zip layout, stored and deflated,
+against a warm plain install, and the size of its archive on disk; ``hatch-pyc check`` of the
+alongside and sourceless wheels against a plain RECORD-hash verification, and ``hatch-pyc
+inspect`` against ``python -m zipfile -t``; and the sizes of the wheels, pyc-wheel's and
+the sourceless one with column positions among them. Builds run in a build environment
 like the one pip makes for a project: hatchling and hatch-pyc (from this checkout)
 installed with their bytecode compiled. It also measures the lower bounds under each
 target (see ``floors.py``). It writes ``benchmarks/latest/build_speed.md`` (markdown
-tables) and ``build_speed.png``.
+tables, with the targets of issue 15 checked) and ``build_speed.png``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,20 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 OUT = Path(__file__).resolve().parent / "latest"
 FLOORS = Path(__file__).resolve().parent / "floors.py"
 UV = shutil.which("uv") or "uv"
+
+#: A plain RECORD-hash verification: every entry inflated and hashed once.
+RECORD_CHECK = """
+import base64, csv, hashlib, io, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    record = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
+    for path, digest, size in csv.reader(io.StringIO(archive.read(record).decode())):
+        if digest:
+            h = hashlib.sha256()
+            with archive.open(path) as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            assert "sha256=" + base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode() == digest, path
+"""
 
 PYPROJECT = """\
 [build-system]
@@ -203,11 +221,22 @@ def main() -> int:
         shutil.copy(plain, pyc_wheel)
         seconds, peak = run_measured([tools / "bin" / "python", "-m", "pyc_wheel", pyc_wheel], sample=sample)
         record("pyc-wheel on the plain wheel (reference)", seconds, peak)
-        return plain, sourceless
+        for label, wheel in (("alongside", alongside), ("sourceless", sourceless)):
+            seconds, peak = run_measured([hatch_pyc, "check", wheel], sample=sample)
+            record(f"hatch-pyc check, {label}", seconds, peak)
+            seconds, peak = run_measured([python, "-c", RECORD_CHECK, wheel], sample=sample)
+            record(f"RECORD-hash verification, {label} (reference)", seconds, peak)
+            seconds, peak = run_measured([hatch_pyc, "inspect", wheel], sample=sample)
+            record(f"hatch-pyc inspect, {label}", seconds, peak)
+            seconds, peak = run_measured([python, "-m", "zipfile", "-t", wheel], sample=sample)
+            record(f"python -m zipfile -t, {label} (reference)", seconds, peak)
+        return plain, sourceless, pyc_wheel
 
+    hatch_pyc = build_env / "bin" / "hatch-pyc"
+    _, _, alongside = build(python, tree, work / "alongside", "cache = false", env, False)
     try:
         for _ in range(args.runs):
-            plain, sourceless = measure(sample=False)
+            plain, sourceless, pyc_wheel = measure(sample=False)
             for name, value in (
                 ("deflate, plain", floor(python, "deflate", plain)),
                 ("deflate, sourceless", floor(python, "deflate", sourceless)),
@@ -218,24 +247,43 @@ def main() -> int:
         measure(sample=True)
         compile_rss: dict[str, int] = floor(python, "rss", tree / "sympy")  # type: ignore[assignment]
 
-        sizes = {"plain (source)": plain.stat().st_size, "sourceless, optimize 0": sourceless.stat().st_size}
-        _, _, alongside = build(python, tree, work / "alongside", "cache = false", env, False)
+        sizes = {
+            "plain (source)": plain.stat().st_size,
+            "pyc-wheel (reference)": pyc_wheel.stat().st_size,
+            "sourceless, optimize 0": sourceless.stat().st_size,
+        }
+        _, _, columns = build(
+            python, tree, work / "columns", 'layout = "sourceless"\ndebug-ranges = true\ncache = false', env, False
+        )
+        sizes["sourceless, optimize 0, debug-ranges = true"] = columns.stat().st_size
         sizes["alongside, optimize 0"] = alongside.stat().st_size
         _, _, opt2 = build(
             python, tree, work / "opt2", 'layout = "sourceless"\noptimize = 2\ncache = false', env, False
         )
         sizes["sourceless, optimize 2"] = opt2.stat().st_size
 
+        zips = {}
+        for label, option in (("zip layout, stored", "false"), ("zip layout, deflated", "true")):
+            hook = f'layout = "zip"\ncompress = {option}\ncache = false'
+            _, _, zips[label] = build(python, tree, work / label.replace(" ", "-").replace(",", ""), hook, env, False)
+            sizes[label] = zips[label].stat().st_size
         imports: dict[str, list[float]] = {}
-        for label, wheel in (("hook (alongside)", alongside), ("plain", plain)):
+        on_disk: dict[str, int] = {}
+        for label, wheel in (("hook (alongside)", alongside), ("plain", plain), *zips.items()):
             for number in range(args.runs):
                 venv = work / f"venv-{number}"
                 shutil.rmtree(venv, ignore_errors=True)
                 sh(UV, "venv", "-q", "-p", sys.executable, venv)
                 sh(UV, "pip", "install", "-q", "-p", venv / "bin" / "python", wheel)
                 venv_python = venv / "bin" / "python"
+                # The dependency's bytecode is warm everywhere: only sympy's own is measured.
+                (mpmath,) = (venv / "lib").glob("python*/site-packages/mpmath")
+                sh(venv_python, "-m", "compileall", "-q", mpmath)
                 imports.setdefault(f"first import, {label}", []).append(import_time(venv_python, env))
-                if label == "hook (alongside)":
+                if label.startswith("zip"):
+                    (archive,) = (venv / "lib").glob("python*/site-packages/sympy.zip")
+                    on_disk[label] = archive.stat().st_size
+                elif label == "hook (alongside)":
                     imports.setdefault(f"warm import, {label}", []).append(import_time(venv_python, env))
                 else:
                     # Warm for a plain wheel: after the install's bytecode has been written once.
@@ -297,6 +345,36 @@ def main() -> int:
         f"| peak RSS hook / plain build | {rss:.2f}x | {rss_floor / plain_rss:.2f}x | 2x |",
         f"| first import after uv install / warm import (alongside) | {first_import:.2f}x | | 1.1x |",
         f"| first import after uv install, hook / plain wheel | {versus_plain:.2f}x | | (reported) |",
+        "",
+        "| issue 15 target | measured (by min) | floor | target |",
+        "| --- | --- | --- | --- |",
+        f"| sourceless wheel size, optimize 0, / pyc-wheel's | "
+        f"{sizes['sourceless, optimize 0'] / sizes['pyc-wheel (reference)']:.2f}x | | <= 0.75x |",
+        f"| first import after uv install, zip layout (stored) / warm plain install | "
+        f"{min(imports['first import, zip layout, stored']) / min(imports['warm import, plain']):.2f}x "
+        f"(deflated: {min(imports['first import, zip layout, deflated']) / min(imports['warm import, plain']):.2f}x) "
+        "| | <= 1.15x |",
+        *(
+            f"| check / RECORD-hash verification, {label} | "
+            f"{low[f'hatch-pyc check, {label}'] / low[f'RECORD-hash verification, {label} (reference)']:.2f}x "
+            "| | <= 2.5x |"
+            for label in ("alongside", "sourceless")
+        ),
+        *(
+            f"| inspect / python -m zipfile -t, {label} | "
+            f"{low[f'hatch-pyc inspect, {label}'] / low[f'python -m zipfile -t, {label} (reference)']:.2f}x "
+            "| | <= 1.3x |"
+            for label in ("alongside", "sourceless")
+        ),
+        f"| cold sourceless build / (plain build + compileall -j0) | {first_build:.2f}x "
+        f"| {reproducible_floor / (plain_build + low['compileall -q -j0']):.2f}x "
+        f"({reproducible_floor:.2f} s against {low['hook, sourceless, empty cache']:.2f} s) | <= 1.10x |",
+        f"| warm rebuild / plain build | {rebuild:.2f}x | {warm_floor / plain_build:.2f}x "
+        f"({warm_floor:.2f} s against {low['hook, sourceless, warm cache (rebuild)']:.2f} s) | <= 1.5x |",
+        "",
+        "Installed size of the zip layout's archive: "
+        + ", ".join(f"{label} {size / 1e6:.1f} MB" for label, size in on_disk.items())
+        + ".",
         "",
         "Floors: empty cache = plain build + (deflate of the sourceless members - of the plain ones)",
         f"+ compile, marshal and write CPU / {cores} cores (+ canonical marshal CPU / {cores} cores);",

@@ -28,21 +28,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from build_speed import OUT, UV, build, run_measured, sh, sympy_tree
+from build_speed import OUT, RECORD_CHECK, UV, build, run_measured, sh, sympy_tree
 
 HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"
-RECORD_CHECK = """
-import base64, csv, hashlib, io, sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as archive:
-    record = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
-    for path, digest, size in csv.reader(io.StringIO(archive.read(record).decode())):
-        if digest:
-            h = hashlib.sha256()
-            with archive.open(path) as f:
-                while chunk := f.read(1 << 20):
-                    h.update(chunk)
-            assert "sha256=" + base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode() == digest, path
-"""
 
 
 def _wheel(target: Path, files: dict[str, bytes]) -> Path:

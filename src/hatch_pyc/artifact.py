@@ -78,6 +78,9 @@ class Artifact:
     record: list[tuple[str, str, str]] = field(default_factory=list)
     #: Archives opened inside this one, closed with it.
     nested: list[Artifact] = field(default_factory=list)
+    #: The RECORD digest (SHA-256) and size of each entry read whole so far: verifying RECORD
+    #: after the pycs were read need not inflate them again.
+    sha256: dict[str, tuple[str, int]] = field(default_factory=dict)
     _spooled: list[IO[bytes]] = field(default_factory=list)
 
     def info(self, name: str) -> zipfile.ZipInfo:
@@ -99,7 +102,9 @@ class Artifact:
             raise LimitExceeded(
                 f"{self.path}: {shown(name)} has {size} bytes, more than {limit} (a limit of hatch-pyc)"
             )
-        return b"".join(self.chunks(name))
+        data = b"".join(self.chunks(name))
+        self.sha256[name] = (_record_digest(hashlib.sha256(data)), len(data))
+        return data
 
     def text(self, name: str) -> str:
         """A ``.dist-info`` text file, as UTF-8."""
@@ -267,14 +272,21 @@ def record_hash(data: bytes, algorithm: str) -> str:
     return base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
 
 
+def _record_digest(digest: hashlib._Hash) -> str:
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
 def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]:
-    """The RECORD digest of entry ``name`` and its size, read in chunks."""
+    """The RECORD digest of entry ``name`` and its size: as it was read whole, if it was,
+    else read in chunks."""
+    if algorithm == "sha256" and name in artifact.sha256:
+        return artifact.sha256[name]
     digest = hashlib.new(algorithm)
     size = 0
     for chunk in artifact.chunks(name):
         digest.update(chunk)
         size += len(chunk)
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode(), size
+    return _record_digest(digest), size
 
 
 def extract(artifact: Artifact, name: str, target: str) -> None:

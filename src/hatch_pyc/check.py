@@ -424,8 +424,10 @@ def check_for(path: str | os.PathLike[str], found: Target, *, verify_code: bool 
                 Interpreter(**{key: entry[key] for key in (*INTERPRETER_KEYS, "free_threaded")})
                 for entry in inspection.interpreters
             ]
+            # The pycs first: RECORD verification then takes the digests of what they read.
+            pyc_problems = _pyc_problems(members, recorded, target, meta, verifier)
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
-            problems += _pyc_problems(members, recorded, target, meta, verifier)
+            problems += pyc_problems
             if artifact.kind == "wheel":
                 problems += _tag_problems(artifact, recorded, inspection.layout, target)
     finally:
