@@ -24,8 +24,8 @@ def test_every_config_problem_is_reported_at_once_with_its_toml_path(demo: Path,
         f"{TABLE}.invalidation-mode: must be one of 'checked-hash', 'unchecked-hash', 'timestamp', got 'never'",
         f"{TABLE}.jobs: must be a whole number of at least 1, got 0",
         f"{TABLE}.layout: must be one of 'alongside', 'sourceless', 'zip', got 'zap'",
-        f"{TABLE}.optimise: unknown option; valid options are: cache, cache-dir, compile-scripts, exclude, "
-        "invalidation-mode, jobs, keep-source, layout, optimize, python, zipapp",
+        f"{TABLE}.optimise: unknown option; valid options are: cache, cache-dir, compile-scripts, compress, "
+        "debug-ranges, exclude, invalidation-mode, jobs, keep-source, layout, optimize, python, zipapp",
     ):
         assert expected in result.stderr
     assert not list(out.glob("*.whl"))
