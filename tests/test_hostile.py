@@ -290,6 +290,7 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
             "\n  ]\n}", "\n  ]}\n}"
         ),
         "implementation a number": document.replace('"implementation": "cpython"', '"implementation": 7'),
+        "free_threaded a string": document.replace('"free_threaded": false', '"free_threaded": "no"'),
         "over 1 MiB": document.rstrip()[:-1] + ', "pad": "' + "x" * (1024 * 1024) + '"}',
     }.items():
         assert content != document, label
