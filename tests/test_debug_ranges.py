@@ -39,6 +39,10 @@ def test_dropping_columns_gives_what_no_debug_ranges_compiles(version: str, tmp_
     assert ours == theirs
 
 
+#: The sourceless layout with one kept module, compiled for the interpreter running the build.
+SOURCELESS_HERE = SOURCELESS.format(version="").replace('python = ""\n', "")
+
+
 def columns(code_data: bytes) -> set[bool]:
     """For each code object of a pyc: whether it has any column position."""
     code = wheels.load_pyc(code_data)
@@ -51,16 +55,16 @@ def columns(code_data: bytes) -> set[bool]:
     [
         # Default: where the source ships beside the pyc, and only there.
         ("", "demo/__pycache__/core.cpython-{v}.pyc", None),
-        (SOURCELESS.format(version=""), "demo/__pycache__/selfsource.cpython-{v}.pyc", "demo/core.pyc"),
+        (SOURCELESS_HERE, "demo/__pycache__/selfsource.cpython-{v}.pyc", "demo/core.pyc"),
         ('layout = "alongside"\ndebug-ranges = false', None, "demo/__pycache__/core.cpython-{v}.pyc"),
-        (SOURCELESS.format(version="") + "\ndebug-ranges = true", "demo/core.pyc", None),
+        (SOURCELESS_HERE + "\ndebug-ranges = true", "demo/core.pyc", None),
     ],
     ids=["alongside", "sourceless", "alongside-false", "sourceless-true"],
 )
 def test_debug_ranges_where_a_traceback_can_use_them(
     options: str, with_columns: str | None, without_columns: str | None, demo: Path, build_wheel: BuildWheel
 ) -> None:
-    set_hook_options(demo, options.replace('python = ""\n', ""))
+    set_hook_options(demo, options)
     wheel = build_wheel(demo)
     tag = f"{sys.version_info[0]}{sys.version_info[1]}"
     if with_columns:
@@ -103,9 +107,7 @@ def test_bytes_do_not_depend_on_the_environment_jobs_or_cache(demo: Path, tmp_pa
     ]
     built = []
     for number, (env, flags, jobs, cache_option) in enumerate(builds):
-        # No python option: the interpreter running the build is the target.
-        sourceless = SOURCELESS.format(version="").replace('python = ""\n', "")
-        set_hook_options(demo, sourceless + f"\njobs = {jobs}\n{cache_option}")
+        set_hook_options(demo, SOURCELESS_HERE + f"\njobs = {jobs}\n{cache_option}")
         out = tmp_path / f"out-{number}"
         run(
             [sys.executable, *flags, "-m", "hatchling", "build", "-t", "wheel", "-d", out],

@@ -267,13 +267,14 @@ def open_artifact(path: str) -> Artifact:
     return artifact
 
 
-def record_hash(data: bytes, algorithm: str) -> str:
-    """``data``'s digest as RECORD writes it: urlsafe base64 without padding."""
-    return base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
-
-
 def _record_digest(digest: hashlib._Hash) -> str:
+    """A digest as RECORD writes it: urlsafe base64 without padding."""
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+def record_hash(data: bytes, algorithm: str) -> str:
+    """``data``'s digest as RECORD writes it."""
+    return _record_digest(hashlib.new(algorithm, data))
 
 
 def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]:

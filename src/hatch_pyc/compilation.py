@@ -203,6 +203,8 @@ def _compile(job_list: list[Job], out_dir: str, python: str, workers: int) -> It
     Never in the build process: its flags and environment (``-X no_debug_ranges``,
     ``PYTHONINTMAXSTRDIGITS``) would change what it compiles.
     """
+    if not job_list:
+        return  # all from the cache: no worker to start
     # Biggest first. One worker takes from that end, the others from the small end: a worker
     # process keeps the memory of the biggest module it compiled, so one worker holds that
     # much instead of each. Both ends meet in modules of middling size, so no worker idles

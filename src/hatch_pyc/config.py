@@ -113,6 +113,12 @@ def _optimize(value: object, key: str, problems: list[str]) -> tuple[int, ...]:
     return tuple(sorted(set(levels)))
 
 
+def _boolean(value: object, key: str, problems: list[str]) -> bool:
+    if not isinstance(value, bool):
+        problems.append(f"{key}: must be true or false, got {value!r}")
+    return bool(value)
+
+
 def _choice(value: object, key: str, choices: tuple[str, ...], problems: list[str]) -> str:
     if value not in choices:
         problems.append(f"{key}: must be one of {', '.join(map(repr, choices))}, got {value!r}")
@@ -152,16 +158,13 @@ def _zipapp(value: object, key: str, problems: list[str]) -> Zipapp | None:
     shebang = value.get("shebang")
     if shebang is not None and not (isinstance(shebang, str) and shebang.strip() and "\n" not in shebang):
         problems.append(f"{key}.shebang: must be an interpreter path or command on one line, got {shebang!r}")
-    flags = {}
-    for name in ("include-dependencies", "compress"):
-        flags[name] = value.get(name, False)
-        if not isinstance(flags[name], bool):
-            problems.append(f"{key}.{name}: must be true or false, got {flags[name]!r}")
     return Zipapp(
         entry_point=entry_point,
         shebang=shebang,
-        include_dependencies=bool(flags["include-dependencies"]),
-        compress=bool(flags["compress"]),
+        include_dependencies=_boolean(
+            value.get("include-dependencies", False), f"{key}.include-dependencies", problems
+        ),
+        compress=_boolean(value.get("compress", False), f"{key}.compress", problems),
     )
 
 
@@ -217,21 +220,15 @@ def parse_options(
         python_key = at("python")
         python = _python(raw["python"], python_key, problems) if "python" in raw else ()
 
-    compile_scripts = raw.get("compile-scripts", layout in SOURCELESS_LAYOUTS)
-    if not isinstance(compile_scripts, bool):
-        problems.append(f"{at('compile-scripts')}: must be true or false, got {compile_scripts!r}")
+    compile_scripts = _boolean(
+        raw.get("compile-scripts", layout in SOURCELESS_LAYOUTS), at("compile-scripts"), problems
+    )
 
     zipapp = _zipapp(raw["zipapp"], at("zipapp"), problems) if "zipapp" in raw else None
 
-    cache = raw.get("cache", True)
-    if not isinstance(cache, bool):
-        problems.append(f"{at('cache')}: must be true or false, got {cache!r}")
-    debug_ranges = raw.get("debug-ranges")
-    if debug_ranges is not None and not isinstance(debug_ranges, bool):
-        problems.append(f"{at('debug-ranges')}: must be true or false, got {debug_ranges!r}")
-    compress = raw.get("compress", False)
-    if not isinstance(compress, bool):
-        problems.append(f"{at('compress')}: must be true or false, got {compress!r}")
+    cache = _boolean(raw.get("cache", True), at("cache"), problems)
+    debug_ranges = _boolean(raw["debug-ranges"], at("debug-ranges"), problems) if "debug-ranges" in raw else None
+    compress = _boolean(raw.get("compress", False), at("compress"), problems)
     cache_dir = raw.get("cache-dir")
     if cache_dir is not None and not (isinstance(cache_dir, str) and cache_dir.strip()):
         problems.append(f"{at('cache-dir')}: must be a directory path, got {cache_dir!r}")
@@ -267,10 +264,10 @@ def parse_options(
         python=python,
         python_origin=python_key,
         keep_source=keep_source,
-        compile_scripts=bool(compile_scripts),
+        compile_scripts=compile_scripts,
         zipapp=zipapp,
-        cache=bool(cache),
+        cache=cache,
         cache_dir=cache_dir,
         debug_ranges=debug_ranges,
-        compress=bool(compress),
+        compress=compress,
     )

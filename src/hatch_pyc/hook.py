@@ -205,7 +205,8 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         bundle.install_dependencies(requirements, target.executable if target else sys.executable, installed)
         files, modules = bundle.dependency_files(installed)
         compiled_dir = os.path.join(out_dir, "dependencies-pyc", interpreter.python_tag)
-        everything = frozenset(module.path for module in modules)
+        # Bundled as a zipapp's own modules are, with no source kept.
+        placement = layout.place("zip", modules, (), options.debug_ranges)
         compilation = compile_modules(
             modules,
             compiled_dir,
@@ -213,11 +214,11 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
             invalidation_mode=options.invalidation_mode,
             jobs=options.jobs,
             target=target,
-            legacy=everything,
-            debug_ranges=everything if options.debug_ranges else (),
+            legacy=placement.legacy,
+            debug_ranges=placement.debug_ranges,
             cache=self._cache,
         )
-        files.update(layout.archive_files([], compilation, everything))
+        files.update(layout.archive_files([], compilation, placement.sourceless))
         return files
 
     def _zipapps(
