@@ -23,6 +23,7 @@ from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded,
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Interpreter, Target
+from hatch_pyc.pyc_names import FilenameReader, Filenames
 
 #: ``mod.cpython-311.pyc`` or ``mod.cpython-311.opt-1.pyc`` in a ``__pycache__`` directory.
 CACHED_PYC = re.compile(r"^[^.]+\.(?P<tag>[^.]+)(?:\.opt-[12])?\.pyc$")
@@ -296,71 +297,110 @@ def _level(member: _Member, meta: dict[str, Any] | None) -> int:
     return int(min(meta.get("optimize") or [0]))
 
 
+@dataclass(frozen=True)
+class _ToVerify:
+    """A pyc whose code the verifier compares with its source once its file name is known."""
+
+    label: str
+    level: int
+    source_name: str
+    source: bytes
+    pyc: bytes
+
+
 def _pyc_problems(
+    artifact: Artifact,
     members: list[_Member],
     recorded: list[Interpreter],
-    target: Interpreter,
+    found: Target,
     meta: dict[str, Any] | None,
     verifier: _Verifier | None,
 ) -> list[str]:
     """Each pyc: its magic number, valid code, no build paths, and a header that fits its
     shipped source; with a ``verifier``, also code that is what the target compiles from it."""
-    problems = []
+    target = found.interpreter
+    target_magic = bytes.fromhex(target.magic_number)
     versions = {bytes.fromhex(i.magic_number): i.minor for i in [*recorded, target]}
     containers = {id(member.container): member.container for member in members}
     names = {key: frozenset(container.names) for key, container in containers.items()}
     mode = meta.get("invalidation_mode") if meta else None
+    pycs = sorted((member for member in members if member.entry.endswith(".pyc")), key=lambda m: m.display)
+    problems: list[list[str]] = [[] for _ in pycs]
+    labels = [shown(member.display) for member in pycs]
+    to_verify: dict[int, _ToVerify] = {}
+
+    def settle(index: int, result: Filenames | str) -> None:
+        label = labels[index]
+        if isinstance(result, str):
+            problems[index].append(f"{label}: not valid bytecode ({result})")
+            return
+        if result.absolute is not None:
+            problems[index].append(
+                f"{label}: code carries an absolute path of the build machine: {shown(result.absolute)}"
+            )
+        pending = to_verify.pop(index, None)
+        if pending is None or verifier is None:
+            return
+        if result.count != 1:
+            problems[index].append(f"{label}: its code objects name {result.count} files, not one")
+            return
+        problem = verifier.problem(pending.level, result.first, pending.source, pending.pyc)
+        if problem is not None:
+            problems[index].append(f"{label}: {problem} ({shown(pending.source_name)})")
+
+    reader = FilenameReader(
+        artifact.budget, found.executable, target_magic, f"{target.implementation} {target.version}"
+    )
     #: The last source read: a module's pycs (levels, interpreters) come one after another.
     last: tuple[int, str, bytes] | None = None
-    for member in sorted(members, key=lambda member: member.display):
-        if not member.entry.endswith(".pyc"):
-            continue
-        label = shown(member.display)
-        expected = _expected_interpreter(member.entry, recorded, target)
-        if expected is None:
-            if recorded:
-                problems.append(f"{label}: a pyc for no interpreter the bytecode metadata records")
-            continue
-        data = member.container.read(member.entry)
-        try:
-            header = bytecode.parse_header(data)
+    try:
+        for index, member in enumerate(pycs):
+            label = labels[index]
+            expected = _expected_interpreter(member.entry, recorded, target)
+            if expected is None:
+                if recorded:
+                    problems[index].append(f"{label}: a pyc for no interpreter the bytecode metadata records")
+                continue
+            data = member.container.read(member.entry)
+            try:
+                header = bytecode.parse_header(data)
+            except bytecode.InvalidBytecode as exc:
+                problems[index].append(f"{label}: not valid bytecode ({exc})")
+                continue
             if header.magic != bytes.fromhex(expected.magic_number):
-                problems.append(
+                problems[index].append(
                     f"{label}: magic number {header.magic.hex()}, but {expected.implementation} {expected.version} "
                     f"has {expected.magic_number}"
                 )
                 continue
-            marshalled = data[bytecode.HEADER_SIZE :]
-            filenames = bytecode.code_filenames(marshalled, versions[header.magic], member.container.budget)
-        except bytecode.InvalidBytecode as exc:
-            problems.append(f"{label}: not valid bytecode ({exc})")
-            continue
-        absolute = [f for f in filenames if f.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", f)]
-        if absolute:
-            problems.append(f"{label}: code carries an absolute path of the build machine: {shown(absolute[0])}")
-        source_name = _source_of(member, names[id(member.container)])
-        if source_name is None:
-            continue
-        if last is None or last[:2] != (id(member.container), source_name):
-            last = (id(member.container), source_name, member.container.read(source_name))
-        source = last[2]
-        if mode is not None and header.mode != mode:
-            problems.append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
-        # Each implementation hashes sources its own way: the host's is CPython's. PyPy's
-        # pycs have their hash checked in the target, by the verifier.
-        if header.source_hash is not None and expected.implementation == sys.implementation.name == "cpython":
-            key = int.from_bytes(header.magic, "little")
-            if _imp.source_hash(key, source) != header.source_hash:
-                problems.append(f"{label}: its header holds the hash of another source than {shown(source_name)}")
-                continue
-        if verifier is not None and header.magic == bytes.fromhex(target.magic_number):
-            if len(filenames) != 1:
-                problems.append(f"{label}: its code objects name {len(filenames)} files, not one")
-                continue
-            problem = verifier.problem(_level(member, meta), filenames[0], source, data)
-            if problem is not None:
-                problems.append(f"{label}: {problem} ({shown(source_name)})")
-    return problems
+            reader.submit(index, header.magic, versions[header.magic], data[bytecode.HEADER_SIZE :])
+            source_name = _source_of(member, names[id(member.container)])
+            if source_name is not None:
+                if last is None or last[:2] != (id(member.container), source_name):
+                    last = (id(member.container), source_name, member.container.read(source_name))
+                source = last[2]
+                if mode is not None and header.mode != mode:
+                    problems[index].append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
+                # Each implementation hashes sources its own way: the host's is CPython's.
+                # PyPy's pycs have their hash checked in the target, by the verifier.
+                key = int.from_bytes(header.magic, "little")
+                if (
+                    header.source_hash is not None
+                    and expected.implementation == sys.implementation.name == "cpython"
+                    and _imp.source_hash(key, source) != header.source_hash
+                ):
+                    problems[index].append(
+                        f"{label}: its header holds the hash of another source than {shown(source_name)}"
+                    )
+                elif verifier is not None and header.magic == target_magic:
+                    to_verify[index] = _ToVerify(label, _level(member, meta), source_name, source, data)
+            for done in reader.finished():
+                settle(*done)
+        for done in reader.close():
+            settle(*done)
+    finally:
+        reader.kill()
+    return [problem for found_problems in problems for problem in found_problems]
 
 
 def _supported_tags(target: Interpreter) -> set[str]:
@@ -425,7 +465,7 @@ def check_for(path: str | os.PathLike[str], found: Target, *, verify_code: bool 
                 for entry in inspection.interpreters
             ]
             # The pycs first: RECORD verification then takes the digests of what they read.
-            pyc_problems = _pyc_problems(members, recorded, target, meta, verifier)
+            pyc_problems = _pyc_problems(artifact, members, recorded, found, meta, verifier)
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
             problems += pyc_problems
             if artifact.kind == "wheel":

@@ -1,9 +1,10 @@
-"""Compile Python sources to canonical ``.pyc`` bytes.
+"""Compile Python sources to canonical ``.pyc`` bytes, and read pycs for ``check``.
 
 This module runs inside the *target* interpreter, which may be older than the one running
 the build (CPython 3.8 and newer), so it imports nothing but the standard library and keeps
-to syntax that CPython 3.8 accepts. It serves both in-process compilation and worker
-processes started as ``python -I worker.py --serve OUT_DIR``.
+to syntax that CPython 3.8 accepts. It runs as worker processes started as
+``python -I worker.py --serve OUT_DIR`` (and ``--verify``, ``--filenames``); the build
+process imports it for the helpers it shares with them.
 
 Reproducibility: ``marshal.dumps`` decides whether to give an object a back-reference slot
 (``FLAG_REF``) from its reference count, and whether to mark a string interned from the
@@ -15,11 +16,13 @@ by rewriting the marshal stream (:func:`canonicalize`). Either way the result lo
 same code objects.
 """
 
+import builtins
 import hashlib
 import importlib.util
 import json
 import marshal
 import os
+import re
 import struct
 import sys
 import sysconfig
@@ -542,12 +545,118 @@ def serve_verify(requests, replies):
         _reply(replies, {"problem": verify(job, source, pyc)})
 
 
+#: Absolute paths of some machine: POSIX, or a Windows drive.
+_BUILD_PATH = re.compile(r"^(/|[A-Za-z]:[\\/])")
+#: CPython 3.15's frozendict; dict elsewhere.
+_FROZENDICT = getattr(builtins, "frozendict", dict)
+#: Objects marshal can build that hold others, and so may hide a code object.
+_CONTAINERS = {tuple, list, set, frozenset, slice, dict, _FROZENDICT}
+
+
+def build_path(names):
+    """The first of ``names`` that is an absolute path, or None: a ``co_filename`` that names
+    the build machine's directory rather than the module."""
+    return next((name for name in names if _BUILD_PATH.match(name)), None)
+
+
+def code_filenames(code):
+    """The ``co_filename`` of ``code`` and of every code object inside its constants, sorted.
+
+    Each object is visited once: marshal's back-references can share a constant many times
+    over, or make a list that holds itself, and neither may cost more than its size.
+    """
+    names = set()
+    seen = {id(code)}
+    stack = [code]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is types.CodeType:
+            names.add(item.co_filename)
+            inner = item.co_consts
+        elif kind is slice:
+            inner = (item.start, item.stop, item.step)
+        elif kind in (dict, _FROZENDICT):
+            inner = (*item.keys(), *item.values())
+        else:
+            inner = item
+        for value in inner:
+            if (type(value) is types.CodeType or type(value) in _CONTAINERS) and id(value) not in seen:
+                seen.add(id(value))
+                stack.append(value)
+    return sorted(names)
+
+
+def read_filenames(data):
+    """What :func:`serve_filenames` answers for the marshal ``data`` of one pyc: how many file
+    names its code objects carry, the first (sorted), and the first absolute one; or ``error``.
+
+    ``data`` must be exactly one code object: that it loads without its last byte means
+    there are bytes after it, which the import system would ignore unseen.
+    """
+    try:
+        code = marshal.loads(data)
+    except MemoryError:
+        return {"error": "loading it takes more memory than hatch-pyc allows: its sizes are not its own"}
+    except Exception as exc:
+        return {"error": "%s: %s" % (type(exc).__name__, exc)}
+    if type(code) is not types.CodeType:
+        return {"error": "the marshal data is not a code object but a %s" % type(code).__name__}
+    try:
+        marshal.loads(memoryview(data)[:-1])
+    except Exception:
+        pass
+    else:
+        return {"error": "bytes after the code object"}
+    names = code_filenames(code)
+    return {"names": len(names), "first": names[0], "absolute": build_path(names)}
+
+
+#: The exit status of a ``--filenames`` worker that cannot limit itself on this system.
+NO_LIMITS = 3
+
+
+def serve_filenames(requests, replies, cpu_base, bytes_per_cpu_second, memory):
+    """Answer :func:`read_filenames` for each request (a JSON line with ``size``, then that
+    many bytes of marshal data), under limits this process sets on itself first.
+
+    ``marshal.loads`` is not meant for untrusted data: a crafted size allocates what it
+    says, and crafted back-references make it hash one large tuple again and again. So
+    memory is capped at ``memory`` bytes over what the process holds now, and CPU time at
+    ``cpu_base`` seconds plus one for each ``bytes_per_cpu_second`` bytes received so far;
+    past either the kernel ends the process, and the reader in the checking process says
+    so. A system without these limits gets :data:`NO_LIMITS` and no answer.
+    """
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            held = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        soft = held + memory if hard == resource.RLIM_INFINITY else min(held + memory, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    except (ImportError, OSError, ValueError, AttributeError):
+        return NO_LIMITS
+    received = 0
+    for _job, (data,) in _requests(requests, "size"):
+        received += len(data)
+        seconds = int(cpu_base + received / bytes_per_cpu_second) + 1
+        if hard != resource.RLIM_INFINITY:
+            seconds = min(seconds, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
+        _reply(replies, read_filenames(data))
+    return 0
+
+
 def main(argv):
-    """Worker entry point: ``worker.py --info``, ``--serve OUT_DIR`` or ``--verify``.
+    """Worker entry point: ``worker.py --info``, ``--serve OUT_DIR``, ``--verify`` or
+    ``--filenames CPU RATE MEMORY``.
 
     ``--info`` prints the interpreter's description as JSON; ``--serve`` reads jobs on
     stdin (see :func:`serve`) and writes results on stdout, one JSON line each (ASCII,
-    whatever the locale); ``--verify`` answers :func:`serve_verify`'s requests.
+    whatever the locale); ``--verify`` answers :func:`serve_verify`'s requests, and
+    ``--filenames`` :func:`serve_filenames`'s.
     """
     if argv[1:] == ["--info"]:
         print(json.dumps(interpreter_info()))
@@ -558,7 +667,9 @@ def main(argv):
     if argv[1:] == ["--verify"]:
         serve_verify(sys.stdin.buffer, sys.stdout.buffer)
         return 0
-    sys.stderr.write("usage: worker.py --info | --serve OUT_DIR | --verify\n")
+    if len(argv) == 5 and argv[1] == "--filenames":
+        return serve_filenames(sys.stdin.buffer, sys.stdout.buffer, float(argv[2]), float(argv[3]), int(argv[4]))
+    sys.stderr.write("usage: worker.py --info | --serve OUT_DIR | --verify | --filenames CPU RATE MEMORY\n")
     return 2
 
 

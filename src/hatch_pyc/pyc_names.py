@@ -1,0 +1,192 @@
+"""The file names in pycs' code objects, for ``check``: found fast where the pyc's
+interpreter is at hand, and within hatch-pyc's limits whatever the pyc holds.
+
+A worker of the pyc's own interpreter loads each pyc with ``marshal.loads`` under memory
+and CPU limits it sets on itself (:func:`hatch_pyc.worker.serve_filenames`), on the other
+core while this process reads and hashes the next entries. The bounded pure-Python reader
+(:func:`hatch_pyc.bytecode.code_filenames`), three times slower, reads the rest: pycs of
+other interpreters, every pyc where the worker cannot limit itself, and what is left once a
+worker has died on a crafted pyc.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import signal
+import subprocess
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import IO
+
+from hatch_pyc import bytecode, worker
+from hatch_pyc.limits import (
+    MARSHAL_BYTES_PER_CPU_SECOND,
+    MARSHAL_CPU_SECONDS,
+    MARSHAL_MEMORY,
+    Budget,
+    LimitExceeded,
+)
+
+#: Wall-clock seconds a worker may take beyond its CPU limit before it is killed: it only
+#: computes, so it never waits that long unless something outside stops it.
+_SLACK_SECONDS = 30
+_LIMITS = (MARSHAL_CPU_SECONDS, MARSHAL_BYTES_PER_CPU_SECOND, MARSHAL_MEMORY)
+#: How a worker ends when it goes past its CPU limit: the soft limit's signal, or the hard one's.
+_OVER_TIME = {-number for number in (getattr(signal, "SIGXCPU", 0), getattr(signal, "SIGKILL", 0)) if number}
+
+
+@dataclass(frozen=True)
+class Filenames:
+    """The file names a pyc's code objects carry."""
+
+    #: How many different names.
+    count: int
+    #: The first of them, sorted: the one name when there is one.
+    first: str
+    #: The first absolute path among them, which names the build machine's directory.
+    absolute: str | None
+
+
+def _walked(data: bytes, version: tuple[int, int], budget: Budget) -> Filenames | str:
+    try:
+        names = bytecode.code_filenames(data, version, budget)
+    except bytecode.InvalidBytecode as exc:
+        return str(exc)
+    return Filenames(len(names), names[0], worker.build_path(names))
+
+
+class FilenameReader:
+    """Reads the file names of pycs handed to :meth:`submit`; :meth:`finished` and
+    :meth:`close` give them back as ``(key, result)`` in the order they were handed in.
+
+    ``executable`` (an interpreter whose magic number is ``magic``) runs the worker for
+    the pycs of that magic number; with None, every pyc goes to the pure-Python reader.
+    """
+
+    def __init__(self, budget: Budget, executable: str | None, magic: bytes, name: str) -> None:
+        self._budget = budget
+        self._executable = executable
+        self._magic = magic
+        self._name = name
+        self._process: subprocess.Popen[bytes] | None = None
+        self._replies: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        #: Handed to the worker and not answered yet, oldest first.
+        self._in_flight: deque[tuple[int, bytes, tuple[int, int]]] = deque()
+        self._done: list[tuple[int, Filenames | str]] = []
+        self._sent = 0
+
+    def submit(self, key: int, magic: bytes, version: tuple[int, int], data: bytes) -> None:
+        """Read the marshal ``data`` (a pyc without its header) for ``version``."""
+        process = self._worker() if magic == self._magic else None
+        if process is None:
+            self._done.append((key, _walked(data, version, self._budget)))
+            return
+        assert process.stdin is not None
+        self._in_flight.append((key, data, version))
+        self._sent += len(data)
+        try:
+            process.stdin.write(json.dumps({"size": len(data)}).encode() + b"\n")
+            process.stdin.write(data)
+        except OSError:
+            self._collect(wait=True)
+        else:
+            self._collect(wait=False)
+
+    def finished(self) -> list[tuple[int, Filenames | str]]:
+        """The results that are in, in the order of :meth:`submit`."""
+        done, self._done = self._done, []
+        return done
+
+    def close(self) -> list[tuple[int, Filenames | str]]:
+        """Wait for every result still out, stop the worker, and return what :meth:`finished` would."""
+        if self._process is not None and self._process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+            self._collect(wait=True)
+        self.kill()
+        return self.finished()
+
+    def kill(self) -> None:
+        """Stop the worker, whatever state it is in; later pycs go to the pure-Python reader."""
+        if self._process is not None:
+            self._process.kill()
+            # What is still buffered for it cannot be written any more.
+            with contextlib.suppress(OSError):
+                assert self._process.stdin is not None
+                self._process.stdin.close()
+            with self._process:
+                pass
+            self._executable = None
+
+    def _worker(self) -> subprocess.Popen[bytes] | None:
+        if self._process is None and self._executable is not None:
+            self._process = subprocess.Popen(
+                [self._executable, "-I", "-B", worker.__file__, "--filenames", *map(str, _LIMITS)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                bufsize=64 * 1024,
+            )
+            assert self._process.stdout is not None
+            threading.Thread(target=_forward, args=(self._process.stdout, self._replies), daemon=True).start()
+        return self._process if self._executable is not None else None
+
+    def _collect(self, wait: bool) -> None:
+        """Take the worker's answers: those in already, or with ``wait`` all of them."""
+        while self._in_flight:
+            if wait:
+                assert self._process is not None
+                seconds = MARSHAL_CPU_SECONDS + self._sent / MARSHAL_BYTES_PER_CPU_SECOND + _SLACK_SECONDS
+                if self._process.stdin is not None and not self._process.stdin.closed:
+                    with contextlib.suppress(OSError):
+                        self._process.stdin.flush()
+                try:
+                    line = self._replies.get(timeout=seconds)
+                except queue.Empty:
+                    self.kill()
+                    raise LimitExceeded(self._over_time()) from None
+            else:
+                try:
+                    line = self._replies.get_nowait()
+                except queue.Empty:
+                    return
+            if line is None:
+                self._died()
+                return
+            key, _, _ = self._in_flight.popleft()
+            reply: worker.FilenamesReply = json.loads(line)
+            if "error" in reply:
+                self._done.append((key, reply["error"]))
+            else:
+                self._done.append((key, Filenames(reply["names"], reply["first"], reply["absolute"])))
+
+    def _died(self) -> None:
+        """The worker ended before answering everything: say why, then read the rest here."""
+        assert self._process is not None
+        status = self._process.wait()
+        self.kill()
+        left = list(self._in_flight)
+        self._in_flight.clear()
+        if status in _OVER_TIME:
+            raise LimitExceeded(self._over_time())
+        if status != worker.NO_LIMITS and left:
+            key, _, _ = left.pop(0)
+            self._done.append((key, f"{self._name} died loading it (exit status {status})"))
+        self._done.extend((key, _walked(data, version, self._budget)) for key, data, version in left)
+
+    def _over_time(self) -> str:
+        return (
+            f"{self._budget.label}: loading its bytecode took {self._name} more CPU time than "
+            f"{MARSHAL_CPU_SECONDS} seconds and one per {MARSHAL_BYTES_PER_CPU_SECOND // 2**20} MiB "
+            "(a limit of hatch-pyc)"
+        )
+
+
+def _forward(replies: IO[bytes], into: queue.SimpleQueue[bytes | None]) -> None:
+    """Pass each line the worker writes to ``into``, then None when it stops writing."""
+    for line in replies:
+        into.put(line)
+    into.put(None)

@@ -1,0 +1,131 @@
+"""The reader of pycs' file names behind ``check``: the limited ``marshal.loads`` worker and the
+pure-Python reader give the same answers, and every way a worker can end is handled.
+
+In-process and fast: real pycs of the standard library and crafted marshal data, read by
+real worker processes of the running interpreter.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import stat
+import struct
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from hatch_pyc.limits import Budget, LimitExceeded
+from hatch_pyc.pyc_names import FilenameReader, Filenames
+
+MAGIC = importlib.util.MAGIC_NUMBER
+VERSION = sys.version_info[:2]
+
+
+def _code(source: str, filename: str) -> bytes:
+    return marshal.dumps(compile(source, filename, "exec", dont_inherit=True))
+
+
+def _read_all(reader: FilenameReader, datas: list[bytes]) -> dict[int, Filenames | str]:
+    results: dict[int, Filenames | str] = {}
+    try:
+        for key, data in enumerate(datas):
+            reader.submit(key, MAGIC, VERSION, data)
+            results.update(reader.finished())
+        results.update(reader.close())
+    finally:
+        reader.kill()
+    return results
+
+
+def _stdlib_pycs(count: int) -> list[bytes]:
+    sources = sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))[:count]
+    return [_code(path.read_text(encoding="utf-8"), f"<{path.name}>") for path in sources]
+
+
+def _worker() -> FilenameReader:
+    return FilenameReader(Budget("test"), sys.executable, MAGIC, "this python")
+
+
+def _walker() -> FilenameReader:
+    return FilenameReader(Budget("test"), None, MAGIC, "this python")
+
+
+def test_the_worker_and_the_pure_reader_agree_on_real_and_crafted_pycs(tmp_path: Path) -> None:
+    nested = "def f():\n    def g():\n        return lambda: 1\n    return g\nclass C:\n    x = [i for i in ()]\n"
+    crafted = [
+        _code(nested, "/home/builder/src/demo/core.py"),
+        _code(nested, "C:\\build\\demo\\core.py"),
+        marshal.dumps(compile(nested, "<a>", "exec").replace(co_consts=(compile("1", "<b>", "eval"),))),
+        _code(nested, "<a>") + b"N",
+        _code(nested, "<a>")[:-3],
+        marshal.dumps(("not", "code")),
+        b"garbage",
+    ]
+    datas = [*_stdlib_pycs(150), *crafted]
+    fast, slow = _read_all(_worker(), datas), _read_all(_walker(), datas)
+    assert len(fast) == len(slow) == len(datas)
+    for key in range(len(datas)):
+        # The messages of the two readers differ; whether the data is valid, and the names, do not.
+        assert isinstance(fast[key], str) == isinstance(slow[key], str), (key, fast[key], slow[key])
+        if not isinstance(fast[key], str):
+            assert fast[key] == slow[key], key
+    answers = [fast[len(datas) - len(crafted) + number] for number in range(len(crafted))]
+    assert answers[0] == Filenames(1, "/home/builder/src/demo/core.py", "/home/builder/src/demo/core.py")
+    assert answers[1] == Filenames(1, "C:\\build\\demo\\core.py", "C:\\build\\demo\\core.py")
+    assert answers[2] == Filenames(2, "<a>", None)
+    assert answers[3] == "bytes after the code object"
+    assert all(isinstance(answer, str) for answer in answers[4:])
+    assert "not a code object" in str(answers[5])
+
+
+def test_a_size_that_lies_costs_the_worker_its_memory_limit_not_the_machines(tmp_path: Path) -> None:
+    prefix = _code("x = 1", "<a>")
+    prefix = prefix[: prefix.index(b"s", 1)]
+    (answer,) = _read_all(_worker(), [prefix + b"(\xff\xff\xff\x7f"]).values()
+    assert answer == "loading it takes more memory than hatch-pyc allows: its sizes are not its own"
+
+
+def test_a_pyc_that_takes_too_much_cpu_is_a_limit(tmp_path: Path) -> None:
+    huge_int = b"\xec" + struct.pack("<i", 500_000) + b"\xff\x7f" * 500_000
+    rehash = b"{" + (b"r" + struct.pack("<i", 0) + b"N") * 10_000 + b"0"
+    with pytest.raises(LimitExceeded, match="more CPU time than 2 seconds and one per 16 MiB"):
+        _read_all(_worker(), [b"(" + struct.pack("<i", 2) + huge_int + rehash])
+
+
+def test_the_pure_reader_counts_objects_against_the_artifacts_budget() -> None:
+    nones = marshal.dumps(compile("x = 1", "<a>", "exec").replace(co_consts=(None,) * 1_000_000))
+    with pytest.raises(LimitExceeded, match="more than 20000000 objects in its bytecode"):
+        _read_all(_walker(), [nones] * 25)
+
+
+def _fake_python(tmp_path: Path, script: str) -> str:
+    path = tmp_path / "python"
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
+def test_a_worker_that_crashes_names_the_pyc_and_the_rest_is_read_here(tmp_path: Path) -> None:
+    """A crash (here a shell that reads the first request and kills itself as a segfault
+    would) is a problem of the pyc it was loading; the pycs after it still get answers."""
+    crash = _fake_python(tmp_path, "read line; kill -SEGV $$")
+    datas = _stdlib_pycs(20)
+    results = _read_all(FilenameReader(Budget("test"), crash, MAGIC, "this python"), datas)
+    assert results[0] == "this python died loading it (exit status -11)"
+    assert all(isinstance(results[key], Filenames) for key in range(1, len(datas)))
+
+
+def test_a_system_where_the_worker_cannot_limit_itself_reads_everything_here(tmp_path: Path) -> None:
+    unlimited = _fake_python(tmp_path, "exit 3")
+    datas = _stdlib_pycs(20)
+    results = _read_all(FilenameReader(Budget("test"), unlimited, MAGIC, "this python"), datas)
+    assert all(isinstance(results[key], Filenames) for key in range(len(datas)))
+
+
+def test_pycs_of_another_interpreter_go_to_the_pure_reader(tmp_path: Path) -> None:
+    reader = FilenameReader(Budget("test"), _fake_python(tmp_path, "exit 1"), b"\x00\x00\r\n", "another")
+    (answer,) = _read_all(reader, [_code("x = 1", "<a>")]).values()
+    assert answer == Filenames(1, "<a>", None)
