@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -9,34 +11,49 @@ from pathlib import Path
 import pytest
 import wheels
 from helpers import BuildWheel, hatchling_build, only_wheel, run, set_hook_options, target_python
+from test_cli import HATCH_PYC
 from test_sourceless import KEPT, SOURCELESS
 
 from hatch_pyc import worker
 
-# Compiles the given sources, and prints a digest of their canonical bytes: the columns
-# dropped by hatch-pyc, or by the interpreter itself when run with -X no_debug_ranges.
-STRIP_PROBE = """
-import hashlib, sys
+# Prints a digest of the canonical bytes of each given source compiled with its given
+# co_filename, by the interpreter running it (with or without -X no_debug_ranges).
+COMPILE_PROBE = """
+import hashlib, json, sys
 sys.path.insert(0, sys.argv[1])
 import worker
-digest = hashlib.sha256()
-for path in sys.argv[3:]:
-    code = compile(open(path, "rb").read(), path, "exec", dont_inherit=True)
-    if sys.argv[2] == "strip":
-        code = worker.without_debug_ranges(code)
-    digest.update(worker.canonical_dumps(code))
-print(digest.hexdigest())
+for path, dfile in json.loads(sys.argv[2]):
+    code = compile(open(path, "rb").read(), dfile, "exec", dont_inherit=True)
+    print(hashlib.sha256(worker.canonical_dumps(code)).hexdigest())
 """
+
+#: Two generator expressions that only their column positions tell apart: without them,
+#: CPython's compiler keeps one code object for both.
+TWINS = "def total(a, b):\n    return sum(abs(c) for c in a) + sum(abs(c) for c in b)\n"
 
 
 @pytest.mark.parametrize("version", ["3.11", "3.12", "3.13", "3.14", "3.15"])
-def test_dropping_columns_gives_what_no_debug_ranges_compiles(version: str, tmp_path: Path) -> None:
+def test_pycs_are_what_the_interpreter_compiles_with_and_without_columns(
+    version: str, demo: Path, tmp_path: Path
+) -> None:
+    """A sourceless build with one kept module: each pyc holds what the target compiles from
+    its source, with ``-X no_debug_ranges`` for the sourceless modules and without it for the
+    kept one."""
     python = target_python(version, tmp_path / "bin")
-    sources = sorted(str(p) for p in (Path(worker.__file__).parent).glob("*.py"))
+    (demo / "src" / "demo" / "twins.py").write_text(TWINS)
+    set_hook_options(demo, SOURCELESS.format(version=python))
+    hatchling_build(demo, tmp_path / "out")
+    wheel = only_wheel(tmp_path / "out")
+    kept_pyc = f"demo/__pycache__/selfsource.cpython-{version.replace('.', '')}.pyc"
+    stripped = sorted(n for n in wheels.names(wheel) if n.startswith("demo/") and n.endswith(".pyc") and n != kept_pyc)
+    assert "demo/twins.pyc" in stripped
     worker_dir = str(Path(worker.__file__).parent)
-    ours = run([python, "-I", "-c", STRIP_PROBE, worker_dir, "strip", *sources]).stdout
-    theirs = run([python, "-I", "-X", "no_debug_ranges", "-c", STRIP_PROBE, worker_dir, "as is", *sources]).stdout
-    assert ours == theirs
+    sources = [(str(demo / "src" / name[:-1]), f"<{name[:-1]}>") for name in stripped]
+    theirs = run([python, "-I", "-X", "no_debug_ranges", "-c", COMPILE_PROBE, worker_dir, json.dumps(sources)])
+    kept = [(str(demo / "src" / KEPT), KEPT)]
+    theirs_kept = run([python, "-I", "-c", COMPILE_PROBE, worker_dir, json.dumps(kept)])
+    ours = [hashlib.sha256(wheels.read(wheel, name)[16:]).hexdigest() for name in [*stripped, kept_pyc]]
+    assert ours == (theirs.stdout + theirs_kept.stdout).split()
 
 
 #: The sourceless layout with one kept module, compiled for the interpreter running the build.
@@ -117,3 +134,21 @@ def test_bytes_do_not_depend_on_the_environment_jobs_or_cache(demo: Path, tmp_pa
         built.append(only_wheel(out).read_bytes())
     assert all(wheel == built[0] for wheel in built)
     assert f"{KEPT}" in wheels.names(only_wheel(tmp_path / "out-0"))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="column positions came in CPython 3.11")
+@pytest.mark.parametrize("debug_ranges", ["true", "false"])
+def test_verify_code_accepts_pycs_with_and_without_columns(debug_ranges: str, demo: Path, tmp_path: Path) -> None:
+    """``check --verify-code`` compares each pyc with what the target compiles, with columns
+    or with ``-X no_debug_ranges`` (which keeps one code object for the twins)."""
+    (demo / "src" / "demo" / "twins.py").write_text(TWINS)
+    set_hook_options(demo, f"debug-ranges = {debug_ranges}")
+    hatchling_build(demo, tmp_path / "out")
+    wheel = only_wheel(tmp_path / "out")
+    checked = run([*HATCH_PYC, "check", "--verify-code", wheel])
+    assert checked.stdout.startswith("ok: "), checked.stdout
+    twins = next(name for name in wheels.names(wheel) if name.startswith("demo/__pycache__/twins."))
+    data = wheels.read(wheel, twins)
+    code = wheels.load_pyc(data)
+    inner = code.co_consts[next(i for i, c in enumerate(code.co_consts) if hasattr(c, "co_code"))]
+    assert sum(hasattr(c, "co_code") for c in inner.co_consts) == (2 if debug_ranges == "true" else 1)

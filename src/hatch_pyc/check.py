@@ -7,6 +7,7 @@ imports neither hatchling nor the code in the artifact.
 from __future__ import annotations
 
 import _imp
+import contextlib
 import json
 import os
 import posixpath
@@ -248,42 +249,53 @@ def _source_of(member: _Member, names: frozenset[str]) -> str | None:
 
 class _Verifier:
     """Compiles shipped sources with the target interpreter and compares them with their pycs,
-    in one worker process of that interpreter (started at the first request): loading a pyc
-    to compare its code never happens in this process."""
+    in a worker process of that interpreter (started at the first request): loading a pyc
+    to compare its code never happens in this process. A pyc without column positions is
+    compared again in a second worker, started with ``-X no_debug_ranges`` as the build
+    starts the workers that compile such pycs."""
 
     def __init__(self, executable: str) -> None:
         self.executable = executable
-        self._process: subprocess.Popen[bytes] | None = None
+        self._processes: dict[bool, subprocess.Popen[bytes]] = {}
 
     def problem(self, level: int, dfile: str, source: bytes, pyc: bytes) -> str | None:
-        if self._process is None:
-            self._process = subprocess.Popen(
-                [self.executable, "-I", "-B", worker.__file__, "--verify"],
+        verdict = self._ask(False, level, dfile, source, pyc)
+        if verdict.get("without_columns"):
+            verdict = self._ask(True, level, dfile, source, pyc)
+        return verdict["problem"]
+
+    def _ask(self, without_columns: bool, level: int, dfile: str, source: bytes, pyc: bytes) -> worker.Verdict:
+        process = self._processes.get(without_columns)
+        if process is None:
+            options = ["-X", "no_debug_ranges"] if without_columns else []
+            process = self._processes[without_columns] = subprocess.Popen(
+                [self.executable, "-I", "-B", *options, worker.__file__, "--verify"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
             )
-        assert self._process.stdin is not None
-        assert self._process.stdout is not None
+        assert process.stdin is not None
+        assert process.stdout is not None
         request = {"level": level, "dfile": dfile, "source_size": len(source), "pyc_size": len(pyc)}
         try:
-            self._process.stdin.write(json.dumps(request).encode() + b"\n" + source + pyc)
-            self._process.stdin.flush()
-            reply = self._process.stdout.readline()
+            process.stdin.write(json.dumps(request).encode() + b"\n" + source + pyc)
+            process.stdin.flush()
+            reply = process.stdout.readline()
         except OSError:
             reply = b""
         if not reply:
             self.close()
-            return "the interpreter comparing it with its source died on it"
-        problem: str | None = json.loads(reply)["problem"]
-        return problem
+            return {"problem": "the interpreter comparing it with its source died on it"}
+        verdict: worker.Verdict = json.loads(reply)
+        return verdict
 
     def close(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            # Popen's exit closes the pipes and waits for the process.
-            with self._process:
-                self._process = None
+        for process in self._processes.values():
+            process.kill()
+            with contextlib.suppress(OSError), process:
+                # Popen's exit closes the pipes and waits for the process.
+                pass
+        self._processes.clear()
 
 
 def _level(member: _Member, meta: dict[str, Any] | None) -> int:

@@ -56,6 +56,12 @@ class Interpreter:
         return int(major), int(minor)
 
     @property
+    def has_columns(self) -> bool:
+        """Whether its code records column positions (CPython 3.11 and newer), which
+        ``-X no_debug_ranges`` turns off."""
+        return self.implementation == "cpython" and self.minor >= (3, 11)
+
+    @property
     def python_tag(self) -> str:
         """The wheel python tag, e.g. ``cp311``."""
         short = INTERPRETER_SHORT_NAMES.get(self.implementation, self.implementation)

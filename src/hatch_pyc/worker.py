@@ -332,60 +332,21 @@ def canonical_dumps(code):
 
 #: Whether this interpreter's code objects carry column positions (CPython 3.11 and newer).
 HAS_COLUMNS = sys.implementation.name == "cpython" and sys.version_info >= (3, 11)
-#: Location table entry kinds (``Objects/locations.md``): ``NO_COLUMNS`` is a line delta alone.
-_ONE_LINE0, _NO_COLUMNS, _LONG_FORM, _NO_LOCATION = 10, 13, 14, 15
+#: Started with ``-X no_debug_ranges``: ``compile()`` leaves the column positions out (and
+#: then merges nested code objects that only they told apart). The build starts the
+#: workers of modules without columns so, and ``check`` one of its verifiers.
+COMPILES_WITHOUT_COLUMNS = HAS_COLUMNS and "no_debug_ranges" in sys._xoptions
 
 
-def _read_signed_varint(data, pos):
-    value = data[pos] & 63
-    shift = 0
-    while data[pos] & 64:
-        pos += 1
-        shift += 6
-        value |= (data[pos] & 63) << shift
-    return -(value >> 1) if value & 1 else value >> 1
-
-
-def _write_signed_varint(out, value):
-    value = (-value << 1) | 1 if value < 0 else value << 1
-    while value >= 64:
-        out.append(64 | (value & 63))
-        value >>= 6
-    out.append(value)
-
-
-def _line_table_without_columns(table):
-    """``co_linetable`` with its column and end-line positions dropped, entry by entry, as
-    CPython itself drops them under ``-X no_debug_ranges`` (``remove_column_info`` in
-    ``Objects/codeobject.c``): each entry keeps its code unit count and line delta."""
-    out = bytearray()
-    pos, end = 0, len(table)
-    while pos < end:
-        first = table[pos]
-        kind = (first >> 3) & 15
-        if kind == _NO_LOCATION:
-            out.append(first)
-        else:
-            out.append(0x80 | (_NO_COLUMNS << 3) | (first & 7))
-            if kind in (_NO_COLUMNS, _LONG_FORM):
-                delta = _read_signed_varint(table, pos + 1)
-            else:
-                delta = kind - _ONE_LINE0 if kind >= _ONE_LINE0 else 0
-            _write_signed_varint(out, delta)
-        pos += 1
-        while pos < end and not table[pos] & 128:
-            pos += 1
-    return bytes(out)
-
-
-def without_debug_ranges(code):
-    """``code`` (and the code it holds) with no column positions: what ``-X no_debug_ranges``
-    compiles. Tracebacks keep their lines and names, and lose the ``^^^^`` markers, which
-    they cannot show without the source line anyway."""
-    if not HAS_COLUMNS:
-        return code
-    consts = tuple([without_debug_ranges(c) if isinstance(c, types.CodeType) else c for c in code.co_consts])
-    return code.replace(co_linetable=_line_table_without_columns(code.co_linetable), co_consts=consts)
+def has_columns(code):
+    """Whether ``code`` or any code object inside it has a column position."""
+    stack = [code]
+    while stack:
+        code = stack.pop()
+        if any(column is not None for _, _, column, _ in code.co_positions()):
+            return True
+        stack.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    return False
 
 
 def interpreter_info():
@@ -445,9 +406,10 @@ def compile_job(job, source, out_dir):
 
     The build read ``source`` once, and keyed the cache with its hash: a file edited while
     the build runs cannot put other bytecode under that key. ``job["pycs"]`` lists ``[level,
-    path of the pyc under out_dir, cache key or None]``, ``job["dfile"]`` becomes every
-    code object's ``co_filename``, and the code keeps its column positions if
-    ``job["debug_ranges"]`` (see :func:`without_debug_ranges`). Each pyc is written once: into the compile cache
+    path of the pyc under out_dir, cache key or None]``, and ``job["dfile"]`` becomes every
+    code object's ``co_filename``. The code has column positions unless this process was
+    started with ``-X no_debug_ranges`` (:data:`COMPILES_WITHOUT_COLUMNS`). Each pyc is
+    written once: into the compile cache
     ``job["cache_dir"]`` when it has a key (the build uses the entry), else (or if the
     cache cannot be written) under ``out_dir``. ``files`` in the result says where. Any
     error compiling the module (a SyntaxError, or a RecursionError or MemoryError from a
@@ -459,8 +421,6 @@ def compile_job(job, source, out_dir):
         header = pyc_header(source, job["mode"], job["mtime"])
         for level, relpath, key in job["pycs"]:
             code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=level)
-            if not job["debug_ranges"]:
-                code = without_debug_ranges(code)
             data = header + canonical_dumps(code)
             if key is not None and result["cache_error"] is None:
                 try:
@@ -514,35 +474,37 @@ def verify(job, source, pyc):
     ``job`` gives the ``level`` and the ``dfile`` to compile with. The bytes hatch-pyc would
     write are compared first; failing that (another tool's pyc, another marshal writer), the
     code objects, which compare everything that runs (bytecode, constants, names, line
-    tables, nested code) but not ``co_filename``; with or without column positions. A
-    hash-based pyc's header must hold this interpreter's hash of ``source``. Returns None
-    when they match, else why not.
+    tables, nested code) but not ``co_filename``. A hash-based pyc's header must hold this
+    interpreter's hash of ``source``. Returns ``{"problem": None}`` when they match, else
+    why not; and ``"without_columns": True`` when the pyc has no column positions and this
+    process compiles with them: a process started with ``-X no_debug_ranges`` can tell.
     """
     flags = struct.unpack("<I", pyc[4:8])[0]
     if flags & 0b01 and pyc[8:16] != importlib.util.source_hash(source):
-        return "its header holds the hash of another source"
+        return {"problem": "its header holds the hash of another source"}
     try:
         code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=job["level"])
     except Exception as exc:
-        return "its source does not compile: %s: %s" % (type(exc).__name__, exc)
-    # Built with or without column positions (the debug-ranges option): either is its source.
-    stripped = without_debug_ranges(code)
-    if pyc[16:] in (canonical_dumps(code), canonical_dumps(stripped)):
-        return None
+        return {"problem": "its source does not compile: %s: %s" % (type(exc).__name__, exc)}
+    if pyc[16:] == canonical_dumps(code):
+        return {"problem": None}
     try:
         shipped = marshal.loads(pyc[16:])
     except Exception as exc:
-        return "its code does not load: %s: %s" % (type(exc).__name__, exc)
-    if shipped != code and shipped != stripped:
-        return "its code is not what its source compiles to"
-    return None
+        return {"problem": "its code does not load: %s: %s" % (type(exc).__name__, exc)}
+    if shipped == code:
+        return {"problem": None}
+    result = {"problem": "its code is not what its source compiles to"}
+    if HAS_COLUMNS and not COMPILES_WITHOUT_COLUMNS and not has_columns(shipped):
+        result["without_columns"] = True
+    return result
 
 
 def serve_verify(requests, replies):
     """Answer each verification request: a JSON line, then ``source`` and ``pyc`` bytes of
-    the sizes it gives; one JSON line back each, ``{"problem": null or why}``."""
+    the sizes it gives; one JSON line back each, :func:`verify`'s answer."""
     for job, (source, pyc) in _requests(requests, "source_size", "pyc_size"):
-        _reply(replies, {"problem": verify(job, source, pyc)})
+        _reply(replies, verify(job, source, pyc))
 
 
 #: Absolute paths of some machine: POSIX, or a Windows drive.
