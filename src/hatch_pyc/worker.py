@@ -511,8 +511,8 @@ def serve_verify(requests, replies):
 _BUILD_PATH = re.compile(r"^(/|[A-Za-z]:[\\/])")
 #: CPython 3.15's frozendict; dict elsewhere.
 _FROZENDICT = getattr(builtins, "frozendict", dict)
-#: Objects marshal can build that hold others, and so may hide a code object.
-_CONTAINERS = {tuple, list, set, frozenset, slice, dict, _FROZENDICT}
+#: Code, and the objects marshal can build that hold others, and so may hide code.
+_HOLDERS = {types.CodeType, tuple, list, set, frozenset, slice, dict, _FROZENDICT}
 
 
 def build_path(names):
@@ -542,8 +542,10 @@ def code_filenames(code):
             inner = (*item.keys(), *item.values())
         else:
             inner = item
+        if _HOLDERS.isdisjoint(map(type, inner)):
+            continue  # all plain constants, seen at C speed: a tuple of a million Nones is 20 ms
         for value in inner:
-            if (type(value) is types.CodeType or type(value) in _CONTAINERS) and id(value) not in seen:
+            if type(value) in _HOLDERS and id(value) not in seen:
                 seen.add(id(value))
                 stack.append(value)
     return sorted(names)
