@@ -331,6 +331,9 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
     yield Case("pyc: another magic number", changed(sourceless, {target: other_magic}), 1, "magic number 00000d0a")
     absolute = HEADER_CHECKED + b"\0" * 8 + _marshal_code(filename="/home/builder/demo/core.py")
     yield Case("pyc: a build path", changed(sourceless, {target: absolute}), 1, "absolute path of the build machine")
+    nones = HEADER_CHECKED + b"\0" * 8 + _marshal_code(consts=(None,) * 1_000_000)
+    bomb = {f"demo/bomb{number}.pyc": nones for number in range(25)}
+    yield Case("pyc bomb: 25 pycs of a million objects", changed(sourceless, bomb), 2, "objects in its bytecode")
     # A dict whose 10,000 keys are one 500,000-digit int: loading it hashes the int each time.
     huge_int = b"\xec" + struct.pack("<i", 500_000) + b"\xff\x7f" * 500_000
     rehash = b"{" + (b"r" + struct.pack("<i", 0) + b"N") * 10_000 + b"0"

@@ -140,9 +140,9 @@ def _read_regular_file(path: str, limit: int) -> bytes | None:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
             return None
-        # One byte more than the limit: a file that grew since fstat is refused too.
-        with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(limit + 1)
+        # One byte more than the limit: a file that grew since fstat is refused too. A regular
+        # file gives all that is asked in one read, up to its end.
+        data = os.read(fd, limit + 1)
     except OSError:
         return None
     finally:

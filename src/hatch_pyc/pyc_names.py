@@ -161,6 +161,7 @@ class FilenameReader:
             if "error" in reply:
                 self._done.append((key, reply["error"]))
             else:
+                self._budget.take_objects(reply["objects"])
                 self._done.append((key, Filenames(reply["names"], reply["first"], reply["absolute"])))
 
     def _died(self) -> None:

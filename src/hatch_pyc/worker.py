@@ -522,7 +522,8 @@ def build_path(names):
 
 
 def code_filenames(code):
-    """The ``co_filename`` of ``code`` and of every code object inside its constants, sorted.
+    """The ``co_filename`` of ``code`` and of every code object inside its constants, sorted,
+    and how many items the constants and the containers among them hold.
 
     Each object is visited once: marshal's back-references can share a constant many times
     over, or make a list that holds itself, and neither may cost more than its size.
@@ -530,6 +531,7 @@ def code_filenames(code):
     names = set()
     seen = {id(code)}
     stack = [code]
+    items = 0
     while stack:
         item = stack.pop()
         kind = type(item)
@@ -542,18 +544,20 @@ def code_filenames(code):
             inner = (*item.keys(), *item.values())
         else:
             inner = item
+        items += len(inner)
         if _HOLDERS.isdisjoint(map(type, inner)):
             continue  # all plain constants, seen at C speed: a tuple of a million Nones is 20 ms
         for value in inner:
             if type(value) in _HOLDERS and id(value) not in seen:
                 seen.add(id(value))
                 stack.append(value)
-    return sorted(names)
+    return sorted(names), items
 
 
 def read_filenames(data):
     """What :func:`serve_filenames` answers for the marshal ``data`` of one pyc: how many file
-    names its code objects carry, the first (sorted), and the first absolute one; or ``error``.
+    names its code objects carry, the first (sorted), the first absolute one, and how many
+    objects its constants hold (for the artifact's budget); or ``error``.
 
     ``data`` must be exactly one code object: that it loads without its last byte means
     there are bytes after it, which the import system would ignore unseen.
@@ -572,8 +576,8 @@ def read_filenames(data):
         pass
     else:
         return {"error": "bytes after the code object"}
-    names = code_filenames(code)
-    return {"names": len(names), "first": names[0], "absolute": build_path(names)}
+    names, items = code_filenames(code)
+    return {"names": len(names), "first": names[0], "absolute": build_path(names), "objects": items}
 
 
 #: The exit status of a ``--filenames`` worker that cannot limit itself on this system.
