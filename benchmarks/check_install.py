@@ -2,7 +2,8 @@
 
 Builds the sympy sdist (from PyPI, as build_speed.py does) into an alongside wheel with the
 hook, writes the worst bombs the limits let through (2,000 pycs of a million objects each:
-2.0 GB uncompressed from 2.4 MB; a wheel of 200,000 entries), and measures, the runs taking
+2.0 GB uncompressed from 2.4 MB; a wheel of 200,000 entries; a pyc whose loading takes
+seconds of CPU per MB), and measures, the runs taking
 turns: `check`, `check --verify-code`, `install` into a fresh venv, and, for scale, a plain
 RECORD-hash verification of the same wheel (every entry inflated and hashed once). Writes
 benchmarks/latest/check_install.md. Run it from .venv: `python benchmarks/check_install.py`.
@@ -60,7 +61,18 @@ def bombs(work: Path) -> dict[str, Path]:
     entries_dir = work / "entries"
     entries_dir.mkdir()
     entries = _wheel(entries_dir / "bomb-1.0-py3-none-any.whl", {f"bomb/{n}.txt": b"" for n in range(199_990)})
-    return {"2,000 pycs of a million objects": objects, "199,990 empty entries": entries}
+    # A dict whose 10,000 keys are one 500,000-digit int: loading it hashes the int each time.
+    huge_int = b"\xec" + struct.pack("<i", 500_000) + b"\xff\x7f" * 500_000
+    rehash = b"{" + (b"r" + struct.pack("<i", 0) + b"N") * 10_000 + b"0"
+    slow_dir = work / "slow"
+    slow_dir.mkdir()
+    pair = b"(" + struct.pack("<i", 2) + huge_int + rehash
+    slow = _wheel(slow_dir / "bomb-1.0-py3-none-any.whl", {"bomb/m.pyc": header + pair})
+    return {
+        "2,000 pycs of a million objects": objects,
+        "199,990 empty entries": entries,
+        "a pyc of 1 MB that hashes one huge int 10,000 times": slow,
+    }
 
 
 def main() -> int:

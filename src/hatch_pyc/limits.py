@@ -22,10 +22,10 @@ MAX_RATIO = 1100
 RATIO_FROM = 1024 * 1024
 #: Objects in the marshal data of all pycs: about one per 25 bytes of pyc, so about 2 million
 #: for sympy's 1532 modules (48 MB), which the pure-Python reader takes 40 seconds over. The
-#: worker that loads pycs counts the items of their constants instead (sympy: 0.6 million).
+#: worker that loads pycs counts the items of their constants instead (sympy: 0.43 million).
 MAX_MARSHAL_OBJECTS = 20_000_000
 #: CPU seconds of the worker that loads pycs with ``marshal.loads``: this many, plus one for
-#: each :data:`MARSHAL_BYTES_PER_CPU_SECOND` bytes handed to it. It reads about 150 MB of
+#: each :data:`MARSHAL_BYTES_PER_CPU_SECOND` bytes handed to it. It reads about 160 MB of
 #: sympy's pycs per second here, so honest data stays far below; 2 GiB of crafted data ends
 #: it within 66 seconds.
 MARSHAL_CPU_SECONDS = 2
