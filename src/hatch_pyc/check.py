@@ -313,7 +313,6 @@ def _level(member: _Member, meta: dict[str, Any] | None) -> int:
 class _ToVerify:
     """A pyc whose code the verifier compares with its source once its file name is known."""
 
-    label: str
     level: int
     source_name: str
     source: bytes
@@ -405,7 +404,7 @@ def _pyc_problems(
                         f"{label}: its header holds the hash of another source than {shown(source_name)}"
                     )
                 elif verifier is not None and header.magic == target_magic:
-                    to_verify[index] = _ToVerify(label, _level(member, meta), source_name, source, data)
+                    to_verify[index] = _ToVerify(_level(member, meta), source_name, source, data)
             for done in reader.finished():
                 settle(*done)
         for done in reader.close():
