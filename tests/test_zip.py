@@ -221,7 +221,7 @@ def test_zipapp_bundles_a_pure_python_dependency(tmp_path: Path, make_venv: Make
     names = archive_names(pyz.read_bytes())
     assert "click/core.pyc" in names
     assert not [n for n in names if n.endswith(".py") and n != "__main__.py"]
-    assert not [n for n in names if n.endswith(("RECORD", "INSTALLER", ".lock"))]
+    assert not [n for n in names if n.endswith(("INSTALLER", "REQUESTED", "direct_url.json", ".lock"))]
     # An empty venv: click comes from the bundle, compiled, or not at all.
     venv = make_venv()
     check = "import click; print(click.__file__)"
@@ -231,22 +231,61 @@ def test_zipapp_bundles_a_pure_python_dependency(tmp_path: Path, make_venv: Make
     assert (ran.returncode, ran.stdout) == (4, greeting)
     verbose = run([venv.python, "-v", pyz, "--help"]).stderr
     assert f"import 'click.core' # <zipimporter object \"{pyz}/click/\">" in verbose
+    # click's version_option() asks importlib.metadata, which finds the project's own .dist-info.
+    assert run([venv.python, pyz, "--version"]).stdout == f"{pyz.name}, version 2.0.0\n"
 
 
-def test_zipapp_refuses_dependencies_with_extension_modules(tmp_path: Path) -> None:
+SEEN_BY_METADATA = """\
+import importlib.metadata as metadata
+print(metadata.version("clickapp"), metadata.version("click").count(".") >= 1)
+print([e.value for e in metadata.entry_points(group="console_scripts", name="clickapp")])
+files = {str(f): f for f in metadata.files("clickapp")}
+print(sorted(files))
+print(files["clickapp/cli.pyc"].hash.value == __import__("base64").urlsafe_b64encode(
+    __import__("hashlib").sha256(files["clickapp/cli.pyc"].read_binary()).digest()).rstrip(b"=").decode())
+print(len([f for f in metadata.files("click") if str(f).endswith(".py")]))
+"""
+
+
+def test_importlib_metadata_sees_every_distribution_in_a_bundle(tmp_path: Path, make_venv: MakeVenv) -> None:
+    project = copy_project("clickapp", tmp_path / "src")
+    out = tmp_path / "out"
+    hatchling_build(project, out)
+    pyz = out / f"clickapp-2.0.0-{TAG}.pyz"
+    seen = run([make_venv().python, "-c", SEEN_BY_METADATA], env={"PYTHONPATH": str(pyz)}).stdout.splitlines()
+    assert seen == [
+        "2.0.0 True",
+        "['clickapp.cli:main']",
+        str(
+            [
+                "clickapp-2.0.0.dist-info/METADATA",
+                "clickapp-2.0.0.dist-info/RECORD",
+                "clickapp-2.0.0.dist-info/WHEEL",
+                "clickapp-2.0.0.dist-info/entry_points.txt",
+                "clickapp/__init__.pyc",
+                "clickapp/cli.pyc",
+            ]
+        ),
+        "True",
+        # RECORD lists what the bundle holds: pycs, not the sources it left out.
+        "0",
+    ]
+
+
+def test_a_portable_zipapp_refuses_extension_modules(tmp_path: Path) -> None:
     project = copy_project("clickapp", tmp_path / "src")
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('"click>=8.1"', '"click>=8.1", "markupsafe==3.0.2"'))
+    text = pyproject.read_text().replace('"click>=8.1"', '"click>=8.1", "markupsafe==3.0.2"')
+    pyproject.write_text(text + 'extension-modules = "refuse"\n')
     result = hatchling_build(project, tmp_path / "out", check=False)
     assert result.returncode != 0
     message = " ".join(result.stderr.split())
     assert (
-        "hatch-pyc: a zipapp cannot import extension modules, and these dependencies have them: "
-        "MarkupSafe (markupsafe/_speedups." in message
+        "hatch-pyc: tool.hatch.build.targets.wheel.hooks.pyc.zipapp.extension-modules is 'refuse', and these have "
+        "extension modules: MarkupSafe (markupsafe/_speedups." in message
     )
-    assert (
-        "ship the wheel (alongside, sourceless or zip layout) instead, or set include-dependencies = false" in message
-    )
+    assert "leave it out to extract them at start-up (the bundle is then for this platform only)" in message
+    # The wheel was built before the bundle failed: neither stays.
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 

@@ -33,6 +33,8 @@ from hatch_pyc.limits import MAX_ENTRY_SIZE, MAX_METADATA_SIZE, MAX_RATIO, RATIO
 
 #: Signature files a wheel may hold that RECORD does not list.
 UNRECORDED = ("RECORD.jws", "RECORD.p7s")
+#: ``.data`` subdirectories that install where the wheel's root does.
+IMPORTABLE_DATA = ("purelib", "platlib")
 #: What zipfile and zlib raise for an archive they cannot read: a corrupt deflate stream, an
 #: unknown compression method or zip version (NotImplementedError), an encrypted entry
 #: (RuntimeError), a CRC or size that does not match.
@@ -301,3 +303,14 @@ def is_unrecorded(artifact: Artifact, name: str) -> bool:
     """Whether RECORD rightly leaves ``name`` out (itself and signature files)."""
     directory, base = posixpath.split(name)
     return directory == artifact.dist_info and base in ("RECORD", *UNRECORDED)
+
+
+def install_path(artifact: Artifact, name: str) -> str | None:
+    """Where the wheel entry ``name`` lands relative to site-packages, or None (metadata, scripts, data)."""
+    top = name.split("/")[0]
+    if top == artifact.dist_info:
+        return None
+    if top.endswith(".data"):
+        parts = name.split("/", 2)
+        return parts[2] if len(parts) == 3 and parts[1] in IMPORTABLE_DATA else None
+    return name

@@ -1,31 +1,115 @@
-"""Zipapp (``.pyz``) bundles: the bootstrap, the name, and the bundled dependencies."""
+"""Zipapp (``.pyz``) bundles, made from a wheel of any backend: the hook's ``zipapp`` table
+(with the wheel it has just built) and the ``bundle`` command both call :func:`make_bundle`.
+
+A bundle holds the wheel as an installer lays it out (its root, ``purelib`` and ``platlib``,
+its ``.dist-info``) and, if asked, its dependencies installed for the target. Every module
+is a legacy pyc, the one kind zipimport loads; each ``.dist-info`` has a RECORD rewritten
+to what the bundle holds, so that ``importlib.metadata`` sees every distribution, the
+project's own included. ``__main__.py`` refuses another interpreter and runs the entry
+point. Extension modules, which no zip importer loads, are either refused or kept for
+:mod:`hatch_pyc.bundle_runtime` to extract at start-up.
+"""
 
 from __future__ import annotations
 
 import ast
+import configparser
+import csv
+import email.parser
+import hashlib
+import io
+import json
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
-from hatch_pyc.discovery import Module
+from packaging.requirements import InvalidRequirement, Requirement
+
+from hatch_pyc import archive, bundle_runtime, layout, metadata
+from hatch_pyc.artifact import Artifact, BadArtifact, extract, install_path, record_hash
+from hatch_pyc.cache import CompileCache
+from hatch_pyc.check import bytecode_metadata, intact_wheel
+from hatch_pyc.compilation import Progress, compile_modules, legacy_pyc_path
+from hatch_pyc.config import ENTRY_POINT, ConfigError, Options
+from hatch_pyc.discovery import Module, matching, unmatched
 from hatch_pyc.errors import HatchPycError
-from hatch_pyc.interpreters import Interpreter
+from hatch_pyc.interpreters import Interpreter, Target, running
 from hatch_pyc.layout import EXTENSION_SUFFIXES, distribution_id
 
 #: Files of an installed ``.dist-info`` that describe that one install, not the distribution.
-INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD.jws", "RECORD.p7s"})
 #: What uv leaves in a ``--target`` directory besides the packages.
 INSTALLER_FILES = frozenset({".lock"})
+#: The bundle's module that extracts and loads its extension modules.
+RUNTIME_MODULE = "_hatch_pyc_runtime"
+#: Shared libraries that extension modules link to, which auditwheel and delocate put in a
+#: top-level ``<name>.libs`` or ``.dylibs`` directory; extracted beside the modules.
+NATIVE_LIBRARY_DIRECTORIES = (".libs", ".dylibs")
+NATIVE_LIBRARY_SUFFIXES = (".dll", ".dylib")
+PROBE_TIMEOUT = 60
 
 
 class BundleError(HatchPycError):
     """The bundle cannot be made; the message says why and what to do."""
 
 
-def pyz_name(distribution: str, version: str, interpreter: Interpreter) -> str:
-    """``<name>-<version>-<pytag>.pyz``, the name normalized as in wheel file names."""
-    return f"{distribution_id(distribution)}-{version}-{interpreter.python_tag}.pyz"
+@dataclass(frozen=True)
+class Platform:
+    """What native code the target interpreter loads, as the bootstrap checks it."""
+
+    #: The wheel-style tag the bundle's name carries, e.g. ``cp311-cp311-linux_x86_64``.
+    tag: str
+    sys_platform: str
+    #: ``os.uname().machine``; empty where there is no ``uname`` (Windows, whose extension
+    #: suffixes name the architecture).
+    machine: str
+    extension_suffixes: tuple[str, ...]
+
+
+_PLATFORM_PROBE = """\
+import importlib.machinery, json, os, sys, sysconfig
+soabi = sysconfig.get_config_var("SOABI") or ""
+print(json.dumps({
+    "platform": sysconfig.get_platform(),
+    "soabi": soabi,
+    "sys_platform": sys.platform,
+    "machine": os.uname().machine if hasattr(os, "uname") else "",
+    "suffixes": importlib.machinery.EXTENSION_SUFFIXES,
+}))
+"""
+
+
+def native_platform(target: Target | None, interpreter: Interpreter) -> Platform:
+    """Ask the target interpreter which native code it loads."""
+    executable = target.executable if target is not None else sys.executable
+    try:
+        result = subprocess.run(
+            [executable, "-I", "-c", _PLATFORM_PROBE], capture_output=True, text=True, timeout=PROBE_TIMEOUT
+        )
+        found = json.loads(result.stdout)
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        raise BundleError(f"cannot ask {executable} which extension modules it loads: {exc}") from None
+    soabi = found["soabi"].split("-")
+    # As packaging names ABIs: cpython-311-x86_64-linux-gnu is cp311; pypy310-pp73-... pypy310_pp73.
+    abi = f"cp{soabi[1]}" if soabi[0] == "cpython" and len(soabi) > 1 else "_".join(soabi[:2]) or "none"
+    platform = found["platform"].replace("-", "_").replace(".", "_")
+    return Platform(
+        tag=f"{interpreter.python_tag}-{abi}-{platform}",
+        sys_platform=found["sys_platform"],
+        machine=found["machine"],
+        extension_suffixes=tuple(found["suffixes"]),
+    )
+
+
+def pyz_name(distribution: str, version: str, interpreter: Interpreter, platform: Platform | None = None) -> str:
+    """``<name>-<version>-<pytag>.pyz``, the name normalized as in wheel file names; with
+    native code, ``<name>-<version>-<pytag>-<abi>-<platform>.pyz``."""
+    tag = platform.tag if platform is not None else interpreter.python_tag
+    return f"{distribution_id(distribution)}-{version}-{tag}.pyz"
 
 
 def default_shebang(interpreter: Interpreter) -> str:
@@ -43,7 +127,8 @@ def entry_point(configured: str | None, scripts: Mapping[str, str], key: str) ->
         found = f"the project has {len(scripts)} console scripts ({', '.join(sorted(scripts))})"
     else:
         found = "the project has no console scripts"
-    raise BundleError(f"{key}.entry-point: {found}; set entry-point = 'module:function'")
+    how = f"give {key} module:function" if key.startswith("--") else "set entry-point = 'module:function'"
+    raise BundleError(f"{key}: {found}; {how}")
 
 
 def _top_level_names(tree: ast.Module) -> set[str] | None:
@@ -71,14 +156,18 @@ def _top_level_names(tree: ast.Module) -> set[str] | None:
     return None if "__getattr__" in names else names
 
 
-def check_entry_point(target: str, modules: Sequence[Module], key: str) -> None:
-    """Refuse an entry point whose module is not among ``modules`` or does not define the
-    function at its top level: the bundle would build, then fail at its first start."""
+def check_entry_point(target: str, modules: Sequence[Module], key: str, precompiled: Sequence[str] = ()) -> None:
+    """Refuse an entry point whose module is not among ``modules`` (or the ``precompiled``
+    legacy pycs) or does not define the function at its top level: the bundle would
+    build, then fail at its first start."""
     module, _, attribute = target.partition(":")
     base = module.replace(".", "/")
-    found = next((m for m in modules if m.path in (f"{base}.py", f"{base}/__init__.py")), None)
+    paths = (f"{base}.py", f"{base}/__init__.py")
+    found = next((m for m in modules if m.path in paths), None)
     if found is None:
-        raise BundleError(f"{key}.entry-point: {target!r}: the bundle has no module {module}")
+        if any(f"{path}c" in precompiled for path in paths):
+            return  # only its bytecode ships: nothing to read the names from
+        raise BundleError(f"{key}: {target!r}: the bundle has no module {module}")
     with open(found.source, "rb") as f:
         try:
             names = _top_level_names(ast.parse(f.read()))
@@ -86,43 +175,86 @@ def check_entry_point(target: str, modules: Sequence[Module], key: str) -> None:
             return  # the compile step reports it, with its line
     head = attribute.split(".")[0]
     if names is not None and head not in names:
-        raise BundleError(f"{key}.entry-point: {target!r}: {found.display} defines no {head} at its top level")
+        raise BundleError(f"{key}: {target!r}: {found.display} defines no {head} at its top level")
 
 
-def bootstrap(target: str, interpreter: Interpreter, name: str) -> bytes:
-    """The bundle's ``__main__.py``: refuse an interpreter with other bytecode, then run.
+@dataclass(frozen=True)
+class _Native:
+    """The bundle's native code, as the bootstrap hands it to the runtime."""
+
+    platform: Platform
+    #: The hash that names the directory the files are extracted to.
+    digest: str
+    #: ``{path in the bundle: (size, SHA-256 hex)}``.
+    files: dict[str, tuple[int, str]]
+    #: ``{module name: path in the bundle}``.
+    modules: dict[str, str]
+
+
+def bootstrap(target: str, interpreter: Interpreter, name: str, native: _Native | None = None) -> bytes:
+    """The bundle's ``__main__.py``: refuse an interpreter that cannot load the bundle, then run.
 
     It stays source (every Python can read it) and takes ``importlib.util.MAGIC_NUMBER`` from
     the module the import system already loaded (importing ``importlib.util`` costs 2 to 10 ms
     at start-up). On a mismatch it prints one line instead of the traceback a pyc with a bad
-    magic number gives.
+    magic number gives, or an extension module built for another platform. Every string
+    from the input is written as a Python literal.
     """
     module, _, attribute = target.partition(":")
     head = attribute.split(".")[0]
     major, minor = interpreter.minor
-    return f'''\
-# Written by hatch-pyc: runs {target} if this Python can load the bundle's bytecode.
-import sys
-
-try:  # importlib.util.MAGIC_NUMBER, from the module the import system already loaded
-    from _frozen_importlib_external import MAGIC_NUMBER
-except ImportError:
-    from importlib.util import MAGIC_NUMBER
-
-if MAGIC_NUMBER != bytes.fromhex("{interpreter.magic_number}"):
-    import platform
-
-    running = (platform.python_implementation(), platform.python_version(), sys.executable, MAGIC_NUMBER.hex())
-    sys.stderr.write(
-        "{name} needs CPython {major}.{minor} (bytecode magic {interpreter.magic_number}); "
-        "this is %s %s at %s (magic %s)\\n" % running
+    refusal = (
+        f"{name} needs CPython {major}.{minor} (bytecode magic {interpreter.magic_number}); "
+        "this is %s %s at %s (magic %s)\n"
     )
-    sys.exit(1)
+    lines = [
+        f"# Written by hatch-pyc: runs {target} if this Python can load the bundle.",
+        "import sys",
+        "",
+        "try:  # importlib.util.MAGIC_NUMBER, from the module the import system already loaded",
+        "    from _frozen_importlib_external import MAGIC_NUMBER",
+        "except ImportError:",
+        "    from importlib.util import MAGIC_NUMBER",
+        "",
+        f"if MAGIC_NUMBER != bytes.fromhex({interpreter.magic_number!r}):",
+        "    import platform",
+        "",
+        "    running = (platform.python_implementation(), platform.python_version(), sys.executable, "
+        "MAGIC_NUMBER.hex())",
+        f"    sys.stderr.write({refusal!r} % running)",
+        "    sys.exit(1)",
+        "",
+    ]
+    if native is not None:
+        where = native.platform
+        refusal = f"{name} holds extension modules for {where.tag}; this is %s %s on %s %s at %s\n"
+        lines += [
+            "import _imp",
+            "import os",
+            "",
+            "machine = os.uname().machine if hasattr(os, 'uname') else ''",
+            f"if sys.platform != {where.sys_platform!r} or machine != {where.machine!r} or not "
+            f"{set(native_suffixes(native))!r} <= set(_imp.extension_suffixes()):",
+            "    import platform",
+            "",
+            "    running = (platform.python_implementation(), platform.python_version(), sys.platform, "
+            "platform.machine(), sys.executable)",
+            f"    sys.stderr.write({refusal!r} % running)",
+            "    sys.exit(1)",
+            "",
+            f"import {RUNTIME_MODULE}",
+            "",
+            f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.files!r}, {native.modules!r})",
+            "",
+        ]
+    lines += [f"from {module} import {head}", "", f"sys.exit({attribute}())", ""]
+    return "\n".join(lines).encode()
 
-from {module} import {head}
 
-sys.exit({attribute}())
-'''.encode()
+def native_suffixes(native: _Native) -> list[str]:
+    """The extension suffixes the bundle's modules use, which the interpreter must load."""
+    suffixes = native.platform.extension_suffixes
+    return sorted({next(s for s in suffixes if path.endswith(s)) for path in native.modules.values()})
 
 
 def install_dependencies(requirements: Sequence[str], python: str, dest: str) -> None:
@@ -140,54 +272,339 @@ def install_dependencies(requirements: Sequence[str], python: str, dest: str) ->
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise BundleError(
-            f"installing the zipapp's dependencies ({', '.join(requirements)}) failed:\n"
+            f"installing the bundle's dependencies ({', '.join(requirements)}) failed:\n"
             f"  {' '.join(command)}\n{result.stderr.strip() or result.stdout.strip()}"
         )
 
 
-def _owners(root: str) -> dict[str, str]:
-    """``{path relative to root: distribution name}`` from each install's RECORD."""
-    owners = {}
-    for entry in sorted(os.listdir(root)):
-        record = os.path.join(root, entry, "RECORD")
-        if entry.endswith(".dist-info") and os.path.isfile(record):
-            name = entry[: -len(".dist-info")].rsplit("-", 1)[0]
-            with open(record, encoding="utf-8") as f:
-                for line in f:
-                    owners[line.split(",", 1)[0]] = name
-    return owners
+def _is_native(path: str) -> bool:
+    top = path.split("/")[0]
+    return (
+        path.endswith(EXTENSION_SUFFIXES + NATIVE_LIBRARY_SUFFIXES)
+        or ".so." in path.rsplit("/", 1)[-1]
+        or ("/" in path and top.endswith(NATIVE_LIBRARY_DIRECTORIES))
+    )
 
 
-def dependency_files(root: str) -> tuple[dict[str, str], list[Module]]:
-    """What to bundle from an install in ``root``: ``({path: file}, modules to compile)``.
+@dataclass
+class _Tree:
+    """The files of the project and its dependencies, sorted by what the bundle does with them."""
 
-    Scripts, ``.pth`` files (never read from a zip) and per-install records are left out.
-    Raises :class:`BundleError` naming every dependency with extension modules.
-    """
-    files, modules, extensions = {}, [], []
+    #: ``{path in the bundle: file on disk}`` of files bundled as they are.
+    files: dict[str, str]
+    modules: list[Module]
+    #: ``{path in the bundle: file on disk}`` of extension modules and the libraries they load.
+    native: dict[str, str]
+    #: Legacy pycs that ship without a source (a sourceless wheel's).
+    precompiled: list[str]
+    #: ``{.dist-info directory: the paths its distribution installed}``.
+    records: dict[str, list[str]]
+    #: ``{path: who ships it}``, to refuse two files at one path.
+    owners: dict[str, str]
+
+
+def _gather(root: str, project: bool, tree: _Tree) -> None:
+    """Add the files under ``root`` to ``tree``: the project's (every file is its own) or an
+    installer's ``--target`` directory (scripts, ``.pth`` files, which are never read from
+    a zip, and install records left out; ownership from each RECORD)."""
+    label = "" if project else "(dependency) "
+    found = []
     for directory, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not (directory == root and d == "bin"))
-        for name in sorted(names):
-            source = os.path.join(directory, name)
-            path = os.path.relpath(source, root).replace(os.sep, "/")
-            if (
-                path in INSTALLER_FILES
-                or path.endswith((".pth", ".pyc"))
-                or (".dist-info/" in path and name in INSTALL_RECORDS)
-            ):
-                continue
-            if path.endswith(EXTENSION_SUFFIXES):
-                extensions.append(path)
-            elif path.endswith(".py"):
-                modules.append(Module(source=source, path=path, display=f"(dependency) {path}"))
-            else:
-                files[path] = source
-    if extensions:
-        owners = _owners(root)
-        named = sorted({f"{owners.get(path, '?')} ({path})" for path in extensions})
-        raise BundleError(
-            "a zipapp cannot import extension modules, and these dependencies have them: "
-            + ", ".join(named)
-            + "; ship the wheel (alongside, sourceless or zip layout) instead, or set include-dependencies = false"
-        )
-    return files, modules
+        found += [os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/") for name in sorted(names)]
+    present = set(found)
+    for path in found:
+        source = os.path.join(root, *path.split("/"))
+        name = path.rsplit("/", 1)[-1]
+        if path in tree.owners:
+            raise BundleError(f"the project and a dependency both ship {path}; the bundle can hold one")
+        tree.owners[path] = "the project" if project else "a dependency"
+        if ".dist-info/" in path and path.count("/") == 1 and name == "RECORD" and not project:
+            tree.records[path.split("/")[0]] = _recorded(source)
+        if path in INSTALLER_FILES or path.endswith(".pth") or (".dist-info/" in path and name in INSTALL_RECORDS):
+            continue
+        if _is_native(path):
+            tree.native[path] = source
+        elif path.endswith(".py"):
+            tree.modules.append(Module(source=source, path=path, display=f"{label}{path}"))
+        elif path.endswith(".pyc"):
+            if path[: -len("c")] not in present:
+                tree.precompiled.append(path)
+                tree.files[path] = source
+        else:
+            tree.files[path] = source
+    if project:
+        dist_info = next(path.split("/")[0] for path in found if path.split("/")[0].endswith(".dist-info"))
+        tree.records[dist_info] = found
+
+
+def _recorded(record: str) -> list[str]:
+    with open(record, encoding="utf-8", newline="") as f:
+        return [row[0] for row in csv.reader(f) if row]
+
+
+def _unpack_project(artifact: Artifact, root: str) -> None:
+    """Lay the wheel out in ``root`` as an installer would, less its scripts and data; a
+    zip-layout wheel's archive is unpacked in place of it and its ``.pth``."""
+    meta = bytecode_metadata(artifact)
+    zipped = distribution_id(artifact.name) if meta is not None and meta.get("layout") == "zip" else None
+    skip = {f"{artifact.dist_info}/{name}" for name in INSTALL_RECORDS}
+    skip.add(f"{artifact.dist_info}/{metadata.METADATA_PATH}")
+    for name in artifact.names:
+        at = install_path(artifact, name)
+        if at is None and name.startswith(f"{artifact.dist_info}/") and name not in skip:
+            at = name
+        if at is None or at.split("/")[-2:-1] == ["__pycache__"]:
+            continue
+        if zipped is not None and at in (f"{zipped}.zip", f"{zipped}.pth"):
+            if at.endswith(".zip"):
+                inner = artifact.open_nested(name)
+                for member in inner.names:
+                    _extract_to(inner, member, root, member)
+            continue
+        _extract_to(artifact, name, root, at)
+
+
+def _extract_to(artifact: Artifact, name: str, root: str, at: str) -> None:
+    file = os.path.join(root, *at.split("/"))
+    if os.path.exists(file):
+        raise BadArtifact(f"{artifact.path}: two entries install to {at}")
+    os.makedirs(os.path.dirname(file), exist_ok=True)
+    extract(artifact, name, file)
+
+
+def _console_scripts(artifact: Artifact) -> dict[str, str]:
+    """The wheel's ``console_scripts``, each checked to be ``module:function`` (the bootstrap
+    imports it by name)."""
+    name = f"{artifact.dist_info}/entry_points.txt"
+    if name not in artifact.names:
+        return {}
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment, method-assign]
+    try:
+        parser.read_string(artifact.text(name))
+    except configparser.Error as exc:
+        raise BadArtifact(f"{artifact.path}: {name} is not readable: {exc}") from None
+    if not parser.has_section("console_scripts"):
+        return {}
+    scripts = {}
+    for script, value in parser.items("console_scripts"):
+        target = value.split("[")[0].strip().replace(" ", "")
+        if not ENTRY_POINT.match(target):
+            raise BadArtifact(f"{artifact.path}: console script {script!r} is {value!r}, not 'module:function'")
+        scripts[script] = target
+    return scripts
+
+
+def _requirements(artifact: Artifact, interpreter: Interpreter) -> list[str]:
+    """The wheel's ``Requires-Dist`` that the target needs (with no extra)."""
+    headers = email.parser.Parser().parsestr(artifact.text(f"{artifact.dist_info}/METADATA"), headersonly=True)
+    every = [str(value) for value in headers.get_all("Requires-Dist") or []]
+    environment = {"extra": "", "python_version": ".".join(map(str, interpreter.minor))}
+    environment["python_full_version"] = interpreter.version
+    needed = []
+    for text in every:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as exc:
+            raise BadArtifact(f"{artifact.path}: Requires-Dist {text!r} is invalid: {exc}") from None
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            needed.append(text)
+    return needed
+
+
+def _file_digest(file: str) -> tuple[int, str]:
+    """Size and SHA-256 (hex) of ``file``, as the bundle's runtime checks them."""
+    with open(file, "rb") as f:
+        content = f.read()
+    return len(content), hashlib.sha256(content).hexdigest()
+
+
+def _record(paths: Sequence[str], contents: Mapping[str, str | bytes], dist_info: str) -> bytes:
+    """A RECORD listing ``paths`` as the bundle holds them."""
+    text = io.StringIO()
+    rows = csv.writer(text, lineterminator="\n")
+    for path in paths:
+        content = contents[path]
+        if isinstance(content, str):
+            with open(content, "rb") as f:
+                content = f.read()
+        size, digest = len(content), record_hash(content, "sha256")
+        rows.writerow((path, f"sha256={digest}", size))
+    rows.writerow((f"{dist_info}/RECORD", "", ""))
+    return text.getvalue().encode()
+
+
+def make_bundle(
+    wheel: str,
+    options: Options,
+    *,
+    output: str,
+    target: Target | None = None,
+    where: Callable[[str], str],
+    cache: CompileCache | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> str:
+    """Write the ``.pyz`` bundle of ``wheel`` for ``target`` (the running interpreter if
+    None) as ``output`` (a ``.pyz`` path, or a directory to put it in under its standard
+    name); return its path.
+
+    ``options.zipapp`` says how; the other options say how to compile, as for a wheel.
+    ``where(option)`` names an option in messages (its TOML path or its flag); ``warn`` gets
+    the one line that says what the bundle leaves out.
+    """
+    zipapp = options.zipapp
+    assert zipapp is not None
+    interpreter = target.interpreter if target is not None else running().interpreter
+    with intact_wheel(wheel, "bundling") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-bundle-") as work:
+        needed = _requirements(artifact, interpreter)
+        tree = _Tree(files={}, modules=[], native={}, precompiled=[], records={}, owners={})
+        if zipapp.include_dependencies and needed:
+            dependencies = os.path.join(work, "dependencies")
+            install_dependencies(needed, target.executable if target else sys.executable, dependencies)
+            _gather(dependencies, False, tree)
+        elif needed and warn is not None:
+            warn(
+                f"{artifact.name} {artifact.version}'s bundle leaves out its dependencies ({', '.join(needed)}): "
+                f"they must be importable where it runs ({where('include-dependencies')} bundles them)"
+            )
+        project = os.path.join(work, "project")
+        _unpack_project(artifact, project)
+        _gather(project, True, tree)
+        scripts = _console_scripts(artifact)
+        contents = _compiled(tree, options, interpreter, target, os.path.join(work, "compiled"), where, cache, progress)
+        entry = entry_point(zipapp.entry_point, scripts, where("entry-point"))
+        modules = [m for m in tree.modules if m.path not in matching(tree.modules, options.exclude)]
+        check_entry_point(entry, modules, where("entry-point"), tree.precompiled)
+
+        native = None
+        if tree.native:
+            if zipapp.extension_modules == "refuse":
+                raise BundleError(_refused(tree, where("extension-modules")))
+            native = _native_code(tree, contents, native_platform(target, interpreter))
+            runtime = Module(source=bundle_runtime.__file__, path=f"{RUNTIME_MODULE}.py", display=RUNTIME_MODULE)
+            contents.update(_compiled_runtime(runtime, options, target, os.path.join(work, "runtime"), cache))
+        name = pyz_name(artifact.name, artifact.version, interpreter, native.platform if native else None)
+        for reserved in ("__main__.py", metadata.FILENAME):
+            if reserved in contents:
+                raise BundleError(f"{where('zipapp')}: the bundle would hold two {reserved}; rename yours")
+        for dist_info, paths in tree.records.items():
+            bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
+            contents[f"{dist_info}/RECORD"] = _record(bundled, contents, dist_info)
+        contents["__main__.py"] = bootstrap(entry, interpreter, name, native)
+        contents[metadata.FILENAME] = metadata.render(
+            interpreters=[interpreter],
+            layout="zipapp",
+            optimize=[min(options.optimize)],
+            invalidation_mode=options.invalidation_mode,
+            modules=len(modules),
+        ).encode()
+        path = os.path.join(output, name) if not output.endswith(".pyz") else output
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            shebang = zipapp.shebang or default_shebang(interpreter)
+            archive.write_zip(path, contents, shebang=shebang, compress=zipapp.compress)
+        except OSError as exc:
+            raise BundleError(f"cannot write the bundle to {path}: {exc.strerror or exc}") from None
+        return path
+
+
+def _bundled_as(path: str, contents: Mapping[str, str | bytes]) -> list[str]:
+    """What a distribution's file ``path`` is in the bundle: itself, its pyc, or nothing."""
+    found = [path] if path in contents else []
+    if path.endswith(".py") and legacy_pyc_path(path) in contents:
+        found.append(legacy_pyc_path(path))
+    return found
+
+
+def _compiled(
+    tree: _Tree,
+    options: Options,
+    interpreter: Interpreter,
+    target: Target | None,
+    out_dir: str,
+    where: Callable[[str], str],
+    cache: CompileCache | None,
+    progress: Callable[[Progress], None] | None,
+) -> dict[str, str | bytes]:
+    """Compile the modules as the zip layout does: ``{path in the bundle: file on disk}``."""
+    problems = unmatched(options.keep_source, [m.path for m in tree.modules], where("keep-source"))
+    problems += unmatched(options.exclude, [m.path for m in tree.modules], where("exclude"))
+    if problems:
+        raise ConfigError(problems)
+    for path in tree.precompiled:
+        with open(tree.files[path], "rb") as f:
+            magic = f.read(4).hex()
+        if magic != interpreter.magic_number:
+            raise BundleError(
+                f"{path} ships as bytecode only, for an interpreter with magic {magic}, and the bundle is for "
+                f"{interpreter.implementation} {interpreter.version} (magic {interpreter.magic_number}); "
+                "bundle a wheel with its sources, or for that interpreter"
+            )
+    excluded = matching(tree.modules, options.exclude)
+    modules = [m for m in tree.modules if m.path not in excluded]
+    placement = layout.place("zip", modules, options.keep_source, options.debug_ranges)
+    os.makedirs(out_dir, exist_ok=True)
+    compilation = compile_modules(
+        modules,
+        out_dir,
+        optimize=[min(options.optimize)],
+        invalidation_mode=options.invalidation_mode,
+        jobs=options.jobs,
+        target=target,
+        legacy=placement.legacy,
+        kept=placement.kept,
+        debug_ranges=placement.debug_ranges,
+        cache=cache,
+        progress=progress,
+    )
+    shipped = [(file, path) for path, file in tree.files.items()]
+    shipped += [(m.source, m.path) for m in tree.modules if m.path in excluded]
+    files: dict[str, str | bytes] = dict(layout.archive_files(shipped, compilation, placement.sourceless))
+    return files
+
+
+def _compiled_runtime(
+    runtime: Module, options: Options, target: Target | None, out_dir: str, cache: CompileCache | None
+) -> dict[str, str]:
+    placement = layout.place("zip", [runtime], ())
+    compilation = compile_modules(
+        [runtime],
+        out_dir,
+        optimize=[min(options.optimize)],
+        invalidation_mode=options.invalidation_mode,
+        target=target,
+        legacy=placement.legacy,
+        cache=cache,
+    )
+    return layout.archive_files([], compilation, placement.sourceless)
+
+
+def _refused(tree: _Tree, key: str) -> str:
+    """The message refusing native code: each distribution that has some, and what to do."""
+    owners: dict[str, str] = {}
+    for dist_info, paths in tree.records.items():
+        for path in paths:
+            owners[path] = dist_info[: -len(".dist-info")].rsplit("-", 1)[0]
+    named = sorted({f"{owners.get(path, '?')} ({path})" for path in tree.native})
+    return (
+        f"{key} is 'refuse', and these have extension modules: {', '.join(named)}; leave it out to extract them "
+        "at start-up (the bundle is then for this platform only), or ship the wheel"
+    )
+
+
+def _native_code(tree: _Tree, contents: dict[str, str | bytes], platform: Platform) -> _Native:
+    """Add the native files to ``contents``; what the bootstrap needs to extract and load them."""
+    files = {}
+    for path, file in sorted(tree.native.items()):
+        contents[path] = file
+        files[path] = _file_digest(file)
+    suffixes = sorted(platform.extension_suffixes, key=len, reverse=True)
+    modules = {}
+    for path in files:
+        suffix = next((s for s in suffixes if path.endswith(s)), None)
+        if suffix is not None:
+            modules[path[: -len(suffix)].replace("/", ".")] = path
+    digest = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:32]
+    return _Native(platform=platform, digest=digest, files=files, modules=modules)

@@ -23,27 +23,10 @@ import hashlib
 import json
 import os
 import stat
-import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 from hatch_pyc import __version__, worker
 from hatch_pyc.interpreters import Interpreter
-
-
-def user_cache_dir(environ: Mapping[str, str] | None = None) -> str:
-    """The platform's per-user cache directory for hatch-pyc.
-
-    Written out here (the conventions of platformdirs) because a build hook's dependencies
-    are installed into every build environment of its users.
-    """
-    environ = os.environ if environ is None else environ
-    home = os.path.expanduser("~")
-    if sys.platform == "win32":
-        return os.path.join(environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local"), "hatch-pyc", "Cache")
-    if sys.platform == "darwin":
-        return os.path.join(home, "Library", "Caches", "hatch-pyc")
-    return os.path.join(environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "hatch-pyc")
 
 
 def _compiler_digest() -> str:

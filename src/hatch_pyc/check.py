@@ -14,6 +14,7 @@ import posixpath
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,7 @@ def _validated_metadata(document: object) -> dict[str, Any]:
     return document
 
 
-def _bytecode_metadata(artifact: Artifact) -> dict[str, Any] | None:
+def bytecode_metadata(artifact: Artifact) -> dict[str, Any] | None:
     name = f"{artifact.dist_info}/{metadata.METADATA_PATH}" if artifact.kind == "wheel" else metadata.FILENAME
     if name not in artifact.names:
         return None
@@ -158,7 +159,7 @@ def _members(artifact: Artifact, layout: str | None) -> list[_Member]:
 
 
 def _inspect(artifact: Artifact) -> tuple[Inspection, list[_Member]]:
-    meta = _bytecode_metadata(artifact)
+    meta = bytecode_metadata(artifact)
     layout = meta["layout"] if meta else None
     members = _members(artifact, layout)
     infos = artifact.archive.infolist()
@@ -191,6 +192,19 @@ def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
     """Describe the wheel or ``.pyz`` at ``path``. Raises :class:`BadArtifact` if unusable."""
     with open_artifact(os.fspath(path)) as artifact:
         return _inspect(artifact)[0]
+
+
+@contextlib.contextmanager
+def intact_wheel(path: str, purpose: str) -> Iterator[Artifact]:
+    """The wheel at ``path``, opened, if every entry matches its RECORD; else
+    :class:`BadArtifact`: ``purpose`` (``"converting"``) says what is not done to it."""
+    with open_artifact(path) as artifact:
+        if artifact.kind != "wheel":
+            raise BadArtifact(f"{path}: not a wheel; {purpose} takes wheels only")
+        damage = record_problems(artifact)
+        if damage:
+            raise BadArtifact(f"{path}: does not match its RECORD ({damage[0]}); not {purpose} a damaged wheel")
+        yield artifact
 
 
 def record_problems(artifact: Artifact) -> list[str]:

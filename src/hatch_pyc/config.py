@@ -37,7 +37,9 @@ OPTIONS = frozenset(
         "zipapp",
     }
 )
-ZIPAPP_OPTIONS = frozenset({"compress", "entry-point", "include-dependencies", "shebang"})
+ZIPAPP_OPTIONS = frozenset({"compress", "entry-point", "extension-modules", "include-dependencies", "shebang"})
+#: What a bundle does with extension modules: extract them at start-up, or refuse them.
+EXTENSION_MODULES = ("extract", "refuse")
 #: ``module:function``, as in a console script entry point.
 ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", re.ASCII)
 #: Keys hatchling itself reads from every build hook's table.
@@ -66,6 +68,8 @@ class Zipapp:
     include_dependencies: bool = False
     #: Deflate the entries: smaller, but every start inflates each module it imports.
     compress: bool = False
+    #: One of :data:`EXTENSION_MODULES`.
+    extension_modules: str = "extract"
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,9 @@ def _zipapp(value: object, key: str, problems: list[str]) -> Zipapp | None:
             value.get("include-dependencies", False), f"{key}.include-dependencies", problems
         ),
         compress=_boolean(value.get("compress", False), f"{key}.compress", problems),
+        extension_modules=_choice(
+            value.get("extension-modules", "extract"), f"{key}.extension-modules", EXTENSION_MODULES, problems
+        ),
     )
 
 

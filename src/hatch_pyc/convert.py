@@ -20,17 +20,16 @@ from dataclasses import dataclass
 from packaging.tags import parse_tag
 
 from hatch_pyc import archive, layout, metadata, pipeline, scripts
-from hatch_pyc.artifact import Artifact, BadArtifact, extract, open_artifact, record_hash
-from hatch_pyc.cache import CompileCache, user_cache_dir
-from hatch_pyc.check import record_problems
+from hatch_pyc.artifact import Artifact, BadArtifact, extract, install_path, record_hash
+from hatch_pyc.bundle_runtime import user_cache_dir
+from hatch_pyc.cache import CompileCache
+from hatch_pyc.check import intact_wheel
 from hatch_pyc.compilation import ProgressReporter
 from hatch_pyc.config import CACHE_DIR_ENV, Options, parse_options
 from hatch_pyc.discovery import Module, Shipped
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter
 
-#: ``.data`` subdirectories that install where the wheel's root does.
-IMPORTABLE_DATA = ("purelib", "platlib")
 FILE_ATTR = 0o100644 << 16
 
 
@@ -40,17 +39,6 @@ class _Entry:
 
     content: str | bytes
     external_attr: int = FILE_ATTR
-
-
-def _install_path(artifact: Artifact, name: str) -> str | None:
-    """Where the wheel entry ``name`` lands relative to site-packages, or None (metadata, scripts, data)."""
-    top = name.split("/")[0]
-    if top == artifact.dist_info:
-        return None
-    if top.endswith(".data"):
-        parts = name.split("/", 2)
-        return parts[2] if len(parts) == 3 and parts[1] in IMPORTABLE_DATA else None
-    return name
 
 
 def set_requires_python(text: str, requires_python: str) -> str:
@@ -207,12 +195,7 @@ def _flag(option: str) -> str:
 
 
 def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str], None] | None) -> str:
-    with open_artifact(path) as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
-        if artifact.kind != "wheel":
-            raise BadArtifact(f"{path}: only wheels can be converted")
-        damage = record_problems(artifact)
-        if damage:
-            raise BadArtifact(f"{path}: does not match its RECORD ({damage[0]}); not converting a damaged wheel")
+    with intact_wheel(path, "converting") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
         infos = {info.filename: info for info in artifact.archive.infolist() if not info.is_dir()}
         files = {}
         for name in artifact.names:
@@ -221,7 +204,7 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
             extract(artifact, name, files[name])
         entries = {name: _Entry(files[name], infos[name].external_attr) for name in artifact.names}
 
-        installed = {name: _install_path(artifact, name) for name in artifact.names}
+        installed = {name: install_path(artifact, name) for name in artifact.names}
         if options.layout == "zip":
             elsewhere = [name for name, at in installed.items() if at not in (None, name) and name.endswith(".py")]
             if elsewhere:

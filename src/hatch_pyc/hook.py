@@ -6,7 +6,6 @@ import functools
 import importlib.metadata
 import os
 import shutil
-import sys
 import tempfile
 import weakref
 from collections.abc import Callable, Sequence
@@ -18,10 +17,11 @@ from hatchling.builders.wheel import WheelBuilderConfig
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
-from hatch_pyc import __version__, archive, bundle, interpreters, layout, metadata, pipeline, scripts
-from hatch_pyc.cache import CompileCache, user_cache_dir
-from hatch_pyc.compilation import Compilation, ProgressReporter, compile_modules
-from hatch_pyc.config import CACHE_DIR_ENV, Options, parse_options
+from hatch_pyc import __version__, interpreters, layout, metadata, pipeline, scripts
+from hatch_pyc.bundle_runtime import user_cache_dir
+from hatch_pyc.cache import CompileCache
+from hatch_pyc.compilation import ProgressReporter
+from hatch_pyc.config import CACHE_DIR_ENV, ZIPAPP_OPTIONS, Options, parse_options
 from hatch_pyc.discovery import Module, Shipped
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
@@ -194,75 +194,48 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 "build with that interpreter or compile for the build's own"
             )
 
-    def _dependencies(
-        self, options: Options, target: Target | None, interpreter: Interpreter, out_dir: str
-    ) -> dict[str, str]:
-        """The runtime dependencies, installed for ``interpreter`` and compiled, to bundle."""
-        requirements = self.metadata.core.dependencies
-        if not requirements:
-            return {}
-        installed = os.path.join(out_dir, "dependencies", interpreter.python_tag)
-        bundle.install_dependencies(requirements, target.executable if target else sys.executable, installed)
-        files, modules = bundle.dependency_files(installed)
-        compiled_dir = os.path.join(out_dir, "dependencies-pyc", interpreter.python_tag)
-        # Bundled as a zipapp's own modules are, with no source kept.
-        placement = layout.place("zip", modules, (), options.debug_ranges)
-        compilation = compile_modules(
-            modules,
-            compiled_dir,
-            optimize=[min(options.optimize)],
-            invalidation_mode=options.invalidation_mode,
-            jobs=options.jobs,
-            target=target,
-            legacy=placement.legacy,
-            debug_ranges=placement.debug_ranges,
-            cache=self._cache,
-        )
-        files.update(layout.archive_files([], compilation, placement.sourceless))
-        return files
+    def _zipapp_where(self, option: str) -> str:
+        """Where a bundle's option was set: in the ``zipapp`` table, or the hook's own."""
+        if option in ZIPAPP_OPTIONS:
+            return f"{self._table()}.zipapp.{option}"
+        return self._where(option)
 
-    def _zipapps(
-        self,
-        options: Options,
-        shipped: list[tuple[str, str]],
-        modules: list[Module],
-        targets: list[Target | None],
-        compilations: list[Compilation],
-        out_dir: str,
-    ) -> list[str]:
-        """Write one ``.pyz`` per target interpreter into ``out_dir``; return their paths."""
+    def _check_entry_point(self, options: Options, modules: Sequence[Module]) -> None:
+        """Refuse a bundle's unclear or missing entry point before the wheel is built."""
+        # Bundling reads wheels as the command does; a build without a bundle imports none of it.
+        from hatch_pyc import bundle
+
         assert options.zipapp is not None
-        key = f"{self._table()}.zipapp"
+        key = self._zipapp_where("entry-point")
         entry = bundle.entry_point(options.zipapp.entry_point, self.metadata.core.scripts, key)
-        if not options.zipapp.include_dependencies or entry.partition(":")[0].split(".")[0] in {
-            m.path.split("/")[0].removesuffix(".py") for m in modules
-        }:
+        own = {m.path.split("/")[0].removesuffix(".py") for m in modules}
+        if not options.zipapp.include_dependencies or entry.partition(":")[0].split(".")[0] in own:
             bundle.check_entry_point(entry, modules, key)
-        sourceless = layout.place("zip", modules, options.keep_source).sourceless
-        written = []
-        for target, compilation in zip(targets, compilations, strict=True):
-            interpreter = compilation.interpreter
-            contents: dict[str, str | bytes] = dict(layout.archive_files(shipped, compilation, sourceless))
-            if options.zipapp.include_dependencies:
-                contents.update(self._dependencies(options, target, interpreter, out_dir))
-            name = bundle.pyz_name(self.metadata.core.name, self.metadata.version, interpreter)
-            for reserved in ("__main__.py", metadata.FILENAME):
-                if reserved in contents:
-                    raise bundle.BundleError(f"{key}: the bundle would hold two {reserved}; rename yours")
-            contents["__main__.py"] = bundle.bootstrap(entry, interpreter, name)
-            contents[metadata.FILENAME] = metadata.render(
-                interpreters=[interpreter],
-                layout="zipapp",
-                optimize=[min(options.optimize)],
-                invalidation_mode=options.invalidation_mode,
-                modules=len(compilation.modules),
-            ).encode()
-            path = os.path.join(out_dir, "pyz", name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            shebang = options.zipapp.shebang or bundle.default_shebang(interpreter)
-            archive.write_zip(path, contents, shebang=shebang, compress=options.zipapp.compress)
-            written.append(path)
-        return written
+
+    def _bundle(self, wheel: str) -> None:
+        """Write one ``.pyz`` per target beside the wheel; on failure, neither stays."""
+        from hatch_pyc import bundle
+
+        written: list[str] = []
+        try:
+            for target in self._zipapp_targets:
+                path = bundle.make_bundle(
+                    wheel,
+                    self._options,
+                    output=os.path.dirname(wheel),
+                    target=target,
+                    where=self._zipapp_where,
+                    cache=self._cache,
+                    progress=ProgressReporter(self.app.display_info),
+                    warn=lambda line: self.app.display_warning(f"hatch-pyc: {line}"),
+                )
+                written.append(path)
+                self.app.display_info(f"hatch-pyc: wrote {path}")
+        except BaseException:
+            for path in [*written, wheel]:
+                if os.path.exists(path):
+                    os.unlink(path)
+            raise
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         # Editable wheels point at the sources and sdists ship sources: both stay untouched.
@@ -286,7 +259,8 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
 
         out_dir = tempfile.mkdtemp(prefix="hatch-pyc-")
         self._state = HatchlingState()
-        self._zipapp_files: list[str] = []
+        self._options = options
+        self._zipapp_targets: list[Target | None] = []
         # Undone and removed in finalize(); also when the build fails before it gets there.
         self._state_undo = weakref.finalize(self, self._state.undo)
         self._cleanup = weakref.finalize(self, shutil.rmtree, out_dir, ignore_errors=True)
@@ -308,10 +282,8 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 mtimes=self._mtimes,
             )
             if options.zipapp is not None:
-                compile_targets: list[Target | None] = list(selection.targets) or [None]
-                self._zipapp_files = self._zipapps(
-                    options, shipped, list(result.modules), compile_targets, list(result.compilations), out_dir
-                )
+                self._check_entry_point(options, selection.modules)
+                self._zipapp_targets = list(selection.targets) or [None]
             self._drop(build_data, [pair for pair in shipped if pair[1] in result.dropped])
             build_data["force_include"].update(result.added)
             metadata_file = os.path.join(out_dir, metadata.FILENAME)
@@ -343,13 +315,11 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         state_undo = getattr(self, "_state_undo", None)
         if state_undo is not None:
             state_undo()
-        if artifact_path:
-            # The bundles go beside the wheel, in the output directory of the build.
-            for written in getattr(self, "_zipapp_files", []):
-                destination = os.path.join(os.path.dirname(artifact_path), os.path.basename(written))
-                with archive.replacing(destination, archive.EXECUTABLE_MODE) as partial:
-                    shutil.copyfile(written, partial)
-                self.app.display_info(f"hatch-pyc: wrote {destination}")
-        cleanup = getattr(self, "_cleanup", None)
-        if cleanup is not None:
-            cleanup()
+        try:
+            if artifact_path and getattr(self, "_zipapp_targets", None):
+                # Made from the wheel just built, as `hatch-pyc bundle` makes one from any wheel.
+                self._bundle(artifact_path)
+        finally:
+            cleanup = getattr(self, "_cleanup", None)
+            if cleanup is not None:
+                cleanup()

@@ -1,0 +1,191 @@
+"""Runs inside the ``.pyz`` bundles that hold native code, as their ``_hatch_pyc_runtime``
+module: no zip importer can load an extension module, so those, and only those, are
+extracted to a directory and loaded from there. Every Python module still loads as a pyc
+from the archive.
+
+The directory is ``<user cache dir>/hatch-pyc/pyz/<hash>``, ``<hash>`` being that of the
+extracted files (their paths and SHA-256): two bundles with the same native code share one
+directory, and no bundle finds other files under its name. A first start writes every file
+into a directory beside that name, checks each against the SHA-256 the bundle records, and
+renames the directory into place: a directory under the final name is whole and checked.
+Two first starts at once both write; one rename wins and both use the winner's. A later
+start checks, before it loads anything, that the directory is a directory of the user's
+own that no one else can write to, and that each file has its recorded size; where not,
+it extracts again. (Hashing every file at every start would cost more than the start: 20
+ms for pydantic-core's 5 MB without OpenSSL, 12 ms to import ``hashlib`` with it.) Where the
+cache directory cannot be written (read-only, no home), the files go to a private temporary
+directory, removed at exit, and one line on stderr says so.
+
+Standard library only, in the syntax of the oldest target (3.8): it is compiled for
+whichever interpreter the bundle is for. hatch-pyc itself imports it for
+:func:`user_cache_dir` and to test it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+try:  # what importlib.machinery and importlib.util hold, from the modules already loaded
+    from _frozen_importlib_external import ExtensionFileLoader, spec_from_file_location
+except ImportError:  # pragma: no cover - an interpreter without the frozen modules
+    from importlib.machinery import ExtensionFileLoader
+    from importlib.util import spec_from_file_location
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from importlib.machinery import ModuleSpec
+
+#: Where bundles extract their native code, under :func:`user_cache_dir`.
+EXTRACTED = "pyz"
+
+
+def user_cache_dir(environ: Mapping[str, str] | None = None) -> str:
+    """The platform's per-user cache directory for hatch-pyc.
+
+    Written out here (the conventions of platformdirs) because a build hook's dependencies
+    are installed into every build environment of its users, and a bundle has only the
+    standard library.
+    """
+    environ = os.environ if environ is None else environ
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        return os.path.join(environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local"), "hatch-pyc", "Cache")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "hatch-pyc")
+    return os.path.join(environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "hatch-pyc")
+
+
+class ExtensionFinder:
+    """A meta path finder for the bundle's extension modules, extracted on the first import
+    of one of them: a start that imports none extracts nothing."""
+
+    def __init__(
+        self,
+        label: str,
+        read: Callable[[str], bytes],
+        cache: str,
+        digest: str,
+        files: Mapping[str, tuple[int, str]],
+        modules: Mapping[str, str],
+    ) -> None:
+        #: The bundle's file name, for the warning line.
+        self._label = label
+        #: Reads an entry of the bundle.
+        self._read = read
+        self._shared = os.path.join(cache, digest)
+        #: ``{path in the bundle: (size, SHA-256 hex)}`` of every file to extract.
+        self._files = files
+        #: ``{module name: path in the bundle}`` of the extension modules.
+        self._modules = modules
+        self._root: str | None = None
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        member = self._modules.get(fullname)
+        if member is None:
+            return None
+        if self._root is None:
+            self._root = self._extracted()
+        file = os.path.join(self._root, *member.split("/"))
+        return spec_from_file_location(fullname, file, loader=ExtensionFileLoader(fullname, file))
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached that another import could make stale."""
+
+    def _extracted(self) -> str:
+        """A directory holding every file, checked: the shared one, else a private one."""
+        try:
+            if not self._intact(self._shared):
+                self._publish()
+            return self._shared
+        except OSError as exc:
+            import atexit
+            import shutil
+            import tempfile
+
+            private = tempfile.mkdtemp(prefix="hatch-pyc-pyz-")
+            atexit.register(shutil.rmtree, private, True)
+            self._write(private)
+            reason = exc.strerror or str(exc)
+            sys.stderr.write(
+                f"{self._label}: warning: cannot extract its extension modules to {self._shared} ({reason}); "
+                f"extracted to {private} for this run only\n"
+            )
+            return private
+
+    def _intact(self, directory: str) -> bool:
+        """Whether ``directory`` is the user's own, closed to others, and holds every file
+        at its recorded size."""
+        try:
+            found = os.lstat(directory)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISDIR(found.st_mode) or found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return False
+        if hasattr(os, "getuid") and found.st_uid != os.getuid():
+            return False
+        for member, (size, _) in self._files.items():
+            try:
+                entry = os.lstat(os.path.join(directory, *member.split("/")))
+            except OSError:
+                return False
+            if not stat.S_ISREG(entry.st_mode) or entry.st_size != size:
+                return False
+        return True
+
+    def _publish(self) -> None:
+        """Write the files beside the shared directory and rename them into place."""
+        import shutil
+        import tempfile
+
+        parent = os.path.dirname(self._shared)
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+        partial = tempfile.mkdtemp(prefix=".partial-", dir=parent)
+        try:
+            self._write(partial)
+            try:
+                os.rename(partial, self._shared)
+            except OSError:
+                # Another first start renamed its copy first; or a damaged copy is in the way.
+                if self._intact(self._shared):
+                    return
+                damaged = tempfile.mkdtemp(prefix=".damaged-", dir=parent)
+                os.rename(self._shared, os.path.join(damaged, "old"))
+                shutil.rmtree(damaged, ignore_errors=True)
+                os.rename(partial, self._shared)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+
+    def _write(self, directory: str) -> None:
+        """Write every file into ``directory``, each checked against its recorded SHA-256."""
+        import hashlib
+
+        for member, (size, digest) in sorted(self._files.items()):
+            data = self._read(member)
+            if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+                raise ImportError(f"{self._label}: {member} does not match the hash the bundle records")
+            file = os.path.join(directory, *member.split("/"))
+            os.makedirs(os.path.dirname(file), mode=0o700, exist_ok=True)
+            descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(data)
+            with open(file, "rb") as written:
+                if hashlib.sha256(written.read()).hexdigest() != digest:
+                    raise OSError(f"{file} was not written whole")
+
+
+def install(label: str, digest: str, files: Mapping[str, tuple[int, str]], modules: Mapping[str, str]) -> None:
+    """Put the finder for the bundle's extension modules first on ``sys.meta_path``.
+
+    Called by the bundle's ``__main__``; this module's loader is the bundle's zip importer.
+    """
+    archive = __loader__  # type: ignore[name-defined]  # set by the import system
+
+    def read(member: str) -> bytes:
+        data: bytes = archive.get_data(member.replace("/", os.sep))
+        return data
+
+    cache = os.path.join(user_cache_dir(), EXTRACTED)
+    sys.meta_path.insert(0, ExtensionFinder(label, read, cache, digest, files, modules))
