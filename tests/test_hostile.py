@@ -511,6 +511,20 @@ def test_convert_fails_cleanly_on_every_broken_wheel(cases: list[Case], tmp_path
         assert (case.path.read_bytes() if case.path.is_file() else None) == before, case.label
 
 
+@pytest.mark.slow
+def test_bundle_fails_cleanly_on_every_broken_wheel(cases: list[Case], tmp_path: Path) -> None:
+    for number, case in enumerate(cases):
+        if case.check == 0 or case.path.suffix != ".whl":
+            continue
+        out_dir = tmp_path / f"out-{number}"
+        code, out, err = _limited(["bundle", str(case.path), "--entry-point", "demo.core:main", "-o", str(out_dir)])
+        # As for convert: damage in a file bundling only copies may pass.
+        assert code in (0, 2), (case.label, code, out, err)
+        _one_refusal(code, err, case.label)
+        if code == 2:
+            assert not out_dir.exists() or not any(out_dir.rglob("*")), case.label
+
+
 def test_the_worst_bomb_stays_within_time_and_memory(cases: list[Case]) -> None:
     """The command itself, as a user runs it, under an address-space limit."""
     bombs = [case for case in cases if "bomb" in case.label or "many" in case.label or "entries" in case.label]

@@ -6,7 +6,8 @@ The Python API, which the ``hatch-pyc`` command uses too and which imports no ha
   :class:`CheckResult` listing every problem;
 - :func:`inspect_artifact` describes one (:class:`Inspection`);
 - :func:`install_wheel` checks, then installs with pypa/installer;
-- :func:`convert_wheel` compiles a wheel another backend built.
+- :func:`convert_wheel` compiles a wheel another backend built;
+- :func:`bundle_wheel` makes a ``.pyz`` bundle of a wheel any backend built.
 
 Every error is a :class:`HatchPycError`: :class:`BadArtifact` for a file they cannot use,
 :class:`TargetError` for an interpreter they cannot find, :class:`InstallRefused` for a wheel
@@ -26,6 +27,7 @@ __version__ = "0.3.0"
 
 if TYPE_CHECKING:
     from hatch_pyc.artifact import BadArtifact
+    from hatch_pyc.bundle import BundleError, bundle_wheel
     from hatch_pyc.check import CheckResult, Inspection, check_wheel, inspect_artifact
     from hatch_pyc.convert import convert_wheel
     from hatch_pyc.errors import HatchPycError
@@ -35,11 +37,13 @@ if TYPE_CHECKING:
 #: Where each public name lives.
 _EXPORTS = {
     "BadArtifact": "hatch_pyc.artifact",
+    "BundleError": "hatch_pyc.bundle",
     "CheckResult": "hatch_pyc.check",
     "HatchPycError": "hatch_pyc.errors",
     "Inspection": "hatch_pyc.check",
     "InstallRefused": "hatch_pyc.installing",
     "TargetError": "hatch_pyc.interpreters",
+    "bundle_wheel": "hatch_pyc.bundle",
     "check_wheel": "hatch_pyc.check",
     "convert_wheel": "hatch_pyc.convert",
     "inspect_artifact": "hatch_pyc.check",
@@ -48,12 +52,14 @@ _EXPORTS = {
 
 __all__ = [
     "BadArtifact",
+    "BundleError",
     "CheckResult",
     "HatchPycError",
     "Inspection",
     "InstallRefused",
     "TargetError",
     "__version__",
+    "bundle_wheel",
     "check_wheel",
     "convert_wheel",
     "inspect_artifact",

@@ -33,12 +33,13 @@ from hatch_pyc import archive, bundle_runtime, layout, metadata
 from hatch_pyc.artifact import Artifact, BadArtifact, extract, install_path, record_hash
 from hatch_pyc.cache import CompileCache
 from hatch_pyc.check import bytecode_metadata, intact_wheel
-from hatch_pyc.compilation import Progress, compile_modules, legacy_pyc_path
-from hatch_pyc.config import ENTRY_POINT, ConfigError, Options
+from hatch_pyc.compilation import Progress, ProgressReporter, compile_modules, legacy_pyc_path
+from hatch_pyc.config import ENTRY_POINT, ZIPAPP_OPTIONS, ConfigError, Options, flag_options, zipapp_flag
 from hatch_pyc.discovery import Module, matching, unmatched
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, running
 from hatch_pyc.layout import EXTENSION_SUFFIXES, distribution_id
+from hatch_pyc.pipeline import find_targets
 
 #: Files of an installed ``.dist-info`` that describe that one install, not the distribution.
 INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD.jws", "RECORD.p7s"})
@@ -488,7 +489,7 @@ def make_bundle(
         name = pyz_name(artifact.name, artifact.version, interpreter, native.platform if native else None)
         for reserved in ("__main__.py", metadata.FILENAME):
             if reserved in contents:
-                raise BundleError(f"{where('zipapp')}: the bundle would hold two {reserved}; rename yours")
+                raise BundleError(f"{wheel}: the bundle would hold two {reserved}; rename yours")
         for dist_info, paths in tree.records.items():
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
             contents[f"{dist_info}/RECORD"] = _record(bundled, contents, dist_info)
@@ -608,3 +609,72 @@ def _native_code(tree: _Tree, contents: dict[str, str | bytes], platform: Platfo
             modules[path[: -len(suffix)].replace("/", ".")] = path
     digest = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:32]
     return _Native(platform=platform, digest=digest, files=files, modules=modules)
+
+
+def bundle_wheel(
+    path: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    python: str | None = None,
+    with_dependencies: bool = False,
+    entry_point: str | None = None,
+    shebang: str | None = None,
+    compress: bool = False,
+    extension_modules: str = "extract",
+    optimize: int = 0,
+    invalidation_mode: str = "checked-hash",
+    jobs: int | None = None,
+    exclude: Sequence[str] = (),
+    keep_source: Sequence[str] = (),
+    cache: bool = True,
+    cache_dir: str | None = None,
+    debug_ranges: bool | None = None,
+    progress: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> str:
+    """Write the ``.pyz`` bundle of the wheel at ``path``, built by any backend; return its path.
+
+    ``output`` is the bundle's path (ending in ``.pyz``) or a directory for it (default: the
+    wheel's). The keyword arguments are the hook's options and ``zipapp`` options of the
+    same names (``with_dependencies`` is ``include-dependencies``), validated the same way
+    and named as flags in errors; ``progress`` gets the compile progress lines and ``warn``
+    the line saying which dependencies the bundle leaves out. Raises what
+    :func:`~hatch_pyc.convert.convert_wheel` raises, and :class:`BundleError`.
+    """
+    options = flag_options(
+        {
+            "python": python,
+            "optimize": optimize,
+            "invalidation-mode": invalidation_mode,
+            "jobs": jobs,
+            "exclude": list(exclude),
+            "keep-source": list(keep_source),
+            "cache": cache,
+            "cache-dir": cache_dir,
+            "debug-ranges": debug_ranges,
+            "zipapp": {
+                key: value
+                for key, value in {
+                    "entry-point": entry_point,
+                    "shebang": shebang,
+                    "include-dependencies": with_dependencies,
+                    "compress": compress,
+                    "extension-modules": extension_modules,
+                }.items()
+                if value is not None
+            },
+        }
+    )
+    path = os.fspath(path)
+    targets = find_targets(options)
+    store = CompileCache(options.cache_dir or bundle_runtime.user_cache_dir()) if options.cache else None
+    return make_bundle(
+        path,
+        options,
+        output=os.fspath(output) if output is not None else os.path.dirname(os.path.abspath(path)),
+        target=targets[0] if targets else None,
+        where=lambda option: zipapp_flag(option) if option in ZIPAPP_OPTIONS else f"--{option}",
+        cache=store,
+        progress=ProgressReporter(progress) if progress is not None else None,
+        warn=warn,
+    )

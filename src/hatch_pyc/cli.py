@@ -1,4 +1,4 @@
-"""The ``hatch-pyc`` command: inspect, check, install and convert wheels and ``.pyz`` bundles.
+"""The ``hatch-pyc`` command: inspect, check, install, convert and bundle wheels, and ``.pyz`` bundles.
 
 Exit status: 0 when all is well, 1 when the artifact does not fit (one line per problem),
 2 for anything else: input the command cannot use, an interpreter it cannot find, a limit
@@ -125,6 +125,33 @@ def _convert(args: argparse.Namespace) -> int:
     return OK
 
 
+def _bundle(args: argparse.Namespace) -> int:
+    from hatch_pyc.bundle import bundle_wheel
+
+    written = bundle_wheel(
+        args.wheel,
+        args.output,
+        python=args.python,
+        with_dependencies=args.with_dependencies,
+        entry_point=args.entry_point,
+        shebang=args.shebang,
+        compress=args.compress,
+        extension_modules=args.extension_modules,
+        optimize=args.optimize,
+        invalidation_mode=args.invalidation_mode,
+        jobs=args.jobs,
+        exclude=args.exclude,
+        keep_source=args.keep_source,
+        cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+        debug_ranges=args.debug_ranges,
+        progress=lambda line: _say(line, sys.stderr),
+        warn=lambda line: _say(f"hatch-pyc: warning: {line}", sys.stderr),
+    )
+    _say(written)
+    return OK
+
+
 def _command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, example: str
 ) -> argparse.ArgumentParser:
@@ -140,7 +167,7 @@ def _command(
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="hatch-pyc",
-        description="Inspect, check, install and convert wheels and .pyz bundles with compiled bytecode.",
+        description="Inspect, check, install, convert and bundle wheels, and .pyz bundles, with compiled bytecode.",
         epilog="Exit status: 0 all is well, 1 the artifact does not fit (one line per problem), 2 anything else.",
     )
     main.add_argument("--version", action="version", version=f"hatch-pyc {__version__}")
@@ -202,23 +229,54 @@ def parser() -> argparse.ArgumentParser:
         "--python", action="append", help="interpreter to compile for (default: this one); again for several"
     )
     convert.add_argument("--optimize", action="append", type=int, help="0, 1 or 2 (default 0); again for several")
-    convert.add_argument("--invalidation-mode", default="checked-hash", help="checked-hash, unchecked-hash, timestamp")
-    convert.add_argument("--exclude", action="append", default=[], help="glob of modules not to compile; repeatable")
-    convert.add_argument(
+    _compile_flags(convert)
+    convert.add_argument("--compile-scripts", action="store_true", help="compile Python scripts in .data/scripts/ too")
+    convert.add_argument("--compress", action="store_true", help="deflate the zip layout's archive (default: stored)")
+    convert.set_defaults(run=_convert)
+
+    bundle = _command(
+        commands,
+        "bundle",
+        "make a .pyz bundle (a zipapp) of a wheel built by any backend",
+        "hatch-pyc bundle dist/app-1.0-py3-none-any.whl --with-dependencies -o app.pyz",
+    )
+    bundle.add_argument("wheel")
+    bundle.add_argument(
+        "-o", "--output", help="the bundle's path (ending in .pyz) or a directory for it (default: beside the wheel)"
+    )
+    bundle.add_argument("--python", help="interpreter to bundle for (default: this one)")
+    bundle.add_argument(
+        "--with-dependencies", action="store_true", help="bundle the dependencies too, installed for that interpreter"
+    )
+    bundle.add_argument("--entry-point", help="module:function to run (default: the only console script)")
+    bundle.add_argument("--shebang", help="the #! line's interpreter (default: /usr/bin/env python3.X)")
+    bundle.add_argument("--compress", action="store_true", help="deflate the entries (default: stored)")
+    bundle.add_argument(
+        "--extension-modules",
+        default="extract",
+        help="extract (default): extract them at start-up, the bundle being for this platform; refuse: fail instead",
+    )
+    bundle.add_argument("--optimize", type=int, default=0, help="0, 1 or 2 (default 0)")
+    _compile_flags(bundle)
+    bundle.set_defaults(run=_bundle)
+    return main
+
+
+def _compile_flags(command: argparse.ArgumentParser) -> None:
+    """The flags ``convert`` and ``bundle`` share: the hook's options of the same names."""
+    command.add_argument("--invalidation-mode", default="checked-hash", help="checked-hash, unchecked-hash, timestamp")
+    command.add_argument("--exclude", action="append", default=[], help="glob of modules not to compile; repeatable")
+    command.add_argument(
         "--keep-source", action="append", default=[], help="glob of modules that keep their source; repeatable"
     )
-    convert.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
-    convert.add_argument("--compile-scripts", action="store_true", help="compile Python scripts in .data/scripts/ too")
-    convert.add_argument("--no-cache", action="store_true", help="neither use nor fill the compile cache")
-    convert.add_argument("--cache-dir", help="the compile cache's directory (default: the user cache directory)")
-    convert.add_argument("--compress", action="store_true", help="deflate the zip layout's archive (default: stored)")
-    convert.add_argument(
+    command.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
+    command.add_argument("--no-cache", action="store_true", help="neither use nor fill the compile cache")
+    command.add_argument("--cache-dir", help="the compile cache's directory (default: the user cache directory)")
+    command.add_argument(
         "--debug-ranges",
         action=argparse.BooleanOptionalAction,
         help="keep column positions in the code (default: only where the source ships beside the pyc)",
     )
-    convert.set_defaults(run=_convert)
-    return main
 
 
 def _say(text: str, file: TextIO | None = None) -> None:

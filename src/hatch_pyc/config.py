@@ -150,29 +150,45 @@ def _python(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _zipapp(value: object, key: str, problems: list[str]) -> Zipapp | None:
+def _zipapp(value: object, key: str, problems: list[str], flags: bool) -> Zipapp | None:
     if not isinstance(value, Mapping):
         problems.append(f"{key}: must be a table, got {value!r}")
         return None
+
+    def at(option: str) -> str:
+        return zipapp_flag(option) if flags else f"{key}.{option}"
+
     for name in sorted(set(value) - ZIPAPP_OPTIONS):
-        problems.append(f"{key}.{name}: unknown option; valid options are: {', '.join(sorted(ZIPAPP_OPTIONS))}")
+        problems.append(f"{at(name)}: unknown option; valid options are: {', '.join(sorted(ZIPAPP_OPTIONS))}")
     entry_point = value.get("entry-point")
     if entry_point is not None and not (isinstance(entry_point, str) and ENTRY_POINT.match(entry_point)):
-        problems.append(f"{key}.entry-point: must be 'module:function', e.g. 'mypkg.cli:main', got {entry_point!r}")
+        problems.append(f"{at('entry-point')}: must be 'module:function', e.g. 'mypkg.cli:main', got {entry_point!r}")
     shebang = value.get("shebang")
     if shebang is not None and not (isinstance(shebang, str) and shebang.strip() and "\n" not in shebang):
-        problems.append(f"{key}.shebang: must be an interpreter path or command on one line, got {shebang!r}")
+        problems.append(f"{at('shebang')}: must be an interpreter path or command on one line, got {shebang!r}")
     return Zipapp(
         entry_point=entry_point,
         shebang=shebang,
-        include_dependencies=_boolean(
-            value.get("include-dependencies", False), f"{key}.include-dependencies", problems
-        ),
-        compress=_boolean(value.get("compress", False), f"{key}.compress", problems),
+        include_dependencies=_boolean(value.get("include-dependencies", False), at("include-dependencies"), problems),
+        compress=_boolean(value.get("compress", False), at("compress"), problems),
         extension_modules=_choice(
-            value.get("extension-modules", "extract"), f"{key}.extension-modules", EXTENSION_MODULES, problems
+            value.get("extension-modules", "extract"), at("extension-modules"), EXTENSION_MODULES, problems
         ),
     )
+
+
+def zipapp_flag(option: str) -> str:
+    """The ``bundle`` command's flag for a ``zipapp`` option."""
+    return "--with-dependencies" if option == "include-dependencies" else f"--{option}"
+
+
+def flag_options(flags: Mapping[str, Any]) -> Options:
+    """Validate options given as command-line flags (``convert``'s, ``bundle``'s), by the
+    hook's option names; None means not given, tuples are lists. The flags say everything:
+    only where the compile cache lives may come from the environment."""
+    raw = {key: list(value) if isinstance(value, tuple) else value for key, value in flags.items() if value is not None}
+    environ = {CACHE_DIR_ENV: os.environ[CACHE_DIR_ENV]} if os.environ.get(CACHE_DIR_ENV) else {}
+    return parse_options(raw, None, environ, root=os.getcwd())
 
 
 def parse_options(
@@ -231,7 +247,7 @@ def parse_options(
         raw.get("compile-scripts", layout in SOURCELESS_LAYOUTS), at("compile-scripts"), problems
     )
 
-    zipapp = _zipapp(raw["zipapp"], at("zipapp"), problems) if "zipapp" in raw else None
+    zipapp = _zipapp(raw["zipapp"], at("zipapp"), problems, table is None) if "zipapp" in raw else None
 
     cache = _boolean(raw.get("cache", True), at("cache"), problems)
     debug_ranges = _boolean(raw["debug-ranges"], at("debug-ranges"), problems) if "debug-ranges" in raw else None

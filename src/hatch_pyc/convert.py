@@ -25,7 +25,7 @@ from hatch_pyc.bundle_runtime import user_cache_dir
 from hatch_pyc.cache import CompileCache
 from hatch_pyc.check import intact_wheel
 from hatch_pyc.compilation import ProgressReporter
-from hatch_pyc.config import CACHE_DIR_ENV, Options, parse_options
+from hatch_pyc.config import Options, flag_options
 from hatch_pyc.discovery import Module, Shipped
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter
@@ -162,27 +162,22 @@ def convert_wheel(
     command-line flag, and :class:`~hatch_pyc.interpreters.TargetError` for a target it
     cannot find, or that the wheel's ``Requires-Python`` excludes.
     """
-    raw: dict[str, object] = {
-        "layout": layout_name,
-        "compile-scripts": compile_scripts,
-        "optimize": list(optimize) if isinstance(optimize, (list, tuple)) else optimize,
-        "invalidation-mode": invalidation_mode,
-        "exclude": list(exclude),
-        "keep-source": list(keep_source),
-        "cache": cache,
-        "compress": compress,
-    }
-    if python is not None:
-        raw["python"] = python if isinstance(python, str) else list(python)
-    if jobs is not None:
-        raw["jobs"] = jobs
-    if cache_dir is not None:
-        raw["cache-dir"] = cache_dir
-    if debug_ranges is not None:
-        raw["debug-ranges"] = debug_ranges
-    # Flags say everything: only where the cache lives may come from the environment.
-    environ = {CACHE_DIR_ENV: os.environ[CACHE_DIR_ENV]} if os.environ.get(CACHE_DIR_ENV) else {}
-    options = parse_options(raw, None, environ, root=os.getcwd())
+    options = flag_options(
+        {
+            "layout": layout_name,
+            "python": python if isinstance(python, (str, type(None))) else list(python),
+            "compile-scripts": compile_scripts,
+            "optimize": optimize if isinstance(optimize, int) else list(optimize),
+            "invalidation-mode": invalidation_mode,
+            "jobs": jobs,
+            "exclude": list(exclude),
+            "keep-source": list(keep_source),
+            "cache": cache,
+            "cache-dir": cache_dir,
+            "debug-ranges": debug_ranges,
+            "compress": compress,
+        }
+    )
     path, out_dir = os.fspath(path), os.fspath(out_dir)
     try:
         return _convert(path, out_dir, options, progress)

@@ -1,0 +1,202 @@
+"""``hatch-pyc bundle`` and bundles with native code: real wheels of several backends, real
+dependencies from the package index, started as a user starts them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import wheels
+from helpers import MakeVenv, copy_project, hatchling_build, run, uv
+from test_zip import other_python
+
+from hatch_pyc import bundle_runtime
+
+TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"
+
+
+def bundle(*args: str | os.PathLike[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run([HATCH_PYC, "bundle", *args], check=check)
+
+
+@pytest.mark.parametrize(("backend", "version"), [("flitapp", "0.4.0"), ("setuptoolsapp", "0.5.0")])
+def test_bundle_makes_a_pyz_of_another_backends_wheel(
+    backend: str, version: str, tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    project = copy_project(backend, tmp_path / "src")
+    run([uv(), "build", "-q", "--wheel", "--out-dir", tmp_path / "dist", project])
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+
+    pyz = tmp_path / "app.pyz"
+    made = bundle(wheel, "--with-dependencies", "-o", pyz)
+    assert made.stdout == f"{pyz}\n"
+    empty = make_venv()
+    assert run([empty.python, pyz, "--version"]).stdout == f"app.pyz, version {version}\n"
+    assert run([empty.python, pyz]).stdout.startswith(f"{backend} from ")
+    assert run([HATCH_PYC, "check", pyz]).returncode == 0
+
+    # Without its dependencies: one line at build time names them.
+    alone = bundle(wheel, "-o", tmp_path / "alone")
+    named = tmp_path / "alone" / f"{backend}-{version}-{TAG}.pyz"
+    assert alone.stdout == f"{named}\n"
+    assert alone.stderr.splitlines() == [
+        f"hatch-pyc: warning: {backend} {version}'s bundle leaves out its dependencies (click>=8.1): "
+        "they must be importable where it runs (--with-dependencies bundles them)"
+    ]
+    with zipfile.ZipFile(named) as archive:
+        assert not [name for name in archive.namelist() if name.startswith("click")]
+
+
+def test_bundle_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    project = copy_project("clickapp", tmp_path / "src")
+    wheel = next(iter(_built(project, tmp_path / "out").glob("*.whl")))
+    text = wheels.dist_info_text(wheel, "entry_points.txt")
+    # An entry point is written into the bundle's __main__.py: only module:function passes.
+    hostile = wheels.rewrite(
+        wheel,
+        tmp_path / "hostile" / wheel.name,
+        {f"{wheels.dist_info(wheel)}/entry_points.txt": text.replace("clickapp.cli:main", "os;import this:x").encode()},
+    )
+    cases = {
+        "injected": ([hostile], "console script 'clickapp' is 'os;import this:x', not 'module:function'"),
+        "option": ([wheel, "--extension-modules", "maybe"], "--extension-modules: must be one of 'extract', 'refuse'"),
+        "entry point": ([wheel, "--entry-point", "clickapp.cli:nothere"], "defines no nothere at its top level"),
+        "not a wheel": ([tmp_path / "nothing.whl"], "no such file"),
+    }
+    for label, (args, message) in cases.items():
+        out = tmp_path / f"out-{label}"
+        refused = bundle(*args, "-o", out, check=False)
+        assert refused.returncode == 2, label
+        assert "Traceback" not in refused.stderr, label
+        assert message in refused.stderr, (label, refused.stderr)
+        assert not out.exists(), label
+
+
+def _built(project: Path, out: Path) -> Path:
+    hatchling_build(project, out)
+    return out
+
+
+def _first_starts(pyz: Path, cache: Path, count: int) -> list[subprocess.CompletedProcess[str]]:
+    """``count`` first starts of ``pyz`` at once, all with the same empty cache."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, pyz, f"run{n}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for n in range(count)
+    ]
+    return [subprocess.CompletedProcess(p.args, p.wait(), *p.communicate()) for p in processes]
+
+
+def _cache_files(cache: Path) -> list[str]:
+    return sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if not p.is_dir())
+
+
+@pytest.mark.slow
+def test_a_cli_with_native_dependencies_runs_from_its_bundle(tmp_path: Path, make_venv: MakeVenv) -> None:
+    project = copy_project("nativeapp", tmp_path / "src")
+    out = _built(project, tmp_path / "out")
+    platform_tag = f"{TAG}-{TAG}-linux_x86_64" if sys.platform == "linux" and os.uname().machine == "x86_64" else None
+    (pyz,) = out.glob("*.pyz")
+    if platform_tag is not None:
+        assert pyz.name == f"nativeapp-1.0.0-{platform_tag}.pyz"
+    names = zipfile.ZipFile(pyz).namelist()
+    native = sorted(name for name in names if name.endswith(".so"))
+    assert [name.split("/")[0] for name in native] == ["markupsafe", "pydantic_core"]
+    assert "_hatch_pyc_runtime.pyc" in names
+    assert "pydantic/main.pyc" in names
+
+    # First start, empty cache: only the extension modules are extracted, under the hash.
+    cache = tmp_path / "cache"
+    env = {"XDG_CACHE_HOME": str(cache)}
+    empty = make_venv()
+    first = run([empty.python, pyz, "you"], env=env)
+    extracted = _cache_files(cache)
+    (digest,) = {Path(path).parts[2] for path in extracted}
+    assert extracted == [f"hatch-pyc/pyz/{digest}/{name}" for name in native]
+    root = cache / "hatch-pyc" / "pyz" / digest
+    assert first.stdout.splitlines() == [
+        "hello you",
+        "hello you",
+        *(f"{name.split('/')[0]}.{Path(name).name.split('.')[0]}: {root / name}" for name in native),
+    ]
+    assert first.stderr == ""
+    # Second start: the same files, nothing written.
+    times = {path: path.stat().st_mtime_ns for path in root.rglob("*")}
+    assert run([empty.python, pyz, "you"], env=env).stdout == first.stdout
+    assert {path: path.stat().st_mtime_ns for path in root.rglob("*")} == times
+
+    # A damaged file (a disk full at the first start, say) is extracted again.
+    damaged = root / native[1]
+    damaged.write_bytes(damaged.read_bytes()[:1000])
+    assert run([empty.python, pyz, "you"], env=env).stdout == first.stdout
+    assert _cache_files(cache) == extracted
+
+    # Four first starts at once: each runs, one directory stays, no partial one.
+    racing = tmp_path / "racing"
+    for n, ran in enumerate(_first_starts(pyz, racing, 4)):
+        assert (ran.returncode, ran.stderr) == (0, ""), ran.stderr
+        assert ran.stdout.startswith(f"hello run{n}\n")
+    assert _cache_files(racing) == extracted
+    assert os.listdir(racing / "hatch-pyc" / "pyz") == [digest]
+
+    # A cache that cannot be written: a private directory, one warning line, removed at exit.
+    # (Root writes to a read-only directory, so for root a file stands where the cache would be.)
+    blocked = tmp_path / "blocked"
+    if os.geteuid() == 0:
+        blocked.write_text("")
+    else:
+        blocked.mkdir(mode=0o555)
+    warned = run([empty.python, pyz, "you"], env={"XDG_CACHE_HOME": str(blocked)})
+    (line,) = warned.stderr.splitlines()
+    assert line.startswith(f"{pyz.name}: warning: cannot extract its extension modules to {blocked}/hatch-pyc/pyz/")
+    private = Path(line.split("; extracted to ")[1].split(" for this run only")[0])
+    assert warned.stdout.splitlines()[:2] == ["hello you", "hello you"]
+    assert f": {private}/markupsafe/" in warned.stdout
+    assert not private.exists()
+
+    # Another interpreter: one line, exit 1, nothing extracted.
+    other = other_python()
+    elsewhere = tmp_path / "elsewhere"
+    refused = run([other, pyz], env={"XDG_CACHE_HOME": str(elsewhere)}, check=False)
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert len(refused.stderr.splitlines()) == 1
+    assert refused.stderr.startswith(f"{pyz.name} needs CPython ")
+    assert not elsewhere.exists()
+
+
+def _finder(tmp_path: Path, files: dict[str, bytes]) -> bundle_runtime.ExtensionFinder:
+    import hashlib
+
+    recorded = {name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()}
+    modules = {name.split(".")[0].replace("/", "."): name for name in files}
+    return bundle_runtime.ExtensionFinder("app.pyz", files.__getitem__, str(tmp_path), "d1g35t", recorded, modules)
+
+
+def test_the_runtime_refuses_a_bundle_entry_that_does_not_match_its_hash(tmp_path: Path) -> None:
+    finder = _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"})
+    finder._files = {name: (4, "0" * 64) for name in finder._files}  # the bundle's record, not its entry
+    refusal = re.escape("app.pyz: pkg/_ext.cpython-311-x86_64-linux-gnu.so does not match")
+    with pytest.raises(ImportError, match=refusal):
+        finder.find_spec("pkg._ext")
+    assert os.listdir(tmp_path) == []  # the partial directory is gone
+
+
+def test_the_runtime_uses_no_directory_another_user_could_write(tmp_path: Path) -> None:
+    finder = _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"})
+    spec = finder.find_spec("pkg._ext")
+    assert spec is not None
+    assert spec.origin == str(tmp_path / "d1g35t" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so")
+    (tmp_path / "d1g35t").chmod(0o777)
+    assert not finder._intact(str(tmp_path / "d1g35t"))
+    assert _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}).find_spec("pkg._ext") == spec
+    assert (tmp_path / "d1g35t").stat().st_mode & 0o777 == 0o700
+    assert finder.find_spec("pkg.other") is None
