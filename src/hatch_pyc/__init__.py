@@ -11,7 +11,7 @@ The Python API, which the ``hatch-pyc`` command uses too and which imports no ha
 
 Every error is a :class:`HatchPycError`: :class:`BadArtifact` for a file they cannot use,
 :class:`TargetError` for an interpreter they cannot find, :class:`InstallRefused` for a wheel
-that does not fit.
+that does not fit, :class:`BundleError` for a bundle that cannot be made.
 
 The names are imported when first used, so that a build, which imports this package for
 its hook, loads none of the modules (and none of pypa/installer) that only the commands need.
