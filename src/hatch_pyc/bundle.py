@@ -33,13 +33,13 @@ from hatch_pyc import archive, bundle_runtime, layout, metadata
 from hatch_pyc.artifact import Artifact, BadArtifact, extract, install_path, record_hash
 from hatch_pyc.cache import CompileCache
 from hatch_pyc.check import bytecode_metadata, intact_wheel
-from hatch_pyc.compilation import Progress, ProgressReporter, compile_modules, legacy_pyc_path
+from hatch_pyc.compilation import Progress, ProgressReporter, legacy_pyc_path
 from hatch_pyc.config import ENTRY_POINT, ZIPAPP_OPTIONS, ConfigError, Options, flag_options, zipapp_flag
 from hatch_pyc.discovery import Module, matching, unmatched
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, running
 from hatch_pyc.layout import EXTENSION_SUFFIXES, distribution_id
-from hatch_pyc.pipeline import find_targets
+from hatch_pyc.pipeline import compile_placed, find_targets
 
 #: Files of an installed ``.dist-info`` that describe that one install, not the distribution.
 INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD.jws", "RECORD.p7s"})
@@ -473,23 +473,23 @@ def make_bundle(
         project = os.path.join(work, "project")
         _unpack_project(artifact, project)
         _gather(project, True, tree)
-        scripts = _console_scripts(artifact)
-        contents = _compiled(tree, options, interpreter, target, os.path.join(work, "compiled"), where, cache, progress)
-        entry = entry_point(zipapp.entry_point, scripts, where("entry-point"))
+        entry = entry_point(zipapp.entry_point, _console_scripts(artifact), where("entry-point"))
         modules = [m for m in tree.modules if m.path not in matching(tree.modules, options.exclude)]
         check_entry_point(entry, modules, where("entry-point"), tree.precompiled)
-
-        native = None
+        reserved = {"__main__.py", metadata.FILENAME}
         if tree.native:
             if zipapp.extension_modules == "refuse":
                 raise BundleError(_refused(tree, where("extension-modules")))
-            native = _native_code(tree, contents, native_platform(target, interpreter))
+            reserved.update({f"{RUNTIME_MODULE}.py", f"{RUNTIME_MODULE}.pyc"})
+        clashes = sorted(reserved & set(tree.owners))
+        if clashes:
+            raise BundleError(f"{wheel}: the bundle would hold two {clashes[0]}; rename yours")
+        if tree.native:
             runtime = Module(source=bundle_runtime.__file__, path=f"{RUNTIME_MODULE}.py", display=RUNTIME_MODULE)
-            contents.update(_compiled_runtime(runtime, options, target, os.path.join(work, "runtime"), cache))
+            tree.modules.append(runtime)
+        contents = _compiled(tree, options, interpreter, target, os.path.join(work, "compiled"), where, cache, progress)
+        native = _native_code(tree, contents, native_platform(target, interpreter)) if tree.native else None
         name = pyz_name(artifact.name, artifact.version, interpreter, native.platform if native else None)
-        for reserved in ("__main__.py", metadata.FILENAME):
-            if reserved in contents:
-                raise BundleError(f"{wheel}: the bundle would hold two {reserved}; rename yours")
         for dist_info, paths in tree.records.items():
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
             contents[f"{dist_info}/RECORD"] = _record(bundled, contents, dist_info)
@@ -547,39 +547,13 @@ def _compiled(
     modules = [m for m in tree.modules if m.path not in excluded]
     placement = layout.place("zip", modules, options.keep_source, options.debug_ranges)
     os.makedirs(out_dir, exist_ok=True)
-    compilation = compile_modules(
-        modules,
-        out_dir,
-        optimize=[min(options.optimize)],
-        invalidation_mode=options.invalidation_mode,
-        jobs=options.jobs,
-        target=target,
-        legacy=placement.legacy,
-        kept=placement.kept,
-        debug_ranges=placement.debug_ranges,
-        cache=cache,
-        progress=progress,
+    compilation = compile_placed(
+        options, modules, placement, out_dir, target, optimize=[min(options.optimize)], cache=cache, progress=progress
     )
     shipped = [(file, path) for path, file in tree.files.items()]
     shipped += [(m.source, m.path) for m in tree.modules if m.path in excluded]
     files: dict[str, str | bytes] = dict(layout.archive_files(shipped, compilation, placement.sourceless))
     return files
-
-
-def _compiled_runtime(
-    runtime: Module, options: Options, target: Target | None, out_dir: str, cache: CompileCache | None
-) -> dict[str, str]:
-    placement = layout.place("zip", [runtime], ())
-    compilation = compile_modules(
-        [runtime],
-        out_dir,
-        optimize=[min(options.optimize)],
-        invalidation_mode=options.invalidation_mode,
-        target=target,
-        legacy=placement.legacy,
-        cache=cache,
-    )
-    return layout.archive_files([], compilation, placement.sourceless)
 
 
 def _refused(tree: _Tree, key: str) -> str:

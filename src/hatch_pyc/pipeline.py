@@ -94,6 +94,36 @@ def select(
     )
 
 
+def compile_placed(
+    options: Options,
+    modules: Sequence[Module],
+    placement: layout.Placement,
+    out_dir: str,
+    target: Target | None,
+    *,
+    optimize: Sequence[int],
+    cache: CompileCache | None,
+    progress: Callable[[Progress], None] | None,
+    mtimes: Sequence[int] | None = None,
+) -> Compilation:
+    """Compile ``modules`` for ``target`` as ``placement`` places them, with the options'
+    invalidation mode and jobs: the step a wheel (:func:`build`) and a bundle share."""
+    return compile_modules(
+        modules,
+        out_dir,
+        optimize=optimize,
+        invalidation_mode=options.invalidation_mode,
+        mtimes=mtimes,
+        jobs=options.jobs,
+        target=target,
+        legacy=placement.legacy,
+        kept=placement.kept,
+        debug_ranges=placement.debug_ranges,
+        cache=cache,
+        progress=progress,
+    )
+
+
 def build(
     options: Options,
     selection: Selection,
@@ -125,19 +155,16 @@ def build(
     placement = layout.place(options.layout, modules, options.keep_source, options.debug_ranges)
     os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
     compilations = tuple(
-        compile_modules(
+        compile_placed(
+            options,
             modules,
+            placement,
             out_dir,
+            target,
             optimize=options.optimize,
-            invalidation_mode=options.invalidation_mode,
-            mtimes=mtimes(modules) if mtimes is not None and options.invalidation_mode == "timestamp" else None,
-            jobs=options.jobs,
-            target=target,
-            legacy=placement.legacy,
-            kept=placement.kept,
-            debug_ranges=placement.debug_ranges,
             cache=cache,
             progress=progress,
+            mtimes=mtimes(modules) if mtimes is not None and options.invalidation_mode == "timestamp" else None,
         )
         for target in (selection.targets or (None,))
     )
