@@ -113,6 +113,13 @@ def test_a_cli_with_native_dependencies_runs_from_its_bundle(tmp_path: Path, mak
     assert "_hatch_pyc_runtime.pyc" in names
     assert "pydantic/main.pyc" in names
 
+    # The command makes the same bytes from the wheel, whatever the hash seed and job count.
+    (wheel,) = out.glob("*.whl")
+    again = tmp_path / "again.pyz"
+    env_seed = {**os.environ, "PYTHONHASHSEED": "7"}
+    run([HATCH_PYC, "bundle", wheel, "--with-dependencies", "--jobs", "1", "-o", again], env=env_seed)
+    assert again.read_bytes() == pyz.read_bytes()
+
     # First start, empty cache: only the extension modules are extracted, under the hash.
     cache = tmp_path / "cache"
     env = {"XDG_CACHE_HOME": str(cache)}

@@ -235,7 +235,7 @@ def bootstrap(target: str, interpreter: Interpreter, name: str, native: _Native 
             "",
             "machine = os.uname().machine if hasattr(os, 'uname') else ''",
             f"if sys.platform != {where.sys_platform!r} or machine != {where.machine!r} or not "
-            f"{set(native_suffixes(native))!r} <= set(_imp.extension_suffixes()):",
+            f"set(_imp.extension_suffixes()).issuperset({tuple(native_suffixes(native))!r}):",
             "    import platform",
             "",
             "    running = (platform.python_implementation(), platform.python_version(), sys.platform, "
