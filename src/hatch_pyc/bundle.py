@@ -300,8 +300,8 @@ class _Tree:
     precompiled: list[str]
     #: ``{.dist-info directory: the paths its distribution installed}``.
     records: dict[str, list[str]]
-    #: ``{path: who ships it}``, to refuse two files at one path.
-    owners: dict[str, str]
+    #: Every path gathered, to refuse two files at one path.
+    paths: set[str]
 
 
 def _gather(root: str, project: bool, tree: _Tree) -> None:
@@ -317,9 +317,9 @@ def _gather(root: str, project: bool, tree: _Tree) -> None:
     for path in found:
         source = os.path.join(root, *path.split("/"))
         name = path.rsplit("/", 1)[-1]
-        if path in tree.owners:
+        if path in tree.paths:
             raise BundleError(f"the project and a dependency both ship {path}; the bundle can hold one")
-        tree.owners[path] = "the project" if project else "a dependency"
+        tree.paths.add(path)
         if ".dist-info/" in path and path.count("/") == 1 and name == "RECORD" and not project:
             tree.records[path.split("/")[0]] = _recorded(source)
         if path in INSTALLER_FILES or path.endswith(".pth") or (".dist-info/" in path and name in INSTALL_RECORDS):
@@ -460,7 +460,7 @@ def make_bundle(
     interpreter = target.interpreter if target is not None else running().interpreter
     with intact_wheel(wheel, "bundling") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-bundle-") as work:
         needed = _requirements(artifact, interpreter)
-        tree = _Tree(files={}, modules=[], native={}, precompiled=[], records={}, owners={})
+        tree = _Tree(files={}, modules=[], native={}, precompiled=[], records={}, paths=set())
         if zipapp.include_dependencies and needed:
             dependencies = os.path.join(work, "dependencies")
             install_dependencies(needed, target.executable if target else sys.executable, dependencies)
@@ -481,7 +481,7 @@ def make_bundle(
             if zipapp.extension_modules == "refuse":
                 raise BundleError(_refused(tree, where("extension-modules")))
             reserved.update({f"{RUNTIME_MODULE}.py", f"{RUNTIME_MODULE}.pyc"})
-        clashes = sorted(reserved & set(tree.owners))
+        clashes = sorted(reserved & tree.paths)
         if clashes:
             raise BundleError(f"{wheel}: the bundle would hold two {clashes[0]}; rename yours")
         if tree.native:
