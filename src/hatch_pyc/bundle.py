@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -190,6 +190,8 @@ class _Native:
     files: dict[str, tuple[int, str]]
     #: ``{module name: path in the bundle}``.
     modules: dict[str, str]
+    #: The extension suffixes those modules use, which the interpreter must load.
+    suffixes: tuple[str, ...]
 
 
 def bootstrap(target: str, interpreter: Interpreter, name: str, native: _Native | None = None) -> bytes:
@@ -235,7 +237,7 @@ def bootstrap(target: str, interpreter: Interpreter, name: str, native: _Native 
             "",
             "machine = os.uname().machine if hasattr(os, 'uname') else ''",
             f"if sys.platform != {where.sys_platform!r} or machine != {where.machine!r} or not "
-            f"set(_imp.extension_suffixes()).issuperset({tuple(native_suffixes(native))!r}):",
+            f"set(_imp.extension_suffixes()).issuperset({native.suffixes!r}):",
             "    import platform",
             "",
             "    running = (platform.python_implementation(), platform.python_version(), sys.platform, "
@@ -250,12 +252,6 @@ def bootstrap(target: str, interpreter: Interpreter, name: str, native: _Native 
         ]
     lines += [f"from {module} import {head}", "", f"sys.exit({attribute}())", ""]
     return "\n".join(lines).encode()
-
-
-def native_suffixes(native: _Native) -> list[str]:
-    """The extension suffixes the bundle's modules use, which the interpreter must load."""
-    suffixes = native.platform.extension_suffixes
-    return sorted({next(s for s in suffixes if path.endswith(s)) for path in native.modules.values()})
 
 
 def install_dependencies(requirements: Sequence[str], python: str, dest: str) -> None:
@@ -474,7 +470,8 @@ def make_bundle(
         _unpack_project(artifact, project)
         _gather(project, True, tree)
         entry = entry_point(zipapp.entry_point, _console_scripts(artifact), where("entry-point"))
-        modules = [m for m in tree.modules if m.path not in matching(tree.modules, options.exclude)]
+        excluded = matching(tree.modules, options.exclude)
+        modules = [m for m in tree.modules if m.path not in excluded]
         check_entry_point(entry, modules, where("entry-point"), tree.precompiled)
         reserved = {"__main__.py", metadata.FILENAME}
         if tree.native:
@@ -487,7 +484,8 @@ def make_bundle(
         if tree.native:
             runtime = Module(source=bundle_runtime.__file__, path=f"{RUNTIME_MODULE}.py", display=RUNTIME_MODULE)
             tree.modules.append(runtime)
-        contents = _compiled(tree, options, interpreter, target, os.path.join(work, "compiled"), where, cache, progress)
+        compiled_dir = os.path.join(work, "compiled")
+        contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, where, cache, progress)
         native = _native_code(tree, contents, native_platform(target, interpreter)) if tree.native else None
         name = pyz_name(artifact.name, artifact.version, interpreter, native.platform if native else None)
         for dist_info, paths in tree.records.items():
@@ -521,6 +519,7 @@ def _bundled_as(path: str, contents: Mapping[str, str | bytes]) -> list[str]:
 
 def _compiled(
     tree: _Tree,
+    excluded: Collection[str],
     options: Options,
     interpreter: Interpreter,
     target: Target | None,
@@ -529,7 +528,8 @@ def _compiled(
     cache: CompileCache | None,
     progress: Callable[[Progress], None] | None,
 ) -> dict[str, str | bytes]:
-    """Compile the modules as the zip layout does: ``{path in the bundle: file on disk}``."""
+    """Compile the modules but the ``excluded`` paths as the zip layout does:
+    ``{path in the bundle: file on disk}``."""
     problems = unmatched(options.keep_source, [m.path for m in tree.modules], where("keep-source"))
     problems += unmatched(options.exclude, [m.path for m in tree.modules], where("exclude"))
     if problems:
@@ -543,7 +543,6 @@ def _compiled(
                 f"{interpreter.implementation} {interpreter.version} (magic {interpreter.magic_number}); "
                 "bundle a wheel with its sources, or for that interpreter"
             )
-    excluded = matching(tree.modules, options.exclude)
     modules = [m for m in tree.modules if m.path not in excluded]
     placement = layout.place("zip", modules, options.keep_source, options.debug_ranges)
     os.makedirs(out_dir, exist_ok=True)
@@ -576,13 +575,14 @@ def _native_code(tree: _Tree, contents: dict[str, str | bytes], platform: Platfo
         contents[path] = file
         files[path] = _file_digest(file)
     suffixes = sorted(platform.extension_suffixes, key=len, reverse=True)
-    modules = {}
+    modules, used = {}, set()
     for path in files:
         suffix = next((s for s in suffixes if path.endswith(s)), None)
         if suffix is not None:
             modules[path[: -len(suffix)].replace("/", ".")] = path
+            used.add(suffix)
     digest = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:32]
-    return _Native(platform=platform, digest=digest, files=files, modules=modules)
+    return _Native(platform=platform, digest=digest, files=files, modules=modules, suffixes=tuple(sorted(used)))
 
 
 def bundle_wheel(
