@@ -15,6 +15,7 @@ import importlib.util
 import io
 import marshal
 import os
+import posixpath
 import resource
 import signal
 import struct
@@ -105,6 +106,11 @@ def _marshal_code(consts: tuple[object, ...] = (None,), filename: str = "<demo/c
     return marshal.dumps(compile("x = 1\n", filename, "exec").replace(co_consts=consts))
 
 
+def site_dir() -> str:
+    """site-packages relative to the venv's ``lib`` directory: ``python3.11/site-packages``."""
+    return f"python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
+
+
 def _code_prefix() -> bytes:
     """A code object's marshal bytes up to its first field (the bytecode string)."""
     data = _marshal_code()
@@ -159,8 +165,15 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
         "absolute": "/etc/evil.py",
         "drive letter": "C:evil.py",
         "backslash": "demo\\evil.py",
+        "right-to-left override": "demo/\u202eyp.live",
     }.items():
         yield Case(label, extra(alongside, [(zipfile.ZipInfo(name), b"x = 1\n")]), 2, "unsafe entry")
+    placeholder = b"demo/evil.pyX../../x"
+    with_nul = raw(
+        extra(alongside, [(zipfile.ZipInfo(placeholder.decode()), b"x = 1\n")]),
+        lambda d: d.replace(placeholder, b"demo/evil.py\0../../x"),
+    )
+    yield Case("a NUL in a name", with_nul, 2, "unsafe entry 'demo/evil.py\\x00../../x'")
     yield Case("an entry twice", extra(alongside, [("demo/core.py", b"x = 2\n")]), 2, "an entry appears twice")
     core = "demo/core.py"
     yield Case("encrypted", raw(alongside, lambda d: _patch_central(d, core, 8, b"\x01\x00")), 2, "cannot read")
@@ -362,6 +375,73 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
     stranger = cached.replace(TAG.replace("cp", "cpython-"), "cpython-99")
     yield Case("a pyc for no recorded interpreter", changed(alongside, {stranger: other_hash}), 1, "no interpreter")
 
+    # What is checked is decided by where files land, not by where they sit in the wheel.
+    data = f"{info[: -len('.dist-info')]}.data"
+    hidden_pyc = HEADER_CHECKED + right_hash
+    for scheme in ("purelib", "platlib"):
+        yield Case(
+            f"hidden code over a source moved to .data/{scheme}",
+            changed(alongside, {core: None, f"{data}/{scheme}/{core}": source, cached: hidden_pyc}),
+            0,
+            "ok",
+            install=1,
+            install_says="its code is not what its source compiles to",
+        )
+    victim = cached.replace("demo/", "victim/")
+    yield Case("a pyc in another distribution's package", changed(alongside, {victim: hidden_pyc}), 1, "no source")
+    yield Case("a pyc with no source", changed(alongside, {core: None}), 1, "no source beside it (demo/core.py)")
+    for label, name in {
+        "__PYCACHE__": cached.replace("__pycache__", "__PYCACHE__"),
+        "__pycache__ with a trailing dot": cached.replace("__pycache__", "__pycache__."),
+        "__pycache__ with a trailing space": cached.replace("__pycache__", "__pycache__ "),
+    }.items():
+        yield Case(f"a directory spelled {label}", changed(alongside, {cached: None, name: hidden_pyc}), 1, "spelled")
+    upper = cached.replace("/core.", "/CORE.")
+    yield Case("a pyc named in capitals", changed(alongside, {cached: None, upper: hidden_pyc}), 1, "named unlike")
+    yield Case(
+        "one file at the root and in purelib", changed(alongside, {f"{data}/purelib/{core}": source}), 1, "one file"
+    )
+    yield Case(
+        "a file and a directory of one name", changed(alongside, {f"{core}/inner.py": b""}), 1, "lands as a file"
+    )
+    yield Case("two names that differ by case", changed(alongside, {"demo/CORE.py": source}), 1, "land on one file")
+    yield Case(
+        "a pycache-like directory",
+        changed(alongside, {f"demo/x__pycache__/{posixpath.basename(cached)}": hidden_pyc}),
+        1,
+        "bytecode with no source beside it",
+    )
+    yield Case("a stray legacy pyc", changed(alongside, {"demo/stray.pyc": hidden_pyc}), 1, "bytecode with no source")
+    extra_zip = io.BytesIO()
+    with zipfile.ZipFile(extra_zip, "w") as out:
+        out.writestr("extra/__init__.py", source)
+        out.writestr("extra/__init__.pyc", hidden_pyc)
+    sourceless_zip = io.BytesIO()
+    with zipfile.ZipFile(sourceless_zip, "w") as out:
+        out.writestr("extra/__init__.pyc", hidden_pyc)
+    on_path = {"extra.pth": b"extra.zip\n"}
+    yield Case(
+        "an undeclared archive on sys.path, its pyc beside a source",
+        changed(alongside, {**on_path, "extra.zip": extra_zip.getvalue()}),
+        0,
+        "ok",
+        install=1,
+        install_says="extra.zip/extra/__init__.pyc: its code is not what its source compiles to",
+    )
+    yield Case(
+        "an undeclared archive on sys.path, its pyc alone",
+        changed(alongside, {**on_path, "extra.zip": sourceless_zip.getvalue()}),
+        1,
+        "extra.zip/extra/__init__.pyc: bytecode with no source beside it in an archive",
+    )
+    for label, changes in {
+        "a .pth import line": {"extra.pth": b"import os\n"},
+        "a .pth import line through .data/data": {f"{data}/data/lib/{site_dir()}/extra.pth": b"import os\n"},
+        "a PEP 829 .start file": {"extra.start": b"demo.core:main\n"},
+        "a sitecustomize module": {"sitecustomize.py": b"import os\n"},
+    }.items():
+        yield Case(label, changed(alongside, changes), 0, "start-up code", install=1, install_says="allow-startup-code")
+
     # The zip layout's archive.
     inner_name = "demo_pkg.zip"
     yield Case(
@@ -392,10 +472,7 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
     )  # type: ignore[misc]
 
     # Wheels that check fine but cannot be installed whole.
-    data = f"{info[: -len('.dist-info')]}.data"
     for label, changes, says in [
-        ("the same file at the root and in purelib", {f"{data}/purelib/{core}": source}, "would both install"),
-        ("a file and a directory of one name", {f"{core}/inner.py": b""}, "needs a directory where"),
         ("a 300-character name", {f"demo/{'x' * 300}.txt": b""}, "too long"),
         ("3000 directories", {"/".join(["d"] * 3000) + "/f.txt": b""}, "too long"),
         ("an unknown .data scheme", {f"{data}/elsewhere/f.txt": b""}, "in no scheme"),

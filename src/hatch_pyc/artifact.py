@@ -168,7 +168,8 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
     infos = archive.infolist()
     budget.take_entries(len(infos))
     for info in infos:
-        name = info.filename
+        # zipfile cuts a name at its first NUL: the name as stored is the one to judge.
+        name = info.orig_filename
         reason = _unsafe_name(name)
         if reason is not None:
             raise BadArtifact(f"{path}: unsafe entry '{shown(name)}' ({reason})")
@@ -293,10 +294,18 @@ def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]
 
 
 def extract(artifact: Artifact, name: str, target: str) -> None:
-    """Copy entry ``name`` to the file ``target``, in chunks."""
-    with open(target, "wb") as out:
-        for chunk in artifact.chunks(name):
-            out.write(chunk)
+    """Copy entry ``name`` to the file ``target`` (making its directory), in chunks; a name
+    the file system cannot hold there is a :class:`BadArtifact`."""
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as out:
+            for chunk in artifact.chunks(name):
+                out.write(chunk)
+    except OSError as exc:
+        raise BadArtifact(
+            f"{artifact.path}: cannot unpack {shown(name)}: {exc.strerror or exc} (a file and a directory of one "
+            "name, or a name too long for the file system)"
+        ) from None
 
 
 def is_unrecorded(artifact: Artifact, name: str) -> bool:

@@ -20,15 +20,16 @@ from typing import Any
 
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
-from hatch_pyc import bytecode, config, interpreters, metadata, worker
+from hatch_pyc import bytecode, config, interpreters, landing, metadata, worker
 from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded, open_artifact, shown
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Interpreter, Target
+from hatch_pyc.landing import CACHED_PYC, Audit
+from hatch_pyc.layout import distribution_id
+from hatch_pyc.limits import MAX_METADATA_SIZE
 from hatch_pyc.pyc_names import FilenameReader, Filenames
 
-#: ``mod.cpython-311.pyc`` or ``mod.cpython-311.opt-1.pyc`` in a ``__pycache__`` directory.
-CACHED_PYC = re.compile(r"^[^.]+\.(?P<tag>[^.]+)(?:\.opt-[12])?\.pyc$")
 #: ``.opt-1.pyc``: the optimize level in a ``__pycache__`` pyc's name.
 OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
 METADATA_KEYS = ("format", "layout", "interpreters")
@@ -67,6 +68,9 @@ class CheckResult:
     problems: list[str] = field(default_factory=list)
     #: What fits but is worth knowing: no bytecode for the target in an alongside wheel.
     notes: list[str] = field(default_factory=list)
+    #: Code the install would run at every start of Python (``.pth`` import lines, PEP 829
+    #: ``.start`` files, ``sitecustomize``): ``install`` refuses it unless allowed.
+    startup: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -77,6 +81,7 @@ class CheckResult:
             "ok": self.ok,
             "problems": self.problems,
             "notes": self.notes,
+            "startup": self.startup,
             "target": {**self.target.__dict__, "python_tag": self.target.python_tag},
             "inspection": self.inspection.as_dict(),
         }
@@ -138,7 +143,7 @@ def bytecode_metadata(artifact: Artifact) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class _Member:
-    """A file of the artifact, or of the zip layout's archive inside it."""
+    """A file of the artifact, or of an archive inside it that a ``.pth`` file puts on ``sys.path``."""
 
     container: Artifact
     #: Its name in ``container``.
@@ -147,21 +152,51 @@ class _Member:
     display: str
 
 
-def _members(artifact: Artifact, layout: str | None) -> list[_Member]:
-    """Every file, looking into a zip layout's archive too."""
-    members = []
-    for name in artifact.names:
-        members.append(_Member(artifact, name, name))
-        if layout == "zip" and "/" not in name and name.endswith(".zip"):
-            nested = artifact.open_nested(name)
-            members.extend(_Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
-    return members
+@dataclass
+class _Survey:
+    """Every file the install puts where the import system finds it, and what it makes of them."""
+
+    members: list[_Member]
+    #: The source each pyc is checked against: ``{(id(container), pyc entry): source entry}``.
+    sources: dict[tuple[int, str], str]
+    audit: Audit
 
 
-def _inspect(artifact: Artifact) -> tuple[Inspection, list[_Member]]:
+def _survey(artifact: Artifact, layout: str | None, in_site: dict[str, list[str]] | None = None) -> _Survey:
+    """Audit where each file lands (:mod:`hatch_pyc.landing`), opening every archive a ``.pth``
+    file puts on ``sys.path``, whatever the bytecode metadata says."""
+    members = [_Member(artifact, name, name) for name in artifact.names]
+    if artifact.kind != "wheel":
+        audit = landing.audit_archive(artifact.names, label="", declared=layout == "zipapp")
+        return _Survey(members, {(id(artifact), pyc): src for pyc, src in audit.sources.items()}, audit)
+
+    def read_text(entry: str) -> str:
+        return artifact.read(entry, MAX_METADATA_SIZE).decode("utf-8-sig", errors="replace")
+
+    audit = landing.audit_wheel(
+        artifact.names,
+        data_dir=artifact.dist_info[: -len(".dist-info")] + ".data",
+        layout=layout,
+        archive_name=f"{distribution_id(artifact.name)}.zip",
+        read_text=read_text,
+        in_site=in_site,
+    )
+    sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
+    for name, declared in sorted(audit.archives.items()):
+        nested = artifact.open_nested(name)
+        members.extend(_Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
+        inner_audit = landing.audit_archive(nested.names, label=name, declared=declared)
+        sources.update({(id(nested), pyc): src for pyc, src in inner_audit.sources.items()})
+        audit.problems += inner_audit.problems
+        audit.unverifiable += inner_audit.unverifiable
+    return _Survey(members, sources, audit)
+
+
+def _inspect(artifact: Artifact, in_site: dict[str, list[str]] | None = None) -> tuple[Inspection, _Survey]:
     meta = bytecode_metadata(artifact)
     layout = meta["layout"] if meta else None
-    members = _members(artifact, layout)
+    survey = _survey(artifact, layout, in_site)
+    members = survey.members
     infos = artifact.archive.infolist()
     inspection = Inspection(
         file=artifact.path,
@@ -185,7 +220,7 @@ def _inspect(artifact: Artifact) -> tuple[Inspection, list[_Member]]:
         pycs=sum(member.display.endswith(".pyc") for member in members),
         sources=sum(member.display.endswith(".py") and ".data/" not in member.display for member in members),
     )
-    return inspection, members
+    return inspection, survey
 
 
 def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
@@ -245,20 +280,6 @@ def _expected_interpreter(name: str, recorded: list[Interpreter], target: Interp
         candidates = [*recorded, target]
         return next((interpreter for interpreter in candidates if interpreter.cache_tag == tag), None)
     return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
-
-
-def _source_of(member: _Member, names: frozenset[str]) -> str | None:
-    """The entry of the source the import system checks ``member`` (a pyc) against, if shipped:
-    ``pkg/mod.py`` for ``pkg/__pycache__/mod.<tag>.pyc``, and, in an archive (where zipimport
-    reads ``pkg/mod.pyc`` before ``pkg/mod.py``), for ``pkg/mod.pyc``."""
-    directory, base = posixpath.split(member.entry)
-    if posixpath.basename(directory) == "__pycache__":
-        source = posixpath.join(posixpath.dirname(directory), base.split(".")[0] + ".py")
-    elif member.container.kind != "wheel":
-        source = member.entry[: -len(".pyc")] + ".py"
-    else:
-        return None
-    return source if source in names else None
 
 
 class _Verifier:
@@ -335,7 +356,7 @@ class _ToVerify:
 
 def _pyc_problems(
     artifact: Artifact,
-    members: list[_Member],
+    survey: _Survey,
     recorded: list[Interpreter],
     found: Target,
     meta: dict[str, Any] | None,
@@ -346,10 +367,8 @@ def _pyc_problems(
     target = found.interpreter
     target_magic = bytes.fromhex(target.magic_number)
     versions = {bytes.fromhex(i.magic_number): i.minor for i in [*recorded, target]}
-    containers = {id(member.container): member.container for member in members}
-    names = {key: frozenset(container.names) for key, container in containers.items()}
     mode = meta.get("invalidation_mode") if meta else None
-    pycs = sorted((member for member in members if member.entry.endswith(".pyc")), key=lambda m: m.display)
+    pycs = sorted((member for member in survey.members if member.entry.endswith(".pyc")), key=lambda m: m.display)
     problems: list[list[str]] = [[] for _ in pycs]
     labels = [shown(member.display) for member in pycs]
     to_verify: dict[int, _ToVerify] = {}
@@ -399,7 +418,7 @@ def _pyc_problems(
                 )
                 continue
             reader.submit(index, header.magic, versions[header.magic], data[bytecode.HEADER_SIZE :])
-            source_name = _source_of(member, names[id(member.container)])
+            source_name = survey.sources.get((id(member.container), member.entry))
             if source_name is not None:
                 if last is None or last[:2] != (id(member.container), source_name):
                     last = (id(member.container), source_name, member.container.read(source_name))
@@ -483,16 +502,16 @@ def check_for(path: str | os.PathLike[str], found: Target, *, verify_code: bool 
     verifier = _Verifier(found.executable) if verify_code else None
     try:
         with open_artifact(os.fspath(path)) as artifact:
-            inspection, members = _inspect(artifact)
+            inspection, survey = _inspect(artifact, _data_in_site(artifact, found))
             meta = inspection.bytecode_metadata
             recorded = [
                 Interpreter(**{key: entry[key] for key in (*INTERPRETER_KEYS, "free_threaded")})
                 for entry in inspection.interpreters
             ]
             # The pycs first: RECORD verification then takes the digests of what they read.
-            pyc_problems = _pyc_problems(artifact, members, recorded, found, meta, verifier)
+            pyc_problems = _pyc_problems(artifact, survey, recorded, found, meta, verifier)
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
-            problems += pyc_problems
+            problems += survey.audit.problems + pyc_problems
             if artifact.kind == "wheel":
                 problems += _tag_problems(artifact, recorded, inspection.layout, target)
     finally:
@@ -506,10 +525,31 @@ def check_for(path: str | os.PathLike[str], found: Target, *, verify_code: bool 
                 f"built for {built.implementation} {built.version} (magic {built.magic_number}); the target is "
                 f"{target.implementation} {target.version} (magic {target.magic_number})"
             )
-    notes = []
+    notes = list(survey.audit.notes)
+    if survey.audit.unverifiable:
+        notes.append(
+            f"{survey.audit.unverifiable} pycs ship without their source, as the {inspection.layout} layout does: "
+            "their magic number and code are checked, but nothing here can compare them with a source"
+        )
     if inspection.layout == "alongside" and target.magic_number not in {i.magic_number for i in recorded}:
         notes.append(
             f"no bytecode for {target.implementation} {target.minor[0]}.{target.minor[1]} in this wheel: "
             "its modules compile at their first import there, as without hatch-pyc"
         )
-    return CheckResult(inspection=inspection, target=target, problems=problems, notes=notes)
+    return CheckResult(
+        inspection=inspection, target=target, problems=problems, notes=notes, startup=survey.audit.startup
+    )
+
+
+def _data_in_site(artifact: Artifact, found: Target) -> dict[str, list[str]] | None:
+    """Where site-packages lies inside the target's other install schemes, asked of the
+    target only when the wheel has files for them."""
+    if artifact.kind != "wheel":
+        return None
+    data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/"
+    if not any(
+        name.startswith(data_dir) and name[len(data_dir) :].split("/")[0] in ("data", "headers", "scripts")
+        for name in artifact.names
+    ):
+        return None
+    return landing.site_prefixes(interpreters.install_scheme(found.executable)["paths"])

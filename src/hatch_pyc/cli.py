@@ -76,6 +76,8 @@ def _check(args: argparse.Namespace) -> int:
         )
         for note in result.notes:
             _say(f"note: {note}")
+        for code in result.startup:
+            _say(f"start-up code: {code}")
     else:
         for problem in result.problems:
             _say(f"{os.path.basename(args.artifact)}: {problem}")
@@ -86,7 +88,12 @@ def _install(args: argparse.Namespace) -> int:
     from hatch_pyc.installing import InstallRefused, install_wheel
 
     try:
-        installed = install_wheel(args.wheel, python=args.python, verify_code=not args.no_verify_code)
+        installed = install_wheel(
+            args.wheel,
+            python=args.python,
+            verify_code=not args.no_verify_code,
+            allow_startup_code=args.allow_startup_code,
+        )
     except InstallRefused as exc:
         for problem in exc.problems:
             _say(f"{os.path.basename(args.wheel)}: {problem}")
@@ -212,6 +219,12 @@ def parser() -> argparse.ArgumentParser:
         "--no-verify-code",
         action="store_true",
         help="unsafe: do not compare each pyc with what its shipped source compiles to",
+    )
+    install.add_argument(
+        "--allow-startup-code",
+        action="store_true",
+        help="install a wheel with code that runs at every start of Python (.pth import lines, .start files, "
+        "sitecustomize), which is refused by default",
     )
     install.set_defaults(run=_install)
 

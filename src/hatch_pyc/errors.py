@@ -24,12 +24,14 @@ class HatchPycError(Exception):
         return f"hatch-pyc: {self.message}"
 
 
-#: C0 and C1 control characters and DEL: a terminal acts on them instead of showing them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: C0 and C1 control characters and DEL, which a terminal acts on instead of showing them, and
+#: the bidirectional controls (U+202E and its kin), which make a name read as another.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """``text`` with every control character (newlines too) written as an escape.
+    """``text`` with every control character (newlines and bidirectional controls too) written as
+    an escape.
 
     Names read from an artifact are shown through this: a name holding ``\\r`` or an escape
     sequence must not redraw what the terminal already shows, nor start a line of its own.

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import email.parser
-import json
 import os
+import posixpath
 import re
-import subprocess
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
@@ -32,19 +31,10 @@ from packaging.utils import canonicalize_name
 
 from hatch_pyc import interpreters
 from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact, shown
-from hatch_pyc.check import CACHED_PYC, CheckResult, check_for
+from hatch_pyc.check import CheckResult, check_for
 from hatch_pyc.errors import HatchPycError
+from hatch_pyc.landing import CACHED_PYC
 
-#: Printed by the target interpreter: its install scheme, as pypa/installer's own CLI builds it.
-SCHEME = """
-import json, sys, sysconfig
-base = sysconfig.get_config_var("base")
-print(json.dumps({
-    "paths": sysconfig.get_paths(),
-    "include": sysconfig.get_path("include", vars={"installed_base": base}),
-    "executable": sys.executable,
-}))
-"""
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
 DATA_SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
 #: A script name is a file name: no separators, no leading dot or dash.
@@ -123,14 +113,6 @@ class _Destination(SchemeDictionaryDestination):
                 directory.rmdir()
 
 
-def _scheme(executable: str) -> dict[str, Any]:
-    result = subprocess.run([executable, "-I", "-B", "-c", SCHEME], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise interpreters.TargetError(f"{executable} did not report its install scheme: {result.stderr.strip()}")
-    scheme: dict[str, Any] = json.loads(result.stdout)
-    return scheme
-
-
 def _installed_already(name: str, directories: Iterable[str]) -> str | None:
     """A ``.dist-info`` or ``.egg-info`` of distribution ``name`` in ``directories``, if any."""
     wanted = canonicalize_name(name)
@@ -207,14 +189,21 @@ def _scripts(artifact: Artifact) -> list[str]:
     return scripts
 
 
-def install_wheel(path: str | os.PathLike[str], python: str | None = None, *, verify_code: bool = True) -> Installed:
+def install_wheel(
+    path: str | os.PathLike[str],
+    python: str | None = None,
+    *,
+    verify_code: bool = True,
+    allow_startup_code: bool = False,
+) -> Installed:
     """Check the wheel at ``path`` against ``python`` (the running interpreter by default),
     then install it into that interpreter's environment.
 
     ``verify_code`` (on by default; off is unsafe) compiles each shipped source whose pyc
     the target would load and refuses a pyc that holds other code. Only the target's own
     ``__pycache__`` pycs are installed; pycs for other interpreters are skipped, as
-    pypa/installer skips them all.
+    pypa/installer skips them all. A wheel with code that runs at every start of Python
+    (:attr:`CheckResult.startup`) is refused unless ``allow_startup_code``.
     Raises :class:`InstallRefused` (with the check's problems) or :class:`BadArtifact`
     before writing anything when the wheel does not fit or cannot be written whole, and
     :class:`InstallFailed` when writing fails, after removing all it wrote.
@@ -226,15 +215,21 @@ def install_wheel(path: str | os.PathLike[str], python: str | None = None, *, ve
         raise BadArtifact(f"{path}: only wheels can be installed")
     if not result.ok:
         raise InstallRefused(result.problems)
-    scheme = _scheme(found.executable)
+    if result.startup and not allow_startup_code:
+        raise InstallRefused(
+            [*result.startup, "it runs code at every start of Python; --allow-startup-code installs it anyway"]
+        )
+    scheme = interpreters.install_scheme(found.executable)
     target_tag = result.target.cache_tag
     with open_artifact(path) as artifact:
         root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")
         pycache = {}
+        data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/"
         for name in artifact.names:
-            directory, base = name.rpartition("/")[::2]
+            directory, base = posixpath.split(name)
             match = CACHED_PYC.match(base)
-            if directory.endswith("__pycache__") and ".data/" not in name and match and match["tag"] == target_tag:
+            in_pycache = posixpath.basename(directory) == "__pycache__"
+            if in_pycache and not name.startswith(data_dir) and match and match["tag"] == target_tag:
                 pycache[name] = artifact.read(name)
         paths = dict(scheme["paths"])
         paths["headers"] = os.path.join(scheme["include"], artifact.name)

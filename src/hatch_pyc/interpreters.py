@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import INTERPRETER_SHORT_NAMES
@@ -127,6 +128,33 @@ def probe(executable: str) -> Interpreter:
             "__pycache__ directory, and hatch-pyc supports no such build"
         )
     return interpreter
+
+
+#: Printed by a target: its install scheme, as pypa/installer's own CLI builds it.
+_SCHEME = """
+import json, sys, sysconfig
+base = sysconfig.get_config_var("base")
+print(json.dumps({
+    "paths": sysconfig.get_paths(),
+    "include": sysconfig.get_path("include", vars={"installed_base": base}),
+    "executable": sys.executable,
+}))
+"""
+
+
+def install_scheme(executable: str) -> dict[str, Any]:
+    """Where ``executable`` installs a wheel's files: ``{"paths": {scheme: directory},
+    "include": ..., "executable": ...}``; raises :class:`TargetError` if it cannot say."""
+    try:
+        result = subprocess.run(
+            [executable, "-I", "-B", "-c", _SCHEME], capture_output=True, text=True, timeout=PROBE_TIMEOUT
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TargetError(f"{executable} could not be run: {exc}") from None
+    if result.returncode != 0:
+        raise TargetError(f"{executable} did not report its install scheme: {result.stderr.strip()}")
+    scheme: dict[str, Any] = json.loads(result.stdout)
+    return scheme
 
 
 def find(spec: str) -> Target:
