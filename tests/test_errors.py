@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -209,3 +210,16 @@ def test_a_hatchling_without_what_the_hook_changes_is_named_with_its_version() -
 
     with pytest.raises(HatchPycError, match=r"^hatch-pyc: hatchling \d+\.\d+\.\d+ has no object\.shared_scripts"):
         HatchlingState().clear_shared_scripts(object())
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dangling link", "link to /dev/zero"])
+def test_a_source_that_is_no_file_fails_the_build_in_one_line(demo: Path, tmp_path: Path, kind: str) -> None:
+    module = demo / "src" / "demo" / "odd.py"
+    {"fifo": lambda: os.mkfifo(module), "dangling link": lambda: module.symlink_to(demo / "gone.py")}.get(
+        kind, lambda: module.symlink_to("/dev/zero")
+    )()
+    out = tmp_path / "out"
+    result = hatchling_build(demo, out, check=False)
+    assert result.returncode != 0
+    assert "hatch-pyc: src/demo/odd.py " in result.stderr, result.stderr
+    assert not list(out.glob("*.whl"))

@@ -24,7 +24,7 @@ from typing import Any
 
 from hatch_pyc import interpreters, worker
 from hatch_pyc.cache import CompileCache
-from hatch_pyc.discovery import Module
+from hatch_pyc.discovery import Module, read_source
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target
 
@@ -304,8 +304,7 @@ def compile_modules(
             "cache_dir": cache.directory if cache is not None else None,
         }
         # Read once: the bytes hashed for the cache key are the bytes compiled.
-        with open(module.source, "rb") as f:
-            source = f.read()
+        source = read_source(module.source, module.display)
         if cache is not None:
             source_hash = hashlib.sha256(source).hexdigest()
             keys = [

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pathspec
+
+from hatch_pyc.errors import HatchPycError
+from hatch_pyc.limits import MAX_ENTRY_SIZE
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,26 @@ class Module:
 Shipped = Module
 
 
+def read_source(path: str, display: str) -> bytes:
+    """The bytes of the file at ``path`` (``display`` in messages), which must be a regular file
+    of at most :data:`~hatch_pyc.limits.MAX_ENTRY_SIZE` bytes: a FIFO would block the build, a
+    link to ``/dev/zero`` never end."""
+    try:
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):
+            raise HatchPycError(
+                f"{display} is not a regular file (a FIFO, device or socket); it cannot go into a wheel"
+            )
+        if status.st_size > MAX_ENTRY_SIZE:
+            raise HatchPycError(
+                f"{display} has {status.st_size} bytes, more than {MAX_ENTRY_SIZE} (a limit of hatch-pyc)"
+            )
+        with open(path, "rb") as f:
+            return f.read(MAX_ENTRY_SIZE + 1)[:MAX_ENTRY_SIZE]
+    except OSError as exc:
+        raise HatchPycError(f"{display} cannot be read: {exc.strerror or exc} (a dangling or looping link?)") from None
+
+
 def matching(modules: Iterable[Module], patterns: Sequence[str]) -> set[str]:
     """Paths of the ``modules`` that gitignore-style ``patterns`` match (on their wheel path)."""
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
@@ -38,16 +63,21 @@ def matching(modules: Iterable[Module], patterns: Sequence[str]) -> set[str]:
 def select_modules(files: Iterable[Shipped], exclude: Sequence[str]) -> list[Module]:
     """Return the modules among ``files``, sorted by their path in the wheel.
 
-    Every ``.py`` file is a module unless a gitignore-style ``exclude`` pattern, matched
-    against its path in the wheel, says otherwise.
+    Every ``.py`` file whose name the import system can look up (``a.b.py`` is not one: it
+    ships as it is) is a module unless a gitignore-style ``exclude`` pattern, matched against
+    its path in the wheel, says otherwise.
     """
     spec = pathspec.GitIgnoreSpec.from_lines(exclude)
     modules = [
         Module(source=file.source, path=file.path, display=file.display, filename=file.filename)
         for file in files
-        if file.path.endswith(".py") and not spec.match_file(file.path)
+        if file.path.endswith(".py") and _module_name(file.path).isidentifier() and not spec.match_file(file.path)
     ]
     return sorted(modules, key=lambda module: module.path)
+
+
+def _module_name(path: str) -> str:
+    return path.rsplit("/", 1)[-1][: -len(".py")]
 
 
 def unmatched(patterns: Sequence[str], paths: Sequence[str], key: str) -> list[str]:

@@ -19,10 +19,10 @@ from packaging.tags import parse_tag
 
 from hatch_pyc import __version__, interpreters, layout, metadata, pipeline, scripts
 from hatch_pyc.bundle_runtime import user_cache_dir
-from hatch_pyc.cache import CompileCache
+from hatch_pyc.cache import open_cache
 from hatch_pyc.compilation import ProgressReporter
 from hatch_pyc.config import CACHE_DIR_ENV, ZIPAPP_OPTIONS, Options, parse_options
-from hatch_pyc.discovery import Module, Shipped
+from hatch_pyc.discovery import Module, Shipped, read_source
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
@@ -135,8 +135,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         replacements: dict[str, str] = {}
         modules: list[Module] = []
         for included in files:
-            with open(included.path, "rb") as f:
-                data = f.read()
+            data = read_source(included.path, included.relative_path or included.path)
             shebang = scripts.python_shebang(data)
             if shebang is None:
                 replacements[included.path] = included.distribution_path
@@ -242,7 +241,13 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         if self.target_name != "wheel" or version != "standard":
             return
         options = parse_options(self.config, self._table(), root=self.root)
-        self._cache = CompileCache(options.cache_dir or user_cache_dir()) if options.cache else None
+        self._cache = (
+            open_cache(
+                options.cache_dir or user_cache_dir(), lambda line: self.app.display_warning(f"hatch-pyc: {line}")
+            )
+            if options.cache
+            else None
+        )
         if options.invalidation_mode == "timestamp":
             self.app.display_warning(
                 "hatch-pyc: invalidation-mode 'timestamp' records source times, which installers do "
