@@ -160,10 +160,32 @@ def test_an_unwritable_cache_warns_and_the_build_goes_on(demo: Path, tmp_path: P
     not_a_directory = tmp_path / "a-file"
     not_a_directory.write_text("")
     result = hatchling_build(demo, tmp_path / "out", env={"HATCH_PYC_CACHE_DIR": str(not_a_directory)})
-    assert f"hatch-pyc: cannot write the compile cache in {not_a_directory}" in result.stderr
+    assert f"hatch-pyc: not using the compile cache: {not_a_directory} cannot be used: " in result.stderr
     set_hook_options(demo, "cache = false")
     hatchling_build(demo, tmp_path / "plain")
     assert only_wheel(tmp_path / "out").read_bytes() == only_wheel(tmp_path / "plain").read_bytes()
+
+
+@pytest.mark.parametrize("how", ["writable by others", "a shard of another user"])
+def test_a_cache_another_user_could_write_is_not_used(demo: Path, tmp_path: Path, how: str) -> None:
+    """Whoever can write the cache can plant an entry under any key: such a cache is refused."""
+    cache_dir = tmp_path / "shared-cache"
+    env = {"HATCH_PYC_CACHE_DIR": str(cache_dir)}
+    hatchling_build(demo, tmp_path / "first", env=env)
+    entry = _entries(cache_dir)[0]
+    if how == "writable by others":
+        cache_dir.chmod(0o777)
+        says = f"{cache_dir} is writable by group or others (mode 777)"
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("changing a directory's owner takes root")
+        os.chown(entry.parent, 4242, 4242)
+        says = f"{entry.parent} belongs to user 4242, not to you (0)"
+    # The planted entry: another module's pyc under this key, with a name that matches it.
+    entry.write_bytes(_entries(cache_dir)[-1].read_bytes())
+    result = hatchling_build(demo, tmp_path / "second", env=env)
+    assert f"hatch-pyc: not using the compile cache: {says}; compiling every module" in result.stderr
+    assert only_wheel(tmp_path / "second").read_bytes() == only_wheel(tmp_path / "first").read_bytes()
 
 
 def test_two_builds_at_once_share_the_cache(demo: Path, tmp_path: Path, compile_cache: Path) -> None:

@@ -31,7 +31,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from hatch_pyc import archive, bundle_runtime, layout, metadata
 from hatch_pyc.artifact import Artifact, BadArtifact, extract, install_path, record_hash
-from hatch_pyc.cache import CompileCache
+from hatch_pyc.cache import CompileCache, open_cache
 from hatch_pyc.check import bytecode_metadata, intact_wheel
 from hatch_pyc.compilation import Progress, ProgressReporter, legacy_pyc_path
 from hatch_pyc.config import ENTRY_POINT, ZIPAPP_OPTIONS, ConfigError, Options, flag_options, zipapp_flag
@@ -366,7 +366,6 @@ def _extract_to(artifact: Artifact, name: str, root: str, at: str) -> None:
     file = os.path.join(root, *at.split("/"))
     if os.path.exists(file):
         raise BadArtifact(f"{artifact.path}: two entries install to {at}")
-    os.makedirs(os.path.dirname(file), exist_ok=True)
     extract(artifact, name, file)
 
 
@@ -641,7 +640,8 @@ def bundle_wheel(
     )
     path = os.fspath(path)
     targets = find_targets(options)
-    store = CompileCache(options.cache_dir or bundle_runtime.user_cache_dir()) if options.cache else None
+    cache_dir = options.cache_dir or bundle_runtime.user_cache_dir()
+    store = open_cache(cache_dir, warn or (lambda line: None)) if options.cache else None
     return make_bundle(
         path,
         options,

@@ -13,16 +13,25 @@ regular file of a size plausible for its source is read (never a link, FIFO or d
 The compiling process writes an entry beside its final name and renames it into place
 (:func:`hatch_pyc.worker.store_entry`), so a reader (another build running at the same
 time, say) sees a whole entry or none. The build adds the entry file itself to the wheel:
-each pyc is written once, hit or miss. The directory is trusted as far as its permissions
-go: whoever can write to it between the check and hatchling's read could change a wheel.
+each pyc is written once, hit or miss.
+
+A hit is trusted: whoever can write the directory can plant an entry under any key, since
+a key is computed from public inputs. So, as ssh's strict modes do, a cache directory (or
+anything in it) that is a link, belongs to another user or is writable by group or others,
+or that lies below a directory another user owns or anyone may write to (without the sticky
+bit of ``/tmp``), is not used: :func:`open_cache` says why in one warning line and the
+build compiles everything. Restoring a cache written by an untrusted job is trusting that
+job; no check here can tell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from hatch_pyc import __version__, worker
@@ -32,6 +41,52 @@ from hatch_pyc.interpreters import Interpreter
 def _compiler_digest() -> str:
     """Hash of the worker's code: a change to it (even without a release) changes the keys."""
     return hashlib.sha256(Path(worker.__file__).read_bytes()).hexdigest()
+
+
+def open_cache(directory: str, warn: Callable[[str], None]) -> CompileCache | None:
+    """The compile cache in ``directory`` (made, private, if missing), or None after one
+    ``warn`` line when it cannot be trusted (see the module docstring)."""
+    try:
+        os.makedirs(os.path.join(directory, "v1"), mode=0o700, exist_ok=True)
+        problem = untrusted(directory)
+    except OSError as exc:
+        problem = f"{directory} cannot be used: {exc.strerror or exc}"
+    if problem is not None:
+        warn(f"not using the compile cache: {problem}; compiling every module")
+        return None
+    return CompileCache(directory)
+
+
+def untrusted(directory: str) -> str | None:
+    """Why another user could put entries into the cache in ``directory``, or None."""
+    if not hasattr(os, "geteuid"):  # Windows: no owners and modes to check here
+        return None
+    uid = os.geteuid()
+    root = os.path.abspath(directory)
+    inside = [root, os.path.join(root, "v1")]
+    with contextlib.suppress(OSError):
+        inside += [os.path.join(inside[1], shard) for shard in sorted(os.listdir(inside[1]))]
+    for path in inside:
+        try:
+            status = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(status.st_mode):
+            return f"{path} is a symbolic link"
+        if status.st_uid != uid:
+            return f"{path} belongs to user {status.st_uid}, not to you ({uid})"
+        if status.st_mode & 0o022:
+            return f"{path} is writable by group or others (mode {stat.S_IMODE(status.st_mode):o})"
+    parent = os.path.dirname(root)
+    while True:
+        status = os.stat(parent)
+        if status.st_uid not in (uid, 0):
+            return f"{parent}, above it, belongs to user {status.st_uid}, who could replace it"
+        if status.st_mode & 0o002 and not status.st_mode & stat.S_ISVTX:
+            return f"{parent}, above it, is writable by anyone (mode {stat.S_IMODE(status.st_mode):o})"
+        if parent == os.path.dirname(parent):
+            return None
+        parent = os.path.dirname(parent)
 
 
 class CompileCache:
@@ -121,7 +176,8 @@ def _read_regular_file(path: str, limit: int) -> bytes | None:
         return None
     try:
         status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+        foreign = hasattr(os, "geteuid") and status.st_uid != os.geteuid()
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit or foreign:
             return None
         # One byte more than the limit: a file that grew since fstat is refused too. A regular
         # file gives all that is asked in one read, up to its end.

@@ -22,7 +22,7 @@ from packaging.tags import parse_tag
 from hatch_pyc import archive, layout, metadata, pipeline, scripts
 from hatch_pyc.artifact import Artifact, BadArtifact, extract, install_path, record_hash
 from hatch_pyc.bundle_runtime import user_cache_dir
-from hatch_pyc.cache import CompileCache
+from hatch_pyc.cache import open_cache
 from hatch_pyc.check import intact_wheel
 from hatch_pyc.compilation import ProgressReporter
 from hatch_pyc.config import Options, flag_options
@@ -195,7 +195,6 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
         files = {}
         for name in artifact.names:
             files[name] = os.path.join(work, "in", *name.split("/"))
-            os.makedirs(os.path.dirname(files[name]), exist_ok=True)
             extract(artifact, name, files[name])
         entries = {name: _Entry(files[name], infos[name].external_attr) for name in artifact.names}
 
@@ -213,7 +212,8 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
         headers = email.parser.Parser().parsestr(artifact.text(metadata_name), headersonly=True)
         selection = pipeline.select(options, shipped, headers.get("Requires-Python", ""), _flag)
         script_modules = _script_modules(artifact, files, entries, infos) if options.compile_scripts else []
-        cache = CompileCache(options.cache_dir or user_cache_dir()) if options.cache else None
+        warn = (lambda line: progress(f"hatch-pyc: warning: {line}")) if progress is not None else (lambda line: None)
+        cache = open_cache(options.cache_dir or user_cache_dir(), warn) if options.cache else None
         result = pipeline.build(
             options,
             selection,

@@ -389,7 +389,8 @@ def store_entry(cache_dir, key, data):
     directory = os.path.join(cache_dir, key[:2])
     entry = os.path.join(directory, entry_name(key, data))
     partial = os.path.join(directory, ".%s.%d.partial" % (os.path.basename(entry), os.getpid()))
-    os.makedirs(directory, exist_ok=True)
+    # Private: a cache anyone else can write is not used (hatch_pyc.cache.untrusted).
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     try:
         with open(partial, "wb") as f:
             f.write(data)
