@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -207,3 +208,42 @@ def test_the_runtime_uses_no_directory_another_user_could_write(tmp_path: Path) 
     assert _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}).find_spec("pkg._ext") == spec
     assert (tmp_path / "d1g35t").stat().st_mode & 0o777 == 0o700
     assert finder.find_spec("pkg.other") is None
+
+
+def test_the_runtime_loads_nothing_from_a_cache_another_user_could_swap(tmp_path: Path) -> None:
+    """The directories above the extracted files decide as much as the files: where another
+    user owns one, or anyone may write one, the files go to a private directory instead."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # a world-writable cache root without the sticky bit
+    files = {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}
+    finder = _finder(shared / "hatch-pyc" / "pyz", files)
+    spec = finder.find_spec("pkg._ext")
+    assert spec is not None
+    assert spec.origin is not None
+    assert not spec.origin.startswith(str(shared))
+    assert not (shared / "hatch-pyc" / "pyz" / "d1g35t").exists()
+    if os.geteuid() == 0:
+        shared.chmod(0o755)
+        (shared / "hatch-pyc" / "pyz").mkdir(parents=True, exist_ok=True)
+        os.chown(shared / "hatch-pyc" / "pyz", 4242, 4242)  # another user made it first
+        other = _finder(shared / "hatch-pyc" / "pyz", files).find_spec("pkg._ext")
+        assert other is not None
+        assert other.origin is not None
+        assert not other.origin.startswith(str(shared))
+
+
+def test_the_runtime_follows_no_link_inside_its_directory(tmp_path: Path) -> None:
+    files = {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}
+    cache = tmp_path / "hatch-pyc" / "pyz"
+    first = _finder(cache, files).find_spec("pkg._ext")
+    assert first is not None
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")  # same size: other code
+    shutil.rmtree(cache / "d1g35t" / "pkg")
+    (cache / "d1g35t" / "pkg").symlink_to(planted)
+    again = _finder(cache, files).find_spec("pkg._ext")
+    assert again is not None
+    assert again.origin == first.origin
+    assert not (cache / "d1g35t" / "pkg").is_symlink()

@@ -10,8 +10,13 @@ into a directory beside that name, checks each against the SHA-256 the bundle re
 renames the directory into place: a directory under the final name is whole and checked.
 Two first starts at once both write; one rename wins and both use the winner's. A later
 start checks, before it loads anything, that the directory is a directory of the user's
-own that no one else can write to, and that each file has its recorded size; where not,
-it extracts again. (Hashing every file at every start would cost more than the start: 20
+own that no one else can write to, holding no link, and that each file has its recorded
+size; where not, it extracts again. A check of the final directory alone could be raced:
+whoever can write a directory above it can swap it between the check and the load. So
+``hatch-pyc`` and ``hatch-pyc/pyz`` must be the user's own, closed to others and no links,
+and every directory above them the user's or root's, and not open to everyone without the
+sticky bit of ``/tmp``; where not (a cache root shared with others), the files go to a
+private directory as below. (Hashing every file at every start would cost more than the start: 20
 ms for pydantic-core's 5 MB without OpenSSL, 12 ms to import ``hashlib`` with it.) Where the
 cache directory cannot be written (read-only, no home), the files go to a private temporary
 directory, removed at exit, and one line on stderr says so.
@@ -97,6 +102,7 @@ class ExtensionFinder:
     def _extracted(self) -> str:
         """A directory holding every file, checked: the shared one, else a private one."""
         try:
+            _prepare(os.path.dirname(self._shared))
             if not self._intact(self._shared):
                 self._publish()
             return self._shared
@@ -127,9 +133,14 @@ class ExtensionFinder:
         if hasattr(os, "getuid") and found.st_uid != os.getuid():
             return False
         for member, (size, _) in self._files.items():
+            parts = member.split("/")
             try:
-                entry = os.lstat(os.path.join(directory, *member.split("/")))
+                # lstat of each directory on the way: a link planted inside is not followed.
+                inside = [os.lstat(os.path.join(directory, *parts[:depth])) for depth in range(1, len(parts))]
+                entry = os.lstat(os.path.join(directory, *parts))
             except OSError:
+                return False
+            if not all(stat.S_ISDIR(found.st_mode) for found in inside):
                 return False
             if not stat.S_ISREG(entry.st_mode) or entry.st_size != size:
                 return False
@@ -141,7 +152,6 @@ class ExtensionFinder:
         import tempfile
 
         parent = os.path.dirname(self._shared)
-        os.makedirs(parent, mode=0o700, exist_ok=True)
         partial = tempfile.mkdtemp(prefix=".partial-", dir=parent)
         try:
             self._write(partial)
@@ -174,6 +184,29 @@ class ExtensionFinder:
             with open(file, "rb") as written:
                 if hashlib.sha256(written.read()).hexdigest() != digest:
                     raise OSError(f"{file} was not written whole")
+
+
+def _prepare(cache: str) -> None:
+    """Make ``cache`` (``.../hatch-pyc/pyz``) and its parent private if missing, and raise
+    OSError saying why if anyone but the user could replace what is below them."""
+    if not hasattr(os, "getuid"):  # Windows: the per-user profile directory is private
+        os.makedirs(cache, exist_ok=True)
+        return
+    uid = os.getuid()
+    own = [os.path.dirname(cache), cache]
+    for directory in own:
+        os.makedirs(directory, 0o700, exist_ok=True)
+        found = os.lstat(directory)
+        if not stat.S_ISDIR(found.st_mode) or found.st_uid != uid or found.st_mode & 0o022:
+            raise OSError(f"{directory} is not a directory of yours closed to others")
+    above = os.path.dirname(own[0])
+    while True:
+        found = os.stat(above)
+        if found.st_uid not in (uid, 0) or (found.st_mode & 0o002 and not found.st_mode & stat.S_ISVTX):
+            raise OSError(f"{above} can be changed by another user")
+        if above == os.path.dirname(above):
+            return
+        above = os.path.dirname(above)
 
 
 def install(label: str, digest: str, files: Mapping[str, tuple[int, str]], modules: Mapping[str, str]) -> None:
