@@ -32,7 +32,7 @@ from helpers import Venv, copy_project, hatchling_build, only_wheel, run, set_ho
 from wheels import rewrite
 
 from hatch_pyc import cli
-from hatch_pyc.limits import MAX_ENTRIES
+from hatch_pyc.limits import MAX_ENTRIES, MAX_PYC_SIZE
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 HEADER_CHECKED = importlib.util.MAGIC_NUMBER + struct.pack("<I", 3)
@@ -347,6 +347,10 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
     nones = HEADER_CHECKED + b"\0" * 8 + _marshal_code(consts=(None,) * 1_000_000)
     bomb = {f"demo/bomb{number}.pyc": nones for number in range(25)}
     yield Case("pyc bomb: 25 pycs of a million objects", changed(sourceless, bomb), 2, "objects in its bytecode")
+    # Seven pycs of 40 MiB of zeros, 40 KB each on disk: read whole, they would cost memory.
+    huge = HEADER_CHECKED + b"\0" * 8 + bytes(40 * 1024 * 1024)
+    seven = {f"demo/huge{number}.pyc": huge for number in range(7)}
+    yield Case("pyc bomb: seven pycs of 40 MiB", changed(sourceless, seven), 2, f"more than {MAX_PYC_SIZE}")
     # A dict whose 10,000 keys are one 500,000-digit int: loading it hashes the int each time.
     huge_int = b"\xec" + struct.pack("<i", 500_000) + b"\xff\x7f" * 500_000
     rehash = b"{" + (b"r" + struct.pack("<i", 0) + b"N") * 10_000 + b"0"
@@ -695,7 +699,10 @@ def test_names_from_an_artifact_cannot_draw_on_the_terminal(cases: list[Case]) -
 def test_convert_failures_are_one_message_and_leave_no_output(
     built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alongside = built["alongside"]
+    # What the project's backend would have built: no pycs, no bytecode metadata.
+    hooked = built["alongside"]
+    dropped = {name: None for name in wheels.names(hooked) if "__pycache__" in name or name.endswith("hatch_pyc.json")}
+    alongside = rewrite(hooked, tmp_path / "plain" / hooked.name, dropped)  # type: ignore[arg-type]
     broken = rewrite(alongside, tmp_path / "broken" / alongside.name, {"demo/core.py": b"def f(:\n"})
     extension = rewrite(alongside, tmp_path / "ext" / alongside.name, {"demo/fast.abi3.so": b"\x7fELF"})
     a_file = tmp_path / "a-file"
@@ -726,6 +733,11 @@ def test_convert_failures_are_one_message_and_leave_no_output(
         assert wheel.read_bytes() == before, label
         assert not Path(out_dir).is_dir() or not any(Path(out_dir).iterdir()), label
 
+    code, _, err = _limited(["convert", str(hooked), "--layout", "zip", "-o", str(tmp_path / "again")])
+    assert code == 2
+    assert "is a hatch-pyc wheel already (layout alongside, bytecode for cpython " in err
+    assert not (tmp_path / "again").exists()
+
     # A disk that fills up while the wheel is written: no partial file, no new directory.
     from hatch_pyc import convert
 
@@ -738,3 +750,34 @@ def test_convert_failures_are_one_message_and_leave_no_output(
     assert code == 2
     assert err == f"hatch-pyc: cannot write the converted wheel to {out_dir}: No space left on device\n"
     assert not out_dir.exists()
+
+
+def test_convert_writes_regular_files_whatever_modes_the_input_claims(built: dict[str, Path], tmp_path: Path) -> None:
+    hooked = built["alongside"]
+    dropped = {name: None for name in wheels.names(hooked) if "__pycache__" in name or name.endswith("hatch_pyc.json")}
+    plain = rewrite(hooked, tmp_path / "plain" / hooked.name, dropped)  # type: ignore[arg-type]
+    claimed = {"demo/core.py": 0o120777, "demo/sub/__init__.py": 0o104755, "demo/data.txt": 0o010644}
+    odd = tmp_path / "odd" / plain.name
+    odd.parent.mkdir()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename in claimed:
+                info.external_attr = claimed[info.filename] << 16
+            out.writestr(info, source.read(info))
+    code, out, err = _limited(["convert", str(odd), "-o", str(tmp_path / "out")])
+    assert code == 0, err
+    with zipfile.ZipFile(out.strip()) as converted:
+        modes = {name: converted.getinfo(name).external_attr >> 16 for name in claimed}
+    assert modes == {"demo/core.py": 0o100777, "demo/sub/__init__.py": 0o100755, "demo/data.txt": 0o100644}
+
+
+@pytest.mark.slow
+def test_verify_answers_every_hostile_artifact(cases: list[Case], tmp_path: Path) -> None:
+    """Against the demo project's own sources: a verdict, or one line and exit 2."""
+    sources = Path(__file__).parent / "projects" / "demo"
+    for case in cases:
+        code, out, err = _limited(["verify", str(case.path), "--source", str(sources), "--jobs", "1"])
+        assert code in (0, 1, 2), (case.label, code, out, err)
+        _one_refusal(code, err, case.label)
+        if code == 1:
+            assert all(line.startswith(case.path.name + ": ") for line in out.splitlines()), (case.label, out)

@@ -27,7 +27,7 @@ from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Interpreter, Target
 from hatch_pyc.landing import CACHED_PYC, Audit
 from hatch_pyc.layout import distribution_id
-from hatch_pyc.limits import MAX_METADATA_SIZE
+from hatch_pyc.limits import MAX_HELD, MAX_METADATA_SIZE, MAX_PYC_SIZE
 from hatch_pyc.pyc_names import FilenameReader, Filenames
 
 #: ``.opt-1.pyc``: the optimize level in a ``__pycache__`` pyc's name.
@@ -142,7 +142,7 @@ def bytecode_metadata(artifact: Artifact) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
-class _Member:
+class Member:
     """A file of the artifact, or of an archive inside it that a ``.pth`` file puts on ``sys.path``."""
 
     container: Artifact
@@ -153,22 +153,22 @@ class _Member:
 
 
 @dataclass
-class _Survey:
+class Survey:
     """Every file the install puts where the import system finds it, and what it makes of them."""
 
-    members: list[_Member]
+    members: list[Member]
     #: The source each pyc is checked against: ``{(id(container), pyc entry): source entry}``.
     sources: dict[tuple[int, str], str]
     audit: Audit
 
 
-def _survey(artifact: Artifact, layout: str | None, in_site: dict[str, list[str]] | None = None) -> _Survey:
+def survey_artifact(artifact: Artifact, layout: str | None, in_site: dict[str, list[str]] | None = None) -> Survey:
     """Audit where each file lands (:mod:`hatch_pyc.landing`), opening every archive a ``.pth``
     file puts on ``sys.path``, whatever the bytecode metadata says."""
-    members = [_Member(artifact, name, name) for name in artifact.names]
+    members = [Member(artifact, name, name) for name in artifact.names]
     if artifact.kind != "wheel":
         audit = landing.audit_archive(artifact.names, label="", declared=layout == "zipapp")
-        return _Survey(members, {(id(artifact), pyc): src for pyc, src in audit.sources.items()}, audit)
+        return Survey(members, {(id(artifact), pyc): src for pyc, src in audit.sources.items()}, audit)
 
     def read_text(entry: str) -> str:
         return artifact.read(entry, MAX_METADATA_SIZE).decode("utf-8-sig", errors="replace")
@@ -184,18 +184,18 @@ def _survey(artifact: Artifact, layout: str | None, in_site: dict[str, list[str]
     sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
     for name, declared in sorted(audit.archives.items()):
         nested = artifact.open_nested(name)
-        members.extend(_Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
+        members.extend(Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
         inner_audit = landing.audit_archive(nested.names, label=name, declared=declared)
         sources.update({(id(nested), pyc): src for pyc, src in inner_audit.sources.items()})
         audit.problems += inner_audit.problems
         audit.unverifiable += inner_audit.unverifiable
-    return _Survey(members, sources, audit)
+    return Survey(members, sources, audit)
 
 
-def _inspect(artifact: Artifact, in_site: dict[str, list[str]] | None = None) -> tuple[Inspection, _Survey]:
+def _inspect(artifact: Artifact, in_site: dict[str, list[str]] | None = None) -> tuple[Inspection, Survey]:
     meta = bytecode_metadata(artifact)
     layout = meta["layout"] if meta else None
-    survey = _survey(artifact, layout, in_site)
+    survey = survey_artifact(artifact, layout, in_site)
     members = survey.members
     infos = artifact.archive.infolist()
     inspection = Inspection(
@@ -333,7 +333,7 @@ class _Verifier:
         self._processes.clear()
 
 
-def _level(member: _Member, meta: dict[str, Any] | None) -> int:
+def _level(member: Member, meta: dict[str, Any] | None) -> int:
     """The optimize level a pyc was compiled at: from its name, or for a legacy pyc the lowest
     level the bytecode metadata records."""
     match = OPT_LEVEL.search(member.entry)
@@ -356,7 +356,7 @@ class _ToVerify:
 
 def _pyc_problems(
     artifact: Artifact,
-    survey: _Survey,
+    survey: Survey,
     recorded: list[Interpreter],
     found: Target,
     meta: dict[str, Any] | None,
@@ -372,6 +372,8 @@ def _pyc_problems(
     problems: list[list[str]] = [[] for _ in pycs]
     labels = [shown(member.display) for member in pycs]
     to_verify: dict[int, _ToVerify] = {}
+    #: Bytes of sources and pycs in ``to_verify``, kept under MAX_HELD.
+    held = 0
 
     def settle(index: int, result: Filenames | str) -> None:
         label = labels[index]
@@ -382,9 +384,11 @@ def _pyc_problems(
             problems[index].append(
                 f"{label}: code carries an absolute path of the build machine: {shown(result.absolute)}"
             )
+        nonlocal held
         pending = to_verify.pop(index, None)
         if pending is None or verifier is None:
             return
+        held -= len(pending.source) + len(pending.pyc)
         if result.count != 1:
             problems[index].append(f"{label}: its code objects name {result.count} files, not one")
             return
@@ -405,7 +409,11 @@ def _pyc_problems(
                 if recorded:
                     problems[index].append(f"{label}: a pyc for no interpreter the bytecode metadata records")
                 continue
-            data = member.container.read(member.entry)
+            if held > MAX_HELD:
+                reader.wait()
+                for done in reader.finished():
+                    settle(*done)
+            data = member.container.read(member.entry, MAX_PYC_SIZE)
             try:
                 header = bytecode.parse_header(data)
             except bytecode.InvalidBytecode as exc:
@@ -421,7 +429,7 @@ def _pyc_problems(
             source_name = survey.sources.get((id(member.container), member.entry))
             if source_name is not None:
                 if last is None or last[:2] != (id(member.container), source_name):
-                    last = (id(member.container), source_name, member.container.read(source_name))
+                    last = (id(member.container), source_name, member.container.read(source_name, MAX_PYC_SIZE))
                 source = last[2]
                 if mode is not None and header.mode != mode:
                     problems[index].append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
@@ -438,6 +446,7 @@ def _pyc_problems(
                     )
                 elif verifier is not None and header.magic == target_magic:
                     to_verify[index] = _ToVerify(_level(member, meta), source_name, source, data)
+                    held += len(source) + len(data)
             for done in reader.finished():
                 settle(*done)
         for done in reader.close():

@@ -12,6 +12,7 @@ import email.parser
 import io
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from hatch_pyc import archive, layout, metadata, pipeline, scripts
 from hatch_pyc.artifact import Artifact, BadArtifact, extract, install_path, record_hash
 from hatch_pyc.bundle_runtime import user_cache_dir
 from hatch_pyc.cache import open_cache
-from hatch_pyc.check import intact_wheel
+from hatch_pyc.check import bytecode_metadata, intact_wheel
 from hatch_pyc.compilation import ProgressReporter
 from hatch_pyc.config import Options, flag_options
 from hatch_pyc.discovery import Module, Shipped
@@ -39,6 +40,15 @@ class _Entry:
 
     content: str | bytes
     external_attr: int = FILE_ATTR
+
+
+def _file_attr(external_attr: int) -> int:
+    """An input entry's zip attributes as the output keeps them: its permission bits on a
+    regular file; never a link, FIFO or device type, nor setuid, setgid or sticky bits."""
+    mode = external_attr >> 16
+    if not mode:
+        return external_attr  # no Unix mode recorded (a wheel made on Windows, say)
+    return (stat.S_IFREG | (mode & 0o777)) << 16 | (external_attr & 0xFFFF & ~0x10)
 
 
 def set_requires_python(text: str, requires_python: str) -> str:
@@ -106,7 +116,7 @@ def _script_modules(
         script = name[len(scripts_dir) :]
         module = scripts.module_name(distribution, script)
         modules.append(Module(source=files[name], path=scripts.module_path(module), display=name, filename=script))
-        entries[name] = _Entry(scripts.launcher(shebang, module), infos[name].external_attr)
+        entries[name] = _Entry(scripts.launcher(shebang, module), _file_attr(infos[name].external_attr))
     return modules
 
 
@@ -191,12 +201,19 @@ def _flag(option: str) -> str:
 
 def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str], None] | None) -> str:
     with intact_wheel(path, "converting") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
+        converted = bytecode_metadata(artifact)
+        if converted is not None:
+            built = ", ".join(f"{i['implementation']} {i['version']}" for i in converted["interpreters"])
+            raise BadArtifact(
+                f"{path}: is a hatch-pyc wheel already (layout {converted['layout']}, bytecode for {built}); "
+                "convert the wheel its project's backend built, or build it again with the options you want"
+            )
         infos = {info.filename: info for info in artifact.archive.infolist() if not info.is_dir()}
         files = {}
         for name in artifact.names:
             files[name] = os.path.join(work, "in", *name.split("/"))
             extract(artifact, name, files[name])
-        entries = {name: _Entry(files[name], infos[name].external_attr) for name in artifact.names}
+        entries = {name: _Entry(files[name], _file_attr(infos[name].external_attr)) for name in artifact.names}
 
         installed = {name: install_path(artifact, name) for name in artifact.names}
         if options.layout == "zip":

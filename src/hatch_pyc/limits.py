@@ -32,6 +32,12 @@ MARSHAL_CPU_SECONDS = 2
 MARSHAL_BYTES_PER_CPU_SECOND = 32 * 1024 * 1024
 #: Memory that worker may take on top of what it holds at its start.
 MARSHAL_MEMORY = 1024 * 1024 * 1024
+#: Bytes of one pyc, or of one source a pyc is compared with: ``check`` reads these whole.
+#: The largest honest pycs are a few MB (generated tables); with what is read ahead for the
+#: worker (:data:`MAX_HELD`), the checking process stays under 256 MiB whatever the artifact.
+MAX_PYC_SIZE = 32 * 1024 * 1024
+#: Bytes of pycs and sources ``check`` holds while the worker has not answered for them.
+MAX_HELD = 64 * 1024 * 1024
 #: Bytes of a ``.dist-info`` text file (METADATA, RECORD, WHEEL, bytecode metadata).
 MAX_METADATA_SIZE = 64 * 1024 * 1024
 

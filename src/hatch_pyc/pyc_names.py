@@ -26,6 +26,7 @@ from hatch_pyc.limits import (
     MARSHAL_BYTES_PER_CPU_SECOND,
     MARSHAL_CPU_SECONDS,
     MARSHAL_MEMORY,
+    MAX_HELD,
     Budget,
     LimitExceeded,
 )
@@ -85,6 +86,8 @@ class FilenameReader:
             self._done.append((key, _walked(data, version, self._budget)))
             return
         assert process.stdin is not None
+        if self._in_flight and sum(len(sent) for _, sent, _ in self._in_flight) + len(data) > MAX_HELD:
+            self._collect(wait=True)
         self._in_flight.append((key, data, version))
         self._sent += len(data)
         try:
@@ -94,6 +97,11 @@ class FilenameReader:
             self._collect(wait=True)
         else:
             self._collect(wait=False)
+
+    def wait(self) -> None:
+        """Wait for every result still out: what the checking process holds for them is freed."""
+        if self._process is not None and self._process.stdin is not None and not self._process.stdin.closed:
+            self._collect(wait=True)
 
     def finished(self) -> list[tuple[int, Filenames | str]]:
         """The results that are in, in the order of :meth:`submit`."""
