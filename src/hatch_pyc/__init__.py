@@ -7,7 +7,9 @@ The Python API, which the ``hatch-pyc`` command uses too and which imports no ha
 - :func:`inspect_artifact` describes one (:class:`Inspection`);
 - :func:`install_wheel` checks, then installs with pypa/installer;
 - :func:`convert_wheel` compiles a wheel another backend built;
-- :func:`bundle_wheel` makes a ``.pyz`` bundle of a wheel any backend built.
+- :func:`bundle_wheel` makes a ``.pyz`` bundle of a wheel any backend built;
+- :func:`verify_artifact` compiles a wheel's or bundle's sources again from its sdist and
+  compares every pyc with them (:class:`VerifyResult`).
 
 Every error is a :class:`HatchPycError`: :class:`BadArtifact` for a file they cannot use,
 :class:`TargetError` for an interpreter they cannot find, :class:`InstallRefused` for a wheel
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from hatch_pyc.errors import HatchPycError
     from hatch_pyc.installing import InstallRefused, install_wheel
     from hatch_pyc.interpreters import TargetError
+    from hatch_pyc.verify import VerifyError, VerifyResult, verify_artifact
 
 #: Where each public name lives.
 _EXPORTS = {
@@ -48,6 +51,9 @@ _EXPORTS = {
     "convert_wheel": "hatch_pyc.convert",
     "inspect_artifact": "hatch_pyc.check",
     "install_wheel": "hatch_pyc.installing",
+    "VerifyError": "hatch_pyc.verify",
+    "VerifyResult": "hatch_pyc.verify",
+    "verify_artifact": "hatch_pyc.verify",
 }
 
 __all__ = [
@@ -58,12 +64,15 @@ __all__ = [
     "Inspection",
     "InstallRefused",
     "TargetError",
+    "VerifyError",
+    "VerifyResult",
     "__version__",
     "bundle_wheel",
     "check_wheel",
     "convert_wheel",
     "inspect_artifact",
     "install_wheel",
+    "verify_artifact",
 ]
 
 

@@ -159,6 +159,20 @@ def _bundle(args: argparse.Namespace) -> int:
     return OK
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from hatch_pyc.verify import verify_artifact
+
+    result = verify_artifact(args.artifact, args.source, python=args.python, jobs=args.jobs)
+    name = os.path.basename(args.artifact)
+    if result.ok:
+        sources = ", ".join(os.path.basename(os.path.normpath(source)) for source in args.source)
+        _say(f"ok: the {result.pycs} pycs of {name} are what {', '.join(result.interpreters)} compiles from {sources}")
+        return OK
+    for problem in result.problems:
+        _say(f"{name}: {problem}")
+    return MISMATCH
+
+
 def _command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, example: str
 ) -> argparse.ArgumentParser:
@@ -174,7 +188,8 @@ def _command(
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="hatch-pyc",
-        description="Inspect, check, install, convert and bundle wheels, and .pyz bundles, with compiled bytecode.",
+        description="Inspect, check, install, convert, bundle and verify wheels, and .pyz bundles, with compiled "
+        "bytecode.",
         epilog="Exit status: 0 all is well, 1 the artifact does not fit (one line per problem), 2 anything else.",
     )
     main.add_argument("--version", action="version", version=f"hatch-pyc {__version__}")
@@ -272,6 +287,28 @@ def parser() -> argparse.ArgumentParser:
     bundle.add_argument("--optimize", type=int, default=0, help="0, 1 or 2 (default 0)")
     _compile_flags(bundle)
     bundle.set_defaults(run=_bundle)
+
+    verify = _command(
+        commands,
+        "verify",
+        "compile an artifact's sources again and compare every pyc with them, byte for byte",
+        "hatch-pyc verify dist/app-1.0-cp312-none-any.whl --source dist/app-1.0.tar.gz",
+    )
+    verify.add_argument("artifact", help="a wheel or .pyz hatch-pyc built")
+    verify.add_argument(
+        "--source",
+        action="append",
+        required=True,
+        help="an sdist (.tar.gz) or a directory holding the sources; again for a bundle's dependencies",
+    )
+    verify.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        help="interpreter to compile with (default: one of each recorded version found here); repeatable",
+    )
+    verify.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
+    verify.set_defaults(run=_verify)
     return main
 
 

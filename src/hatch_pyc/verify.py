@@ -1,0 +1,427 @@
+"""``hatch-pyc verify``: rebuild an artifact's bytecode from its sources and compare it byte for byte.
+
+A sourceless wheel, a zip-layout wheel or a ``.pyz`` carries pycs no installer can compare
+with a source. Builds are reproducible (the bytes are a function of source, options and
+target), so anyone holding the sdist can compile it again with the interpreter and options
+the bytecode metadata records and check that every pyc is exactly that: the artifact is then
+as auditable as its sdist.
+
+Which pycs there are is decided by where files land (:func:`hatch_pyc.check.survey_artifact`):
+the wheel's own, the ones in archives a ``.pth`` file puts on ``sys.path``, a bundle's. Each
+is matched to a source by its module's path (``pkg/mod.py`` is ``src/pkg/mod.py`` in the
+sdist, the shortest such path first), a compiled script by its launcher's name. The column
+positions a module keeps (the ``debug-ranges`` option) are not recorded, so a pyc that does
+not match is compiled again the other way before it is reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import re
+import stat
+import tarfile
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from hatch_pyc import __version__, bundle_runtime, interpreters, scripts
+from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact, shown
+from hatch_pyc.bundle import RUNTIME_MODULE
+from hatch_pyc.check import bytecode_metadata, intact_wheel, survey_artifact
+from hatch_pyc.compilation import CompilationFailed, compile_modules
+from hatch_pyc.discovery import Module
+from hatch_pyc.errors import HatchPycError
+from hatch_pyc.interpreters import Interpreter, Target, TargetError
+from hatch_pyc.landing import CACHED_PYC, IMPORTABLE_SCHEMES
+from hatch_pyc.limits import MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_TOTAL_SIZE, LimitExceeded
+
+OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
+
+
+class VerifyError(HatchPycError):
+    """The sources or the interpreters needed to verify cannot be used; the message says which."""
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of :func:`verify_artifact`: ``problems`` is empty when every pyc is what its
+    source compiles to."""
+
+    artifact: str
+    #: How many pycs were compiled again and compared.
+    pycs: int = 0
+    #: One line per pyc that differs from what its source compiles to, or has no source.
+    problems: list[str] = field(default_factory=list)
+    #: The interpreters that compiled them: ``cpython 3.11.7``.
+    interpreters: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class _Pyc:
+    """A pyc of the artifact and how the build made it."""
+
+    display: str
+    data: bytes
+    interpreter: Interpreter
+    level: int
+    legacy: bool
+
+
+@dataclass
+class _Module:
+    """A module whose pycs are compiled again: its path in its container, the name its code
+    carries, its pycs, and the sources it may have been compiled from, best first."""
+
+    path: str
+    filename: str | None
+    #: Whether its code carries the plain path rather than ``<path>``: the layout's default first.
+    kept: bool
+    pycs: list[_Pyc]
+    #: ``(name in messages, file)``.
+    candidates: list[tuple[str, str]]
+    #: Whether the code keeps its column positions: the layout's default first.
+    columns: bool
+    mtime: int = 0
+
+
+def verify_artifact(
+    path: str | os.PathLike[str],
+    sources: Sequence[str | os.PathLike[str]],
+    *,
+    python: Sequence[str] = (),
+    jobs: int | None = None,
+) -> VerifyResult:
+    """Compile the sources of every pyc in the wheel or ``.pyz`` at ``path`` again, from the
+    sdists or directories ``sources``, with the interpreters (found as ``python`` names them,
+    else by the recorded version) and options its bytecode metadata records, and compare.
+
+    Raises :class:`BadArtifact` for an artifact it cannot use (no bytecode metadata, a
+    damaged wheel), :class:`VerifyError` for sources it cannot read and
+    :class:`~hatch_pyc.interpreters.TargetError` for a recorded interpreter it cannot find.
+    """
+    path = os.fspath(path)
+    with contextlib.ExitStack() as stack:
+        work = stack.enter_context(tempfile.TemporaryDirectory(prefix="hatch-pyc-verify-"))
+        tree = _SourceTree(os.path.join(work, "sources"))
+        os.mkdir(os.path.join(work, "sources"))
+        for source in sources:
+            tree.add(os.fspath(source))
+        if path.endswith(".whl"):
+            artifact = stack.enter_context(intact_wheel(path, "verifying"))
+        else:
+            artifact = stack.enter_context(open_artifact(path))
+        meta = bytecode_metadata(artifact)
+        if meta is None:
+            raise BadArtifact(
+                f"{path}: has no bytecode metadata: hatch-pyc did not build it, so nothing records how its "
+                "bytecode was compiled"
+            )
+        recorded = [
+            Interpreter(**{key: entry[key] for key in ("implementation", "version", "cache_tag", "magic_number")})
+            for entry in meta["interpreters"]
+        ]
+        targets = _targets(recorded, python)
+        optimize = sorted(meta.get("optimize") or [0])
+        modules = _modules(artifact, meta["layout"], recorded, optimize, tree)
+        result = VerifyResult(
+            artifact=path,
+            interpreters=[f"{t.interpreter.implementation} {t.interpreter.version}" for t in targets.values()],
+        )
+        for magic, target in targets.items():
+            mine = [module for module in modules if module.pycs and module.pycs[0].interpreter.magic_number == magic]
+            result.pycs += sum(len(module.pycs) for module in mine)
+            _compare(mine, target, optimize, meta.get("invalidation_mode", "checked-hash"), jobs, work, result)
+        for module in modules:
+            if not module.candidates:
+                result.problems += [f"{p.display}: no source for it ({shown(module.path)})" for p in module.pycs]
+        result.problems.sort()
+        return result
+
+
+def _targets(recorded: list[Interpreter], python: Sequence[str]) -> dict[str, Target]:
+    """An interpreter for each recorded one, by magic number: those ``python`` names, else
+    one of the recorded version found on this machine."""
+    found = [interpreters.find(spec) for spec in python]
+    targets = {}
+    for wanted in recorded:
+        named = [t for t in found if t.interpreter.magic_number == wanted.magic_number]
+        if named:
+            targets[wanted.magic_number] = named[0]
+            continue
+        if python:
+            raise TargetError(
+                f"none of the interpreters given with --python is {wanted.implementation} {wanted.minor[0]}."
+                f"{wanted.minor[1]} (magic {wanted.magic_number}), which the bytecode is for"
+            )
+        spec = f"{wanted.minor[0]}.{wanted.minor[1]}" if wanted.implementation == "cpython" else "pypy3"
+        try:
+            target = interpreters.find(spec)
+        except TargetError as exc:
+            raise TargetError(
+                f"the bytecode is for {wanted.implementation} {wanted.version}, which is not found here "
+                f"({exc.message}); name one with --python"
+            ) from None
+        if target.interpreter.magic_number != wanted.magic_number:
+            raise TargetError(
+                f"the bytecode is for {wanted.implementation} {wanted.version} (magic {wanted.magic_number}); "
+                f"{target.executable} is {target.interpreter.implementation} {target.interpreter.version} "
+                f"(magic {target.interpreter.magic_number}): name one of the right version with --python"
+            )
+        targets[wanted.magic_number] = target
+    return targets
+
+
+def _modules(
+    artifact: Artifact, layout: str, recorded: list[Interpreter], optimize: list[int], tree: _SourceTree
+) -> list[_Module]:
+    """Every module with pycs where the import system finds them, with its candidate sources."""
+    surveyed = survey_artifact(artifact, layout)
+    by_tag = {interpreter.cache_tag: interpreter for interpreter in recorded}
+    data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/" if artifact.kind == "wheel" else "\0"
+    modules: dict[tuple[int, str], _Module] = {}
+    for member in surveyed.members:
+        entry, container = member.entry, member.container
+        if not entry.endswith(".pyc") or (entry.startswith(data_dir) and not _importable(entry, data_dir)):
+            continue
+        directory, base = posixpath.split(entry)
+        if posixpath.basename(directory) == "__pycache__":
+            match = CACHED_PYC.match(base)
+            interpreter = by_tag.get(match["tag"]) if match else None
+            if match is None or interpreter is None:
+                continue  # check says what is wrong with it
+            source_path = posixpath.join(posixpath.dirname(directory), match["stem"] + ".py")
+            level_match = OPT_LEVEL.search(base)
+            pyc = _Pyc(member.display, b"", interpreter, int(level_match[1]) if level_match else 0, legacy=False)
+        else:
+            source_path = entry[: -len("c")]
+            pyc = _Pyc(member.display, b"", recorded[0], optimize[0], legacy=True)
+        pyc.data = container.read(entry)
+        key = (id(container), source_path)
+        if key not in modules:
+            beside = source_path in container.names
+            # The alongside layout names code ``<path>`` (the import system puts the real path
+            # into a pyc it loads beside its source); elsewhere a module whose source ships
+            # beside its pyc (keep-source) carries its plain path. Columns go with a source.
+            kept = beside and layout != "alongside"
+            landed = source_path
+            filename = None
+            if source_path.startswith(data_dir):
+                landed = source_path[len(data_dir) :].split("/", 1)[1]
+                filename = landed
+            candidates = tree.find(landed)
+            if landed.startswith(scripts.PACKAGE + "/"):
+                script, candidates = tree.scripts(landed[: -len(".py")].replace("/", "."))
+                filename = script or filename
+            elif artifact.kind == "pyz" and landed == f"{RUNTIME_MODULE}.py":
+                # hatch-pyc's own: the same only when its version is the one recorded.
+                candidates = [(f"hatch-pyc {__version__}'s {RUNTIME_MODULE}", bundle_runtime.__file__)]
+            modules[key] = _Module(source_path, filename, kept, [], candidates, columns=beside)
+        modules[key].pycs.append(pyc)
+        if len(pyc.data) >= 12:
+            modules[key].mtime = int.from_bytes(pyc.data[8:12], "little")
+    return list(modules.values())
+
+
+def _importable(entry: str, data_dir: str) -> bool:
+    return entry[len(data_dir) :].split("/", 1)[0] in IMPORTABLE_SCHEMES
+
+
+def _compare(
+    modules: list[_Module],
+    target: Target,
+    optimize: list[int],
+    mode: str,
+    jobs: int | None,
+    work: str,
+    result: VerifyResult,
+) -> None:
+    """Compile each module's next variant (candidate source, columns or not, plain name or not) until its pycs
+    match or no variant is left; what is left is a problem."""
+    has_columns = target.interpreter.has_columns
+    variants = {
+        id(module): [
+            (source, columns, kept)
+            for source in module.candidates
+            for columns in ([module.columns, not module.columns] if has_columns else [False])
+            for kept in (module.kept, not module.kept)
+        ]
+        for module in modules
+    }
+    left = [module for module in modules if variants[id(module)]]
+    attempt = 0
+    while left:
+        attempt += 1
+        batch = [(module, variants[id(module)].pop(0)) for module in left]
+        out = os.path.join(work, f"compiled-{target.interpreter.magic_number}-{attempt}")
+        matched = _compile_batch(batch, target, optimize, mode, jobs, out)
+        unmatched = [module for module, _ in batch if id(module) not in matched]
+        for module in unmatched:
+            if not variants[id(module)]:
+                origin = ", ".join(shown(display) for display, _ in module.candidates[:3])
+                result.problems += [
+                    f"{pyc.display}: not what {target.interpreter.implementation} {target.interpreter.version} "
+                    f"compiles from {origin}"
+                    for pyc in module.pycs
+                ]
+        left = [module for module in unmatched if variants[id(module)]]
+
+
+def _compile_batch(
+    batch: list[tuple[_Module, tuple[tuple[str, str], bool, bool]]],
+    target: Target,
+    optimize: list[int],
+    mode: str,
+    jobs: int | None,
+    out: str,
+) -> set[int]:
+    """Compile one variant of each module; the ids of the modules whose every pyc matched."""
+    compiled = [
+        Module(source=file, path=module.path, display=display, filename=module.filename)
+        for module, ((display, file), _, _) in batch
+    ]
+    try:
+        compile_modules(
+            compiled,
+            out,
+            optimize=optimize,
+            invalidation_mode=mode,
+            mtimes=[module.mtime for module, _ in batch],
+            jobs=jobs or os.cpu_count() or 1,
+            target=target,
+            legacy={module.path for module, _ in batch if any(pyc.legacy for pyc in module.pycs)},
+            kept={module.path for module, (_, _, kept) in batch if kept},
+            debug_ranges={module.path for module, (_, columns, _) in batch if columns},
+        )
+    except CompilationFailed as exc:
+        # A source that does not compile is not the source of a pyc: its module stays unmatched.
+        broken = {error.display for error in exc.errors}
+        return _compile_batch(
+            [(module, variant) for module, variant in batch if variant[0][0] not in broken],
+            target,
+            optimize,
+            mode,
+            jobs,
+            out + "-again",
+        )
+    matched = set()
+    for module, _ in batch:
+        if all(_produced(out, module, pyc, target.interpreter) == pyc.data for pyc in module.pycs):
+            matched.add(id(module))
+    return matched
+
+
+def _produced(out: str, module: _Module, pyc: _Pyc, interpreter: Interpreter) -> bytes | None:
+    head, tail = posixpath.split(module.path)
+    stem = tail[: -len(".py")]
+    if pyc.legacy:
+        relative = posixpath.join(head, stem + ".pyc")
+    else:
+        level = f".opt-{pyc.level}" if pyc.level else ""
+        relative = posixpath.join(head, "__pycache__", f"{stem}.{interpreter.cache_tag}{level}.pyc")
+    try:
+        with open(os.path.join(out, *relative.split("/")), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+class _SourceTree:
+    """The files of the sdists and directories given, by name, for finding a module's source."""
+
+    def __init__(self, scratch: str) -> None:
+        self._scratch = scratch
+        #: ``{file name: [(path relative to its root, name in messages, file on disk)]}``.
+        self._by_name: dict[str, list[tuple[str, str, str]]] = {}
+
+    def add(self, source: str) -> None:
+        number = len(os.listdir(self._scratch))
+        if os.path.isdir(source):
+            root, label = source, source.rstrip("/") + "/"
+        elif os.path.isfile(source) and source.endswith((".tar.gz", ".tgz", ".tar")):
+            root, label = _unpack(source, os.path.join(self._scratch, str(number))), f"{os.path.basename(source)}!"
+        else:
+            raise VerifyError(f"{source}: not an sdist (.tar.gz) or a directory of sources")
+        for directory, subdirectories, files in os.walk(root):
+            subdirectories[:] = sorted(d for d in subdirectories if d not in (".git", "__pycache__"))
+            for name in files:
+                file = os.path.join(directory, name)
+                relative = os.path.relpath(file, root).replace(os.sep, "/")
+                self._by_name.setdefault(name, []).append((relative, label + relative, file))
+
+    def find(self, path: str) -> list[tuple[str, str]]:
+        """The files whose path ends with ``path`` (``pkg/mod.py``), shortest path first."""
+        found = sorted(
+            (len(relative), display, file)
+            for relative, display, file in self._by_name.get(posixpath.basename(path), [])
+            if relative == path or relative.endswith("/" + path)
+        )
+        return [(display, file) for _, display, file in found]
+
+    def scripts(self, module: str) -> tuple[str | None, list[tuple[str, str]]]:
+        """The name of the script whose code is compiled as ``module``
+        (``_hatch_pyc_scripts.demo_pkg.demo_script``), and the Python scripts of that name,
+        as the wheel carries them (``#!python``)."""
+        distribution = module.split(".")[1] if module.count(".") == 2 else ""
+        names = sorted(name for name in self._by_name if scripts.module_name(distribution, name) == module)
+        if not names:
+            return None, []
+        found = []
+        # Two names of one module (demo-script, demo_script) would have been refused at build.
+        for _, display, file in sorted((len(r), d, f) for r, d, f in self._by_name[names[0]]):
+            with open(file, "rb") as f:
+                data = f.read(MAX_ENTRY_SIZE)
+            if scripts.python_shebang(data) is None:
+                continue
+            as_shipped = os.path.join(self._scratch, f"script-{len(os.listdir(self._scratch))}")
+            with open(as_shipped, "wb") as out:
+                out.write(scripts.as_in_wheel(data))
+            found.append((display, as_shipped))
+        return names[0], found
+
+
+def _unpack(sdist: str, scratch: str) -> str:
+    """Unpack the regular files and directories of ``sdist`` into ``scratch``, under
+    hatch-pyc's limits (no links, devices, absolute or ``..`` names); return the directory."""
+    os.makedirs(scratch)
+    total = 0
+    try:
+        with tarfile.open(sdist, "r:" if sdist.endswith(".tar") else "r:gz") as archive:
+            for count, member in enumerate(_members(archive), 1):
+                if count > MAX_ENTRIES:
+                    raise LimitExceeded(f"{sdist}: more than {MAX_ENTRIES} entries (a limit of hatch-pyc)")
+                name = member.name.removeprefix("./")
+                parts = name.split("/")
+                if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in name:
+                    raise VerifyError(f"{sdist}: unsafe member name {shown(name)}")
+                if not (member.isreg() or member.isdir()):
+                    continue  # links and devices: no module is one
+                total += member.size
+                if member.size > MAX_ENTRY_SIZE or total > MAX_TOTAL_SIZE:
+                    raise LimitExceeded(f"{sdist}: more than hatch-pyc reads of an sdist ({shown(name)})")
+                target = os.path.join(scratch, *parts)
+                if member.isdir():
+                    os.makedirs(target, exist_ok=True)
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                stream = archive.extractfile(member)
+                if stream is None:
+                    continue
+                with stream, open(target, "wb") as out:
+                    while chunk := stream.read(1024 * 1024):
+                        out.write(chunk)
+                os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise VerifyError(f"{sdist}: not a readable sdist ({reason})") from None
+    return scratch
+
+
+def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    while (member := archive.next()) is not None:
+        yield member
