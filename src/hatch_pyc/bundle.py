@@ -39,6 +39,7 @@ from hatch_pyc.discovery import Module, matching, unmatched
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, running
 from hatch_pyc.layout import EXTENSION_SUFFIXES, distribution_id
+from hatch_pyc.limits import MAX_PYC_SIZE, LimitExceeded
 from hatch_pyc.pipeline import compile_placed, find_targets
 
 #: Files of an installed ``.dist-info`` that describe that one install, not the distribution.
@@ -534,6 +535,9 @@ def _compiled(
     if problems:
         raise ConfigError(problems)
     for path in tree.precompiled:
+        size = os.path.getsize(tree.files[path])
+        if size > MAX_PYC_SIZE:
+            raise LimitExceeded(f"{path} has {size} bytes, more than {MAX_PYC_SIZE} (a limit of hatch-pyc)")
         with open(tree.files[path], "rb") as f:
             magic = f.read(4).hex()
         if magic != interpreter.magic_number:

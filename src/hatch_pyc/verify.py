@@ -35,7 +35,7 @@ from hatch_pyc.discovery import Module
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 from hatch_pyc.landing import CACHED_PYC, IMPORTABLE_SCHEMES
-from hatch_pyc.limits import MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_TOTAL_SIZE, LimitExceeded
+from hatch_pyc.limits import MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_PYC_SIZE, MAX_TOTAL_SIZE, LimitExceeded
 
 OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
 
@@ -201,7 +201,7 @@ def _modules(
         else:
             source_path = entry[: -len("c")]
             pyc = _Pyc(member.display, b"", recorded[0], optimize[0], legacy=True)
-        pyc.data = container.read(entry)
+        pyc.data = container.read(entry, MAX_PYC_SIZE)
         key = (id(container), source_path)
         if key not in modules:
             beside = source_path in container.names
