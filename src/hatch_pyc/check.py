@@ -12,7 +12,6 @@ import json
 import os
 import posixpath
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,8 +19,9 @@ from typing import Any
 
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
-from hatch_pyc import bytecode, config, interpreters, landing, metadata, worker
+from hatch_pyc import bytecode, config, interpreters, landing, metadata
 from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded, open_artifact, shown
+from hatch_pyc.code_verifier import CodeVerifier
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Interpreter, Target
@@ -282,57 +282,6 @@ def _expected_interpreter(name: str, recorded: list[Interpreter], target: Interp
     return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
 
 
-class _Verifier:
-    """Compiles shipped sources with the target interpreter and compares them with their pycs,
-    in a worker process of that interpreter (started at the first request): loading a pyc
-    to compare its code never happens in this process. A pyc without column positions is
-    compared again in a second worker, started with ``-X no_debug_ranges`` as the build
-    starts the workers that compile such pycs."""
-
-    def __init__(self, executable: str) -> None:
-        self.executable = executable
-        self._processes: dict[bool, subprocess.Popen[bytes]] = {}
-
-    def problem(self, level: int, dfile: str, source: bytes, pyc: bytes) -> str | None:
-        verdict = self._ask(False, level, dfile, source, pyc)
-        if verdict.get("without_columns"):
-            verdict = self._ask(True, level, dfile, source, pyc)
-        return verdict["problem"]
-
-    def _ask(self, without_columns: bool, level: int, dfile: str, source: bytes, pyc: bytes) -> worker.Verdict:
-        process = self._processes.get(without_columns)
-        if process is None:
-            options = ["-X", "no_debug_ranges"] if without_columns else []
-            process = self._processes[without_columns] = subprocess.Popen(
-                [self.executable, "-I", "-B", *options, worker.__file__, "--verify"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        assert process.stdin is not None
-        assert process.stdout is not None
-        request = {"level": level, "dfile": dfile, "source_size": len(source), "pyc_size": len(pyc)}
-        try:
-            process.stdin.write(json.dumps(request).encode() + b"\n" + source + pyc)
-            process.stdin.flush()
-            reply = process.stdout.readline()
-        except OSError:
-            reply = b""
-        if not reply:
-            self.close()
-            return {"problem": "the interpreter comparing it with its source died on it"}
-        verdict: worker.Verdict = json.loads(reply)
-        return verdict
-
-    def close(self) -> None:
-        for process in self._processes.values():
-            process.kill()
-            with contextlib.suppress(OSError), process:
-                # Popen's exit closes the pipes and waits for the process.
-                pass
-        self._processes.clear()
-
-
 def _level(member: Member, meta: dict[str, Any] | None) -> int:
     """The optimize level a pyc was compiled at: from its name, or for a legacy pyc the lowest
     level the bytecode metadata records."""
@@ -360,7 +309,7 @@ def _pyc_problems(
     recorded: list[Interpreter],
     found: Target,
     meta: dict[str, Any] | None,
-    verifier: _Verifier | None,
+    verifier: CodeVerifier | None,
 ) -> list[str]:
     """Each pyc: its magic number, valid code, no build paths, and a header that fits its
     shipped source; with a ``verifier``, also code that is what the target compiles from it."""
@@ -372,6 +321,8 @@ def _pyc_problems(
     problems: list[list[str]] = [[] for _ in pycs]
     labels = [shown(member.display) for member in pycs]
     to_verify: dict[int, _ToVerify] = {}
+    #: The source each pyc handed to the verifier is compared with.
+    verifying: dict[int, str] = {}
     #: Bytes of sources and pycs in ``to_verify``, kept under MAX_HELD.
     held = 0
 
@@ -392,9 +343,13 @@ def _pyc_problems(
         if result.count != 1:
             problems[index].append(f"{label}: its code objects name {result.count} files, not one")
             return
-        problem = verifier.problem(pending.level, result.first, pending.source, pending.pyc)
-        if problem is not None:
-            problems[index].append(f"{label}: {problem} ({shown(pending.source_name)})")
+        verifying[index] = pending.source_name
+        verifier.submit(index, pending.level, result.first, pending.source, pending.pyc)
+
+    def verified(done: list[tuple[int, str | None]]) -> None:
+        for index, problem in done:
+            if problem is not None:
+                problems[index].append(f"{labels[index]}: {problem} ({shown(verifying[index])})")
 
     reader = FilenameReader(
         artifact.budget, found.executable, target_magic, f"{target.implementation} {target.version}"
@@ -449,10 +404,16 @@ def _pyc_problems(
                     held += len(source) + len(data)
             for done in reader.finished():
                 settle(*done)
+            if verifier is not None:
+                verified(verifier.finished())
         for done in reader.close():
             settle(*done)
+        if verifier is not None:
+            verified(verifier.close())
     finally:
         reader.kill()
+        if verifier is not None:
+            verifier.kill()
     return [problem for found_problems in problems for problem in found_problems]
 
 
@@ -490,7 +451,9 @@ def _tag_problems(
     return problems
 
 
-def check_wheel(path: str | os.PathLike[str], python: str | None = None, *, verify_code: bool = False) -> CheckResult:
+def check_wheel(
+    path: str | os.PathLike[str], python: str | None = None, *, verify_code: bool = False, jobs: int | None = None
+) -> CheckResult:
     """Check that the wheel or ``.pyz`` at ``path`` is intact and fits an interpreter.
 
     ``python`` names the target interpreter as the ``python`` option does (a path, a command,
@@ -498,17 +461,21 @@ def check_wheel(path: str | os.PathLike[str], python: str | None = None, *, veri
     RECORD hashes and sizes, each pyc's magic number against the bytecode metadata and the
     target, valid code, headers against the shipped sources, file name, WHEEL and metadata
     tags, absolute build paths in code objects. ``verify_code`` also compiles each shipped
-    source the target loads a pyc for, with the target, and compares the code.
+    source the target loads a pyc for, with the target, and compares the code, in ``jobs``
+    worker processes (the CPU count by default).
     Raises :class:`BadArtifact` for a file it cannot use and
     :class:`~hatch_pyc.interpreters.TargetError` for a target it cannot find.
     """
-    return check_for(path, interpreters.find(python) if python else interpreters.running(), verify_code=verify_code)
+    found = interpreters.find(python) if python else interpreters.running()
+    return check_for(path, found, verify_code=verify_code, jobs=jobs)
 
 
-def check_for(path: str | os.PathLike[str], found: Target, *, verify_code: bool = False) -> CheckResult:
+def check_for(
+    path: str | os.PathLike[str], found: Target, *, verify_code: bool = False, jobs: int | None = None
+) -> CheckResult:
     """:func:`check_wheel` against an interpreter already found."""
     target = found.interpreter
-    verifier = _Verifier(found.executable) if verify_code else None
+    verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1) if verify_code else None
     try:
         with open_artifact(os.fspath(path)) as artifact:
             inspection, survey = _inspect(artifact, _data_in_site(artifact, found))
@@ -525,7 +492,7 @@ def check_for(path: str | os.PathLike[str], found: Target, *, verify_code: bool 
                 problems += _tag_problems(artifact, recorded, inspection.layout, target)
     finally:
         if verifier is not None:
-            verifier.close()
+            verifier.kill()
     # Sourceless wheels and bundles have no source to fall back on: the target must match.
     if inspection.layout in (*SOURCELESS_LAYOUTS, "zipapp") and recorded:
         built = recorded[0]

@@ -65,7 +65,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = check_wheel(args.artifact, python=args.python, verify_code=args.verify_code)
+    result = check_wheel(args.artifact, python=args.python, verify_code=args.verify_code, jobs=args.jobs)
     target = result.target
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
@@ -93,6 +93,7 @@ def _install(args: argparse.Namespace) -> int:
             python=args.python,
             verify_code=not args.no_verify_code,
             allow_startup_code=args.allow_startup_code,
+            jobs=args.jobs,
         )
     except InstallRefused as exc:
         for problem in exc.problems:
@@ -220,6 +221,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also compile each shipped source with the target and compare it with its pyc (as install does)",
     )
+    check.add_argument("--jobs", type=int, help="worker processes comparing code (default: the CPU count)")
     check.set_defaults(run=_check)
 
     install = _command(
@@ -241,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
         help="install a wheel with code that runs at every start of Python (.pth import lines, .start files, "
         "sitecustomize), which is refused by default",
     )
+    install.add_argument("--jobs", type=int, help="worker processes comparing code (default: the CPU count)")
     install.set_defaults(run=_install)
 
     convert = _command(

@@ -195,12 +195,14 @@ def install_wheel(
     *,
     verify_code: bool = True,
     allow_startup_code: bool = False,
+    jobs: int | None = None,
 ) -> Installed:
     """Check the wheel at ``path`` against ``python`` (the running interpreter by default),
     then install it into that interpreter's environment.
 
     ``verify_code`` (on by default; off is unsafe) compiles each shipped source whose pyc
-    the target would load and refuses a pyc that holds other code. Only the target's own
+    the target would load, in ``jobs`` worker processes (the CPU count by default), and refuses
+    a pyc that holds other code. Only the target's own
     ``__pycache__`` pycs are installed; pycs for other interpreters are skipped, as
     pypa/installer skips them all. A wheel with code that runs at every start of Python
     (:attr:`CheckResult.startup`) is refused unless ``allow_startup_code``.
@@ -210,7 +212,7 @@ def install_wheel(
     """
     path = os.fspath(path)
     found = interpreters.find(python) if python else interpreters.running()
-    result = check_for(path, found, verify_code=verify_code)
+    result = check_for(path, found, verify_code=verify_code, jobs=jobs)
     if result.inspection.kind != "wheel":
         raise BadArtifact(f"{path}: only wheels can be installed")
     if not result.ok:
