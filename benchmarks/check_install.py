@@ -1,12 +1,15 @@
 """Time and peak memory of `hatch-pyc check` and `install` on a big real wheel and on bombs.
 
 Builds the sympy sdist (from PyPI, as build_speed.py does) into an alongside wheel with the
-hook, writes the worst bombs the limits let through (2,000 pycs of a million objects each:
-2.0 GB uncompressed from 2.4 MB; a wheel of 200,000 entries; a pyc whose loading takes
-seconds of CPU per MB), and measures, the runs taking
-turns: `check`, `check --verify-code`, `install` into a fresh venv, and, for scale, a plain
-RECORD-hash verification of the same wheel (every entry inflated and hashed once). Writes
-benchmarks/latest/check_install.md. Run it from .venv: `python benchmarks/check_install.py`.
+hook and into a plain wheel, writes the worst bombs the limits let through (2,000 pycs of a
+million objects each: 2.0 GB uncompressed from 2.4 MB; a wheel of 200,000 entries; a pyc
+whose loading takes seconds of CPU per MB; seven pycs of 255 MiB), and measures, the runs
+taking turns: `check`, `check --verify-code`, `install` into a fresh venv, and, for scale, a
+plain RECORD-hash verification of the same wheel (every entry inflated and hashed once) and
+`uv pip install --compile-bytecode` of the plain wheel (installing and compiling every
+module, as `install` verifies every module). Prints the two ratios the targets are set on.
+Writes benchmarks/latest/check_install.md. Run it from .venv:
+`python benchmarks/check_install.py`.
 """
 
 from __future__ import annotations
@@ -68,7 +71,12 @@ def bombs(work: Path) -> dict[str, Path]:
     slow_dir.mkdir()
     pair = b"(" + struct.pack("<i", 2) + huge_int + rehash
     slow = _wheel(slow_dir / "bomb-1.0-py3-none-any.whl", {"bomb/m.pyc": header + pair})
+    huge_dir = work / "huge"
+    huge_dir.mkdir()
+    zeros = header + bytes(255 * 1024 * 1024)
+    huge = _wheel(huge_dir / "bomb-1.0-py3-none-any.whl", {f"bomb/m{n}.pyc": zeros for n in range(7)})
     return {
+        "seven pycs of 255 MiB (1.8 MB)": huge,
         "2,000 pycs of a million objects": objects,
         "199,990 empty entries": entries,
         "a pyc of 1 MB that hashes one huge int 10,000 times": slow,
@@ -85,7 +93,9 @@ def main() -> int:
         env = {**os.environ, "HATCH_PYC_CACHE_DIR": str(work / "cache")}
         tree = sympy_tree(args.sympy, work)
         _, _, wheel = build(Path(sys.executable), tree, work / "dist", "", env, sample=False)
-        artifacts = {f"sympy {args.sympy} alongside ({wheel.stat().st_size / 1e6:.1f} MB)": wheel, **bombs(work)}
+        _, _, plain = build(Path(sys.executable), tree, work / "plain", None, env, sample=False)
+        sympy = f"sympy {args.sympy} alongside ({wheel.stat().st_size / 1e6:.1f} MB)"
+        artifacts = {sympy: wheel, **bombs(work)}
         times: dict[str, list[float]] = {}
         peaks: dict[str, list[int]] = {}
         for _ in range(args.runs):
@@ -96,6 +106,17 @@ def main() -> int:
                     "check": [HATCH_PYC, "check", artifact],
                     "check --verify-code": [HATCH_PYC, "check", "--verify-code", artifact],
                     "install": [HATCH_PYC, "install", artifact, "--python", venv / "bin" / "python"],
+                    "uv pip install --compile-bytecode, plain wheel (reference)": [
+                        UV,
+                        "pip",
+                        "install",
+                        "-q",
+                        "--no-deps",
+                        "--compile-bytecode",
+                        "-p",
+                        venv / "bin" / "python",
+                        plain,
+                    ],
                 }
                 for name, command in commands.items():
                     # The bombs break the reference script: it has no limits, which is the point.
@@ -121,6 +142,15 @@ def main() -> int:
         for key, values in times.items():
             lines.append(
                 f"| {key} | {min(values):.2f} / {statistics.median(values):.2f} s | {max(peaks[key]) / 1e6:.0f} MB |"
+            )
+        for measure, reference in (
+            ("install", "uv pip install --compile-bytecode, plain wheel (reference)"),
+            ("check", "RECORD-hash verification (reference)"),
+        ):
+            ours, theirs = times[f"{sympy}: {measure}"], times[f"{sympy}: {reference}"]
+            lines.append(
+                f"- {measure} / {reference}: {min(ours) / min(theirs):.2f}x by the minimum, "
+                f"{statistics.median(ours) / statistics.median(theirs):.2f}x by the median"
             )
         OUT.mkdir(exist_ok=True)
         (OUT / "check_install.md").write_text("\n".join(lines) + "\n")
