@@ -3,6 +3,7 @@ dependencies from the package index, started as a user starts them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -247,3 +248,49 @@ def test_the_runtime_follows_no_link_inside_its_directory(tmp_path: Path) -> Non
     assert again is not None
     assert again.origin == first.origin
     assert not (cache / "d1g35t" / "pkg").is_symlink()
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="making another user's directory takes root"
+)
+def test_200_starts_load_nothing_from_a_directory_another_user_swaps(tmp_path: Path) -> None:
+    """The attack on a shared cache root: another user made ``hatch-pyc/pyz`` first and swaps
+    the extraction directory with her own, same-sized code, in a loop."""
+    import threading
+
+    ours = b"\x7fELF" + b"ours" * 100
+    files = {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": ours}
+    cache = tmp_path / "shared" / "hatch-pyc" / "pyz"
+    for directory in (cache / "d1g35t" / "pkg", cache / "hers" / "pkg"):
+        directory.mkdir(parents=True)
+    (cache / "hers" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF" + b"hers" * 100)
+    (cache / "d1g35t" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(ours)
+    for path in [cache, *cache.rglob("*")]:
+        os.chown(path, 4242, 4242)
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                # Hers again wherever the start removed it, then swapped in for the checked one.
+                (cache / "hers" / "pkg").mkdir(parents=True, exist_ok=True)
+                (cache / "hers" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(
+                    b"\x7fELF" + b"hers" * 100
+                )
+                os.rename(cache / "d1g35t", cache / "tmp")
+                os.rename(cache / "hers", cache / "d1g35t")
+                os.rename(cache / "tmp", cache / "hers")
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    loaded = []
+    try:
+        for _ in range(200):
+            spec = _finder(cache, files).find_spec("pkg._ext")
+            assert spec is not None
+            assert spec.origin is not None
+            loaded.append(Path(spec.origin).read_bytes())
+    finally:
+        stop.set()
+        swapper.join()
+    assert loaded == [ours] * 200

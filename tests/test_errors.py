@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import wheels
 from helpers import hatchling_build, python_or_skip, set_hook_options
 
+from hatch_pyc import check_wheel
 from hatch_pyc.config import ConfigError, Options, parse_options
 from hatch_pyc.errors import HatchPycError
 
@@ -223,3 +225,15 @@ def test_a_source_that_is_no_file_fails_the_build_in_one_line(demo: Path, tmp_pa
     assert result.returncode != 0
     assert "hatch-pyc: src/demo/odd.py " in result.stderr, result.stderr
     assert not list(out.glob("*.whl"))
+
+
+def test_a_file_no_import_can_name_ships_as_it_is(demo: Path, tmp_path: Path) -> None:
+    """``settings.example.py`` is data, not a module: no pyc, and its source stays."""
+    (demo / "src" / "demo" / "settings.example.py").write_text("DEBUG = True\n")
+    set_hook_options(demo, 'layout = "sourceless"')
+    hatchling_build(demo, tmp_path / "out")
+    (wheel,) = (tmp_path / "out").glob("*.whl")
+    names = wheels.names(wheel)
+    assert "demo/settings.example.py" in names
+    assert not [name for name in names if "settings.example" in name and name.endswith(".pyc")]
+    assert check_wheel(wheel).ok

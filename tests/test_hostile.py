@@ -595,7 +595,7 @@ def test_convert_fails_cleanly_on_every_broken_wheel(cases: list[Case], tmp_path
 @pytest.mark.slow
 def test_bundle_fails_cleanly_on_every_broken_wheel(cases: list[Case], tmp_path: Path) -> None:
     for number, case in enumerate(cases):
-        if case.check == 0 or case.path.suffix != ".whl":
+        if (case.check == 0 and case.install is None) or case.path.suffix != ".whl":
             continue
         out_dir = tmp_path / f"out-{number}"
         code, out, err = _limited(["bundle", str(case.path), "--entry-point", "demo.core:main", "-o", str(out_dir)])

@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - an interpreter without the frozen modu
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from importlib.machinery import ModuleSpec
 
 #: Where bundles extract their native code, under :func:`user_cache_dir`.
@@ -189,24 +189,63 @@ class ExtensionFinder:
 def _prepare(cache: str) -> None:
     """Make ``cache`` (``.../hatch-pyc/pyz``) and its parent private if missing, and raise
     OSError saying why if anyone but the user could replace what is below them."""
-    if not hasattr(os, "getuid"):  # Windows: the per-user profile directory is private
-        os.makedirs(cache, exist_ok=True)
-        return
-    uid = os.getuid()
     own = [os.path.dirname(cache), cache]
     for directory in own:
         os.makedirs(directory, 0o700, exist_ok=True)
-        found = os.lstat(directory)
-        if not stat.S_ISDIR(found.st_mode) or found.st_uid != uid or found.st_mode & 0o022:
-            raise OSError(f"{directory} is not a directory of yours closed to others")
-    above = os.path.dirname(own[0])
+    problem = untrusted_path(own)
+    if problem is not None:
+        raise OSError(problem)
+
+
+def untrusted_path(inside: Sequence[str]) -> str | None:
+    """Why another user could change what is in ``inside`` (a directory, then directories
+    below it), or None. Each of them that exists must be a directory of the user's own,
+    no link, that nobody else can write to; each directory above them must belong to the
+    user or to root, and nobody else may write to it unless its sticky bit is set (``/tmp``).
+    A directory its group can write to counts as closed when that group is the user's own
+    private group (user private groups: a ``umask`` of 002), as Debian's ssh accepts it."""
+    if not hasattr(os, "getuid"):  # Windows: no owners and modes to check here
+        return None
+    uid = os.getuid()
+    for path in inside:
+        try:
+            found = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(found.st_mode) or not stat.S_ISDIR(found.st_mode):
+            return f"{path} is a symbolic link or no directory"
+        if found.st_uid != uid:
+            return f"{path} belongs to user {found.st_uid}, not to you ({uid})"
+        if _shared(found):
+            return f"{path} is writable by group or others (mode {stat.S_IMODE(found.st_mode):o})"
+    above = os.path.dirname(os.path.abspath(inside[0]))
     while True:
         found = os.stat(above)
-        if found.st_uid not in (uid, 0) or (found.st_mode & 0o002 and not found.st_mode & stat.S_ISVTX):
-            raise OSError(f"{above} can be changed by another user")
+        if found.st_uid not in (uid, 0):
+            return f"{above}, above it, belongs to user {found.st_uid}, who could replace what is in it"
+        if _shared(found) and not found.st_mode & stat.S_ISVTX:
+            return f"{above}, above it, is writable by group or others (mode {stat.S_IMODE(found.st_mode):o})"
         if above == os.path.dirname(above):
-            return
+            return None
         above = os.path.dirname(above)
+
+
+def _shared(found: os.stat_result) -> bool:
+    """Whether someone but the owner may write to what ``found`` describes."""
+    if found.st_mode & stat.S_IWOTH:
+        return True
+    if not found.st_mode & stat.S_IWGRP:
+        return False
+    if found.st_gid != os.getgid():
+        return True
+    try:
+        import grp
+        import pwd
+
+        members = set(grp.getgrgid(found.st_gid).gr_mem)
+        return not members <= {pwd.getpwuid(os.getuid()).pw_name}
+    except (ImportError, KeyError):
+        return True
 
 
 def install(label: str, digest: str, files: Mapping[str, tuple[int, str]], modules: Mapping[str, str]) -> None:

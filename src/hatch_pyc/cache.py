@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hatch_pyc import __version__, worker
+from hatch_pyc.bundle_runtime import untrusted_path
 from hatch_pyc.interpreters import Interpreter
 
 
@@ -59,34 +60,11 @@ def open_cache(directory: str, warn: Callable[[str], None]) -> CompileCache | No
 
 def untrusted(directory: str) -> str | None:
     """Why another user could put entries into the cache in ``directory``, or None."""
-    if not hasattr(os, "geteuid"):  # Windows: no owners and modes to check here
-        return None
-    uid = os.geteuid()
     root = os.path.abspath(directory)
     inside = [root, os.path.join(root, "v1")]
     with contextlib.suppress(OSError):
         inside += [os.path.join(inside[1], shard) for shard in sorted(os.listdir(inside[1]))]
-    for path in inside:
-        try:
-            status = os.lstat(path)
-        except FileNotFoundError:
-            continue
-        if stat.S_ISLNK(status.st_mode):
-            return f"{path} is a symbolic link"
-        if status.st_uid != uid:
-            return f"{path} belongs to user {status.st_uid}, not to you ({uid})"
-        if status.st_mode & 0o022:
-            return f"{path} is writable by group or others (mode {stat.S_IMODE(status.st_mode):o})"
-    parent = os.path.dirname(root)
-    while True:
-        status = os.stat(parent)
-        if status.st_uid not in (uid, 0):
-            return f"{parent}, above it, belongs to user {status.st_uid}, who could replace it"
-        if status.st_mode & 0o002 and not status.st_mode & stat.S_ISVTX:
-            return f"{parent}, above it, is writable by anyone (mode {stat.S_IMODE(status.st_mode):o})"
-        if parent == os.path.dirname(parent):
-            return None
-        parent = os.path.dirname(parent)
+    return untrusted_path(inside)
 
 
 class CompileCache:

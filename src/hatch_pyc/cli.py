@@ -1,4 +1,4 @@
-"""The ``hatch-pyc`` command: inspect, check, install, convert and bundle wheels, and ``.pyz`` bundles.
+"""The ``hatch-pyc`` command: inspect, check, install, convert, bundle and verify wheels, and ``.pyz`` bundles.
 
 Exit status: 0 when all is well, 1 when the artifact does not fit (one line per problem),
 2 for anything else: input the command cannot use, an interpreter it cannot find, a limit

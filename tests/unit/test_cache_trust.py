@@ -22,10 +22,10 @@ def test_a_private_cache_is_trusted_and_made_private(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spoil", "says"),
     [
-        (lambda d: d.chmod(0o770), "is writable by group or others (mode 770)"),
+        (lambda d: d.chmod(0o707), "is writable by group or others (mode 707)"),
         (lambda d: (d / "v1" / "ab").mkdir(mode=0o777) or (d / "v1" / "ab").chmod(0o777), "v1/ab is writable"),
         (lambda d: (d / "v1").rmdir() or (d / "v1").symlink_to(d.parent), "v1 is a symbolic link"),
-        (lambda d: d.parent.chmod(0o777), "above it, is writable by anyone (mode 777)"),
+        (lambda d: d.parent.chmod(0o777), "above it, is writable by group or others (mode 777)"),
     ],
 )
 def test_a_cache_another_user_could_write_is_refused_in_one_line(tmp_path: Path, spoil: object, says: str) -> None:
@@ -45,3 +45,15 @@ def test_a_sticky_world_writable_parent_like_tmp_is_fine(tmp_path: Path) -> None
     sticky.mkdir()
     sticky.chmod(0o1777)
     assert untrusted(str(sticky / "cache")) is None
+
+
+def test_a_group_may_write_only_where_it_is_the_users_own(tmp_path: Path) -> None:
+    """User private groups (umask 002) leave directories group-writable: the group is the user's alone."""
+    directory = tmp_path / "cache"
+    directory.mkdir(mode=0o770)
+    directory.chmod(0o770)
+    if os.stat(directory).st_gid == os.getgid():
+        assert untrusted(str(directory)) is None
+    if os.geteuid() == 0:
+        os.chown(directory, 0, 4242)  # a group of other users
+        assert "is writable by group or others (mode 770)" in (untrusted(str(directory)) or "")
