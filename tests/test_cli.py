@@ -98,7 +98,7 @@ def test_check_accepts_what_the_hook_built_and_names_the_target(sourceless_wheel
     assert out == (
         f"ok: {sourceless_wheel.name} fits cpython {version} ({TAG}, magic {magic})\n"
         "note: 13 pycs ship without their source, as the sourceless layout does: their magic number and code are "
-        "checked, but nothing here can compare them with a source\n"
+        "checked here; `hatch-pyc verify --source SDIST` compares them with what the sdist compiles to\n"
     )
     result = hatch_pyc.check_wheel(sourceless_wheel)
     assert result.ok

@@ -505,7 +505,8 @@ def check_for(
     if survey.audit.unverifiable:
         notes.append(
             f"{survey.audit.unverifiable} pycs ship without their source, as the {inspection.layout} layout does: "
-            "their magic number and code are checked, but nothing here can compare them with a source"
+            "their magic number and code are checked here; `hatch-pyc verify --source SDIST` compares them with "
+            "what the sdist compiles to"
         )
     if inspection.layout == "alongside" and target.magic_number not in {i.magic_number for i in recorded}:
         notes.append(
