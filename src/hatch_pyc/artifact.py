@@ -301,9 +301,11 @@ def extract(artifact: Artifact, name: str, target: str) -> None:
         with open(target, "wb") as out:
             for chunk in artifact.chunks(name):
                 out.write(chunk)
-    except OSError as exc:
+    except (OSError, RecursionError) as exc:
+        # os.makedirs recurses once per missing directory: thousands of them end it.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "nested too deeply"
         raise BadArtifact(
-            f"{artifact.path}: cannot unpack {shown(name)}: {exc.strerror or exc} (a file and a directory of one "
+            f"{artifact.path}: cannot unpack {shown(name)}: {reason} (a file and a directory of one "
             "name, or a name too long for the file system)"
         ) from None
 
