@@ -11,17 +11,14 @@ sent and not yet answered is kept under :data:`~hatch_pyc.limits.MAX_HELD` bytes
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
-import subprocess
-import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import IO
 
 from hatch_pyc import worker
 from hatch_pyc.limits import MAX_HELD
+from hatch_pyc.workers import WorkerProcess
 
 #: What a worker's death means for the pycs it had not answered for.
 DIED = "the interpreter comparing it with its source died on it"
@@ -45,7 +42,7 @@ class CodeVerifier:
     def __init__(self, executable: str, jobs: int) -> None:
         self.executable = executable
         self.jobs = max(1, jobs)
-        self._processes: dict[_Key, subprocess.Popen[bytes]] = {}
+        self._processes: dict[_Key, WorkerProcess[_Key]] = {}
         self._pending: dict[_Key, deque[_Request]] = {}
         self._replies: queue.SimpleQueue[tuple[_Key, bytes | None]] = queue.SimpleQueue()
         self._done: list[tuple[int, str | None]] = []
@@ -79,34 +76,21 @@ class CodeVerifier:
     def kill(self) -> None:
         for process in self._processes.values():
             process.kill()
-            with contextlib.suppress(OSError), process:
-                # Popen's exit closes the pipes and waits for the process.
-                pass
         self._processes.clear()
 
     def _send(self, where: _Key, request: _Request) -> None:
         process = self._processes.get(where)
         if process is None:
             options = ["-X", "no_debug_ranges"] if where[0] else []
-            process = self._processes[where] = subprocess.Popen(
-                [self.executable, "-I", "-B", *options, worker.__file__, "--verify"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+            process = self._processes[where] = WorkerProcess(
+                self.executable, ["--verify"], self._replies, where, options=options
             )
-            assert process.stdout is not None
-            threading.Thread(target=_forward, args=(where, process.stdout, self._replies), daemon=True).start()
             self._pending[where] = deque()
-        assert process.stdin is not None
         self._pending[where].append(request)
         self._held += len(request.source) + len(request.pyc)
         header = {"level": request.level, "dfile": request.dfile}
         header.update(source_size=len(request.source), pyc_size=len(request.pyc))
-        try:
-            process.stdin.write(json.dumps(header).encode() + b"\n" + request.source + request.pyc)
-            process.stdin.flush()
-        except OSError:
-            pass  # it died: its reader says so
+        process.send(header, request.source, request.pyc)  # if it died, its reader says so
 
     def _take(self, wait: bool) -> bool:
         """Handle one reply (waiting for it with ``wait``); False when none is left to wait for."""
@@ -120,13 +104,12 @@ class CodeVerifier:
         if line is None:
             # The worker is gone: each pyc it had not answered for is a problem, and the next
             # request starts another.
-            for request in pending:
-                self._settle(request, DIED)
-            pending.clear()
             process = self._processes.pop(where)
+            death = process.death()
             process.kill()
-            with contextlib.suppress(OSError), process:
-                pass
+            for request in pending:
+                self._settle(request, f"{DIED} ({death})")
+            pending.clear()
             return True
         request = pending.popleft()
         verdict: worker.Verdict = json.loads(line)
@@ -140,10 +123,3 @@ class CodeVerifier:
     def _settle(self, request: _Request, problem: str | None) -> None:
         self._held -= len(request.source) + len(request.pyc)
         self._done.append((request.key, problem))
-
-
-def _forward(where: _Key, replies: IO[bytes], into: queue.SimpleQueue[tuple[_Key, bytes | None]]) -> None:
-    """Pass each line the worker writes to ``into``, then None when it stops writing."""
-    for line in replies:
-        into.put((where, line))
-    into.put((where, None))

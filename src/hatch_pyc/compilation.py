@@ -9,13 +9,10 @@ wheel comes out the same.
 from __future__ import annotations
 
 import collections
-import contextlib
 import hashlib
 import json
 import os
 import queue
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -27,6 +24,7 @@ from hatch_pyc.cache import CompileCache
 from hatch_pyc.discovery import Module, read_source
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target
+from hatch_pyc.workers import WorkerProcess
 
 
 @dataclass(frozen=True)
@@ -144,57 +142,34 @@ def _drive(python: list[str], out_dir: str, take: Callable[[], Job], results: qu
     """Feed one worker process (``python`` and its options) the jobs ``take`` gives until it
     raises IndexError (none left); put each result (or the exception that ended the worker)
     in ``results``."""
-    # -I: nothing from the environment reaches the compiler (PYTHONNODEBUGRANGES,
-    # PYTHONOPTIMIZE, PYTHONINTMAXSTRDIGITS, PYTHONPATH, PYTHONSTARTUP, site-packages): every
-    # setting that changes the bytes is the job's own, or an option of ``python`` the
-    # options decide.
-    # stderr goes to a file: compile warnings could fill a pipe nobody reads while it works.
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            [*python, "-I", "-B", worker.__file__, "--serve", out_dir],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-        )
-        assert process.stdin is not None
-        assert process.stdout is not None
-        #: What the worker has been given and not answered, oldest (the one it compiles) first.
-        in_flight: collections.deque[str] = collections.deque()
-        try:
-            while True:
-                while len(in_flight) < _IN_FLIGHT:
-                    try:
-                        job, source = take()
-                    except IndexError:
-                        break
-                    process.stdin.write(json.dumps({**job, "size": len(source)}).encode() + b"\n" + source)
-                    process.stdin.flush()
-                    in_flight.append(job["display"])
-                if not in_flight:
+    replies: queue.SimpleQueue[tuple[None, bytes | None]] = queue.SimpleQueue()
+    process = WorkerProcess(python[0], ["--serve", out_dir], replies, None, options=python[1:])
+    #: What the worker has been given and not answered, oldest (the one it compiles) first.
+    in_flight: collections.deque[str] = collections.deque()
+    try:
+        while True:
+            while len(in_flight) < _IN_FLIGHT:
+                try:
+                    job, source = take()
+                except IndexError:
                     break
-                line = process.stdout.readline()
-                if not line:
-                    raise BrokenPipeError
-                results.put(json.loads(line))
-                in_flight.popleft()
-            process.stdin.close()
-            process.wait()
-        except BaseException as exc:
-            if isinstance(exc, BrokenPipeError):
-                # The worker is gone (its output closed, or its input as we wrote the next job).
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=10)
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            if isinstance(exc, BrokenPipeError) and in_flight:
-                stderr.seek(0)
-                message = stderr.read().decode(errors="replace").strip().splitlines()
-                exc = WorkerFailed(
-                    f"{in_flight[0]}: the compile worker ({python[0]}) died compiling it, exit status "
-                    f"{process.returncode}" + (f": {message[-1]}" if message else "")
+                process.send({**job, "size": len(source)}, source)
+                in_flight.append(job["display"])
+            if not in_flight:
+                break
+            _, line = replies.get()
+            if line is None:
+                raise WorkerFailed(
+                    f"{in_flight[0]}: the compile worker ({python[0]}) died compiling it, {process.death()}"
                 )
-            results.put(exc)
+            results.put(json.loads(line))
+            in_flight.popleft()
+        process.finish()
+        process.wait()
+    except BaseException as exc:
+        results.put(exc)
+    finally:
+        process.kill()
 
 
 def _compile(job_list: list[Job], out_dir: str, target: Target, jobs: int) -> Iterator[worker.CompileResult]:

@@ -11,15 +11,11 @@ worker has died on a crafted pyc.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
 import signal
-import subprocess
-import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import IO
 
 from hatch_pyc import bytecode, worker
 from hatch_pyc.limits import (
@@ -30,6 +26,7 @@ from hatch_pyc.limits import (
     Budget,
     LimitExceeded,
 )
+from hatch_pyc.workers import WorkerProcess
 
 #: Wall-clock seconds a worker may take beyond its CPU limit before it is killed: it only
 #: computes, so it never waits that long unless something outside stops it.
@@ -72,8 +69,8 @@ class FilenameReader:
         self._executable = executable
         self._magic = magic
         self._name = name
-        self._process: subprocess.Popen[bytes] | None = None
-        self._replies: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._process: WorkerProcess[None] | None = None
+        self._replies: queue.SimpleQueue[tuple[None, bytes | None]] = queue.SimpleQueue()
         #: Handed to the worker and not answered yet, oldest first.
         self._in_flight: deque[tuple[int, bytes, tuple[int, int]]] = deque()
         self._done: list[tuple[int, Filenames | str]] = []
@@ -85,22 +82,15 @@ class FilenameReader:
         if process is None:
             self._done.append((key, _walked(data, version, self._budget)))
             return
-        assert process.stdin is not None
         if self._in_flight and sum(len(sent) for _, sent, _ in self._in_flight) + len(data) > MAX_HELD:
             self._collect(wait=True)
         self._in_flight.append((key, data, version))
         self._sent += len(data)
-        try:
-            process.stdin.write(json.dumps({"size": len(data)}).encode() + b"\n")
-            process.stdin.write(data)
-        except OSError:
-            self._collect(wait=True)
-        else:
-            self._collect(wait=False)
+        self._collect(wait=not process.send({"size": len(data)}, data, flush=False))
 
     def wait(self) -> None:
         """Wait for every result still out: what the checking process holds for them is freed."""
-        if self._process is not None and self._process.stdin is not None and not self._process.stdin.closed:
+        if self._process is not None and self._executable is not None:
             self._collect(wait=True)
 
     def finished(self) -> list[tuple[int, Filenames | str]]:
@@ -110,9 +100,8 @@ class FilenameReader:
 
     def close(self) -> list[tuple[int, Filenames | str]]:
         """Wait for every result still out, stop the worker, and return what :meth:`finished` would."""
-        if self._process is not None and self._process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self._process.stdin.close()
+        if self._process is not None and self._executable is not None:
+            self._process.finish()
             self._collect(wait=True)
         self.kill()
         return self.finished()
@@ -121,46 +110,29 @@ class FilenameReader:
         """Stop the worker, whatever state it is in; later pycs go to the pure-Python reader."""
         if self._process is not None:
             self._process.kill()
-            # What is still buffered for it cannot be written any more.
-            with contextlib.suppress(OSError):
-                assert self._process.stdin is not None
-                self._process.stdin.close()
-            with self._process:
-                pass
             self._executable = None
 
-    def _worker(self) -> subprocess.Popen[bytes] | None:
+    def _worker(self) -> WorkerProcess[None] | None:
         if self._process is None and self._executable is not None:
-            self._process = subprocess.Popen(
-                [self._executable, "-I", "-B", worker.__file__, "--filenames", *map(str, _LIMITS)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                bufsize=64 * 1024,
-            )
-            assert self._process.stdout is not None
-            threading.Thread(target=_forward, args=(self._process.stdout, self._replies), daemon=True).start()
+            self._process = WorkerProcess(self._executable, ["--filenames", *map(str, _LIMITS)], self._replies, None)
         return self._process if self._executable is not None else None
 
     def _collect(self, wait: bool) -> None:
         """Take the worker's answers: those in already, or with ``wait`` all of them."""
         if wait and self._in_flight:
             assert self._process is not None
-            assert self._process.stdin is not None
-            if not self._process.stdin.closed:
-                with contextlib.suppress(OSError):
-                    self._process.stdin.flush()
+            self._process.flush()
         seconds = MARSHAL_CPU_SECONDS + self._sent / MARSHAL_BYTES_PER_CPU_SECOND + _SLACK_SECONDS
         while self._in_flight:
             if wait:
                 try:
-                    line = self._replies.get(timeout=seconds)
+                    _, line = self._replies.get(timeout=seconds)
                 except queue.Empty:
                     self.kill()
                     raise LimitExceeded(self._over_time()) from None
             else:
                 try:
-                    line = self._replies.get_nowait()
+                    _, line = self._replies.get_nowait()
                 except queue.Empty:
                     return
             if line is None:
@@ -194,10 +166,3 @@ class FilenameReader:
             f"{MARSHAL_CPU_SECONDS} seconds and one per {MARSHAL_BYTES_PER_CPU_SECOND // 2**20} MiB "
             "(a limit of hatch-pyc)"
         )
-
-
-def _forward(replies: IO[bytes], into: queue.SimpleQueue[bytes | None]) -> None:
-    """Pass each line the worker writes to ``into``, then None when it stops writing."""
-    for line in replies:
-        into.put(line)
-    into.put(None)

@@ -2,9 +2,15 @@
 
 This module runs inside the *target* interpreter, which may be older than the one running
 the build (CPython 3.8 and newer), so it imports nothing but the standard library and keeps
-to syntax that CPython 3.8 accepts. It runs as worker processes started as
-``python -I worker.py --serve OUT_DIR`` (and ``--verify``, ``--filenames``); the build
-process imports it for the helpers it shares with them.
+to syntax that CPython 3.8 accepts. The build process imports it for the helpers it shares
+with the workers, which :mod:`hatch_pyc.workers` alone starts.
+
+The protocol: ``python -I -B worker.py --info`` prints the interpreter's description as one
+JSON line. ``--serve OUT_DIR`` (compile), ``--verify`` (compare code with its source) and
+``--filenames CPU RATE MEMORY`` (load pycs under limits) serve requests: a request is one
+JSON line, then one payload of bytes for each size the line gives (``size``; ``source_size``
+and ``pyc_size``), read whole (a short read is an error); a reply is one JSON line, in the
+order of the requests, one request at a time. A worker ends when its input closes.
 
 Reproducibility: ``marshal.dumps`` decides whether to give an object a back-reference slot
 (``FLAG_REF``) from its reference count, and whether to mark a string interned from the
@@ -450,7 +456,10 @@ def _requests(requests, *sizes):
         if not line:
             return
         job = json.loads(line)
-        yield job, [requests.read(job[size]) for size in sizes]
+        payloads = [requests.read(job[size]) for size in sizes]
+        if any(len(payloads[index]) != job[size] for index, size in enumerate(sizes)):
+            raise EOFError("a request ended before its payload")
+        yield job, payloads
 
 
 def _reply(replies, result):

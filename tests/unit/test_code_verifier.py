@@ -40,4 +40,6 @@ def test_a_worker_that_dies_makes_each_pyc_it_held_a_problem(tmp_path: Path) -> 
     verifier = CodeVerifier(os.fspath(dies), jobs=2)
     for number in range(4):
         verifier.submit(number, 0, "<m.py>", b"x = 1\n", _pyc(b"x = 1\n", "<m.py>"))
-    assert sorted(verifier.close()) == [(number, DIED) for number in range(4)]
+    verdicts = sorted(verifier.close())
+    assert [number for number, _ in verdicts] == [0, 1, 2, 3]
+    assert all(problem == f"{DIED} (exit status -9)" for _, problem in verdicts), verdicts
