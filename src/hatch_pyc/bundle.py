@@ -52,7 +52,6 @@ RUNTIME_MODULE = "_hatch_pyc_runtime"
 #: top-level ``<name>.libs`` or ``.dylibs`` directory; extracted beside the modules.
 NATIVE_LIBRARY_DIRECTORIES = (".libs", ".dylibs")
 NATIVE_LIBRARY_SUFFIXES = (".dll", ".dylib")
-PROBE_TIMEOUT = 60
 
 
 class BundleError(HatchPycError):
@@ -72,29 +71,9 @@ class Platform:
     extension_suffixes: tuple[str, ...]
 
 
-_PLATFORM_PROBE = """\
-import importlib.machinery, json, os, sys, sysconfig
-soabi = sysconfig.get_config_var("SOABI") or ""
-print(json.dumps({
-    "platform": sysconfig.get_platform(),
-    "soabi": soabi,
-    "sys_platform": sys.platform,
-    "machine": os.uname().machine if hasattr(os, "uname") else "",
-    "suffixes": importlib.machinery.EXTENSION_SUFFIXES,
-}))
-"""
-
-
 def native_platform(target: Target | None, interpreter: Interpreter) -> Platform:
-    """Ask the target interpreter which native code it loads."""
-    executable = target.executable if target is not None else sys.executable
-    try:
-        result = subprocess.run(
-            [executable, "-I", "-c", _PLATFORM_PROBE], capture_output=True, text=True, timeout=PROBE_TIMEOUT
-        )
-        found = json.loads(result.stdout)
-    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
-        raise BundleError(f"cannot ask {executable} which extension modules it loads: {exc}") from None
+    """Which native code the target interpreter loads, as its probe said."""
+    found = (target or running()).platform
     soabi = found["soabi"].split("-")
     # As packaging names ABIs: cpython-311-x86_64-linux-gnu is cp311; pypy310-pp73-... pypy310_pp73.
     abi = f"cp{soabi[1]}" if soabi[0] == "cpython" and len(soabi) > 1 else "_".join(soabi[:2]) or "none"

@@ -519,8 +519,8 @@ def check_for(
 
 
 def _data_in_site(artifact: Artifact, found: Target) -> dict[str, list[str]] | None:
-    """Where site-packages lies inside the target's other install schemes, asked of the
-    target only when the wheel has files for them."""
+    """Where site-packages lies inside the target's other install schemes, where the wheel
+    has files for them."""
     if artifact.kind != "wheel":
         return None
     data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/"
@@ -529,4 +529,4 @@ def _data_in_site(artifact: Artifact, found: Target) -> dict[str, list[str]] | N
         for name in artifact.names
     ):
         return None
-    return landing.site_prefixes(interpreters.install_scheme(found.executable)["paths"])
+    return landing.site_prefixes(found.scheme["paths"])

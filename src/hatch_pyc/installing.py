@@ -221,7 +221,7 @@ def install_wheel(
         raise InstallRefused(
             [*result.startup, "it runs code at every start of Python; --allow-startup-code installs it anyway"]
         )
-    scheme = interpreters.install_scheme(found.executable)
+    scheme = found.scheme
     target_tag = result.target.cache_tag
     with open_artifact(path) as artifact:
         root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")

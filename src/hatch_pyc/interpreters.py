@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -71,15 +71,25 @@ class Interpreter:
 
 @dataclass(frozen=True)
 class Target:
-    """A target interpreter: the executable to run the compile workers with, and what it is."""
+    """A target interpreter: the executable to run the workers with, what it is, and what
+    its one probe said of it (:func:`hatch_pyc.worker.interpreter_facts`)."""
 
     executable: str
     interpreter: Interpreter
+    #: Where it installs a wheel's files: ``{"paths": {scheme: directory}, "include": ...,
+    #: "executable": its sys.executable}``.
+    scheme: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: Which native code it loads: ``platform``, ``soabi``, ``sys_platform``, ``machine``, ``suffixes``.
+    platform: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def running() -> Target:
     """The interpreter running the build."""
-    return Target(sys.executable, Interpreter(**worker.interpreter_info()))
+    return _target(sys.executable, worker.interpreter_facts())
+
+
+def _target(executable: str, facts: dict[str, Any]) -> Target:
+    return Target(executable, Interpreter(**facts["interpreter"]), facts["scheme"], facts["platform"])
 
 
 def pyenv_root() -> str:
@@ -99,7 +109,7 @@ def _pyenv_pythons(major: str, minor: str, suffix: str = "") -> list[str]:
     return [os.path.join(versions, name, "bin", "python") for _, name in found]
 
 
-def probe(executable: str) -> Interpreter:
+def probe(executable: str) -> Target:
     """Ask ``executable`` to describe itself; raises :class:`TargetError` if it cannot."""
     try:
         result = subprocess.run(
@@ -114,9 +124,17 @@ def probe(executable: str) -> Interpreter:
         lines = (result.stderr or result.stdout).strip().splitlines() or [f"exit status {result.returncode}"]
         raise TargetError(f"{executable} is not a working Python {OLDEST[0]}.{OLDEST[1]}+: {lines[0]}")
     try:
-        interpreter = Interpreter(**json.loads(result.stdout))
-    except (ValueError, TypeError):
+        facts = json.loads(result.stdout)
+        protocol = facts.get("protocol") if isinstance(facts, dict) else None
+        if protocol != worker.PROTOCOL:
+            raise TargetError(
+                f"{executable} runs a hatch-pyc worker of protocol {protocol!r}, not {worker.PROTOCOL}: "
+                "hatch_pyc/worker.py is not the one of this hatch-pyc"
+            )
+        target = _target(executable, facts)
+    except (ValueError, TypeError, KeyError, AttributeError):
         raise TargetError(f"{executable} did not describe itself: {result.stdout.strip()[:200]!r}") from None
+    interpreter = target.interpreter
     newest = NEWEST.get(interpreter.implementation)
     if newest is None or not OLDEST <= interpreter.minor <= newest:
         raise TargetError(
@@ -127,34 +145,7 @@ def probe(executable: str) -> Interpreter:
             f"{executable} has no cache tag (sys.implementation.cache_tag is None): it was built to read no "
             "__pycache__ directory, and hatch-pyc supports no such build"
         )
-    return interpreter
-
-
-#: Printed by a target: its install scheme, as pypa/installer's own CLI builds it.
-_SCHEME = """
-import json, sys, sysconfig
-base = sysconfig.get_config_var("base")
-print(json.dumps({
-    "paths": sysconfig.get_paths(),
-    "include": sysconfig.get_path("include", vars={"installed_base": base}),
-    "executable": sys.executable,
-}))
-"""
-
-
-def install_scheme(executable: str) -> dict[str, Any]:
-    """Where ``executable`` installs a wheel's files: ``{"paths": {scheme: directory},
-    "include": ..., "executable": ...}``; raises :class:`TargetError` if it cannot say."""
-    try:
-        result = subprocess.run(
-            [executable, "-I", "-B", "-c", _SCHEME], capture_output=True, text=True, timeout=PROBE_TIMEOUT
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise TargetError(f"{executable} could not be run: {exc}") from None
-    if result.returncode != 0:
-        raise TargetError(f"{executable} did not report its install scheme: {result.stderr.strip()}")
-    scheme: dict[str, Any] = json.loads(result.stdout)
-    return scheme
+    return target
 
 
 def find(spec: str) -> Target:
@@ -175,7 +166,7 @@ def find(spec: str) -> Target:
             if found is None:
                 raise TargetError(f"no command {spec!r} on PATH")
             executable = found
-        return Target(executable, probe(executable))
+        return probe(executable)
 
     major, minor, suffix = version.groups()
     candidates = []
@@ -186,12 +177,13 @@ def find(spec: str) -> Target:
     rejected = []
     for candidate in candidates:
         try:
-            interpreter = probe(candidate)
+            target = probe(candidate)
         except TargetError as exc:
             rejected.append(exc.message)
             continue
+        interpreter = target.interpreter
         if interpreter.minor == (int(major), int(minor)) and interpreter.free_threaded == bool(suffix):
-            return Target(candidate, interpreter)
+            return target
         rejected.append(f"{candidate} is {interpreter.version}{' free-threaded' if interpreter.free_threaded else ''}")
     looked = f"python{spec} on PATH and {os.path.join(pyenv_root(), 'versions', f'{major}.{minor}.*{suffix}')}"
     detail = "".join(f"; {reason}" for reason in rejected)

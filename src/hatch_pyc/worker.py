@@ -5,12 +5,13 @@ the build (CPython 3.8 and newer), so it imports nothing but the standard librar
 to syntax that CPython 3.8 accepts. The build process imports it for the helpers it shares
 with the workers, which :mod:`hatch_pyc.workers` alone starts.
 
-The protocol: ``python -I -B worker.py --info`` prints the interpreter's description as one
-JSON line. ``--serve OUT_DIR`` (compile), ``--verify`` (compare code with its source) and
-``--filenames CPU RATE MEMORY`` (load pycs under limits) serve requests: a request is one
-JSON line, then one payload of bytes for each size the line gives (``size``; ``source_size``
-and ``pyc_size``), read whole (a short read is an error); a reply is one JSON line, in the
-order of the requests, one request at a time. A worker ends when its input closes.
+The protocol: ``python -I -B worker.py --info`` prints the interpreter's facts as one JSON
+line, with the protocol's version (:data:`PROTOCOL`). ``--serve OUT_DIR`` (compile),
+``--verify`` (compare code with its source) and ``--filenames CPU RATE MEMORY`` (load pycs
+under limits) serve requests: a request is one JSON line, then one payload of bytes for each
+size the line gives (``size``; ``source_size`` and ``pyc_size``), read whole (a short read is
+an error); a reply is one JSON line, in the order of the requests, one request at a time. A
+worker ends when its input closes.
 
 Reproducibility: ``marshal.dumps`` decides whether to give an object a back-reference slot
 (``FLAG_REF``) from its reference count, and whether to mark a string interned from the
@@ -366,6 +367,36 @@ def interpreter_info():
     }
 
 
+#: The version of what ``--info`` prints: a build refuses a worker that speaks another.
+PROTOCOL = 1
+
+
+def interpreter_facts():
+    """All a build asks of a target, in one probe: the interpreter as the bytecode metadata
+    records it; where it installs a wheel's files (its ``sysconfig`` scheme, as pypa/installer's
+    own CLI builds it); which native code it loads."""
+    import importlib.machinery
+
+    base = sysconfig.get_config_var("base")
+    return {
+        "protocol": PROTOCOL,
+        "interpreter": interpreter_info(),
+        "scheme": {
+            "paths": sysconfig.get_paths(),
+            "include": sysconfig.get_path("include", vars={"installed_base": base}),
+            # Not the path it was started by (a pyenv shim, say): scripts' shebangs name this.
+            "executable": sys.executable,
+        },
+        "platform": {
+            "platform": sysconfig.get_platform(),
+            "soabi": sysconfig.get_config_var("SOABI") or "",
+            "sys_platform": sys.platform,
+            "machine": os.uname().machine if hasattr(os, "uname") else "",
+            "suffixes": list(importlib.machinery.EXTENSION_SUFFIXES),
+        },
+    }
+
+
 def pyc_header(source, mode, mtime):
     """The 16-byte pyc header (PEP 552) for ``source`` in invalidation ``mode``."""
     if mode == "timestamp":
@@ -631,13 +662,13 @@ def main(argv):
     """Worker entry point: ``worker.py --info``, ``--serve OUT_DIR``, ``--verify`` or
     ``--filenames CPU RATE MEMORY``.
 
-    ``--info`` prints the interpreter's description as JSON; ``--serve`` reads jobs on
+    ``--info`` prints :func:`interpreter_facts` as JSON; ``--serve`` reads jobs on
     stdin (see :func:`serve`) and writes results on stdout, one JSON line each (ASCII,
     whatever the locale); ``--verify`` answers :func:`serve_verify`'s requests, and
     ``--filenames`` :func:`serve_filenames`'s.
     """
     if argv[1:] == ["--info"]:
-        print(json.dumps(interpreter_info()))
+        print(json.dumps(interpreter_facts()))
         return 0
     if len(argv) == 3 and argv[1] == "--serve":
         serve(argv[2], sys.stdin.buffer, sys.stdout.buffer)
