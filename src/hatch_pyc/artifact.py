@@ -55,11 +55,6 @@ class BadArtifact(HatchPycError):
     """The file cannot be used as a wheel or ``.pyz``; the message says why."""
 
 
-def shown(name: str) -> str:
-    """A name from an artifact with its control characters escaped, for messages."""
-    return printable(name)
-
-
 @dataclass
 class Artifact:
     """An opened wheel, ``.pyz``, or zip archive inside one."""
@@ -95,14 +90,14 @@ class Artifact:
                 while chunk := stream.read(_CHUNK):
                     yield chunk
         except ZIP_ERRORS as exc:
-            raise BadArtifact(f"{self.path}: cannot read {shown(name)}: {exc}") from None
+            raise BadArtifact(f"{self.path}: cannot read {printable(name)}: {exc}") from None
 
     def read(self, name: str, limit: int = MAX_ENTRY_SIZE) -> bytes:
         """The whole entry, which must be no larger than ``limit`` bytes."""
         size = self.info(name).file_size
         if size > limit:
             raise LimitExceeded(
-                f"{self.path}: {shown(name)} has {size} bytes, more than {limit} (a limit of hatch-pyc)"
+                f"{self.path}: {printable(name)} has {size} bytes, more than {limit} (a limit of hatch-pyc)"
             )
         data = b"".join(self.chunks(name))
         self.sha256[name] = (_record_digest(hashlib.sha256(data)), len(data))
@@ -113,7 +108,7 @@ class Artifact:
         try:
             return self.read(name, MAX_METADATA_SIZE).decode()
         except UnicodeDecodeError as exc:
-            raise BadArtifact(f"{self.path}: {shown(name)} is not UTF-8: {exc}") from None
+            raise BadArtifact(f"{self.path}: {printable(name)} is not UTF-8: {exc}") from None
 
     def open_nested(self, name: str) -> Artifact:
         """The zip archive stored as entry ``name``, its entries checked against the same budget.
@@ -172,13 +167,13 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
         name = info.orig_filename
         reason = _unsafe_name(name)
         if reason is not None:
-            raise BadArtifact(f"{path}: unsafe entry '{shown(name)}' ({reason})")
+            raise BadArtifact(f"{path}: unsafe entry '{printable(name)}' ({reason})")
         if info.file_size > MAX_ENTRY_SIZE or (
             info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1)
         ):
             raise LimitExceeded(
-                f"{path}: entry '{shown(name)}' declares {info.file_size} bytes from {info.compress_size}: refusing "
-                f"a possible zip bomb (a limit of hatch-pyc: {MAX_ENTRY_SIZE} bytes, ratio {MAX_RATIO})"
+                f"{path}: entry '{printable(name)}' declares {info.file_size} bytes from {info.compress_size}: "
+                f"refusing a possible zip bomb (a limit of hatch-pyc: {MAX_ENTRY_SIZE} bytes, ratio {MAX_RATIO})"
             )
         budget.take_bytes(info.file_size)
     names = [info.filename for info in infos if not info.is_dir()]
@@ -196,14 +191,14 @@ def _parse_wheel_file(path: str, text: str) -> dict[str, list[str]]:
         raise BadArtifact(f"{path}: WHEEL has no Wheel-Version or no Tag line")
     version = fields["Wheel-Version"][0]
     if not version.startswith("1.") or not version[2:].isdigit():
-        raise BadArtifact(f"{path}: WHEEL says Wheel-Version {shown(version)}; hatch-pyc reads version 1.x only")
+        raise BadArtifact(f"{path}: WHEEL says Wheel-Version {printable(version)}; hatch-pyc reads version 1.x only")
     if fields.get("Root-Is-Purelib", [""])[0].lower() not in ("true", "false"):
         raise BadArtifact(f"{path}: WHEEL has no Root-Is-Purelib: true or false")
     for line in fields["Tag"]:
         try:
             parse_tag(line)
         except Exception:  # packaging raises several types for a malformed tag
-            raise BadArtifact(f"{path}: WHEEL has a malformed Tag line {shown(line)}") from None
+            raise BadArtifact(f"{path}: WHEEL has a malformed Tag line {printable(line)}") from None
     return fields
 
 
@@ -239,7 +234,7 @@ def _open_wheel(artifact: Artifact) -> None:
     except InvalidVersion:
         same = False
     if not same:
-        raise BadArtifact(f"{path}: its .dist-info directory {shown(artifact.dist_info)} is not {name} {version}'s")
+        raise BadArtifact(f"{path}: its .dist-info directory {printable(artifact.dist_info)} is not {name} {version}'s")
     for required in ("WHEEL", "RECORD", "METADATA"):
         if f"{artifact.dist_info}/{required}" not in artifact.names:
             raise BadArtifact(f"{path}: {artifact.dist_info}/{required} is missing")
@@ -305,7 +300,7 @@ def extract(artifact: Artifact, name: str, target: str) -> None:
         # os.makedirs recurses once per missing directory: thousands of them end it.
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "nested too deeply"
         raise BadArtifact(
-            f"{artifact.path}: cannot unpack {shown(name)}: {reason} (a file and a directory of one "
+            f"{artifact.path}: cannot unpack {printable(name)}: {reason} (a file and a directory of one "
             "name, or a name too long for the file system)"
         ) from None
 

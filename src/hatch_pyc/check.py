@@ -20,7 +20,7 @@ from typing import Any
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
 from hatch_pyc import bytecode, config, interpreters, landing, metadata
-from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded, open_artifact, shown
+from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded, open_artifact
 from hatch_pyc.code_verifier import CodeVerifier
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
@@ -252,21 +252,21 @@ def record_problems(artifact: Artifact) -> list[str]:
         if is_unrecorded(artifact, name):
             continue
         if name not in recorded:
-            problems.append(f"{shown(name)}: in the wheel but not in RECORD")
+            problems.append(f"{printable(name)}: in the wheel but not in RECORD")
             continue
         digest, size = recorded[name]
         algorithm, _, expected = digest.partition("=")
         if algorithm not in ("sha256", "sha384", "sha512"):
-            problems.append(f"{shown(name)}: RECORD gives no usable hash ({printable(digest) or 'none'})")
+            problems.append(f"{printable(name)}: RECORD gives no usable hash ({printable(digest) or 'none'})")
             continue
         actual, length = hash_entry(artifact, name, algorithm)
         if actual != expected:
-            problems.append(f"{shown(name)}: content does not match its RECORD hash")
+            problems.append(f"{printable(name)}: content does not match its RECORD hash")
         if size != str(length):
-            problems.append(f"{shown(name)}: size {length} does not match RECORD's {printable(size) or 'none'}")
+            problems.append(f"{printable(name)}: size {length} does not match RECORD's {printable(size) or 'none'}")
     for name in sorted(set(recorded) - set(artifact.names)):
         if not is_unrecorded(artifact, name):
-            problems.append(f"{shown(name)}: in RECORD but not in the wheel")
+            problems.append(f"{printable(name)}: in RECORD but not in the wheel")
     return problems
 
 
@@ -319,7 +319,7 @@ def _pyc_problems(
     mode = meta.get("invalidation_mode") if meta else None
     pycs = sorted((member for member in survey.members if member.entry.endswith(".pyc")), key=lambda m: m.display)
     problems: list[list[str]] = [[] for _ in pycs]
-    labels = [shown(member.display) for member in pycs]
+    labels = [printable(member.display) for member in pycs]
     to_verify: dict[int, _ToVerify] = {}
     #: The source each pyc handed to the verifier is compared with.
     verifying: dict[int, str] = {}
@@ -333,7 +333,7 @@ def _pyc_problems(
             return
         if result.absolute is not None:
             problems[index].append(
-                f"{label}: code carries an absolute path of the build machine: {shown(result.absolute)}"
+                f"{label}: code carries an absolute path of the build machine: {printable(result.absolute)}"
             )
         nonlocal held
         pending = to_verify.pop(index, None)
@@ -349,7 +349,7 @@ def _pyc_problems(
     def verified(done: list[tuple[int, str | None]]) -> None:
         for index, problem in done:
             if problem is not None:
-                problems[index].append(f"{labels[index]}: {problem} ({shown(verifying[index])})")
+                problems[index].append(f"{labels[index]}: {problem} ({printable(verifying[index])})")
 
     reader = FilenameReader(
         artifact.budget, found.executable, target_magic, f"{target.implementation} {target.version}"
@@ -397,7 +397,7 @@ def _pyc_problems(
                     and _imp.source_hash(key, source) != header.source_hash
                 ):
                     problems[index].append(
-                        f"{label}: its header holds the hash of another source than {shown(source_name)}"
+                        f"{label}: its header holds the hash of another source than {printable(source_name)}"
                     )
                 elif verifier is not None and header.magic == target_magic:
                     to_verify[index] = _ToVerify(_level(member, meta), source_name, source, data)

@@ -27,7 +27,7 @@ from hatch_pyc.cache import open_cache
 from hatch_pyc.check import bytecode_metadata, intact_wheel
 from hatch_pyc.compilation import ProgressReporter
 from hatch_pyc.config import Options, flag_options
-from hatch_pyc.discovery import Module, Shipped
+from hatch_pyc.discovery import Module
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter
 
@@ -221,7 +221,7 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
             if elsewhere:
                 raise BadArtifact(f"{path}: the zip layout takes the wheel's root only, not {elsewhere[0]}")
         shipped = [
-            Shipped(source=files[name], path=name, display=name, filename=None if at == name else at)
+            Module(source=files[name], path=name, display=name, filename=None if at == name else at)
             for name, at in installed.items()
             if at is not None and (at == name or options.layout != "zip")
         ]

@@ -16,7 +16,7 @@ from hatch_pyc.limits import MAX_ENTRY_SIZE
 
 @dataclass(frozen=True)
 class Module:
-    """A Python source file that goes into the wheel."""
+    """A file that goes into the wheel: a module where it is Python source (:func:`select_modules`)."""
 
     #: Absolute path of the file on the build machine.
     source: str
@@ -27,11 +27,6 @@ class Module:
     #: The name its code carries when not ``path``: a compiled script's own name, the
     #: installed path of a wheel's ``.data/purelib/`` entry (see compilation.code_filename).
     filename: str | None = None
-
-
-#: A file that goes into the wheel, described as a module is: the modules are the ones
-#: that are Python source.
-Shipped = Module
 
 
 def read_source(path: str, display: str) -> bytes:
@@ -60,7 +55,7 @@ def matching(modules: Iterable[Module], patterns: Sequence[str]) -> set[str]:
     return {module.path for module in modules if spec.match_file(module.path)}
 
 
-def select_modules(files: Iterable[Shipped], exclude: Sequence[str]) -> list[Module]:
+def select_modules(files: Iterable[Module], exclude: Sequence[str]) -> list[Module]:
     """Return the modules among ``files``, sorted by their path in the wheel.
 
     Every ``.py`` file whose name the import system can look up (``a.b.py`` is not one: it

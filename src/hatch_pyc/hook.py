@@ -22,7 +22,7 @@ from hatch_pyc.bundle_runtime import user_cache_dir
 from hatch_pyc.cache import open_cache
 from hatch_pyc.compilation import ProgressReporter
 from hatch_pyc.config import CACHE_DIR_ENV, ZIPAPP_OPTIONS, Options, parse_options
-from hatch_pyc.discovery import Module, Shipped, read_source
+from hatch_pyc.discovery import Module, read_source
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
@@ -98,7 +98,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
     def _where(self, option: str) -> str:
         return f"{self._table()}.{option}"
 
-    def _shipped_files(self, build_data: dict[str, Any]) -> list[Shipped]:
+    def _shipped_files(self, build_data: dict[str, Any]) -> list[Module]:
         """Every file the wheel will ship, as hatchling decides it.
 
         Hatchling applies artifacts and force-include from hooks that ran before this one
@@ -106,7 +106,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         """
         with self.build_config.set_build_data(build_data):
             return [
-                Shipped(
+                Module(
                     source=included.path,
                     path=included.distribution_path.replace("\\", "/"),
                     display=included.relative_path or included.path,

@@ -30,9 +30,9 @@ from installer.utils import Scheme, get_launcher_kind, parse_entrypoints
 from packaging.utils import canonicalize_name
 
 from hatch_pyc import interpreters
-from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact, shown
+from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact
 from hatch_pyc.check import CheckResult, check_for
-from hatch_pyc.errors import HatchPycError
+from hatch_pyc.errors import HatchPycError, printable
 from hatch_pyc.landing import CACHED_PYC
 
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
@@ -150,10 +150,10 @@ def _plan(
         if name.startswith(data_dir):
             scheme, _, rest = name[len(data_dir) :].partition("/")
             if scheme not in DATA_SCHEMES or not rest:
-                raise BadArtifact(f"{artifact.path}: {shown(name)} is in no scheme an installer knows ({scheme})")
-            add(paths[scheme], rest, shown(name))
+                raise BadArtifact(f"{artifact.path}: {printable(name)} is in no scheme an installer knows ({scheme})")
+            add(paths[scheme], rest, printable(name))
         else:
-            add(paths[root_scheme], name, shown(name))
+            add(paths[root_scheme], name, printable(name))
     for script in scripts:
         add(paths["scripts"], script, f"the entry point script {script}")
     add(paths[root_scheme], f"{artifact.dist_info}/INSTALLER", "the INSTALLER file")
@@ -185,7 +185,7 @@ def _scripts(artifact: Artifact) -> list[str]:
     scripts = [script for script, _, _, _ in entries]
     for script in scripts:
         if not SCRIPT_NAME.match(script):
-            raise BadArtifact(f"{artifact.path}: the entry point name {shown(script)!r} is not a plain file name")
+            raise BadArtifact(f"{artifact.path}: the entry point name {printable(script)!r} is not a plain file name")
     return scripts
 
 

@@ -88,10 +88,6 @@ class Audit:
     unverifiable: int = 0
 
 
-def _shown(name: str) -> str:
-    return printable(name)
-
-
 def pth_lines(text: str) -> Iterable[tuple[int, str, bool]]:
     """The lines ``site`` acts on, as it reads them: ``(number, line, runs code)``."""
     for number, line in enumerate(text.splitlines(), 1):
@@ -124,7 +120,7 @@ def audit_wheel(
         if key in folded:
             other = folded[key]
             how = "" if landings[other] == where else " where names are compared without case (macOS, Windows)"
-            audit.problems.append(f"{_shown(other)} and {_shown(entry)} land on one file{how}")
+            audit.problems.append(f"{printable(other)} and {printable(entry)} land on one file{how}")
         folded[key] = entry
         if where.scheme == SITE:
             exact[where.path] = entry
@@ -132,13 +128,13 @@ def audit_wheel(
         for parent in _parents(path):
             clash = folded.get((scheme, parent))
             if clash is not None:
-                audit.problems.append(f"{_shown(entry)} needs a directory where {_shown(clash)} lands as a file")
+                audit.problems.append(f"{printable(entry)} needs a directory where {printable(clash)} lands as a file")
     site_dirs = {parent for (scheme, path) in folded if scheme == SITE for parent in _parents(path)}
     for entry, where in landings.items():
         if where.scheme == SITE:
             _audit_site_file(audit, entry, where.path, exact, folded, layout)
     for module in sorted({_startup_module(where.path) for where in landings.values() if where.scheme == SITE} - {""}):
-        audit.startup.append(f"{_shown(module)}: the site module imports it at every start of Python")
+        audit.startup.append(f"{printable(module)}: the site module imports it at every start of Python")
     for entry, where in landings.items():
         if where.scheme == SITE and "/" not in where.path:
             _audit_top_level(audit, entry, where.path, read_text, exact, folded, site_dirs, layout, archive_name)
@@ -190,7 +186,7 @@ def _audit_site_file(
     for raw, same in zip(parts[:-1], folded_parts[:-1], strict=True):
         if same == "__pycache__" and raw != "__pycache__":
             audit.problems.append(
-                f"{_shown(entry)}: a directory spelled {_shown(raw)!r}, which is __pycache__ where names are "
+                f"{printable(entry)}: a directory spelled {printable(raw)!r}, which is __pycache__ where names are "
                 "compared without case (macOS, Windows)"
             )
     if not folded_parts[-1].endswith(".pyc"):
@@ -206,13 +202,13 @@ def _audit_site_file(
         twin = folded.get((SITE, fold(source)))
         if twin is not None:
             audit.problems.append(
-                f"{_shown(entry)}: named unlike its source {_shown(twin)}; the import system loads it in that "
+                f"{printable(entry)}: named unlike its source {printable(twin)}; the import system loads it in that "
                 "source's place where names are compared without case (macOS, Windows)"
             )
         else:
             audit.problems.append(
-                f"{_shown(entry)}: a __pycache__ pyc with no source beside it ({_shown(source)}): it would run in "
-                "place of a module of that name installed later, and nothing can verify it"
+                f"{printable(entry)}: a __pycache__ pyc with no source beside it ({printable(source)}): it would run "
+                "in place of a module of that name installed later, and nothing can verify it"
             )
         return
     if path[:-1] in exact:
@@ -221,7 +217,7 @@ def _audit_site_file(
         audit.unverifiable += 1
     else:
         audit.problems.append(
-            f"{_shown(entry)}: bytecode with no source beside it, which only a wheel whose bytecode metadata "
+            f"{printable(entry)}: bytecode with no source beside it, which only a wheel whose bytecode metadata "
             "records the sourceless layout may ship: nothing can verify it"
         )
 
@@ -240,21 +236,22 @@ def _audit_top_level(
     """A file at the top of site-packages: ``.pth`` and ``.start`` files, ``sitecustomize``."""
     key = fold(name)
     if key.endswith(".start") and not name.startswith("."):
-        audit.startup.append(f"{_shown(entry)}: its entry points run at every start of Python 3.15+ (PEP 829)")
+        audit.startup.append(f"{printable(entry)}: its entry points run at every start of Python 3.15+ (PEP 829)")
     if not key.endswith(".pth") or name.startswith("."):
         return
+
+    def outside(number: int, line: str) -> None:
+        audit.notes.append(f"{printable(entry)} line {number} puts {printable(line)} on sys.path: not in this wheel")
+
     for number, line, runs_code in pth_lines(read_text(entry)):
         if runs_code:
             audit.startup.append(
-                f"{_shown(entry)} line {number} runs code at every start of Python: {_shown(line[:100])}"
+                f"{printable(entry)} line {number} runs code at every start of Python: {printable(line[:100])}"
             )
             continue
-        if line.startswith(("/", "\\")) or (len(line) > 1 and line[1] == ":"):
-            audit.notes.append(f"{_shown(entry)} line {number} puts {_shown(line)} on sys.path: not in this wheel")
-            continue
         target = posixpath.normpath(line.replace("\\", "/"))
-        if target.startswith(".."):
-            audit.notes.append(f"{_shown(entry)} line {number} puts {_shown(line)} on sys.path: not in this wheel")
+        if line.startswith(("/", "\\")) or (len(line) > 1 and line[1] == ":") or target.startswith(".."):
+            outside(number, line)
             continue
         parts = target.split("/")
         # zipimport takes a path inside an archive too: ``extra.zip/lib``.
@@ -266,7 +263,7 @@ def _audit_top_level(
                 break
         else:
             if fold(target) not in site_dirs:
-                audit.notes.append(f"{_shown(entry)} line {number} puts {_shown(line)} on sys.path: not in this wheel")
+                outside(number, line)
 
 
 def audit_archive(names: Iterable[str], *, label: str, declared: bool) -> Audit:
@@ -285,7 +282,7 @@ def audit_archive(names: Iterable[str], *, label: str, declared: bool) -> Audit:
             audit.unverifiable += 1
         else:
             audit.problems.append(
-                f"{_shown(label)}/{_shown(name)}: bytecode with no source beside it in an archive on sys.path that "
-                "the bytecode metadata does not declare: nothing can verify it"
+                f"{printable(label)}/{printable(name)}: bytecode with no source beside it in an archive on sys.path "
+                "that the bytecode metadata does not declare: nothing can verify it"
             )
     return audit

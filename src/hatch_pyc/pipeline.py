@@ -18,7 +18,7 @@ from hatch_pyc import interpreters, layout, metadata
 from hatch_pyc.cache import CompileCache
 from hatch_pyc.compilation import Compilation, Progress, compile_modules
 from hatch_pyc.config import ConfigError, Options
-from hatch_pyc.discovery import Module, Shipped, select_modules, unmatched
+from hatch_pyc.discovery import Module, select_modules, unmatched
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
@@ -69,9 +69,7 @@ def find_targets(options: Options) -> tuple[Target, ...]:
     return tuple(targets)
 
 
-def select(
-    options: Options, shipped: Sequence[Shipped], requires_python: str, where: Callable[[str], str]
-) -> Selection:
+def select(options: Options, shipped: Sequence[Module], requires_python: str, where: Callable[[str], str]) -> Selection:
     """Find the targets and the modules among ``shipped``, and refuse what cannot be built:
     a target the project's ``requires_python`` excludes, extension modules in the zip
     layout, ``exclude`` globs that match nothing. ``where(option)`` names an option in
@@ -129,7 +127,7 @@ def build(
     selection: Selection,
     *,
     distribution: str,
-    shipped: Sequence[Shipped],
+    shipped: Sequence[Module],
     scripts: Sequence[Module],
     out_dir: str,
     where: Callable[[str], str],

@@ -27,12 +27,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from hatch_pyc import __version__, bundle_runtime, interpreters, scripts
-from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact, shown
+from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact
 from hatch_pyc.bundle import RUNTIME_MODULE
 from hatch_pyc.check import bytecode_metadata, intact_wheel, survey_artifact
 from hatch_pyc.compilation import CompilationFailed, compile_modules
 from hatch_pyc.discovery import Module
-from hatch_pyc.errors import HatchPycError
+from hatch_pyc.errors import HatchPycError, printable
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 from hatch_pyc.landing import CACHED_PYC, IMPORTABLE_SCHEMES
 from hatch_pyc.limits import MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_PYC_SIZE, MAX_TOTAL_SIZE, LimitExceeded
@@ -139,7 +139,7 @@ def verify_artifact(
             _compare(mine, target, optimize, meta.get("invalidation_mode", "checked-hash"), jobs, work, result)
         for module in modules:
             if not module.candidates:
-                result.problems += [f"{p.display}: no source for it ({shown(module.path)})" for p in module.pycs]
+                result.problems += [f"{p.display}: no source for it ({printable(module.path)})" for p in module.pycs]
         result.problems.sort()
         return result
 
@@ -263,7 +263,7 @@ def _compare(
         unmatched = [module for module, _ in batch if id(module) not in matched]
         for module in unmatched:
             if not variants[id(module)]:
-                origin = ", ".join(shown(display) for display, _ in module.candidates[:3])
+                origin = ", ".join(printable(display) for display, _ in module.candidates[:3])
                 result.problems += [
                     f"{pyc.display}: not what {target.interpreter.implementation} {target.interpreter.version} "
                     f"compiles from {origin}"
@@ -398,12 +398,12 @@ def _unpack(sdist: str, scratch: str) -> str:
                 name = member.name.removeprefix("./")
                 parts = name.split("/")
                 if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in name:
-                    raise VerifyError(f"{sdist}: unsafe member name {shown(name)}")
+                    raise VerifyError(f"{sdist}: unsafe member name {printable(name)}")
                 if not (member.isreg() or member.isdir()):
                     continue  # links and devices: no module is one
                 total += member.size
                 if member.size > MAX_ENTRY_SIZE or total > MAX_TOTAL_SIZE:
-                    raise LimitExceeded(f"{sdist}: more than hatch-pyc reads of an sdist ({shown(name)})")
+                    raise LimitExceeded(f"{sdist}: more than hatch-pyc reads of an sdist ({printable(name)})")
                 target = os.path.join(scratch, *parts)
                 if member.isdir():
                     os.makedirs(target, exist_ok=True)

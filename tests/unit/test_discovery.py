@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc.discovery import Shipped, read_source, select_modules
+from hatch_pyc.discovery import Module, read_source, select_modules
 from hatch_pyc.errors import HatchPycError
 
 
 def test_only_files_the_import_system_can_name_are_modules() -> None:
-    files = [Shipped(source=f"/p/{path}", path=path, display=path) for path in ("pkg/mod.py", "pkg/a.b.py", "x-y.py")]
+    files = [Module(source=f"/p/{path}", path=path, display=path) for path in ("pkg/mod.py", "pkg/a.b.py", "x-y.py")]
     assert [module.path for module in select_modules(files, [])] == ["pkg/mod.py"]
 
 
