@@ -29,12 +29,11 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from hatch_pyc.errors import HatchPycError, printable
+from hatch_pyc.landing import IMPORTABLE_SCHEMES
 from hatch_pyc.limits import MAX_ENTRY_SIZE, MAX_METADATA_SIZE, MAX_RATIO, RATIO_FROM, Budget, LimitExceeded
 
 #: Signature files a wheel may hold that RECORD does not list.
 UNRECORDED = ("RECORD.jws", "RECORD.p7s")
-#: ``.data`` subdirectories that install where the wheel's root does.
-IMPORTABLE_DATA = ("purelib", "platlib")
 #: What zipfile and zlib raise for an archive they cannot read: a corrupt deflate stream, an
 #: unknown compression method or zip version (NotImplementedError), an encrypted entry
 #: (RuntimeError), a CRC or size that does not match.
@@ -79,6 +78,11 @@ class Artifact:
     #: after the pycs were read need not inflate them again.
     sha256: dict[str, tuple[str, int]] = field(default_factory=dict)
     _spooled: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def data_dir(self) -> str:
+        """The wheel's ``.data`` directory: ``demo_pkg-0.1.0.data``."""
+        return self.dist_info[: -len(".dist-info")] + ".data"
 
     def info(self, name: str) -> zipfile.ZipInfo:
         return self.archive.getinfo(name)
@@ -318,5 +322,5 @@ def install_path(artifact: Artifact, name: str) -> str | None:
         return None
     if top.endswith(".data"):
         parts = name.split("/", 2)
-        return parts[2] if len(parts) == 3 and parts[1] in IMPORTABLE_DATA else None
+        return parts[2] if len(parts) == 3 and parts[1] in IMPORTABLE_SCHEMES else None
     return name

@@ -175,7 +175,7 @@ def survey_artifact(artifact: Artifact, layout: str | None, in_site: dict[str, l
 
     audit = landing.audit_wheel(
         artifact.names,
-        data_dir=artifact.dist_info[: -len(".dist-info")] + ".data",
+        data_dir=artifact.data_dir,
         layout=layout,
         archive_name=f"{distribution_id(artifact.name)}.zip",
         read_text=read_text,
@@ -327,6 +327,7 @@ def _pyc_problems(
     held = 0
 
     def settle(index: int, result: Filenames | str) -> None:
+        nonlocal held
         label = labels[index]
         if isinstance(result, str):
             problems[index].append(f"{label}: not valid bytecode ({result})")
@@ -335,7 +336,6 @@ def _pyc_problems(
             problems[index].append(
                 f"{label}: code carries an absolute path of the build machine: {printable(result.absolute)}"
             )
-        nonlocal held
         pending = to_verify.pop(index, None)
         if pending is None or verifier is None:
             return
@@ -478,7 +478,8 @@ def check_for(
     verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1) if verify_code else None
     try:
         with open_artifact(os.fspath(path)) as artifact:
-            inspection, survey = _inspect(artifact, _data_in_site(artifact, found))
+            in_site = landing.site_prefixes(found.scheme["paths"]) if artifact.kind == "wheel" else None
+            inspection, survey = _inspect(artifact, in_site)
             meta = inspection.bytecode_metadata
             recorded = [
                 Interpreter(**{key: entry[key] for key in (*INTERPRETER_KEYS, "free_threaded")})
@@ -516,17 +517,3 @@ def check_for(
     return CheckResult(
         inspection=inspection, target=target, problems=problems, notes=notes, startup=survey.audit.startup
     )
-
-
-def _data_in_site(artifact: Artifact, found: Target) -> dict[str, list[str]] | None:
-    """Where site-packages lies inside the target's other install schemes, where the wheel
-    has files for them."""
-    if artifact.kind != "wheel":
-        return None
-    data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/"
-    if not any(
-        name.startswith(data_dir) and name[len(data_dir) :].split("/")[0] in ("data", "headers", "scripts")
-        for name in artifact.names
-    ):
-        return None
-    return landing.site_prefixes(found.scheme["paths"])

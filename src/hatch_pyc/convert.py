@@ -104,7 +104,7 @@ def _script_modules(
 ) -> list[Module]:
     """Compile ``.data/scripts/`` files with a Python shebang: a module each, a launcher in place."""
     distribution = layout.distribution_id(artifact.name)
-    scripts_dir = artifact.dist_info[: -len(".dist-info")] + ".data/scripts/"
+    scripts_dir = artifact.data_dir + "/scripts/"
     modules = []
     for name in artifact.names:
         if not name.startswith(scripts_dir) or "/" in name[len(scripts_dir) :]:

@@ -145,7 +145,7 @@ def _plan(
         if len(os.fsencode(target)) > MAX_PATH or any(len(os.fsencode(p)) > MAX_NAME for p in Path(target).parts):
             raise BadArtifact(f"{artifact.path}: {what} would install a path too long for the file system")
 
-    data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/"
+    data_dir = artifact.data_dir + "/"
     for name in names:
         if name.startswith(data_dir):
             scheme, _, rest = name[len(data_dir) :].partition("/")
@@ -226,7 +226,7 @@ def install_wheel(
     with open_artifact(path) as artifact:
         root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")
         pycache = {}
-        data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/"
+        data_dir = artifact.data_dir + "/"
         for name in artifact.names:
             directory, base = posixpath.split(name)
             match = CACHED_PYC.match(base)

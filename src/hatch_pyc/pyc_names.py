@@ -75,6 +75,8 @@ class FilenameReader:
         self._in_flight: deque[tuple[int, bytes, tuple[int, int]]] = deque()
         self._done: list[tuple[int, Filenames | str]] = []
         self._sent = 0
+        #: Bytes of the pycs in ``_in_flight``, kept under MAX_HELD.
+        self._held = 0
 
     def submit(self, key: int, magic: bytes, version: tuple[int, int], data: bytes) -> None:
         """Read the marshal ``data`` (a pyc without its header) for ``version``."""
@@ -82,9 +84,10 @@ class FilenameReader:
         if process is None:
             self._done.append((key, _walked(data, version, self._budget)))
             return
-        if self._in_flight and sum(len(sent) for _, sent, _ in self._in_flight) + len(data) > MAX_HELD:
+        if self._in_flight and self._held + len(data) > MAX_HELD:
             self._collect(wait=True)
         self._in_flight.append((key, data, version))
+        self._held += len(data)
         self._sent += len(data)
         self._collect(wait=not process.send({"size": len(data)}, data, flush=False))
 
@@ -138,7 +141,8 @@ class FilenameReader:
             if line is None:
                 self._died()
                 return
-            key, _, _ = self._in_flight.popleft()
+            key, data, _ = self._in_flight.popleft()
+            self._held -= len(data)
             reply: worker.FilenamesReply = json.loads(line)
             if "error" in reply:
                 self._done.append((key, reply["error"]))
@@ -153,6 +157,7 @@ class FilenameReader:
         self.kill()
         left = list(self._in_flight)
         self._in_flight.clear()
+        self._held = 0
         if status in _OVER_TIME:
             raise LimitExceeded(self._over_time())
         if status != worker.NO_LIMITS and left:

@@ -34,7 +34,7 @@ from hatch_pyc.compilation import CompilationFailed, compile_modules
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import HatchPycError, printable
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
-from hatch_pyc.landing import CACHED_PYC, IMPORTABLE_SCHEMES
+from hatch_pyc.landing import CACHED_PYC, SITE, land
 from hatch_pyc.limits import MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_PYC_SIZE, MAX_TOTAL_SIZE, LimitExceeded
 
 OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
@@ -183,11 +183,12 @@ def _modules(
     """Every module with pycs where the import system finds them, with its candidate sources."""
     surveyed = survey_artifact(artifact, layout)
     by_tag = {interpreter.cache_tag: interpreter for interpreter in recorded}
-    data_dir = artifact.dist_info[: -len(".dist-info")] + ".data/" if artifact.kind == "wheel" else "\0"
     modules: dict[tuple[int, str], _Module] = {}
     for member in surveyed.members:
         entry, container = member.entry, member.container
-        if not entry.endswith(".pyc") or (entry.startswith(data_dir) and not _importable(entry, data_dir)):
+        # Where the wheel's own files install; an archive's names are where zipimport finds them.
+        in_wheel = container is artifact and artifact.kind == "wheel"
+        if not entry.endswith(".pyc") or (in_wheel and land(entry, artifact.data_dir, {}).scheme != SITE):
             continue
         directory, base = posixpath.split(entry)
         if posixpath.basename(directory) == "__pycache__":
@@ -209,11 +210,8 @@ def _modules(
             # into a pyc it loads beside its source); elsewhere a module whose source ships
             # beside its pyc (keep-source) carries its plain path. Columns go with a source.
             kept = beside and layout != "alongside"
-            landed = source_path
-            filename = None
-            if source_path.startswith(data_dir):
-                landed = source_path[len(data_dir) :].split("/", 1)[1]
-                filename = landed
+            landed = land(source_path, artifact.data_dir, {}).path if in_wheel else source_path
+            filename = None if landed == source_path else landed
             candidates = tree.find(landed)
             if landed.startswith(scripts.PACKAGE + "/"):
                 script, candidates = tree.scripts(landed[: -len(".py")].replace("/", "."))
@@ -226,10 +224,6 @@ def _modules(
         if len(pyc.data) >= 12:
             modules[key].mtime = int.from_bytes(pyc.data[8:12], "little")
     return list(modules.values())
-
-
-def _importable(entry: str, data_dir: str) -> bool:
-    return entry[len(data_dir) :].split("/", 1)[0] in IMPORTABLE_SCHEMES
 
 
 def _compare(
