@@ -28,19 +28,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.3.0"
 
 if TYPE_CHECKING:
-    from hatch_pyc.artifact import BadArtifact
-    from hatch_pyc.bundle import BundleError, bundle_wheel
+    from hatch_pyc.bundle import bundle_wheel
     from hatch_pyc.check import CheckResult, Inspection, check_wheel, inspect_artifact
     from hatch_pyc.convert import convert_wheel
-    from hatch_pyc.errors import HatchPycError
+    from hatch_pyc.errors import BadArtifact, BundleError, HatchPycError, VerifyError
     from hatch_pyc.installing import InstallRefused, install_wheel
     from hatch_pyc.interpreters import TargetError
-    from hatch_pyc.verify import VerifyError, VerifyResult, verify_artifact
+    from hatch_pyc.verify import VerifyResult, verify_artifact
 
 #: Where each public name lives.
 _EXPORTS = {
-    "BadArtifact": "hatch_pyc.artifact",
-    "BundleError": "hatch_pyc.bundle",
+    "BadArtifact": "hatch_pyc.errors",
+    "BundleError": "hatch_pyc.errors",
     "CheckResult": "hatch_pyc.check",
     "HatchPycError": "hatch_pyc.errors",
     "Inspection": "hatch_pyc.check",
@@ -51,7 +50,7 @@ _EXPORTS = {
     "convert_wheel": "hatch_pyc.convert",
     "inspect_artifact": "hatch_pyc.check",
     "install_wheel": "hatch_pyc.installing",
-    "VerifyError": "hatch_pyc.verify",
+    "VerifyError": "hatch_pyc.errors",
     "VerifyResult": "hatch_pyc.verify",
     "verify_artifact": "hatch_pyc.verify",
 }

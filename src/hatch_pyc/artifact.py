@@ -10,13 +10,9 @@ held whole to hash or count them.
 
 from __future__ import annotations
 
-import base64
-import csv
-import email.parser
+import contextlib
 import hashlib
-import io
 import os
-import posixpath
 import tempfile
 import zipfile
 import zlib
@@ -24,16 +20,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
-from packaging.tags import Tag, parse_tag
+from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from hatch_pyc.errors import HatchPycError, printable
+from hatch_pyc import records, wheelfile
+from hatch_pyc.errors import BadArtifact, printable
 from hatch_pyc.landing import IMPORTABLE_SCHEMES
 from hatch_pyc.limits import MAX_ENTRY_SIZE, MAX_METADATA_SIZE, MAX_RATIO, RATIO_FROM, Budget, LimitExceeded
 
-#: Signature files a wheel may hold that RECORD does not list.
-UNRECORDED = ("RECORD.jws", "RECORD.p7s")
 #: What zipfile and zlib raise for an archive they cannot read: a corrupt deflate stream, an
 #: unknown compression method or zip version (NotImplementedError), an encrypted entry
 #: (RuntimeError), a CRC or size that does not match.
@@ -48,10 +43,6 @@ ZIP_ERRORS = (
     RuntimeError,
 )
 _CHUNK = 1024 * 1024
-
-
-class BadArtifact(HatchPycError):
-    """The file cannot be used as a wheel or ``.pyz``; the message says why."""
 
 
 @dataclass
@@ -104,7 +95,7 @@ class Artifact:
                 f"{self.path}: {printable(name)} has {size} bytes, more than {limit} (a limit of hatch-pyc)"
             )
         data = b"".join(self.chunks(name))
-        self.sha256[name] = (_record_digest(hashlib.sha256(data)), len(data))
+        self.sha256[name] = (records.digest_text(hashlib.sha256(data)), len(data))
         return data
 
     def text(self, name: str) -> str:
@@ -186,40 +177,6 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
     return names
 
 
-def _parse_wheel_file(path: str, text: str) -> dict[str, list[str]]:
-    message = email.parser.Parser().parsestr(text)
-    fields: dict[str, list[str]] = {}
-    for key, value in message.items():
-        fields.setdefault(key, []).append(str(value).strip())
-    if not fields.get("Wheel-Version") or not fields.get("Tag"):
-        raise BadArtifact(f"{path}: WHEEL has no Wheel-Version or no Tag line")
-    version = fields["Wheel-Version"][0]
-    if not version.startswith("1.") or not version[2:].isdigit():
-        raise BadArtifact(f"{path}: WHEEL says Wheel-Version {printable(version)}; hatch-pyc reads version 1.x only")
-    if fields.get("Root-Is-Purelib", [""])[0].lower() not in ("true", "false"):
-        raise BadArtifact(f"{path}: WHEEL has no Root-Is-Purelib: true or false")
-    for line in fields["Tag"]:
-        try:
-            parse_tag(line)
-        except Exception:  # packaging raises several types for a malformed tag
-            raise BadArtifact(f"{path}: WHEEL has a malformed Tag line {printable(line)}") from None
-    return fields
-
-
-def _parse_record(path: str, text: str) -> list[tuple[str, str, str]]:
-    rows = []
-    try:
-        for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
-            if not row:
-                continue
-            if len(row) != 3:
-                raise BadArtifact(f"{path}: RECORD line {number} has {len(row)} fields, not 3")
-            rows.append((row[0], row[1], row[2]))
-    except csv.Error as exc:
-        raise BadArtifact(f"{path}: RECORD is not readable CSV: {exc}") from None
-    return rows
-
-
 def _open_wheel(artifact: Artifact) -> None:
     path = artifact.path
     try:
@@ -242,8 +199,8 @@ def _open_wheel(artifact: Artifact) -> None:
     for required in ("WHEEL", "RECORD", "METADATA"):
         if f"{artifact.dist_info}/{required}" not in artifact.names:
             raise BadArtifact(f"{path}: {artifact.dist_info}/{required} is missing")
-    artifact.wheel = _parse_wheel_file(path, artifact.text(f"{artifact.dist_info}/WHEEL"))
-    artifact.record = _parse_record(path, artifact.text(f"{artifact.dist_info}/RECORD"))
+    artifact.wheel = wheelfile.parse_wheel(path, artifact.text(f"{artifact.dist_info}/WHEEL"))
+    artifact.record = records.parse(path, artifact.text(f"{artifact.dist_info}/RECORD"))
 
 
 def open_artifact(path: str) -> Artifact:
@@ -269,16 +226,6 @@ def open_artifact(path: str) -> Artifact:
     return artifact
 
 
-def _record_digest(digest: hashlib._Hash) -> str:
-    """A digest as RECORD writes it: urlsafe base64 without padding."""
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
-
-
-def record_hash(data: bytes, algorithm: str) -> str:
-    """``data``'s digest as RECORD writes it."""
-    return _record_digest(hashlib.new(algorithm, data))
-
-
 def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]:
     """The RECORD digest of entry ``name`` and its size: as it was read whole, if it was,
     else read in chunks."""
@@ -289,7 +236,7 @@ def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]
     for chunk in artifact.chunks(name):
         digest.update(chunk)
         size += len(chunk)
-    return _record_digest(digest), size
+    return records.digest_text(digest), size
 
 
 def extract(artifact: Artifact, name: str, target: str) -> None:
@@ -309,12 +256,6 @@ def extract(artifact: Artifact, name: str, target: str) -> None:
         ) from None
 
 
-def is_unrecorded(artifact: Artifact, name: str) -> bool:
-    """Whether RECORD rightly leaves ``name`` out (itself and signature files)."""
-    directory, base = posixpath.split(name)
-    return directory == artifact.dist_info and base in ("RECORD", *UNRECORDED)
-
-
 def install_path(artifact: Artifact, name: str) -> str | None:
     """Where the wheel entry ``name`` lands relative to site-packages, or None (metadata, scripts, data)."""
     top = name.split("/")[0]
@@ -324,3 +265,25 @@ def install_path(artifact: Artifact, name: str) -> str | None:
         parts = name.split("/", 2)
         return parts[2] if len(parts) == 3 and parts[1] in IMPORTABLE_SCHEMES else None
     return name
+
+
+def record_problems(artifact: Artifact) -> list[str]:
+    """One line per file whose content or size does not match the wheel's RECORD, or that only one lists."""
+
+    def hash_of(name: str, algorithm: str) -> tuple[str, int]:
+        return hash_entry(artifact, name, algorithm)
+
+    return records.problems(artifact.record, artifact.names, artifact.dist_info, hash_of)
+
+
+@contextlib.contextmanager
+def intact_wheel(path: str, purpose: str) -> Iterator[Artifact]:
+    """The wheel at ``path``, opened, if every entry matches its RECORD; else
+    :class:`BadArtifact`: ``purpose`` (``"converting"``) says what is not done to it."""
+    with open_artifact(path) as artifact:
+        if artifact.kind != "wheel":
+            raise BadArtifact(f"{path}: not a wheel; {purpose} takes wheels only")
+        damage = record_problems(artifact)
+        if damage:
+            raise BadArtifact(f"{path}: does not match its RECORD ({damage[0]}); not {purpose} a damaged wheel")
+        yield artifact

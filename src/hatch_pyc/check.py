@@ -7,33 +7,28 @@ imports neither hatchling nor the code in the artifact.
 from __future__ import annotations
 
 import _imp
-import contextlib
-import json
 import os
 import posixpath
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
-from hatch_pyc import bytecode, config, interpreters, landing, metadata
-from hatch_pyc.artifact import Artifact, BadArtifact, hash_entry, is_unrecorded, open_artifact
+from hatch_pyc import bytecode, interpreters, landing, metadata
+from hatch_pyc.artifact import Artifact, open_artifact, record_problems
 from hatch_pyc.code_verifier import CodeVerifier
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Interpreter, Target
-from hatch_pyc.landing import CACHED_PYC, Audit
-from hatch_pyc.layout import distribution_id
-from hatch_pyc.limits import MAX_HELD, MAX_METADATA_SIZE, MAX_PYC_SIZE
+from hatch_pyc.landing import CACHED_PYC
+from hatch_pyc.limits import MAX_HELD, MAX_PYC_SIZE
 from hatch_pyc.pyc_names import FilenameReader, Filenames
+from hatch_pyc.survey import Member, Survey, survey_artifact
 
 #: ``.opt-1.pyc``: the optimize level in a ``__pycache__`` pyc's name.
 OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
-METADATA_KEYS = ("format", "layout", "interpreters")
-INTERPRETER_KEYS = ("implementation", "version", "cache_tag", "magic_number")
 
 
 @dataclass
@@ -87,113 +82,8 @@ class CheckResult:
         }
 
 
-#: Largest bytecode metadata file read.
-MAX_BYTECODE_METADATA_SIZE = 1024 * 1024
-LAYOUTS = (*config.LAYOUTS, "zipapp")
-MAGIC = re.compile(r"^[0-9a-f]{4}0d0a$")
-VERSION = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,4}$")
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _validated_metadata(document: object) -> dict[str, Any]:
-    """``document`` if it is bytecode metadata this version reads; ValueError saying what is wrong."""
-    if not isinstance(document, dict) or any(key not in document for key in METADATA_KEYS):
-        raise ValueError(f"it lacks one of {', '.join(METADATA_KEYS)}")
-    if document["format"] != metadata.FORMAT_VERSION or isinstance(document["format"], bool):
-        raise ValueError(f"format {document['format']!r}; this hatch-pyc reads format {metadata.FORMAT_VERSION}")
-    if document["layout"] not in LAYOUTS:
-        raise ValueError(f"layout {document['layout']!r} is none of {', '.join(LAYOUTS)}")
-    modules = document.get("modules", 0)
-    if not isinstance(modules, int) or isinstance(modules, bool) or modules < 0:
-        raise ValueError(f"modules {modules!r} is not a count")
-    optimize = document.get("optimize", [0])
-    if not isinstance(optimize, list) or not all(level in config.OPTIMIZE_LEVELS for level in optimize):
-        raise ValueError(f"optimize {optimize!r} is not a list of 0, 1 and 2")
-    if document.get("invalidation_mode", "checked-hash") not in config.INVALIDATION_MODES:
-        raise ValueError(f"invalidation_mode {document['invalidation_mode']!r} is none of the modes")
-    entries = document["interpreters"]
-    if not isinstance(entries, list) or not entries:
-        raise ValueError("interpreters is not a non-empty list")
-    for entry in entries:
-        if not isinstance(entry, dict) or any(not isinstance(entry.get(key), str) for key in INTERPRETER_KEYS):
-            raise ValueError(f"an interpreter lacks one of {', '.join(INTERPRETER_KEYS)}")
-        if not MAGIC.match(entry["magic_number"]):
-            raise ValueError(f"magic_number {entry['magic_number']!r} is not 4 bytes of hex ending in 0d0a")
-        if not VERSION.match(entry["version"]):
-            raise ValueError(f"version {entry['version']!r} is not major.minor.micro")
-        if not isinstance(entry.get("free_threaded", False), bool):
-            raise ValueError(f"free_threaded {entry['free_threaded']!r} is not true or false")
-    return document
-
-
-def bytecode_metadata(artifact: Artifact) -> dict[str, Any] | None:
-    name = f"{artifact.dist_info}/{metadata.METADATA_PATH}" if artifact.kind == "wheel" else metadata.FILENAME
-    if name not in artifact.names:
-        return None
-    text = artifact.read(name, MAX_BYTECODE_METADATA_SIZE)
-    try:
-        return _validated_metadata(json.loads(text, parse_constant=_refuse_constant))
-    except (ValueError, TypeError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise BadArtifact(f"{artifact.path}: {name} is not valid bytecode metadata: {printable(reason)}") from None
-
-
-@dataclass(frozen=True)
-class Member:
-    """A file of the artifact, or of an archive inside it that a ``.pth`` file puts on ``sys.path``."""
-
-    container: Artifact
-    #: Its name in ``container``.
-    entry: str
-    #: Its name in messages: ``archive.zip/pkg/mod.pyc`` inside a nested archive.
-    display: str
-
-
-@dataclass
-class Survey:
-    """Every file the install puts where the import system finds it, and what it makes of them."""
-
-    members: list[Member]
-    #: The source each pyc is checked against: ``{(id(container), pyc entry): source entry}``.
-    sources: dict[tuple[int, str], str]
-    audit: Audit
-
-
-def survey_artifact(artifact: Artifact, layout: str | None, in_site: dict[str, list[str]] | None = None) -> Survey:
-    """Audit where each file lands (:mod:`hatch_pyc.landing`), opening every archive a ``.pth``
-    file puts on ``sys.path``, whatever the bytecode metadata says."""
-    members = [Member(artifact, name, name) for name in artifact.names]
-    if artifact.kind != "wheel":
-        audit = landing.audit_archive(artifact.names, label="", declared=layout == "zipapp")
-        return Survey(members, {(id(artifact), pyc): src for pyc, src in audit.sources.items()}, audit)
-
-    def read_text(entry: str) -> str:
-        return artifact.read(entry, MAX_METADATA_SIZE).decode("utf-8-sig", errors="replace")
-
-    audit = landing.audit_wheel(
-        artifact.names,
-        data_dir=artifact.data_dir,
-        layout=layout,
-        archive_name=f"{distribution_id(artifact.name)}.zip",
-        read_text=read_text,
-        in_site=in_site,
-    )
-    sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
-    for name, declared in sorted(audit.archives.items()):
-        nested = artifact.open_nested(name)
-        members.extend(Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
-        inner_audit = landing.audit_archive(nested.names, label=name, declared=declared)
-        sources.update({(id(nested), pyc): src for pyc, src in inner_audit.sources.items()})
-        audit.problems += inner_audit.problems
-        audit.unverifiable += inner_audit.unverifiable
-    return Survey(members, sources, audit)
-
-
 def _inspect(artifact: Artifact, in_site: dict[str, list[str]] | None = None) -> tuple[Inspection, Survey]:
-    meta = bytecode_metadata(artifact)
+    meta = metadata.read(artifact)
     layout = meta["layout"] if meta else None
     survey = survey_artifact(artifact, layout, in_site)
     members = survey.members
@@ -210,7 +100,7 @@ def _inspect(artifact: Artifact, in_site: dict[str, list[str]] | None = None) ->
         layout=layout,
         interpreters=[
             {
-                **{key: entry[key] for key in INTERPRETER_KEYS},
+                **{key: entry[key] for key in metadata.INTERPRETER_KEYS},
                 "python_tag": str(entry.get("python_tag", "")),
                 "free_threaded": entry.get("free_threaded", False),
             }
@@ -227,47 +117,6 @@ def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
     """Describe the wheel or ``.pyz`` at ``path``. Raises :class:`BadArtifact` if unusable."""
     with open_artifact(os.fspath(path)) as artifact:
         return _inspect(artifact)[0]
-
-
-@contextlib.contextmanager
-def intact_wheel(path: str, purpose: str) -> Iterator[Artifact]:
-    """The wheel at ``path``, opened, if every entry matches its RECORD; else
-    :class:`BadArtifact`: ``purpose`` (``"converting"``) says what is not done to it."""
-    with open_artifact(path) as artifact:
-        if artifact.kind != "wheel":
-            raise BadArtifact(f"{path}: not a wheel; {purpose} takes wheels only")
-        damage = record_problems(artifact)
-        if damage:
-            raise BadArtifact(f"{path}: does not match its RECORD ({damage[0]}); not {purpose} a damaged wheel")
-        yield artifact
-
-
-def record_problems(artifact: Artifact) -> list[str]:
-    """One line per file whose content or size does not match RECORD, or that only one lists."""
-    problems = []
-    recorded = {}
-    for path, digest, size in artifact.record:
-        recorded[path] = (digest, size)
-    for name in artifact.names:
-        if is_unrecorded(artifact, name):
-            continue
-        if name not in recorded:
-            problems.append(f"{printable(name)}: in the wheel but not in RECORD")
-            continue
-        digest, size = recorded[name]
-        algorithm, _, expected = digest.partition("=")
-        if algorithm not in ("sha256", "sha384", "sha512"):
-            problems.append(f"{printable(name)}: RECORD gives no usable hash ({printable(digest) or 'none'})")
-            continue
-        actual, length = hash_entry(artifact, name, algorithm)
-        if actual != expected:
-            problems.append(f"{printable(name)}: content does not match its RECORD hash")
-        if size != str(length):
-            problems.append(f"{printable(name)}: size {length} does not match RECORD's {printable(size) or 'none'}")
-    for name in sorted(set(recorded) - set(artifact.names)):
-        if not is_unrecorded(artifact, name):
-            problems.append(f"{printable(name)}: in RECORD but not in the wheel")
-    return problems
 
 
 def _expected_interpreter(name: str, recorded: list[Interpreter], target: Interpreter) -> Interpreter | None:
@@ -482,7 +331,7 @@ def check_for(
             inspection, survey = _inspect(artifact, in_site)
             meta = inspection.bytecode_metadata
             recorded = [
-                Interpreter(**{key: entry[key] for key in (*INTERPRETER_KEYS, "free_threaded")})
+                Interpreter(**{key: entry[key] for key in (*metadata.INTERPRETER_KEYS, "free_threaded")})
                 for entry in inspection.interpreters
             ]
             # The pycs first: RECORD verification then takes the digests of what they read.

@@ -7,39 +7,25 @@ RECORD, WHEEL and METADATA are rewritten to match what it holds.
 
 from __future__ import annotations
 
-import csv
-import email.parser
-import io
 import os
 import shutil
 import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from packaging.tags import parse_tag
 
-from hatch_pyc import archive, layout, metadata, pipeline, scripts
-from hatch_pyc.artifact import Artifact, BadArtifact, extract, install_path, record_hash
+from hatch_pyc import layout, metadata, pipeline, scripts, wheelfile
+from hatch_pyc.artifact import Artifact, extract, install_path, intact_wheel
 from hatch_pyc.bundle_runtime import user_cache_dir
 from hatch_pyc.cache import open_cache
-from hatch_pyc.check import bytecode_metadata, intact_wheel
 from hatch_pyc.compilation import ProgressReporter
 from hatch_pyc.config import Options, flag_options
 from hatch_pyc.discovery import Module
-from hatch_pyc.errors import HatchPycError
+from hatch_pyc.errors import BadArtifact, HatchPycError
 from hatch_pyc.interpreters import Interpreter
-
-FILE_ATTR = 0o100644 << 16
-
-
-@dataclass
-class _Entry:
-    """One file of the output wheel: its content (a file on disk, or bytes) and zip attributes."""
-
-    content: str | bytes
-    external_attr: int = FILE_ATTR
+from hatch_pyc.wheelfile import Entry
 
 
 def _file_attr(external_attr: int) -> int:
@@ -49,21 +35,6 @@ def _file_attr(external_attr: int) -> int:
     if not mode:
         return external_attr  # no Unix mode recorded (a wheel made on Windows, say)
     return (stat.S_IFREG | (mode & 0o777)) << 16 | (external_attr & 0xFFFF & ~0x10)
-
-
-def set_requires_python(text: str, requires_python: str) -> str:
-    """METADATA with its ``Requires-Python`` header set to ``requires_python``, in its place
-    (or last among the headers, where there was none)."""
-    head, separator, body = text.partition("\n\n")
-    lines = head.rstrip("\n").split("\n")
-    line = f"Requires-Python: {requires_python}"
-    found = [index for index, text in enumerate(lines) if text.lower().startswith("requires-python:")]
-    if found:
-        lines[found[0]] = line
-        lines = [text for index, text in enumerate(lines) if index not in found[1:]]
-    else:
-        lines.append(line)
-    return "\n".join(lines) + (separator + body if separator else "\n")
 
 
 def _tags(artifact: Artifact, layout_name: str, interpreter: Interpreter) -> list[str]:
@@ -94,13 +65,8 @@ def _file_name(artifact: Artifact, tags: Sequence[str]) -> str:
     return "-".join([*stem[:-3], *(".".join(part) for part in parts)]) + ".whl"
 
 
-def _wheel_file(text: str, tags: Sequence[str]) -> str:
-    lines = [line for line in text.rstrip("\n").split("\n") if not line.startswith("Tag:")]
-    return "\n".join([*lines, *(f"Tag: {tag}" for tag in tags)]) + "\n"
-
-
 def _script_modules(
-    artifact: Artifact, files: dict[str, str], entries: dict[str, _Entry], infos: dict[str, zipfile.ZipInfo]
+    artifact: Artifact, files: dict[str, str], entries: dict[str, Entry], infos: dict[str, zipfile.ZipInfo]
 ) -> list[Module]:
     """Compile ``.data/scripts/`` files with a Python shebang: a module each, a launcher in place."""
     distribution = layout.distribution_id(artifact.name)
@@ -116,33 +82,8 @@ def _script_modules(
         script = name[len(scripts_dir) :]
         module = scripts.module_name(distribution, script)
         modules.append(Module(source=files[name], path=scripts.module_path(module), display=name, filename=script))
-        entries[name] = _Entry(scripts.launcher(shebang, module), _file_attr(infos[name].external_attr))
+        entries[name] = Entry(scripts.launcher(shebang, module), _file_attr(infos[name].external_attr))
     return modules
-
-
-def _write_wheel(target: str, entries: dict[str, _Entry], dist_info: str, date_time: tuple[int, ...]) -> None:
-    """Write ``entries`` and a fresh RECORD; the ``.dist-info`` comes last, RECORD at its end."""
-    record_name = f"{dist_info}/RECORD"
-    order = sorted(entries, key=lambda name: (name.startswith(f"{dist_info}/"), name))
-    record = io.StringIO()
-    rows = csv.writer(record, lineterminator="\n")
-    with archive.replacing(target) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
-        for name in order:
-            entry = entries[name]
-            data = entry.content
-            if isinstance(data, str):
-                with open(data, "rb") as f:
-                    data = f.read()
-            info = zipfile.ZipInfo(name, date_time=date_time)  # type: ignore[arg-type]
-            info.external_attr = entry.external_attr
-            info.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(info, data)
-            rows.writerow((name, f"sha256={record_hash(data, 'sha256')}", len(data)))
-        rows.writerow((record_name, "", ""))
-        info = zipfile.ZipInfo(record_name, date_time=date_time)  # type: ignore[arg-type]
-        info.external_attr = FILE_ATTR
-        info.compress_type = zipfile.ZIP_DEFLATED
-        out.writestr(info, record.getvalue())
 
 
 def convert_wheel(
@@ -201,7 +142,7 @@ def _flag(option: str) -> str:
 
 def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str], None] | None) -> str:
     with intact_wheel(path, "converting") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
-        converted = bytecode_metadata(artifact)
+        converted = metadata.read(artifact)
         if converted is not None:
             built = ", ".join(f"{i['implementation']} {i['version']}" for i in converted["interpreters"])
             raise BadArtifact(
@@ -213,7 +154,7 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
         for name in artifact.names:
             files[name] = os.path.join(work, "in", *name.split("/"))
             extract(artifact, name, files[name])
-        entries = {name: _Entry(files[name], _file_attr(infos[name].external_attr)) for name in artifact.names}
+        entries = {name: Entry(files[name], _file_attr(infos[name].external_attr)) for name in artifact.names}
 
         installed = {name: install_path(artifact, name) for name in artifact.names}
         if options.layout == "zip":
@@ -226,7 +167,7 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
             if at is not None and (at == name or options.layout != "zip")
         ]
         metadata_name = f"{artifact.dist_info}/METADATA"
-        headers = email.parser.Parser().parsestr(artifact.text(metadata_name), headersonly=True)
+        headers = wheelfile.metadata_headers(artifact.text(metadata_name))
         selection = pipeline.select(options, shipped, headers.get("Requires-Python", ""), _flag)
         script_modules = _script_modules(artifact, files, entries, infos) if options.compile_scripts else []
         warn = (lambda line: progress(f"hatch-pyc: warning: {line}")) if progress is not None else (lambda line: None)
@@ -244,15 +185,17 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
         )
         for name in result.dropped:
             del entries[name]
-        entries.update({name: _Entry(disk) for disk, name in result.added.items()})
+        entries.update({name: Entry(disk) for disk, name in result.added.items()})
 
         dist_info = artifact.dist_info
         tags = _tags(artifact, options.layout, selection.interpreters[0])
-        entries[f"{dist_info}/WHEEL"] = _Entry(_wheel_file(artifact.text(f"{dist_info}/WHEEL"), tags).encode())
+        entries[f"{dist_info}/WHEEL"] = Entry(
+            wheelfile.wheel_with_tags(artifact.text(f"{dist_info}/WHEEL"), tags).encode()
+        )
         if selection.requires_python is not None:
-            text = set_requires_python(artifact.text(metadata_name), selection.requires_python)
-            entries[metadata_name] = _Entry(text.encode())
-        entries[f"{dist_info}/{metadata.METADATA_PATH}"] = _Entry(result.metadata.encode())
+            text = wheelfile.with_requires_python(artifact.text(metadata_name), selection.requires_python)
+            entries[metadata_name] = Entry(text.encode())
+        entries[f"{dist_info}/{metadata.METADATA_PATH}"] = Entry(result.metadata.encode())
         entries.pop(f"{dist_info}/RECORD")
 
         output = os.path.join(out_dir, _file_name(artifact, tags))
@@ -263,7 +206,7 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
         made = not os.path.isdir(out_dir)
         try:
             os.makedirs(out_dir, exist_ok=True)
-            _write_wheel(output, entries, dist_info, date_time)
+            wheelfile.write_wheel(output, entries, dist_info, date_time)
         except OSError as exc:
             if made:
                 shutil.rmtree(out_dir, ignore_errors=True)

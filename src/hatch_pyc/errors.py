@@ -1,4 +1,4 @@
-"""The one error type hatch-pyc raises, and how its messages are shown.
+"""The one error type hatch-pyc raises, the one every unusable artifact gives, and how messages are shown.
 
 Every refusal, from the build hook or the commands, is a :class:`HatchPycError`. Its text
 starts with ``hatch-pyc:`` (added here, and only here), so hatchling's build output, the
@@ -22,6 +22,18 @@ class HatchPycError(Exception):
 
     def __str__(self) -> str:
         return f"hatch-pyc: {self.message}"
+
+
+class BadArtifact(HatchPycError):
+    """A file cannot be used as a wheel or ``.pyz``; the message says which and why."""
+
+
+class BundleError(HatchPycError):
+    """The bundle cannot be made; the message says why and what to do."""
+
+
+class VerifyError(HatchPycError):
+    """The sources or the interpreters needed to verify cannot be used; the message says which."""
 
 
 #: C0 and C1 control characters and DEL, which a terminal acts on instead of showing them, and

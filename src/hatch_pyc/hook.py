@@ -201,15 +201,14 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
 
     def _check_entry_point(self, options: Options, modules: Sequence[Module]) -> None:
         """Refuse a bundle's unclear or missing entry point before the wheel is built."""
-        # Bundling reads wheels as the command does; a build without a bundle imports none of it.
-        from hatch_pyc import bundle
+        from hatch_pyc import bundle_plan
 
         assert options.zipapp is not None
         key = self._zipapp_where("entry-point")
-        entry = bundle.entry_point(options.zipapp.entry_point, self.metadata.core.scripts, key)
+        entry = bundle_plan.entry_point(options.zipapp.entry_point, self.metadata.core.scripts, key)
         own = {m.path.split("/")[0].removesuffix(".py") for m in modules}
         if not options.zipapp.include_dependencies or entry.partition(":")[0].split(".")[0] in own:
-            bundle.check_entry_point(entry, modules, key)
+            bundle_plan.check_entry_point(entry, modules, key)
 
     def _bundle(self, wheel: str) -> None:
         """Write one ``.pyz`` per target beside the wheel; on failure, neither stays."""

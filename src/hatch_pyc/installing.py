@@ -11,7 +11,6 @@ is removed, so the environment is exactly as before and a retry works.
 from __future__ import annotations
 
 import contextlib
-import email.parser
 import os
 import posixpath
 import re
@@ -26,13 +25,13 @@ from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import RecordEntry
 from installer.sources import WheelFile
-from installer.utils import Scheme, get_launcher_kind, parse_entrypoints
+from installer.utils import Scheme, get_launcher_kind
 from packaging.utils import canonicalize_name
 
-from hatch_pyc import interpreters
-from hatch_pyc.artifact import Artifact, BadArtifact, open_artifact
+from hatch_pyc import interpreters, wheelfile
+from hatch_pyc.artifact import Artifact, open_artifact
 from hatch_pyc.check import CheckResult, check_for
-from hatch_pyc.errors import HatchPycError, printable
+from hatch_pyc.errors import BadArtifact, HatchPycError, printable
 from hatch_pyc.landing import CACHED_PYC
 
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
@@ -176,13 +175,7 @@ def _scripts(artifact: Artifact) -> list[str]:
     name = f"{artifact.dist_info}/entry_points.txt"
     if name not in artifact.names:
         return []
-    try:
-        entries = list(parse_entrypoints(artifact.text(name)))
-    except HatchPycError:
-        raise
-    except Exception as exc:  # configparser errors, and pypa/installer's asserts
-        raise BadArtifact(f"{artifact.path}: entry_points.txt is malformed ({type(exc).__name__})") from None
-    scripts = [script for script, _, _, _ in entries]
+    scripts = wheelfile.scripts(artifact.path, artifact.text(name))
     for script in scripts:
         if not SCRIPT_NAME.match(script):
             raise BadArtifact(f"{artifact.path}: the entry point name {printable(script)!r} is not a plain file name")
@@ -243,7 +236,7 @@ def install_wheel(
         _plan(artifact, written, paths, root_scheme, _scripts(artifact))
         root = paths[root_scheme]
         name = artifact.name
-        metadata = email.parser.Parser().parsestr(artifact.text(f"{artifact.dist_info}/METADATA"), headersonly=True)
+        metadata = wheelfile.metadata_headers(artifact.text(f"{artifact.dist_info}/METADATA"))
         dependencies = [str(line) for line in metadata.get_all("Requires-Dist") or []]
     destination = _Destination(
         pycache,

@@ -21,7 +21,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import INTERPRETER_SHORT_NAMES
 from packaging.version import Version
 
-from hatch_pyc import worker
+from hatch_pyc import worker, workers
 from hatch_pyc.errors import HatchPycError
 
 #: The oldest interpreter hatch-pyc compiles for: the worker keeps to its syntax.
@@ -112,12 +112,7 @@ def _pyenv_pythons(major: str, minor: str, suffix: str = "") -> list[str]:
 def probe(executable: str) -> Target:
     """Ask ``executable`` to describe itself; raises :class:`TargetError` if it cannot."""
     try:
-        result = subprocess.run(
-            [executable, "-I", "-B", worker.__file__, "--info"],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-        )
+        result = workers.run_once(executable, ["--info"], PROBE_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TargetError(f"{executable} could not be run: {exc}") from None
     if result.returncode != 0:

@@ -122,6 +122,28 @@ def compile_placed(
     )
 
 
+def build_archive(
+    options: Options,
+    modules: Sequence[Module],
+    shipped: Sequence[tuple[str, str]],
+    out_dir: str,
+    target: Target | None,
+    *,
+    cache: CompileCache | None,
+    progress: Callable[[Progress], None] | None,
+) -> dict[str, str]:
+    """Compile ``modules`` for ``target`` as an archive holds them (a ``.pyz`` bundle): one
+    legacy pyc each, at the lowest optimize level, sources only where ``keep-source`` keeps
+    them. The archive's contents, with the ``shipped`` files (``(file on disk, path)``):
+    ``{path in the archive: file on disk}``."""
+    placement = layout.place("zip", modules, options.keep_source, options.debug_ranges)
+    os.makedirs(out_dir, exist_ok=True)
+    compilation = compile_placed(
+        options, modules, placement, out_dir, target, optimize=[min(options.optimize)], cache=cache, progress=progress
+    )
+    return layout.archive_files(shipped, compilation, placement.sourceless)
+
+
 def build(
     options: Options,
     selection: Selection,

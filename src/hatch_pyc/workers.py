@@ -100,6 +100,15 @@ class WorkerProcess(Generic[Tag]):
         self._stderr.close()
 
 
+def run_once(executable: str, mode: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``worker.py`` with ``mode`` (``--info``) to its end: its exit status, stdout and
+    stderr as text. Raises what :func:`subprocess.run` raises for an executable that cannot
+    be run (OSError) or takes longer than ``timeout`` seconds."""
+    return subprocess.run(
+        [executable, "-I", "-B", worker.__file__, *mode], capture_output=True, text=True, timeout=timeout
+    )
+
+
 def _forward(tag: Tag, lines: IO[bytes], into: queue.SimpleQueue[tuple[Tag, bytes | None]]) -> None:
     """Pass each line the worker writes to ``into``, then None when it stops writing."""
     with contextlib.suppress(OSError, ValueError):

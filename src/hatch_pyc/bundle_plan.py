@@ -1,0 +1,212 @@
+"""What a ``.pyz`` bundle will be, decided without touching a file: its name, shebang, entry
+point, the bootstrap ``__main__.py`` that refuses another interpreter, and the manifest of
+native code the runtime (:mod:`hatch_pyc.bundle_runtime`) extracts.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from hatch_pyc.discovery import Module
+from hatch_pyc.errors import BundleError
+from hatch_pyc.interpreters import Interpreter, Target, running
+from hatch_pyc.layout import distribution_id
+
+#: The bundle's module that extracts and loads its extension modules.
+RUNTIME_MODULE = "_hatch_pyc_runtime"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What native code the target interpreter loads, as the bootstrap checks it."""
+
+    #: The wheel-style tag the bundle's name carries, e.g. ``cp311-cp311-linux_x86_64``.
+    tag: str
+    sys_platform: str
+    #: ``os.uname().machine``; empty where there is no ``uname`` (Windows, whose extension
+    #: suffixes name the architecture).
+    machine: str
+    extension_suffixes: tuple[str, ...]
+
+
+def native_platform(target: Target | None, interpreter: Interpreter) -> Platform:
+    """Which native code the target interpreter loads, as its probe said."""
+    found = (target or running()).platform
+    soabi = found["soabi"].split("-")
+    # As packaging names ABIs: cpython-311-x86_64-linux-gnu is cp311; pypy310-pp73-... pypy310_pp73.
+    abi = f"cp{soabi[1]}" if soabi[0] == "cpython" and len(soabi) > 1 else "_".join(soabi[:2]) or "none"
+    platform = found["platform"].replace("-", "_").replace(".", "_")
+    return Platform(
+        tag=f"{interpreter.python_tag}-{abi}-{platform}",
+        sys_platform=found["sys_platform"],
+        machine=found["machine"],
+        extension_suffixes=tuple(found["suffixes"]),
+    )
+
+
+def pyz_name(distribution: str, version: str, interpreter: Interpreter, platform: Platform | None = None) -> str:
+    """``<name>-<version>-<pytag>.pyz``, the name normalized as in wheel file names; with
+    native code, ``<name>-<version>-<pytag>-<abi>-<platform>.pyz``."""
+    tag = platform.tag if platform is not None else interpreter.python_tag
+    return f"{distribution_id(distribution)}-{version}-{tag}.pyz"
+
+
+def default_shebang(interpreter: Interpreter) -> str:
+    major, minor = interpreter.minor
+    return f"/usr/bin/env python{major}.{minor}"
+
+
+def entry_point(configured: str | None, scripts: Mapping[str, str], key: str) -> str:
+    """The ``module:function`` to run: the configured one, else the only console script."""
+    if configured is not None:
+        return configured
+    if len(scripts) == 1:
+        return next(iter(scripts.values()))
+    if scripts:
+        found = f"the project has {len(scripts)} console scripts ({', '.join(sorted(scripts))})"
+    else:
+        found = "the project has no console scripts"
+    how = f"give {key} module:function" if key.startswith("--") else "set entry-point = 'module:function'"
+    raise BundleError(f"{key}: {found}; {how}")
+
+
+def _top_level_names(tree: ast.Module) -> set[str] | None:
+    """Names a module defines at its top level; None when it cannot be told (a star import,
+    a module ``__getattr__``)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(alias.name == "*" for alias in node.names):
+                return None
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
+        else:
+            # Definitions under if/try/with: take every name bound anywhere at this level.
+            names.update(
+                n.name if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else n.id
+                for n in ast.walk(node)
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                or (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            )
+    return None if "__getattr__" in names else names
+
+
+def check_entry_point(target: str, modules: Sequence[Module], key: str, precompiled: Sequence[str] = ()) -> None:
+    """Refuse an entry point whose module is not among ``modules`` (or the ``precompiled``
+    legacy pycs) or does not define the function at its top level: the bundle would
+    build, then fail at its first start."""
+    module, _, attribute = target.partition(":")
+    base = module.replace(".", "/")
+    paths = (f"{base}.py", f"{base}/__init__.py")
+    found = next((m for m in modules if m.path in paths), None)
+    if found is None:
+        if any(f"{path}c" in precompiled for path in paths):
+            return  # only its bytecode ships: nothing to read the names from
+        raise BundleError(f"{key}: {target!r}: the bundle has no module {module}")
+    with open(found.source, "rb") as f:
+        try:
+            names = _top_level_names(ast.parse(f.read()))
+        except (SyntaxError, ValueError):
+            return  # the compile step reports it, with its line
+    head = attribute.split(".")[0]
+    if names is not None and head not in names:
+        raise BundleError(f"{key}: {target!r}: {found.display} defines no {head} at its top level")
+
+
+@dataclass(frozen=True)
+class NativeManifest:
+    """The bundle's native code, as the bootstrap hands it to the runtime."""
+
+    platform: Platform
+    #: The hash that names the directory the files are extracted to.
+    digest: str
+    #: ``{path in the bundle: (size, SHA-256 hex)}``.
+    files: dict[str, tuple[int, str]]
+    #: ``{module name: path in the bundle}``.
+    modules: dict[str, str]
+    #: The extension suffixes those modules use, which the interpreter must load.
+    suffixes: tuple[str, ...]
+
+
+def bootstrap(target: str, interpreter: Interpreter, name: str, native: NativeManifest | None = None) -> bytes:
+    """The bundle's ``__main__.py``: refuse an interpreter that cannot load the bundle, then run.
+
+    It stays source (every Python can read it) and takes ``importlib.util.MAGIC_NUMBER`` from
+    the module the import system already loaded (importing ``importlib.util`` costs 2 to 10 ms
+    at start-up). On a mismatch it prints one line instead of the traceback a pyc with a bad
+    magic number gives, or an extension module built for another platform. Every string
+    from the input is written as a Python literal.
+    """
+    module, _, attribute = target.partition(":")
+    head = attribute.split(".")[0]
+    major, minor = interpreter.minor
+    refusal = (
+        f"{name} needs CPython {major}.{minor} (bytecode magic {interpreter.magic_number}); "
+        "this is %s %s at %s (magic %s)\n"
+    )
+    lines = [
+        f"# Written by hatch-pyc: runs {target} if this Python can load the bundle.",
+        "import sys",
+        "",
+        "try:  # importlib.util.MAGIC_NUMBER, from the module the import system already loaded",
+        "    from _frozen_importlib_external import MAGIC_NUMBER",
+        "except ImportError:",
+        "    from importlib.util import MAGIC_NUMBER",
+        "",
+        f"if MAGIC_NUMBER != bytes.fromhex({interpreter.magic_number!r}):",
+        "    import platform",
+        "",
+        "    running = (platform.python_implementation(), platform.python_version(), sys.executable, "
+        "MAGIC_NUMBER.hex())",
+        f"    sys.stderr.write({refusal!r} % running)",
+        "    sys.exit(1)",
+        "",
+    ]
+    if native is not None:
+        where = native.platform
+        refusal = f"{name} holds extension modules for {where.tag}; this is %s %s on %s %s at %s\n"
+        lines += [
+            "import _imp",
+            "import os",
+            "",
+            "machine = os.uname().machine if hasattr(os, 'uname') else ''",
+            f"if sys.platform != {where.sys_platform!r} or machine != {where.machine!r} or not "
+            f"set(_imp.extension_suffixes()).issuperset({native.suffixes!r}):",
+            "    import platform",
+            "",
+            "    running = (platform.python_implementation(), platform.python_version(), sys.platform, "
+            "platform.machine(), sys.executable)",
+            f"    sys.stderr.write({refusal!r} % running)",
+            "    sys.exit(1)",
+            "",
+            f"import {RUNTIME_MODULE}",
+            "",
+            f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.files!r}, {native.modules!r})",
+            "",
+        ]
+    lines += [f"from {module} import {head}", "", f"sys.exit({attribute}())", ""]
+    return "\n".join(lines).encode()
+
+
+def native_manifest(files: Mapping[str, tuple[int, str]], platform: Platform) -> NativeManifest:
+    """What the bootstrap needs to extract and load the native ``files``
+    (``{path in the bundle: (size, SHA-256 hex)}``) on ``platform``."""
+    suffixes = sorted(platform.extension_suffixes, key=len, reverse=True)
+    modules, used = {}, set()
+    for path in files:
+        suffix = next((s for s in suffixes if path.endswith(s)), None)
+        if suffix is not None:
+            modules[path[: -len(suffix)].replace("/", ".")] = path
+            used.add(suffix)
+    digest = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:32]
+    return NativeManifest(
+        platform=platform, digest=digest, files=dict(files), modules=modules, suffixes=tuple(sorted(used))
+    )
