@@ -209,7 +209,7 @@ def test_zipapp_entry_point_must_be_clear(scripts: str, message: str, demo: Path
     set_hook_options(demo, ZIPAPP)
     result = hatchling_build(demo, tmp_path / "out", check=False)
     assert result.returncode != 0
-    expected = f"tool.hatch.build.targets.wheel.hooks.pyc.zipapp.entry-point: {message}; set entry-point = "
+    expected = f"tool.hatch.build.targets.wheel.hooks.pyc.zipapp.entry-point: {message}; set it to 'module:function'"
     assert expected in result.stderr
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
-from hatch_pyc import archive, bundle_runtime, metadata
+from hatch_pyc import archive, bundle_runtime, config, metadata
 from hatch_pyc.artifact import intact_wheel
 from hatch_pyc.bundle_plan import (
     RUNTIME_MODULE,
@@ -45,14 +46,14 @@ from hatch_pyc.bundle_tree import (
     requirements,
     unpack_project,
 )
-from hatch_pyc.cache import CompileCache, open_cache
-from hatch_pyc.compilation import Progress, ProgressReporter, legacy_pyc_path
-from hatch_pyc.config import ZIPAPP_OPTIONS, ConfigError, Options, flag_options, zipapp_flag
+from hatch_pyc.cache import CompileCache
+from hatch_pyc.compilation import Progress, legacy_pyc_path
+from hatch_pyc.config import ConfigError, Options
 from hatch_pyc.discovery import Module, matching, unmatched
 from hatch_pyc.errors import BundleError
 from hatch_pyc.interpreters import Interpreter, Target, running
 from hatch_pyc.limits import MAX_PYC_SIZE, LimitExceeded
-from hatch_pyc.pipeline import build_archive, find_targets
+from hatch_pyc.pipeline import Session, build_archive, find_targets
 
 
 def make_bundle(
@@ -61,7 +62,7 @@ def make_bundle(
     *,
     output: str,
     target: Target | None = None,
-    where: Callable[[str], str],
+    where: Callable[[config.Option], str],
     cache: CompileCache | None = None,
     progress: Callable[[Progress], None] | None = None,
     warn: Callable[[str], None] | None = None,
@@ -87,19 +88,19 @@ def make_bundle(
         elif needed and warn is not None:
             warn(
                 f"{artifact.name} {artifact.version}'s bundle leaves out its dependencies ({', '.join(needed)}): "
-                f"they must be importable where it runs ({where('include-dependencies')} bundles them)"
+                f"they must be importable where it runs ({where(config.INCLUDE_DEPENDENCIES)} bundles them)"
             )
         project = os.path.join(work, "project")
         unpack_project(artifact, project)
         gather(project, True, tree)
-        entry = entry_point(zipapp.entry_point, console_scripts(artifact), where("entry-point"))
+        entry = entry_point(zipapp.entry_point, console_scripts(artifact), where(config.ENTRY_POINT))
         excluded = matching(tree.modules, options.exclude)
         modules = [m for m in tree.modules if m.path not in excluded]
-        check_entry_point(entry, modules, where("entry-point"), tree.precompiled)
+        check_entry_point(entry, modules, where(config.ENTRY_POINT), tree.precompiled)
         reserved = {"__main__.py", metadata.FILENAME}
         if tree.native:
             if zipapp.extension_modules == "refuse":
-                raise BundleError(_refused(tree, where("extension-modules")))
+                raise BundleError(_refused(tree, where(config.EXTENSION_MODULES)))
             reserved.update({f"{RUNTIME_MODULE}.py", f"{RUNTIME_MODULE}.pyc"})
         clashes = sorted(reserved & tree.paths)
         if clashes:
@@ -147,14 +148,14 @@ def _compiled(
     interpreter: Interpreter,
     target: Target | None,
     out_dir: str,
-    where: Callable[[str], str],
+    where: Callable[[config.Option], str],
     cache: CompileCache | None,
     progress: Callable[[Progress], None] | None,
 ) -> dict[str, str | bytes]:
     """Compile the modules but the ``excluded`` paths as the zip layout does:
     ``{path in the bundle: file on disk}``."""
-    problems = unmatched(options.keep_source, [m.path for m in tree.modules], where("keep-source"))
-    problems += unmatched(options.exclude, [m.path for m in tree.modules], where("exclude"))
+    problems = unmatched(options.keep_source, [m.path for m in tree.modules], where(config.KEEP_SOURCE))
+    problems += unmatched(options.exclude, [m.path for m in tree.modules], where(config.EXCLUDE))
     if problems:
         raise ConfigError(problems)
     for path in tree.precompiled:
@@ -203,68 +204,37 @@ def _refused(tree: Tree, key: str) -> str:
 def bundle_wheel(
     path: str | os.PathLike[str],
     output: str | os.PathLike[str] | None = None,
+    options: Mapping[str, Any] | None = None,
     *,
-    python: str | None = None,
-    with_dependencies: bool = False,
-    entry_point: str | None = None,
-    shebang: str | None = None,
-    compress: bool = False,
-    extension_modules: str = "extract",
-    optimize: int = 0,
-    invalidation_mode: str = "checked-hash",
-    jobs: int | None = None,
-    exclude: Sequence[str] = (),
-    keep_source: Sequence[str] = (),
-    cache: bool = True,
-    cache_dir: str | None = None,
-    debug_ranges: bool | None = None,
-    progress: Callable[[str], None] | None = None,
-    warn: Callable[[str], None] | None = None,
+    session: Session | None = None,
 ) -> str:
     """Write the ``.pyz`` bundle of the wheel at ``path``, built by any backend; return its path.
 
     ``output`` is the bundle's path (ending in ``.pyz``) or a directory for it (default: the
-    wheel's). The keyword arguments are the hook's options and ``zipapp`` options of the
-    same names (``with_dependencies`` is ``include-dependencies``), validated the same way
-    and named as flags in errors; ``progress`` gets the compile progress lines and ``warn``
-    the line saying which dependencies the bundle leaves out. Raises what
-    :func:`~hatch_pyc.convert.convert_wheel` raises, and :class:`BundleError`.
+    wheel's). ``options`` are the hook's options and its ``zipapp`` table's, all by their TOML
+    keys at one level (``{"include-dependencies": True, "python": "3.12"}``), validated as
+    the ``bundle`` command's flags and named as them in errors. ``session`` says where the
+    compile progress lines and the warnings (the dependencies the bundle leaves out) go.
+    Raises what :func:`~hatch_pyc.convert.convert_wheel` raises, and :class:`BundleError`.
     """
-    options = flag_options(
-        {
-            "python": python,
-            "optimize": optimize,
-            "invalidation-mode": invalidation_mode,
-            "jobs": jobs,
-            "exclude": list(exclude),
-            "keep-source": list(keep_source),
-            "cache": cache,
-            "cache-dir": cache_dir,
-            "debug-ranges": debug_ranges,
-            "zipapp": {
-                key: value
-                for key, value in {
-                    "entry-point": entry_point,
-                    "shebang": shebang,
-                    "include-dependencies": with_dependencies,
-                    "compress": compress,
-                    "extension-modules": extension_modules,
-                }.items()
-                if value is not None
-            },
-        }
-    )
+    given = dict(options or {})
+    picked = {key: given.pop(key) for key in list(given) if key in config.ZIPAPP_OPTIONS}
+    zipapp = {key: value for key, value in picked.items() if value is not None}
+    parsed = config.flag_options({**given, config.ZIPAPP.key: zipapp})
     path = os.fspath(path)
-    targets = find_targets(options)
-    cache_dir = options.cache_dir or bundle_runtime.user_cache_dir()
-    store = open_cache(cache_dir, warn or (lambda line: None)) if options.cache else None
+    targets = find_targets(parsed)
+    session = session or Session()
     return make_bundle(
         path,
-        options,
+        parsed,
         output=os.fspath(output) if output is not None else os.path.dirname(os.path.abspath(path)),
         target=targets[0] if targets else None,
-        where=lambda option: zipapp_flag(option) if option in ZIPAPP_OPTIONS else f"--{option}",
-        cache=store,
-        progress=ProgressReporter(progress) if progress is not None else None,
-        warn=warn,
+        where=_flag,
+        cache=session.open_cache(parsed),
+        progress=session.reporter(),
+        warn=session.warn,
     )
+
+
+def _flag(option: config.Option) -> str:
+    return option.flag

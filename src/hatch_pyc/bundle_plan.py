@@ -70,7 +70,7 @@ def entry_point(configured: str | None, scripts: Mapping[str, str], key: str) ->
         found = f"the project has {len(scripts)} console scripts ({', '.join(sorted(scripts))})"
     else:
         found = "the project has no console scripts"
-    how = f"give {key} module:function" if key.startswith("--") else "set entry-point = 'module:function'"
+    how = f"give {key} module:function" if key.startswith("--") else "set it to 'module:function'"
     raise BundleError(f"{key}: {found}; {how}")
 
 

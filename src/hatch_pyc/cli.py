@@ -13,11 +13,12 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
-from hatch_pyc import __version__
+from hatch_pyc import __version__, config
 from hatch_pyc.check import Inspection, check_wheel, inspect_artifact
 from hatch_pyc.errors import HatchPycError, printable
+from hatch_pyc.pipeline import Session
 
 OK, MISMATCH, UNUSABLE = 0, 1, 2
 
@@ -112,52 +113,22 @@ def _install(args: argparse.Namespace) -> int:
 def _convert(args: argparse.Namespace) -> int:
     from hatch_pyc.convert import convert_wheel
 
-    written = convert_wheel(
-        args.wheel,
-        args.output or os.path.dirname(os.path.abspath(args.wheel)),
-        layout_name=args.layout,
-        python=args.python,
-        compile_scripts=args.compile_scripts,
-        optimize=args.optimize or 0,
-        invalidation_mode=args.invalidation_mode,
-        jobs=args.jobs,
-        exclude=args.exclude,
-        keep_source=args.keep_source,
-        cache=not args.no_cache,
-        cache_dir=args.cache_dir,
-        debug_ranges=args.debug_ranges,
-        compress=args.compress,
-        progress=lambda line: _say(line, sys.stderr),
-    )
-    _say(written)
+    output = args.output or os.path.dirname(os.path.abspath(args.wheel))
+    _say(convert_wheel(args.wheel, output, _option_values(args, "convert"), session=_session()))
     return OK
 
 
 def _bundle(args: argparse.Namespace) -> int:
     from hatch_pyc.bundle import bundle_wheel
 
-    written = bundle_wheel(
-        args.wheel,
-        args.output,
-        python=args.python,
-        with_dependencies=args.with_dependencies,
-        entry_point=args.entry_point,
-        shebang=args.shebang,
-        compress=args.compress,
-        extension_modules=args.extension_modules,
-        optimize=args.optimize,
-        invalidation_mode=args.invalidation_mode,
-        jobs=args.jobs,
-        exclude=args.exclude,
-        keep_source=args.keep_source,
-        cache=not args.no_cache,
-        cache_dir=args.cache_dir,
-        debug_ranges=args.debug_ranges,
-        progress=lambda line: _say(line, sys.stderr),
-        warn=lambda line: _say(f"hatch-pyc: warning: {line}", sys.stderr),
-    )
-    _say(written)
+    _say(bundle_wheel(args.wheel, args.output, _option_values(args, "bundle"), session=_session()))
     return OK
+
+
+def _session() -> Session:
+    return Session(
+        progress=lambda line: _say(line, sys.stderr), warn=lambda line: _say(f"hatch-pyc: warning: {line}", sys.stderr)
+    )
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -254,15 +225,7 @@ def parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("wheel")
     convert.add_argument("-o", "--output", help="directory to write the new wheel to (default: beside the input)")
-    # The hook's options, under the same names and checked by the same code.
-    convert.add_argument("--layout", default="alongside", help="alongside (default), sourceless or zip")
-    convert.add_argument(
-        "--python", action="append", help="interpreter to compile for (default: this one); again for several"
-    )
-    convert.add_argument("--optimize", action="append", type=int, help="0, 1 or 2 (default 0); again for several")
-    _compile_flags(convert)
-    convert.add_argument("--compile-scripts", action="store_true", help="compile Python scripts in .data/scripts/ too")
-    convert.add_argument("--compress", action="store_true", help="deflate the zip layout's archive (default: stored)")
+    _option_flags(convert, "convert")
     convert.set_defaults(run=_convert)
 
     bundle = _command(
@@ -275,20 +238,7 @@ def parser() -> argparse.ArgumentParser:
     bundle.add_argument(
         "-o", "--output", help="the bundle's path (ending in .pyz) or a directory for it (default: beside the wheel)"
     )
-    bundle.add_argument("--python", help="interpreter to bundle for (default: this one)")
-    bundle.add_argument(
-        "--with-dependencies", action="store_true", help="bundle the dependencies too, installed for that interpreter"
-    )
-    bundle.add_argument("--entry-point", help="module:function to run (default: the only console script)")
-    bundle.add_argument("--shebang", help="the #! line's interpreter (default: /usr/bin/env python3.X)")
-    bundle.add_argument("--compress", action="store_true", help="deflate the entries (default: stored)")
-    bundle.add_argument(
-        "--extension-modules",
-        default="extract",
-        help="extract (default): extract them at start-up, the bundle being for this platform; refuse: fail instead",
-    )
-    bundle.add_argument("--optimize", type=int, default=0, help="0, 1 or 2 (default 0)")
-    _compile_flags(bundle)
+    _option_flags(bundle, "bundle")
     bundle.set_defaults(run=_bundle)
 
     verify = _command(
@@ -315,21 +265,27 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def _compile_flags(command: argparse.ArgumentParser) -> None:
-    """The flags ``convert`` and ``bundle`` share: the hook's options of the same names."""
-    command.add_argument("--invalidation-mode", default="checked-hash", help="checked-hash, unchecked-hash, timestamp")
-    command.add_argument("--exclude", action="append", default=[], help="glob of modules not to compile; repeatable")
-    command.add_argument(
-        "--keep-source", action="append", default=[], help="glob of modules that keep their source; repeatable"
-    )
-    command.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
-    command.add_argument("--no-cache", action="store_true", help="neither use nor fill the compile cache")
-    command.add_argument("--cache-dir", help="the compile cache's directory (default: the user cache directory)")
-    command.add_argument(
-        "--debug-ranges",
-        action=argparse.BooleanOptionalAction,
-        help="keep column positions in the code (default: only where the source ships beside the pyc)",
-    )
+def _option_flags(command: argparse.ArgumentParser, name: str) -> None:
+    """The hook's options that command ``name`` takes, as flags: made from the option table,
+    so they have the hook's names and are checked by the same code."""
+    for option in config.command_options(name):
+        several = name in option.repeated
+        text = option.help + ("; again for several" if several else "")
+        if option.kind == "switch":
+            command.add_argument(option.flag, dest=option.attribute, action="store_true", help=text)
+        elif option.kind == "off":
+            command.add_argument(option.flag, dest=option.attribute, action="store_false", help=text)
+        elif option.kind == "either":
+            command.add_argument(option.flag, dest=option.attribute, action=argparse.BooleanOptionalAction, help=text)
+        else:
+            kind = int if option.kind == "int" else str
+            action = "append" if several else "store"
+            command.add_argument(option.flag, dest=option.attribute, type=kind, action=action, help=text)
+
+
+def _option_values(args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """The flags of command ``name`` as the options they set, by TOML key; None where not given."""
+    return {option.key: getattr(args, option.attribute) for option in config.command_options(name)}
 
 
 def _say(text: str, file: TextIO | None = None) -> None:

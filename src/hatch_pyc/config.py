@@ -1,10 +1,16 @@
-"""The hook's options: parsed and validated up front, every problem reported at once."""
+"""The options, in one table: the hook's TOML keys, the ``convert`` and ``bundle`` flags, the
+environment variables, and how each value is read. Parsed and validated up front, every
+problem reported at once with where it was set.
+
+Each option's key and flag are spelled here only: the command line (:mod:`hatch_pyc.cli`)
+is made from :data:`TABLE`, and messages elsewhere name an option by its :class:`Option`.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,37 +21,16 @@ LAYOUTS = ("alongside", "sourceless", "zip")
 SOURCELESS_LAYOUTS = ("sourceless", "zip")
 INVALIDATION_MODES = ("checked-hash", "unchecked-hash", "timestamp")
 OPTIMIZE_LEVELS = (0, 1, 2)
-#: Environment variables that override options, so a release job needs no pyproject edit.
-PYTHON_ENV = "HATCH_PYC_PYTHON"
-LAYOUT_ENV = "HATCH_PYC_LAYOUT"
-CACHE_DIR_ENV = "HATCH_PYC_CACHE_DIR"
-
-OPTIONS = frozenset(
-    {
-        "cache",
-        "cache-dir",
-        "compile-scripts",
-        "compress",
-        "debug-ranges",
-        "exclude",
-        "invalidation-mode",
-        "jobs",
-        "keep-source",
-        "layout",
-        "optimize",
-        "python",
-        "zipapp",
-    }
-)
-ZIPAPP_OPTIONS = frozenset({"compress", "entry-point", "extension-modules", "include-dependencies", "shebang"})
 #: What a bundle does with extension modules: extract them at start-up, or refuse them.
-EXTENSION_MODULES = ("extract", "refuse")
+EXTENSION_MODULE_CHOICES = ("extract", "refuse")
 #: ``module:function``, as in a console script entry point.
-ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", re.ASCII)
+ENTRY_POINT_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", re.ASCII)
 #: Keys hatchling itself reads from every build hook's table.
 HATCHLING_KEYS = frozenset(
     {"dependencies", "enable-by-default", "require-runtime-dependencies", "require-runtime-features"}
 )
+
+Problems = list[str]
 
 
 class ConfigError(HatchPycError):
@@ -55,6 +40,216 @@ class ConfigError(HatchPycError):
         self.problems = problems
         lines = "\n".join(f"  {problem}" for problem in problems)
         super().__init__(f"invalid configuration:\n{lines}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _optimize(value: object, key: str, problems: Problems) -> tuple[int, ...]:
+    levels = value if isinstance(value, list) else [value]
+    if not levels or not all(_is_int(level) and level in OPTIMIZE_LEVELS for level in levels):
+        problems.append(f"{key}: must be 0, 1, 2 or a non-empty list of them, got {value!r}")
+        return ()
+    if len(set(levels)) != len(levels):
+        problems.append(f"{key}: lists a level twice: {value!r}")
+    return tuple(sorted(set(levels)))
+
+
+def _boolean(value: object, key: str, problems: Problems) -> bool:
+    if not isinstance(value, bool):
+        problems.append(f"{key}: must be true or false, got {value!r}")
+    return bool(value)
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[object, str, Problems], str]:
+    def read(value: object, key: str, problems: Problems) -> str:
+        if value not in choices:
+            problems.append(f"{key}: must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        return str(value)
+
+    return read
+
+
+def _globs(value: object, key: str, problems: Problems) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+        problems.append(f"{key}: must be a list of non-empty glob strings, got {value!r}")
+        return ()
+    return tuple(value)
+
+
+def _python(value: object, key: str, problems: Problems) -> tuple[str, ...]:
+    names = value if isinstance(value, list) else [value]
+    if not names or not all(isinstance(name, str) and name.strip() for name in names):
+        problems.append(
+            f"{key}: must be an interpreter (a path, a command or a version such as '3.12') "
+            f"or a non-empty list of them, got {value!r}"
+        )
+        return ()
+    names = [str(name).strip() for name in names]
+    if len(set(names)) != len(names):
+        problems.append(f"{key}: names an interpreter twice: {value!r}")
+    return tuple(names)
+
+
+def _jobs(value: object, key: str, problems: Problems) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problems.append(f"{key}: must be a whole number of at least 1, got {value!r}")
+        return 1
+    return value
+
+
+def _directory(value: object, key: str, problems: Problems) -> str | None:
+    if value is not None and not (isinstance(value, str) and value.strip()):
+        problems.append(f"{key}: must be a directory path, got {value!r}")
+        return None
+    return value
+
+
+def _entry_point(value: object, key: str, problems: Problems) -> str | None:
+    if value is not None and not (isinstance(value, str) and ENTRY_POINT_PATTERN.match(value)):
+        problems.append(f"{key}: must be 'module:function', e.g. 'mypkg.cli:main', got {value!r}")
+    return value  # type: ignore[return-value]  # reported above when not a string
+
+
+def _shebang(value: object, key: str, problems: Problems) -> str | None:
+    if value is not None and not (isinstance(value, str) and value.strip() and "\n" not in value):
+        problems.append(f"{key}: must be an interpreter path or command on one line, got {value!r}")
+    return value  # type: ignore[return-value]  # reported above when not a string
+
+
+def _table(value: object, key: str, problems: Problems) -> Mapping[str, Any] | None:
+    if not isinstance(value, Mapping):
+        problems.append(f"{key}: must be a table, got {value!r}")
+        return None
+    return value
+
+
+def _optional_boolean(value: object, key: str, problems: Problems) -> bool | None:
+    return None if value is None else _boolean(value, key, problems)
+
+
+#: How a flag takes its value, as argparse reads it.
+FlagKind = str  # "value", "int", "switch" (on when given), "off" (--no-<key>), "either" (--x / --no-x)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its TOML key, its flag on the commands that have one, and how it is read."""
+
+    #: The TOML key, kebab-case, in the hook's table or (``zipapp``) in its ``zipapp`` table.
+    key: str
+    #: ``read(value, where, problems)``: the validated value, each problem appended.
+    read: Callable[[object, str, Problems], Any]
+    #: The value when the option is not set (None: not set, decided later).
+    default: object = None
+    #: One line for ``--help``.
+    help: str = ""
+    zipapp: bool = False
+    #: The commands with a flag for it, and how the flag reads.
+    commands: tuple[str, ...] = ("convert", "bundle")
+    kind: FlagKind = "value"
+    #: The commands on which the flag may be given again, for a list.
+    repeated: tuple[str, ...] = ()
+    #: The flag, where it is not ``--<key>``.
+    flag_name: str | None = None
+    #: The environment variable that overrides it.
+    env: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return self.flag_name or (f"--no-{self.key}" if self.kind == "off" else f"--{self.key}")
+
+    @property
+    def attribute(self) -> str:
+        return self.key.replace("-", "_")
+
+
+LAYOUT = Option(
+    "layout", _choice(LAYOUTS), "alongside", "alongside (default), sourceless or zip", commands=("convert",),
+    env="HATCH_PYC_LAYOUT",
+)  # fmt: skip
+PYTHON = Option(
+    "python", _python, (), "interpreter to compile for (default: this one)", repeated=("convert",),
+    env="HATCH_PYC_PYTHON",
+)  # fmt: skip
+OPTIMIZE = Option("optimize", _optimize, 0, "0, 1 or 2 (default 0)", kind="int", repeated=("convert",))
+INVALIDATION_MODE = Option(
+    "invalidation-mode", _choice(INVALIDATION_MODES), "checked-hash", "checked-hash, unchecked-hash, timestamp"
+)
+EXCLUDE = Option("exclude", _globs, [], "glob of modules not to compile", repeated=("convert", "bundle"))
+KEEP_SOURCE = Option(
+    "keep-source", _globs, [], "glob of modules that keep their source", repeated=("convert", "bundle")
+)
+JOBS = Option("jobs", _jobs, None, "worker processes (default: the CPU count)", kind="int")
+COMPILE_SCRIPTS = Option(
+    "compile-scripts", _boolean, None, "compile Python scripts in .data/scripts/ too", commands=("convert",),
+    kind="switch",
+)  # fmt: skip
+CACHE = Option("cache", _boolean, True, "neither use nor fill the compile cache", kind="off")
+CACHE_DIR = Option(
+    "cache-dir", _directory, None, "the compile cache's directory (default: the user cache directory)",
+    env="HATCH_PYC_CACHE_DIR",
+)  # fmt: skip
+DEBUG_RANGES = Option(
+    "debug-ranges", _optional_boolean, None,
+    "keep column positions in the code (default: only where the source ships beside the pyc)", kind="either",
+)  # fmt: skip
+COMPRESS = Option(
+    "compress", _boolean, False, "deflate the zip layout's archive (default: stored)", commands=("convert",),
+    kind="switch",
+)  # fmt: skip
+ZIPAPP = Option("zipapp", _table, None, commands=())
+ENTRY_POINT = Option(
+    "entry-point", _entry_point, None, "module:function to run (default: the only console script)", zipapp=True,
+    commands=("bundle",),
+)  # fmt: skip
+SHEBANG = Option(
+    "shebang", _shebang, None, "the #! line's interpreter (default: /usr/bin/env python3.X)", zipapp=True,
+    commands=("bundle",),
+)  # fmt: skip
+INCLUDE_DEPENDENCIES = Option(
+    "include-dependencies", _boolean, False, "bundle the dependencies too, installed for that interpreter",
+    zipapp=True, commands=("bundle",), kind="switch", flag_name="--with-dependencies",
+)  # fmt: skip
+BUNDLE_COMPRESS = Option(
+    "compress", _boolean, False, "deflate the entries (default: stored)", zipapp=True, commands=("bundle",),
+    kind="switch",
+)  # fmt: skip
+EXTENSION_MODULES = Option(
+    "extension-modules", _choice(EXTENSION_MODULE_CHOICES), "extract",
+    "extract (default): extract them at start-up, the bundle being for this platform; refuse: fail instead",
+    zipapp=True, commands=("bundle",),
+)  # fmt: skip
+
+#: Every option, in the order ``--help`` lists them.
+TABLE = (
+    LAYOUT,
+    PYTHON,
+    OPTIMIZE,
+    ENTRY_POINT,
+    SHEBANG,
+    INCLUDE_DEPENDENCIES,
+    BUNDLE_COMPRESS,
+    EXTENSION_MODULES,
+    INVALIDATION_MODE,
+    EXCLUDE,
+    KEEP_SOURCE,
+    JOBS,
+    CACHE,
+    CACHE_DIR,
+    DEBUG_RANGES,
+    COMPILE_SCRIPTS,
+    COMPRESS,
+    ZIPAPP,
+)
+HOOK_OPTIONS = {option.key: option for option in TABLE if not option.zipapp}
+ZIPAPP_OPTIONS = {option.key: option for option in TABLE if option.zipapp}
+
+
+def command_options(command: str) -> tuple[Option, ...]:
+    """The options ``command`` (``convert``, ``bundle``) takes as flags."""
+    return tuple(option for option in TABLE if command in option.commands)
 
 
 @dataclass(frozen=True)
@@ -68,7 +263,7 @@ class Zipapp:
     include_dependencies: bool = False
     #: Deflate the entries: smaller, but every start inflates each module it imports.
     compress: bool = False
-    #: One of :data:`EXTENSION_MODULES`.
+    #: One of :data:`EXTENSION_MODULE_CHOICES`.
     extension_modules: str = "extract"
 
 
@@ -103,83 +298,22 @@ class Options:
         return self.layout in SOURCELESS_LAYOUTS
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _optimize(value: object, key: str, problems: list[str]) -> tuple[int, ...]:
-    levels = value if isinstance(value, list) else [value]
-    if not levels or not all(_is_int(level) and level in OPTIMIZE_LEVELS for level in levels):
-        problems.append(f"{key}: must be 0, 1, 2 or a non-empty list of them, got {value!r}")
-        return ()
-    if len(set(levels)) != len(levels):
-        problems.append(f"{key}: lists a level twice: {value!r}")
-    return tuple(sorted(set(levels)))
-
-
-def _boolean(value: object, key: str, problems: list[str]) -> bool:
-    if not isinstance(value, bool):
-        problems.append(f"{key}: must be true or false, got {value!r}")
-    return bool(value)
-
-
-def _choice(value: object, key: str, choices: tuple[str, ...], problems: list[str]) -> str:
-    if value not in choices:
-        problems.append(f"{key}: must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return str(value)
-
-
-def _globs(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
-        problems.append(f"{key}: must be a list of non-empty glob strings, got {value!r}")
-        return ()
-    return tuple(value)
-
-
-def _python(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
-    names = value if isinstance(value, list) else [value]
-    if not names or not all(isinstance(name, str) and name.strip() for name in names):
-        problems.append(
-            f"{key}: must be an interpreter (a path, a command or a version such as '3.12') "
-            f"or a non-empty list of them, got {value!r}"
-        )
-        return ()
-    names = [str(name).strip() for name in names]
-    if len(set(names)) != len(names):
-        problems.append(f"{key}: names an interpreter twice: {value!r}")
-    return tuple(names)
-
-
-def _zipapp(value: object, key: str, problems: list[str], flags: bool) -> Zipapp | None:
-    if not isinstance(value, Mapping):
-        problems.append(f"{key}: must be a table, got {value!r}")
+def _zipapp(value: object, key: str, problems: Problems, flags: bool) -> Zipapp | None:
+    table = ZIPAPP.read(value, key, problems)
+    if table is None:
         return None
 
-    def at(option: str) -> str:
-        return zipapp_flag(option) if flags else f"{key}.{option}"
+    def at(option: Option) -> str:
+        return option.flag if flags else f"{key}.{option.key}"
 
-    for name in sorted(set(value) - ZIPAPP_OPTIONS):
-        problems.append(f"{at(name)}: unknown option; valid options are: {', '.join(sorted(ZIPAPP_OPTIONS))}")
-    entry_point = value.get("entry-point")
-    if entry_point is not None and not (isinstance(entry_point, str) and ENTRY_POINT.match(entry_point)):
-        problems.append(f"{at('entry-point')}: must be 'module:function', e.g. 'mypkg.cli:main', got {entry_point!r}")
-    shebang = value.get("shebang")
-    if shebang is not None and not (isinstance(shebang, str) and shebang.strip() and "\n" not in shebang):
-        problems.append(f"{at('shebang')}: must be an interpreter path or command on one line, got {shebang!r}")
-    return Zipapp(
-        entry_point=entry_point,
-        shebang=shebang,
-        include_dependencies=_boolean(value.get("include-dependencies", False), at("include-dependencies"), problems),
-        compress=_boolean(value.get("compress", False), at("compress"), problems),
-        extension_modules=_choice(
-            value.get("extension-modules", "extract"), at("extension-modules"), EXTENSION_MODULES, problems
-        ),
-    )
-
-
-def zipapp_flag(option: str) -> str:
-    """The ``bundle`` command's flag for a ``zipapp`` option."""
-    return "--with-dependencies" if option == "include-dependencies" else f"--{option}"
+    for name in sorted(set(table) - set(ZIPAPP_OPTIONS)):
+        where = f"--{name}" if flags else f"{key}.{name}"
+        problems.append(f"{where}: unknown option; valid options are: {', '.join(sorted(ZIPAPP_OPTIONS))}")
+    found = {
+        option.attribute: option.read(table.get(option.key, option.default), at(option), problems)
+        for option in ZIPAPP_OPTIONS.values()
+    }
+    return Zipapp(**found)
 
 
 def flag_options(flags: Mapping[str, Any]) -> Options:
@@ -187,7 +321,7 @@ def flag_options(flags: Mapping[str, Any]) -> Options:
     hook's option names; None means not given, tuples are lists. The flags say everything:
     only where the compile cache lives may come from the environment."""
     raw = {key: list(value) if isinstance(value, tuple) else value for key, value in flags.items() if value is not None}
-    environ = {CACHE_DIR_ENV: os.environ[CACHE_DIR_ENV]} if os.environ.get(CACHE_DIR_ENV) else {}
+    environ = {CACHE_DIR.env: os.environ[CACHE_DIR.env]} if CACHE_DIR.env and os.environ.get(CACHE_DIR.env) else {}
     return parse_options(raw, None, environ, root=os.getcwd())
 
 
@@ -205,92 +339,61 @@ def parse_options(
     user everything to fix.
     """
     environ = os.environ if environ is None else environ
-    problems: list[str] = []
+    problems: Problems = []
 
-    def at(key: str) -> str:
-        """Where option ``key`` was set: its TOML path, or its command-line flag."""
-        return f"--{key}" if table is None else f"{table}.{key}"
+    def at(option: Option) -> str:
+        """Where ``option`` was set: the environment, its TOML path, or its command-line flag."""
+        # HATCH_PYC_CACHE_DIR is taken as it is: a cache-dir problem is where the TOML says it.
+        if option.env and environ.get(option.env) and option is not CACHE_DIR:
+            return f"{option.env} (environment)"
+        return f"--{option.key}" if table is None else f"{table}.{option.key}"
 
-    for key in sorted(set(raw) - OPTIONS - HATCHLING_KEYS):
-        problems.append(f"{at(key)}: unknown option; valid options are: {', '.join(sorted(OPTIONS))}")
+    for key in sorted(set(raw) - set(HOOK_OPTIONS) - HATCHLING_KEYS):
+        where = f"--{key}" if table is None else f"{table}.{key}"
+        problems.append(f"{where}: unknown option; valid options are: {', '.join(sorted(HOOK_OPTIONS))}")
 
-    optimize = _optimize(raw.get("optimize", 0), at("optimize"), problems)
-    mode = _choice(
-        raw.get("invalidation-mode", "checked-hash"),
-        at("invalidation-mode"),
-        INVALIDATION_MODES,
-        problems,
+    values: dict[str, Any] = {}
+    for option in (OPTIMIZE, INVALIDATION_MODE, EXCLUDE, KEEP_SOURCE, JOBS, LAYOUT, PYTHON):
+        value = raw.get(option.key, option.default)
+        if option is JOBS and value is None:
+            value = os.cpu_count() or 1
+        if option.env and environ.get(option.env):
+            value = environ[option.env].strip()
+            if option is PYTHON:
+                value = environ[option.env].split(",")
+        if option is PYTHON and value == ():
+            values[option.attribute] = ()
+            continue
+        values[option.attribute] = option.read(value, at(option), problems)
+    layout = values["layout"]
+    values["compile_scripts"] = COMPILE_SCRIPTS.read(
+        raw.get(COMPILE_SCRIPTS.key, layout in SOURCELESS_LAYOUTS), at(COMPILE_SCRIPTS), problems
     )
-    exclude = _globs(raw.get("exclude", []), at("exclude"), problems)
-    keep_source = _globs(raw.get("keep-source", []), at("keep-source"), problems)
-
-    jobs = raw.get("jobs", os.cpu_count() or 1)
-    if not _is_int(jobs) or jobs < 1:
-        problems.append(f"{at('jobs')}: must be a whole number of at least 1, got {jobs!r}")
-        jobs = 1
-
-    if environ.get(LAYOUT_ENV):
-        layout_key = f"{LAYOUT_ENV} (environment)"
-        layout = _choice(environ[LAYOUT_ENV].strip(), layout_key, LAYOUTS, problems)
-    else:
-        layout_key = at("layout")
-        layout = _choice(raw.get("layout", "alongside"), layout_key, LAYOUTS, problems)
-
-    if environ.get(PYTHON_ENV):
-        python_key = f"{PYTHON_ENV} (environment)"
-        python = _python(environ[PYTHON_ENV].split(","), python_key, problems)
-    else:
-        python_key = at("python")
-        python = _python(raw["python"], python_key, problems) if "python" in raw else ()
-
-    compile_scripts = _boolean(
-        raw.get("compile-scripts", layout in SOURCELESS_LAYOUTS), at("compile-scripts"), problems
-    )
-
-    zipapp = _zipapp(raw["zipapp"], at("zipapp"), problems, table is None) if "zipapp" in raw else None
-
-    cache = _boolean(raw.get("cache", True), at("cache"), problems)
-    debug_ranges = _boolean(raw["debug-ranges"], at("debug-ranges"), problems) if "debug-ranges" in raw else None
-    compress = _boolean(raw.get("compress", False), at("compress"), problems)
-    cache_dir = raw.get("cache-dir")
-    if cache_dir is not None and not (isinstance(cache_dir, str) and cache_dir.strip()):
-        problems.append(f"{at('cache-dir')}: must be a directory path, got {cache_dir!r}")
-        cache_dir = None
-    if environ.get(CACHE_DIR_ENV, "").strip():
-        cache_dir = os.path.abspath(environ[CACHE_DIR_ENV].strip())
+    values["zipapp"] = _zipapp(raw[ZIPAPP.key], at(ZIPAPP), problems, table is None) if ZIPAPP.key in raw else None
+    for option in (CACHE, DEBUG_RANGES, COMPRESS, CACHE_DIR):
+        values[option.attribute] = option.read(raw.get(option.key, option.default), at(option), problems)
+    cache_dir = values["cache_dir"]
+    if CACHE_DIR.env and environ.get(CACHE_DIR.env, "").strip():
+        values["cache_dir"] = os.path.abspath(environ[CACHE_DIR.env].strip())
     elif cache_dir is not None:
-        cache_dir = os.path.abspath(os.path.join(root, os.path.expanduser(cache_dir)))
+        values["cache_dir"] = os.path.abspath(os.path.join(root, os.path.expanduser(cache_dir)))
 
-    if mode == "timestamp" and (layout == "zip" or zipapp is not None):
+    if values["invalidation_mode"] == "timestamp" and (layout == "zip" or values["zipapp"] is not None):
         # zipimport checks a timestamp pyc against its source entry's time in the archive.
-        what = f"the zip layout (set by {layout_key})" if layout == "zip" else at("zipapp")
+        what = f"the zip layout (set by {at(LAYOUT)})" if layout == "zip" else at(ZIPAPP)
         problems.append(
-            f"{at('invalidation-mode')}: 'timestamp' pycs cannot be trusted inside an archive, as "
+            f"{at(INVALIDATION_MODE)}: 'timestamp' pycs cannot be trusted inside an archive, as "
             f"{what} needs; use 'checked-hash' or 'unchecked-hash'"
         )
 
+    python = values["python"]
     if layout in SOURCELESS_LAYOUTS and len(python) > 1:
         problems.append(
-            f"{python_key}: a {layout} wheel runs on one interpreter only; name one, got {list(python)} "
-            f"(several interpreters are for the alongside layout; layout set by {layout_key}; "
-            f"{PYTHON_ENV} overrides this option)"
+            f"{at(PYTHON)}: a {layout} wheel runs on one interpreter only; name one, got {list(python)} "
+            f"(several interpreters are for the alongside layout; layout set by {at(LAYOUT)}; "
+            f"{PYTHON.env} overrides this option)"
         )
 
     if problems:
         raise ConfigError(problems)
-    return Options(
-        optimize=optimize,
-        invalidation_mode=mode,
-        exclude=exclude,
-        jobs=jobs,
-        layout=layout,
-        python=python,
-        python_origin=python_key,
-        keep_source=keep_source,
-        compile_scripts=compile_scripts,
-        zipapp=zipapp,
-        cache=cache,
-        cache_dir=cache_dir,
-        debug_ranges=debug_ranges,
-        compress=compress,
-    )
+    return Options(python_origin=at(PYTHON), **values)

@@ -12,19 +12,18 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from packaging.tags import parse_tag
 
-from hatch_pyc import layout, metadata, pipeline, scripts, wheelfile
+from hatch_pyc import config, layout, metadata, pipeline, scripts, wheelfile
 from hatch_pyc.artifact import Artifact, extract, install_path, intact_wheel
-from hatch_pyc.bundle_runtime import user_cache_dir
-from hatch_pyc.cache import open_cache
-from hatch_pyc.compilation import ProgressReporter
-from hatch_pyc.config import Options, flag_options
+from hatch_pyc.config import Options
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BadArtifact, HatchPycError
 from hatch_pyc.interpreters import Interpreter
+from hatch_pyc.pipeline import Session
 from hatch_pyc.wheelfile import Entry
 
 
@@ -66,7 +65,11 @@ def _file_name(artifact: Artifact, tags: Sequence[str]) -> str:
 
 
 def _script_modules(
-    artifact: Artifact, files: dict[str, str], entries: dict[str, Entry], infos: dict[str, zipfile.ZipInfo]
+    artifact: Artifact,
+    files: dict[str, str],
+    entries: dict[str, Entry],
+    infos: dict[str, zipfile.ZipInfo],
+    out_dir: str,
 ) -> list[Module]:
     """Compile ``.data/scripts/`` files with a Python shebang: a module each, a launcher in place."""
     distribution = layout.distribution_id(artifact.name)
@@ -76,71 +79,46 @@ def _script_modules(
         if not name.startswith(scripts_dir) or "/" in name[len(scripts_dir) :]:
             continue
         with open(files[name], "rb") as f:
-            shebang = scripts.python_shebang(f.read())
-        if shebang is None:
-            continue
+            data = f.read()
         script = name[len(scripts_dir) :]
-        module = scripts.module_name(distribution, script)
-        modules.append(Module(source=files[name], path=scripts.module_path(module), display=name, filename=script))
-        entries[name] = Entry(scripts.launcher(shebang, module), _file_attr(infos[name].external_attr))
+        compiled = scripts.compile_script(data, distribution=distribution, script=script, display=name, out_dir=out_dir)
+        if compiled is not None:
+            module, launcher = compiled
+            modules.append(module)
+            entries[name] = Entry(launcher, _file_attr(infos[name].external_attr))
     return modules
 
 
 def convert_wheel(
     path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
+    options: Mapping[str, Any] | None = None,
     *,
-    layout_name: str = "alongside",
-    python: str | Sequence[str] | None = None,
-    compile_scripts: bool = False,
-    optimize: int | Sequence[int] = 0,
-    invalidation_mode: str = "checked-hash",
-    jobs: int | None = None,
-    exclude: Sequence[str] = (),
-    keep_source: Sequence[str] = (),
-    cache: bool = True,
-    cache_dir: str | None = None,
-    debug_ranges: bool | None = None,
-    compress: bool = False,
-    progress: Callable[[str], None] | None = None,
+    session: Session | None = None,
 ) -> str:
     """Write a converted copy of the wheel at ``path`` into ``out_dir``; return its path.
 
-    The keyword arguments are the hook's options of the same names (``layout_name`` is
-    ``layout``), validated the same way; ``progress`` gets the hook's progress lines. Raises
-    :class:`BadArtifact` for a wheel it cannot use (one that does not match its own RECORD,
-    say), :class:`~hatch_pyc.config.ConfigError` naming each invalid option as its
-    command-line flag, and :class:`~hatch_pyc.interpreters.TargetError` for a target it
-    cannot find, or that the wheel's ``Requires-Python`` excludes.
+    ``options`` are the hook's options by their TOML keys (``{"layout": "sourceless"}``),
+    validated the same way and named as the ``convert`` command's flags in errors;
+    ``session`` says where progress lines and warnings go. Raises :class:`BadArtifact` for a
+    wheel it cannot use (one that does not match its own RECORD, say),
+    :class:`~hatch_pyc.config.ConfigError` for invalid options, and
+    :class:`~hatch_pyc.interpreters.TargetError` for a target it cannot find, or that the
+    wheel's ``Requires-Python`` excludes.
     """
-    options = flag_options(
-        {
-            "layout": layout_name,
-            "python": python if isinstance(python, (str, type(None))) else list(python),
-            "compile-scripts": compile_scripts,
-            "optimize": optimize if isinstance(optimize, int) else list(optimize),
-            "invalidation-mode": invalidation_mode,
-            "jobs": jobs,
-            "exclude": list(exclude),
-            "keep-source": list(keep_source),
-            "cache": cache,
-            "cache-dir": cache_dir,
-            "debug-ranges": debug_ranges,
-            "compress": compress,
-        }
-    )
+    parsed = config.flag_options(options or {})
     path, out_dir = os.fspath(path), os.fspath(out_dir)
     try:
-        return _convert(path, out_dir, options, progress)
+        return _convert(path, out_dir, parsed, session or Session())
     except OSError as exc:  # the scratch directory: a full disk, say
         raise HatchPycError(f"{path}: converting failed: {exc.strerror or exc}") from None
 
 
-def _flag(option: str) -> str:
-    return f"--{option}"
+def _flag(option: config.Option) -> str:
+    return option.flag
 
 
-def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str], None] | None) -> str:
+def _convert(path: str, out_dir: str, options: Options, session: Session) -> str:
     with intact_wheel(path, "converting") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
         converted = metadata.read(artifact)
         if converted is not None:
@@ -169,9 +147,11 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
         metadata_name = f"{artifact.dist_info}/METADATA"
         headers = wheelfile.metadata_headers(artifact.text(metadata_name))
         selection = pipeline.select(options, shipped, headers.get("Requires-Python", ""), _flag)
-        script_modules = _script_modules(artifact, files, entries, infos) if options.compile_scripts else []
-        warn = (lambda line: progress(f"hatch-pyc: warning: {line}")) if progress is not None else (lambda line: None)
-        cache = open_cache(options.cache_dir or user_cache_dir(), warn) if options.cache else None
+        script_modules = (
+            _script_modules(artifact, files, entries, infos, os.path.join(work, "scripts"))
+            if options.compile_scripts
+            else []
+        )
         result = pipeline.build(
             options,
             selection,
@@ -180,8 +160,8 @@ def _convert(path: str, out_dir: str, options: Options, progress: Callable[[str]
             scripts=script_modules,
             out_dir=os.path.join(work, "compiled"),
             where=_flag,
-            cache=cache,
-            progress=ProgressReporter(progress) if progress is not None else None,
+            cache=session.open_cache(options),
+            progress=session.reporter(),
         )
         for name in result.dropped:
             del entries[name]

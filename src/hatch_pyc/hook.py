@@ -17,11 +17,8 @@ from hatchling.builders.wheel import WheelBuilderConfig
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
-from hatch_pyc import __version__, interpreters, layout, metadata, pipeline, scripts
-from hatch_pyc.bundle_runtime import user_cache_dir
-from hatch_pyc.cache import open_cache
-from hatch_pyc.compilation import ProgressReporter
-from hatch_pyc.config import CACHE_DIR_ENV, ZIPAPP_OPTIONS, Options, parse_options
+from hatch_pyc import __version__, config, interpreters, layout, metadata, pipeline, scripts
+from hatch_pyc.config import ZIPAPP, Options, parse_options
 from hatch_pyc.discovery import Module, read_source
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
@@ -95,8 +92,9 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
             return f"tool.hatch.build.targets.{self.target_name}.hooks.{self.PLUGIN_NAME}"
         return f"tool.hatch.build.hooks.{self.PLUGIN_NAME}"
 
-    def _where(self, option: str) -> str:
-        return f"{self._table()}.{option}"
+    def _where(self, option: config.Option) -> str:
+        """Where ``option`` is set: its TOML path, in the hook's table or its ``zipapp`` table."""
+        return f"{self._table()}.{ZIPAPP.key}.{option.key}" if option.zipapp else f"{self._table()}.{option.key}"
 
     def _shipped_files(self, build_data: dict[str, Any]) -> list[Module]:
         """Every file the wheel will ship, as hatchling decides it.
@@ -135,23 +133,27 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         replacements: dict[str, str] = {}
         modules: list[Module] = []
         for included in files:
-            data = read_source(included.path, included.relative_path or included.path)
-            shebang = scripts.python_shebang(data)
-            if shebang is None:
+            display = included.relative_path or included.path
+            compiled = scripts.compile_script(
+                read_source(included.path, display),
+                distribution=distribution,
+                script=included.distribution_path,
+                display=display,
+                out_dir=out_dir,
+            )
+            if compiled is None:
                 replacements[included.path] = included.distribution_path
                 continue
-            name = scripts.module_name(distribution, included.distribution_path)
-            path = scripts.module_path(name)
-            source = os.path.join(out_dir, "scripts", path)
-            launcher = os.path.join(out_dir, "launchers", included.distribution_path)
-            for file, content in ((source, scripts.as_in_wheel(data)), (launcher, scripts.launcher(shebang, name))):
-                os.makedirs(os.path.dirname(file), exist_ok=True)
-                with open(file, "wb") as f:
-                    f.write(content)
+            module, launcher = compiled
+            launcher_file = os.path.join(out_dir, "launchers", included.distribution_path)
+            os.makedirs(os.path.dirname(launcher_file), exist_ok=True)
+            with open(launcher_file, "wb") as f:
+                f.write(launcher)
+            # Hatchling gives force-included files their mode on disk: the script's.
+            for file in (module.source, launcher_file):
                 shutil.copymode(included.path, file)
-            replacements[launcher] = included.distribution_path
-            display = included.relative_path or included.path
-            modules.append(Module(source=source, path=path, display=display, filename=included.distribution_path))
+            replacements[launcher_file] = included.distribution_path
+            modules.append(module)
         if modules:
             self._state.clear_shared_scripts(self.build_config)
             build_data["shared_scripts"] = replacements
@@ -193,18 +195,12 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 "build with that interpreter or compile for the build's own"
             )
 
-    def _zipapp_where(self, option: str) -> str:
-        """Where a bundle's option was set: in the ``zipapp`` table, or the hook's own."""
-        if option in ZIPAPP_OPTIONS:
-            return f"{self._table()}.zipapp.{option}"
-        return self._where(option)
-
     def _check_entry_point(self, options: Options, modules: Sequence[Module]) -> None:
         """Refuse a bundle's unclear or missing entry point before the wheel is built."""
         from hatch_pyc import bundle_plan
 
         assert options.zipapp is not None
-        key = self._zipapp_where("entry-point")
+        key = self._where(config.ENTRY_POINT)
         entry = bundle_plan.entry_point(options.zipapp.entry_point, self.metadata.core.scripts, key)
         own = {m.path.split("/")[0].removesuffix(".py") for m in modules}
         if not options.zipapp.include_dependencies or entry.partition(":")[0].split(".")[0] in own:
@@ -222,10 +218,10 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                     self._options,
                     output=os.path.dirname(wheel),
                     target=target,
-                    where=self._zipapp_where,
+                    where=self._where,
                     cache=self._cache,
-                    progress=ProgressReporter(self.app.display_info),
-                    warn=lambda line: self.app.display_warning(f"hatch-pyc: {line}"),
+                    progress=self._session.reporter(),
+                    warn=self._session.warn,
                 )
                 written.append(path)
                 self.app.display_info(f"hatch-pyc: wrote {path}")
@@ -240,13 +236,10 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         if self.target_name != "wheel" or version != "standard":
             return
         options = parse_options(self.config, self._table(), root=self.root)
-        self._cache = (
-            open_cache(
-                options.cache_dir or user_cache_dir(), lambda line: self.app.display_warning(f"hatch-pyc: {line}")
-            )
-            if options.cache
-            else None
+        self._session = pipeline.Session(
+            progress=self.app.display_info, warn=lambda line: self.app.display_warning(f"hatch-pyc: {line}")
         )
+        self._cache = self._session.open_cache(options)
         if options.invalidation_mode == "timestamp":
             self.app.display_warning(
                 "hatch-pyc: invalidation-mode 'timestamp' records source times, which installers do "
@@ -282,7 +275,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 out_dir=out_dir,
                 where=self._where,
                 cache=self._cache,
-                progress=ProgressReporter(self.app.display_info),
+                progress=self._session.reporter(),
                 mtimes=self._mtimes,
             )
             if options.zipapp is not None:
@@ -312,7 +305,8 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         if self._cache is not None and self._cache.write_error is not None:
             self.app.display_warning(
                 f"hatch-pyc: cannot write the compile cache in {self._cache.directory} "
-                f"({self._cache.write_error}); set cache-dir or {CACHE_DIR_ENV}, or cache = false"
+                f"({self._cache.write_error}); set {config.CACHE_DIR.key} or {config.CACHE_DIR.env}, "
+                f"or {config.CACHE.key} = false"
             )
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:

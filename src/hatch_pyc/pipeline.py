@@ -14,9 +14,10 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hatch_pyc import interpreters, layout, metadata
-from hatch_pyc.cache import CompileCache
-from hatch_pyc.compilation import Compilation, Progress, compile_modules
+from hatch_pyc import config, interpreters, layout, metadata
+from hatch_pyc.bundle_runtime import user_cache_dir
+from hatch_pyc.cache import CompileCache, open_cache
+from hatch_pyc.compilation import Compilation, Progress, ProgressReporter, compile_modules
 from hatch_pyc.config import ConfigError, Options
 from hatch_pyc.discovery import Module, select_modules, unmatched
 from hatch_pyc.errors import HatchPycError
@@ -52,6 +53,24 @@ class Result:
     metadata: str
 
 
+@dataclass(frozen=True)
+class Session:
+    """What a run of the hook, ``convert`` or ``bundle`` brings besides its options: where
+    progress lines and one-line warnings go."""
+
+    progress: Callable[[str], None] | None = None
+    warn: Callable[[str], None] | None = None
+
+    def open_cache(self, options: Options) -> CompileCache | None:
+        """The compile cache the options name, or None with ``cache = false``."""
+        if not options.cache:
+            return None
+        return open_cache(options.cache_dir or user_cache_dir(), self.warn or (lambda line: None))
+
+    def reporter(self) -> Callable[[Progress], None] | None:
+        return ProgressReporter(self.progress) if self.progress is not None else None
+
+
 def find_targets(options: Options) -> tuple[Target, ...]:
     """The interpreters named by ``python``, found and probed; every problem at once."""
     targets, problems = [], []
@@ -69,7 +88,9 @@ def find_targets(options: Options) -> tuple[Target, ...]:
     return tuple(targets)
 
 
-def select(options: Options, shipped: Sequence[Module], requires_python: str, where: Callable[[str], str]) -> Selection:
+def select(
+    options: Options, shipped: Sequence[Module], requires_python: str, where: Callable[[config.Option], str]
+) -> Selection:
     """Find the targets and the modules among ``shipped``, and refuse what cannot be built:
     a target the project's ``requires_python`` excludes, extension modules in the zip
     layout, ``exclude`` globs that match nothing. ``where(option)`` names an option in
@@ -80,7 +101,7 @@ def select(options: Options, shipped: Sequence[Module], requires_python: str, wh
         interpreters.check_admitted(interpreters.parse_requires_python(requires_python), compiled_for)
     if options.layout == "zip":
         layout.refuse_extension_modules([file.path for file in shipped], options.layout)
-    problems = unmatched(options.exclude, [f.path for f in shipped if f.path.endswith(".py")], where("exclude"))
+    problems = unmatched(options.exclude, [f.path for f in shipped if f.path.endswith(".py")], where(config.EXCLUDE))
     if problems:
         raise ConfigError(problems)
     narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for[0]) if options.sourceless else None
@@ -152,7 +173,7 @@ def build(
     shipped: Sequence[Module],
     scripts: Sequence[Module],
     out_dir: str,
-    where: Callable[[str], str],
+    where: Callable[[config.Option], str],
     cache: CompileCache | None = None,
     progress: Callable[[Progress], None] | None = None,
     mtimes: Callable[[Sequence[Module]], list[int]] | None = None,
@@ -169,7 +190,7 @@ def build(
         names = sorted(module.display for module in scripts if module.path in twice)
         raise HatchPycError(f"scripts {', '.join(names)} compile to the same module {twice[0]}; rename one")
     if options.sourceless or options.zipapp is not None:
-        problems = unmatched(options.keep_source, [m.path for m in modules], where("keep-source"))
+        problems = unmatched(options.keep_source, [m.path for m in modules], where(config.KEEP_SOURCE))
         if problems:
             raise ConfigError(problems)
     placement = layout.place(options.layout, modules, options.keep_source, options.debug_ranges)

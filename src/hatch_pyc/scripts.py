@@ -9,7 +9,10 @@ launcher that runs that code object in its own ``__main__``, so ``sys.argv``, ``
 
 from __future__ import annotations
 
+import os
 import re
+
+from hatch_pyc.discovery import Module
 
 #: The package compiled scripts live in: a namespace package, shared by every distribution.
 PACKAGE = "_hatch_pyc_scripts"
@@ -72,3 +75,21 @@ def launcher(shebang: bytes, module: str) -> bytes:
         b'exec(__import__("importlib.util", fromlist=["find_spec"]).find_spec("' + module.encode() + b'")'
         b'.loader.get_code("' + module.encode() + b'"))\n'
     )
+
+
+def compile_script(
+    data: bytes, *, distribution: str, script: str, display: str, out_dir: str
+) -> tuple[Module, bytes] | None:
+    """The module to compile in place of the script ``script`` (its path in the wheel's
+    scripts), its source written under ``out_dir`` as the wheel carries it, and the launcher
+    that replaces the script; None for a script that is not Python."""
+    shebang = python_shebang(data)
+    if shebang is None:
+        return None
+    name = module_name(distribution, script)
+    path = module_path(name)
+    source = os.path.join(out_dir, "scripts", *path.split("/"))
+    os.makedirs(os.path.dirname(source), exist_ok=True)
+    with open(source, "wb") as f:
+        f.write(as_in_wheel(data))
+    return Module(source=source, path=path, display=display, filename=script), launcher(shebang, name)

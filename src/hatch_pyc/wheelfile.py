@@ -19,7 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.tags import parse_tag
 
 from hatch_pyc import archive, records
-from hatch_pyc.config import ENTRY_POINT
+from hatch_pyc.config import ENTRY_POINT_PATTERN
 from hatch_pyc.errors import BadArtifact, HatchPycError, printable
 
 #: A regular file, ``rw-r--r--``, as zip ``external_attr``.
@@ -112,7 +112,7 @@ def console_scripts(label: str, text: str) -> dict[str, str]:
     found = {}
     for script, value in parser.items("console_scripts"):
         target = value.split("[")[0].strip().replace(" ", "")
-        if not ENTRY_POINT.match(target):
+        if not ENTRY_POINT_PATTERN.match(target):
             raise BadArtifact(f"{label}: console script {script!r} is {value!r}, not 'module:function'")
         found[script] = target
     return found
