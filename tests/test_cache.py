@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from hatch_pyc import interpreters, worker
 from hatch_pyc.cache import CompileCache
 from hatch_pyc.compilation import Compilation, Progress, ProgressReporter, compile_modules
 from hatch_pyc.discovery import Module
+from hatch_pyc.layout import Placement
 
 
 def _modules(demo: Path) -> list[Module]:
@@ -25,9 +27,21 @@ def _modules(demo: Path) -> list[Module]:
     return [Module(str(p), p.relative_to(root).as_posix(), str(p)) for p in sorted(root.rglob("*.py"))]
 
 
-def _compile(modules: list[Module], out: Path, cache: CompileCache | None, **options: object) -> Compilation:
-    settings: dict = {"optimize": [0], "invalidation_mode": "checked-hash", **options}
-    return compile_modules(modules, str(out), cache=cache, **settings)
+def _compile(
+    modules: list[Module],
+    out: Path,
+    cache: CompileCache | None,
+    *,
+    optimize: Sequence[int] = (0,),
+    legacy: Collection[str] = (),
+    target: interpreters.Target | None = None,
+    **options: object,
+) -> Compilation:
+    """Compile as a layout with the ``legacy`` modules places them."""
+    settings: dict = {"invalidation_mode": "checked-hash", **options}
+    tag = (target or interpreters.running()).interpreter.cache_tag
+    requests = Placement(legacy=frozenset(legacy), sourceless=frozenset()).requests(modules, optimize, tag)
+    return compile_modules(requests, str(out), cache=cache, target=target, **settings)
 
 
 def _contents(compilation: Compilation) -> dict[str, bytes]:

@@ -9,9 +9,10 @@ import pytest
 import wheels
 from helpers import REPO, MakeVenv, hatchling_build, only_wheel, python_or_skip, run, set_hook_options, target_python
 
-from hatch_pyc import worker
+from hatch_pyc import layout, worker
 from hatch_pyc.compilation import compile_modules
 from hatch_pyc.discovery import Module
+from hatch_pyc.interpreters import running
 
 # Compiling a file that names "foo" before one with {"foo", ...} constants changes the marshal
 # output on CPython 3.12 and 3.13 (cpython gh-129724), interning "," first does on 3.8 to 3.12,
@@ -64,7 +65,8 @@ def test_compile_order_in_one_process_does_not_change_bytes(demo: Path, tmp_path
     results = []
     for name, order in (("sorted", modules), ("shuffled", shuffled), ("reversed", modules[::-1])):
         out = tmp_path / name
-        compilation = compile_modules(order, str(out), optimize=[0, 1], invalidation_mode="checked-hash")
+        requests = layout.place("alongside", order, []).requests(order, [0, 1], running().interpreter.cache_tag)
+        compilation = compile_modules(requests, str(out), invalidation_mode="checked-hash")
         results.append({p: Path(f).read_bytes() for m in compilation.modules for _, p, f in m.pycs})
     assert results[0] == results[1] == results[2]
 

@@ -47,12 +47,13 @@ from hatch_pyc.bundle_tree import (
     unpack_project,
 )
 from hatch_pyc.cache import CompileCache
-from hatch_pyc.compilation import Progress, legacy_pyc_path
+from hatch_pyc.compilation import Progress
 from hatch_pyc.config import ConfigError, Options
 from hatch_pyc.discovery import Module, matching, unmatched
 from hatch_pyc.errors import BundleError
 from hatch_pyc.interpreters import Interpreter, Target, running
 from hatch_pyc.limits import MAX_PYC_SIZE, LimitExceeded
+from hatch_pyc.naming import legacy_pyc_path
 from hatch_pyc.pipeline import Session, build_archive, find_targets
 
 

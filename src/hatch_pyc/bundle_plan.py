@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BundleError
 from hatch_pyc.interpreters import Interpreter, Target, running
-from hatch_pyc.layout import distribution_id
+from hatch_pyc.naming import distribution_id
 
 #: The bundle's module that extracts and loads its extension modules.
 RUNTIME_MODULE = "_hatch_pyc_runtime"
@@ -140,8 +140,8 @@ def bootstrap(target: str, interpreter: Interpreter, name: str, native: NativeMa
     """The bundle's ``__main__.py``: refuse an interpreter that cannot load the bundle, then run.
 
     It stays source (every Python can read it) and takes ``importlib.util.MAGIC_NUMBER`` from
-    the module the import system already loaded (importing ``importlib.util`` costs 2 to 10 ms
-    at start-up). On a mismatch it prints one line instead of the traceback a pyc with a bad
+    the module the import system already loaded (importing ``importlib.util`` would add to
+    every start). On a mismatch it prints one line instead of the traceback a pyc with a bad
     magic number gives, or an extension module built for another platform. Every string
     from the input is written as a Python literal.
     """

@@ -17,7 +17,8 @@ from hatch_pyc.artifact import Artifact, extract, install_path
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BadArtifact, BundleError
 from hatch_pyc.interpreters import Interpreter
-from hatch_pyc.layout import EXTENSION_SUFFIXES, distribution_id
+from hatch_pyc.layout import EXTENSION_SUFFIXES
+from hatch_pyc.naming import distribution_id
 
 #: Files of an installed ``.dist-info`` that describe that one install, not the distribution.
 INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD.jws", "RECORD.p7s"})

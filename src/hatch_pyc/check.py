@@ -9,7 +9,6 @@ from __future__ import annotations
 import _imp
 import os
 import posixpath
-import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,13 +21,10 @@ from hatch_pyc.code_verifier import CodeVerifier
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Interpreter, Target
-from hatch_pyc.landing import CACHED_PYC
 from hatch_pyc.limits import MAX_HELD, MAX_PYC_SIZE
+from hatch_pyc.naming import CACHED_PYC, OPT_LEVEL, pyc_level
 from hatch_pyc.pyc_names import FilenameReader, Filenames
 from hatch_pyc.survey import Member, Survey, survey_artifact
-
-#: ``.opt-1.pyc``: the optimize level in a ``__pycache__`` pyc's name.
-OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
 
 
 @dataclass
@@ -134,9 +130,8 @@ def _expected_interpreter(name: str, recorded: list[Interpreter], target: Interp
 def _level(member: Member, meta: dict[str, Any] | None) -> int:
     """The optimize level a pyc was compiled at: from its name, or for a legacy pyc the lowest
     level the bytecode metadata records."""
-    match = OPT_LEVEL.search(member.entry)
-    if match:
-        return int(match.group(1))
+    if OPT_LEVEL.search(member.entry):
+        return pyc_level(member.entry)
     if posixpath.basename(posixpath.dirname(member.entry)) == "__pycache__" or not meta:
         return 0
     return int(min(meta.get("optimize") or [0]))

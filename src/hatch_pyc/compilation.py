@@ -11,11 +11,10 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
-import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from hatch_pyc.cache import CompileCache
 from hatch_pyc.discovery import Module, read_source
 from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target
+from hatch_pyc.layout import Request
 from hatch_pyc.workers import WorkerProcess
 
 
@@ -67,39 +67,6 @@ class Compilation:
     modules: tuple[CompiledModule, ...]
     #: How many of the modules came from the compile cache.
     from_cache: int = 0
-
-
-def legacy_pyc_path(path: str) -> str:
-    """``pkg/mod.pyc`` for ``pkg/mod.py``: the one place the import system loads a pyc
-    without its source (and the only one zipimport looks at)."""
-    return path[: -len(".py")] + ".pyc"
-
-
-def pyc_path(path: str, level: int, cache_tag: str) -> str:
-    """The ``__pycache__`` pyc of the module at ``path`` (inside the wheel) for ``level``.
-
-    Not ``importlib.util.cache_from_source``: it knows only the running interpreter's tag,
-    and it follows ``PYTHONPYCACHEPREFIX``, which must not move a file inside a wheel.
-    """
-    head, tail = os.path.split(path)
-    optimization = f".opt-{level}" if level else ""
-    return os.path.join(head, "__pycache__", f"{tail[: -len('.py')]}.{cache_tag}{optimization}.pyc")
-
-
-def code_filename(module: Module, kept: Collection[str]) -> str:
-    """The ``co_filename`` of a module's code: its path in the wheel if its source ships
-    beside the pyc (in ``kept``), else the path in angle brackets.
-
-    The import system puts the real path in a pyc loaded beside its source, but not in one
-    loaded alone or by zipimport. There ``linecache`` (tracebacks, ``inspect.getsource``)
-    would look a relative name up in the working directory and on ``sys.path`` and show
-    whatever file it finds there; a name in angle brackets it never looks up, so a traceback
-    names the module's path and line with no source line, and ``getsource`` raises. A kept
-    module in an archive keeps the plain name, which linecache resolves through the
-    archive's loader to the source shipped beside it.
-    """
-    name = module.filename or module.path
-    return name if module.path in kept else f"<{name}>"
 
 
 @dataclass(frozen=True)
@@ -181,7 +148,7 @@ def _compile(job_list: list[Job], out_dir: str, target: Target, jobs: int) -> It
     positions are compiled by workers started with ``-X no_debug_ranges``, the others by
     workers started without: the option is the only way to get CPython's own code without
     them (it also merges nested code objects only the columns told apart), and it costs
-    less CPU than compiling them (sympy: 5.7 s against 6.5 s).
+    less CPU than compiling them.
     """
     stripped: list[Job] = []
     plain: list[Job] = []
@@ -224,57 +191,41 @@ def _pool(job_list: list[Job], out_dir: str, python: list[str], workers: int) ->
 
 
 def compile_modules(
-    modules: Sequence[Module],
+    requests: Sequence[Request],
     out_dir: str,
     *,
-    optimize: Sequence[int],
     invalidation_mode: str,
     mtimes: Sequence[int] | None = None,
     jobs: int = 1,
     target: Target | None = None,
-    legacy: Collection[str] = (),
-    kept: Collection[str] = (),
-    debug_ranges: Collection[str] = (),
     cache: CompileCache | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> Compilation:
-    """Compile ``modules`` into ``out_dir``, each pyc at its path inside the wheel.
+    """Compile what ``requests`` ask (each module's pycs, as :mod:`hatch_pyc.layout` placed
+    them) into ``out_dir``, each pyc at its path inside the wheel.
 
     ``mtimes`` gives the source time recorded in timestamp pycs. ``target`` is the
     interpreter to compile for (default: the one running the build); up to ``jobs`` worker
-    processes of it share the modules. Modules whose path is in ``legacy`` get a pyc beside their source
-    (``pkg/mod.pyc``, at the lowest level of ``optimize``), the others ``__pycache__``
-    pycs at every level. The code of modules in ``kept`` carries its path in the wheel as
-    ``co_filename``, that of the others ``<path>`` (see :func:`code_filename`). The code of
-    modules in ``debug_ranges`` keeps its column positions, that of the others does not
-    (see :func:`_compile`). Pycs found
-    in ``cache`` are not compiled again but taken from there; the others are stored there.
-    ``progress`` is called after each module. Raises :class:`CompilationFailed` listing
-    every module that does not compile, and :class:`WorkerFailed` naming the module a worker
-    died on.
+    processes of it share the modules. Pycs found in ``cache`` are not compiled again but
+    taken from there; the others are stored there. ``progress`` is called after each module.
+    Raises :class:`CompilationFailed` listing every module that does not compile, and
+    :class:`WorkerFailed` naming the module a worker died on.
     """
     started = time.monotonic()
     found = target or interpreters.running()
     interpreter = found.interpreter
     results: dict[str, worker.CompileResult] = {}
-    #: ``[level, path in the wheel, cache key or None]`` for each module's pycs.
-    wanted: dict[str, list[list[Any]]] = {}
     pending: list[Job] = []
-    for index, module in enumerate(modules):
-        if module.path in legacy:
-            # A legacy pyc is loaded at every -O level: compile it at the lowest one asked
-            # for, which keeps the asserts and docstrings the source has.
-            pycs: list[list[Any]] = [[min(optimize), legacy_pyc_path(module.path), None]]
-        else:
-            pycs = [[level, pyc_path(module.path, level, interpreter.cache_tag), None] for level in optimize]
-        wanted[module.path] = pycs
+    for index, request in enumerate(requests):
+        module = request.module
+        pycs: list[list[Any]] = [[level, path, None] for level, path in request.pycs]
         job: dict[str, Any] = {
             "path": module.path,
             "display": module.display,
-            "dfile": code_filename(module, kept),
+            "dfile": request.dfile,
             "pycs": pycs,
             "mode": invalidation_mode,
-            "debug_ranges": module.path in debug_ranges,
+            "debug_ranges": request.debug_ranges,
             "mtime": mtimes[index] if mtimes else 0,
             "cache_dir": cache.directory if cache is not None else None,
         }
@@ -293,7 +244,7 @@ def compile_modules(
                     dfile=job["dfile"],
                     debug_ranges=job["debug_ranges"],
                 )
-                for level, relpath, _ in pycs
+                for level, relpath in request.pycs
             ]
             entries = [cache.load(key, len(source)) for key in keys]
             if None not in entries:
@@ -310,18 +261,19 @@ def compile_modules(
         if cache is not None and result["cache_error"] and cache.write_error is None:
             cache.write_error = result["cache_error"]
         if progress is not None:
-            progress(Progress(len(results), cached_count, len(modules), time.monotonic() - started))
+            progress(Progress(len(results), cached_count, len(requests), time.monotonic() - started))
 
     errors = []
     compiled = []
-    for module in modules:
+    for request in requests:
+        module = request.module
         result = results[module.path]
         if result["error"]:
             error = result["error"]
             errors.append(CompileError(module.display, error["line"], error["column"], error["message"]))
         else:
-            placed = zip(wanted[module.path], result["files"], strict=True)
-            compiled.append(CompiledModule(module, tuple((level, path, file) for (level, path, _), file in placed)))
+            placed = zip(request.pycs, result["files"], strict=True)
+            compiled.append(CompiledModule(module, tuple((level, path, file) for (level, path), file in placed)))
     if errors:
         raise CompilationFailed(errors)
     return Compilation(interpreter=interpreter, modules=tuple(compiled), from_cache=cached_count)

@@ -17,7 +17,7 @@ from typing import Any
 
 from packaging.tags import parse_tag
 
-from hatch_pyc import config, layout, metadata, pipeline, scripts, wheelfile
+from hatch_pyc import config, metadata, naming, pipeline, scripts, wheelfile
 from hatch_pyc.artifact import Artifact, extract, install_path, intact_wheel
 from hatch_pyc.config import Options
 from hatch_pyc.discovery import Module
@@ -72,7 +72,7 @@ def _script_modules(
     out_dir: str,
 ) -> list[Module]:
     """Compile ``.data/scripts/`` files with a Python shebang: a module each, a launcher in place."""
-    distribution = layout.distribution_id(artifact.name)
+    distribution = naming.distribution_id(artifact.name)
     scripts_dir = artifact.data_dir + "/scripts/"
     modules = []
     for name in artifact.names:

@@ -17,7 +17,7 @@ from hatchling.builders.wheel import WheelBuilderConfig
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
-from hatch_pyc import __version__, config, interpreters, layout, metadata, pipeline, scripts
+from hatch_pyc import __version__, config, interpreters, metadata, naming, pipeline, scripts
 from hatch_pyc.config import ZIPAPP, Options, parse_options
 from hatch_pyc.discovery import Module, read_source
 from hatch_pyc.errors import HatchPycError
@@ -129,7 +129,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         config_scripts = self.build_config.shared_scripts
         all_scripts = {**config_scripts, **normalize_inclusion_map(build_data["shared_scripts"], self.root)}
         files = list(self.build_config.builder.recurse_explicit_files(all_scripts))
-        distribution = layout.distribution_id(self.metadata.core.name)
+        distribution = naming.distribution_id(self.metadata.core.name)
         replacements: dict[str, str] = {}
         modules: list[Module] = []
         for included in files:

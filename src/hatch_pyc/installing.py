@@ -32,7 +32,7 @@ from hatch_pyc import interpreters, wheelfile
 from hatch_pyc.artifact import Artifact, open_artifact
 from hatch_pyc.check import CheckResult, check_for
 from hatch_pyc.errors import BadArtifact, HatchPycError, printable
-from hatch_pyc.landing import CACHED_PYC
+from hatch_pyc.naming import CACHED_PYC
 
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
 DATA_SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")

@@ -1,4 +1,9 @@
-"""Where compiled files go in the wheel or archive, and which sources leave it."""
+"""Where compiled files go in the wheel or archive, and which sources leave it.
+
+Before compiling, :func:`place` decides, and :meth:`Placement.requests` states each module's
+pycs as frozen :class:`Request` s that compilation fills; after it, the functions below say
+what the wheel or archive gains from what was compiled.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,18 @@ import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from hatch_pyc import archive
-from hatch_pyc.compilation import Compilation, legacy_pyc_path
 from hatch_pyc.discovery import Module, matching
 from hatch_pyc.errors import HatchPycError
+from hatch_pyc.naming import code_filename, distribution_id, legacy_pyc_path, pyc_path
+
+if TYPE_CHECKING:
+    from hatch_pyc.compilation import Compilation
 
 #: Suffixes of extension modules, which zipimport cannot load.
 EXTENSION_SUFFIXES = (".so", ".pyd")
-
-
-def distribution_id(name: str) -> str:
-    """The distribution name as in file names: ``Demo-Pkg`` becomes ``demo_pkg``."""
-    return canonicalize_name(name).replace("-", "_")
 
 
 class LayoutError(HatchPycError):
@@ -50,6 +52,35 @@ class Placement:
     kept: frozenset[str] = frozenset()
     #: Module paths whose code keeps its column positions (the ``debug-ranges`` option).
     debug_ranges: frozenset[str] = frozenset()
+
+    def requests(self, modules: Sequence[Module], optimize: Sequence[int], cache_tag: str) -> tuple[Request, ...]:
+        """What to compile of each module for the interpreter of ``cache_tag``: a legacy pyc
+        at the lowest of the ``optimize`` levels (Python loads it at every ``-O`` level, and the
+        lowest keeps the asserts and docstrings the source has), or ``__pycache__`` pycs at each."""
+        return tuple(
+            Request(
+                module=module,
+                pycs=((min(optimize), legacy_pyc_path(module.path)),)
+                if module.path in self.legacy
+                else tuple((level, pyc_path(module.path, level, cache_tag)) for level in optimize),
+                dfile=code_filename(module, module.path in self.kept),
+                debug_ranges=module.path in self.debug_ranges,
+            )
+            for module in modules
+        )
+
+
+@dataclass(frozen=True)
+class Request:
+    """One module to compile, as placed: its pycs and how its code is made."""
+
+    module: Module
+    #: ``(optimize level, path of the pyc in the wheel)`` of each pyc.
+    pycs: tuple[tuple[int, str], ...]
+    #: The code's ``co_filename`` (see :func:`hatch_pyc.naming.code_filename`).
+    dfile: str
+    #: Whether the code keeps its column positions.
+    debug_ranges: bool
 
 
 def place(

@@ -20,14 +20,13 @@ MAX_TOTAL_SIZE = 2 * 1024 * 1024 * 1024
 #: deflate reaches about 1030 at best, so only a crafted entry goes past this.
 MAX_RATIO = 1100
 RATIO_FROM = 1024 * 1024
-#: Objects in the marshal data of all pycs: about one per 25 bytes of pyc, so about 2 million
-#: for sympy's 1532 modules (48 MB), which the pure-Python reader takes 40 seconds over. The
-#: worker that loads pycs counts the items of their constants instead (sympy: 0.43 million).
+#: Objects in the marshal data of all pycs, read by the pure-Python reader: about one per 25
+#: bytes of pyc, so ten times what a very large project (sympy) ships. The worker that loads
+#: pycs counts the items of their constants instead.
 MAX_MARSHAL_OBJECTS = 20_000_000
 #: CPU seconds of the worker that loads pycs with ``marshal.loads``: this many, plus one for
-#: each :data:`MARSHAL_BYTES_PER_CPU_SECOND` bytes handed to it. It reads about 160 MB of
-#: sympy's pycs per second here, so honest data stays far below; 2 GiB of crafted data ends
-#: it within 66 seconds.
+#: each :data:`MARSHAL_BYTES_PER_CPU_SECOND` bytes handed to it: several times slower than it
+#: reads honest pycs, and a bound on what crafted data can cost.
 MARSHAL_CPU_SECONDS = 2
 MARSHAL_BYTES_PER_CPU_SECOND = 32 * 1024 * 1024
 #: Memory that worker may take on top of what it holds at its start.

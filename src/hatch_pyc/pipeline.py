@@ -20,7 +20,6 @@ from hatch_pyc.cache import CompileCache, open_cache
 from hatch_pyc.compilation import Compilation, Progress, ProgressReporter, compile_modules
 from hatch_pyc.config import ConfigError, Options
 from hatch_pyc.discovery import Module, select_modules, unmatched
-from hatch_pyc.errors import HatchPycError
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
 
 
@@ -44,7 +43,6 @@ class Result:
     #: The modules compiled, compiled scripts included.
     modules: tuple[Module, ...]
     compilations: tuple[Compilation, ...]
-    placement: layout.Placement
     #: Files to add: ``{file on disk: path in the wheel}``.
     added: dict[str, str]
     #: Paths in the wheel of shipped files that leave it.
@@ -127,17 +125,14 @@ def compile_placed(
 ) -> Compilation:
     """Compile ``modules`` for ``target`` as ``placement`` places them, with the options'
     invalidation mode and jobs: the step a wheel (:func:`build`) and a bundle share."""
+    cache_tag = (target or interpreters.running()).interpreter.cache_tag
     return compile_modules(
-        modules,
+        placement.requests(modules, optimize, cache_tag),
         out_dir,
-        optimize=optimize,
         invalidation_mode=options.invalidation_mode,
         mtimes=mtimes,
         jobs=options.jobs,
         target=target,
-        legacy=placement.legacy,
-        kept=placement.kept,
-        debug_ranges=placement.debug_ranges,
         cache=cache,
         progress=progress,
     )
@@ -188,7 +183,7 @@ def build(
     twice = sorted({path for path in paths if paths.count(path) > 1})
     if twice:
         names = sorted(module.display for module in scripts if module.path in twice)
-        raise HatchPycError(f"scripts {', '.join(names)} compile to the same module {twice[0]}; rename one")
+        raise layout.LayoutError(f"scripts {', '.join(names)} compile to the same module {twice[0]}; rename one")
     if options.sourceless or options.zipapp is not None:
         problems = unmatched(options.keep_source, [m.path for m in modules], where(config.KEEP_SOURCE))
         if problems:
@@ -232,7 +227,6 @@ def build(
     return Result(
         modules=tuple(modules),
         compilations=compilations,
-        placement=placement,
         added=added,
         dropped=dropped,
         metadata=text,

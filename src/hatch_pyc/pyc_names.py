@@ -4,7 +4,7 @@ interpreter is at hand, and within hatch-pyc's limits whatever the pyc holds.
 A worker of the pyc's own interpreter loads each pyc with ``marshal.loads`` under memory
 and CPU limits it sets on itself (:func:`hatch_pyc.worker.serve_filenames`), on the other
 core while this process reads and hashes the next entries. The bounded pure-Python reader
-(:func:`hatch_pyc.bytecode.code_filenames`), 2.3 times slower on sympy, reads the rest: pycs of
+(:func:`hatch_pyc.bytecode.code_filenames`), slower, reads the rest: pycs of
 other interpreters, every pyc where the worker cannot limit itself, and what is left once a
 worker has died on a crafted pyc.
 """

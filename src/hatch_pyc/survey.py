@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from hatch_pyc import landing
 from hatch_pyc.artifact import Artifact
 from hatch_pyc.landing import Audit
-from hatch_pyc.layout import distribution_id
 from hatch_pyc.limits import MAX_METADATA_SIZE
+from hatch_pyc.naming import distribution_id
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,12 +30,12 @@ from hatch_pyc.compilation import CompilationFailed, compile_modules
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BadArtifact, printable
 from hatch_pyc.interpreters import Interpreter, Target, TargetError
-from hatch_pyc.landing import CACHED_PYC, SITE, land
+from hatch_pyc.landing import SITE, land
+from hatch_pyc.layout import Request
 from hatch_pyc.limits import MAX_PYC_SIZE
+from hatch_pyc.naming import CACHED_PYC, code_filename, legacy_pyc_path, pyc_level, pyc_path
 from hatch_pyc.source_tree import SourceTree
 from hatch_pyc.survey import survey_artifact
-
-OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
 
 
 @dataclass
@@ -131,7 +130,7 @@ def verify_artifact(
         for magic, target in targets.items():
             mine = [module for module in modules if module.pycs and module.pycs[0].interpreter.magic_number == magic]
             result.pycs += sum(len(module.pycs) for module in mine)
-            _compare(mine, target, optimize, meta.get("invalidation_mode", "checked-hash"), jobs, work, result)
+            _compare(mine, target, meta.get("invalidation_mode", "checked-hash"), jobs, work, result)
         for module in modules:
             if not module.candidates:
                 result.problems += [f"{p.display}: no source for it ({printable(module.path)})" for p in module.pycs]
@@ -192,8 +191,7 @@ def _modules(
             if match is None or interpreter is None:
                 continue  # check says what is wrong with it
             source_path = posixpath.join(posixpath.dirname(directory), match["stem"] + ".py")
-            level_match = OPT_LEVEL.search(base)
-            pyc = _Pyc(member.display, b"", interpreter, int(level_match[1]) if level_match else 0, legacy=False)
+            pyc = _Pyc(member.display, b"", interpreter, pyc_level(base), legacy=False)
         else:
             source_path = entry[: -len("c")]
             pyc = _Pyc(member.display, b"", recorded[0], optimize[0], legacy=True)
@@ -224,7 +222,6 @@ def _modules(
 def _compare(
     modules: list[_Module],
     target: Target,
-    optimize: list[int],
     mode: str,
     jobs: int | None,
     work: str,
@@ -248,7 +245,7 @@ def _compare(
         attempt += 1
         batch = [(module, variants[id(module)].pop(0)) for module in left]
         out = os.path.join(work, f"compiled-{target.interpreter.magic_number}-{attempt}")
-        matched = _compile_batch(batch, target, optimize, mode, jobs, out)
+        matched = _compile_batch(batch, target, mode, jobs, out)
         unmatched = [module for module, _ in batch if id(module) not in matched]
         for module in unmatched:
             if not variants[id(module)]:
@@ -264,57 +261,42 @@ def _compare(
 def _compile_batch(
     batch: list[tuple[_Module, tuple[tuple[str, str], bool, bool]]],
     target: Target,
-    optimize: list[int],
     mode: str,
     jobs: int | None,
     out: str,
 ) -> set[int]:
     """Compile one variant of each module; the ids of the modules whose every pyc matched."""
-    compiled = [
-        Module(source=file, path=module.path, display=display, filename=module.filename)
-        for module, ((display, file), _, _) in batch
-    ]
+    cache_tag = target.interpreter.cache_tag
+    requests = []
+    for module, ((display, file), columns, kept) in batch:
+        source = Module(source=file, path=module.path, display=display, filename=module.filename)
+        pycs = tuple(
+            (pyc.level, legacy_pyc_path(module.path) if pyc.legacy else pyc_path(module.path, pyc.level, cache_tag))
+            for pyc in module.pycs
+        )
+        requests.append(Request(source, pycs, code_filename(source, kept), columns))
     try:
-        compile_modules(
-            compiled,
+        compilation = compile_modules(
+            requests,
             out,
-            optimize=optimize,
             invalidation_mode=mode,
             mtimes=[module.mtime for module, _ in batch],
             jobs=jobs or os.cpu_count() or 1,
             target=target,
-            legacy={module.path for module, _ in batch if any(pyc.legacy for pyc in module.pycs)},
-            kept={module.path for module, (_, _, kept) in batch if kept},
-            debug_ranges={module.path for module, (_, columns, _) in batch if columns},
         )
     except CompilationFailed as exc:
         # A source that does not compile is not the source of a pyc: its module stays unmatched.
         broken = {error.display for error in exc.errors}
         return _compile_batch(
-            [(module, variant) for module, variant in batch if variant[0][0] not in broken],
-            target,
-            optimize,
-            mode,
-            jobs,
-            out + "-again",
+            [(module, variant) for module, variant in batch if variant[0][0] not in broken], target, mode, jobs, out
         )
     matched = set()
-    for module, _ in batch:
-        if all(_produced(out, module, pyc, target.interpreter) == pyc.data for pyc in module.pycs):
+    for (module, _), compiled in zip(batch, compilation.modules, strict=True):
+        if all(_read(file) == pyc.data for (_, _, file), pyc in zip(compiled.pycs, module.pycs, strict=True)):
             matched.add(id(module))
     return matched
 
 
-def _produced(out: str, module: _Module, pyc: _Pyc, interpreter: Interpreter) -> bytes | None:
-    head, tail = posixpath.split(module.path)
-    stem = tail[: -len(".py")]
-    if pyc.legacy:
-        relative = posixpath.join(head, stem + ".pyc")
-    else:
-        level = f".opt-{pyc.level}" if pyc.level else ""
-        relative = posixpath.join(head, "__pycache__", f"{stem}.{interpreter.cache_tag}{level}.pyc")
-    try:
-        with open(os.path.join(out, *relative.split("/")), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
+def _read(file: str) -> bytes:
+    with open(file, "rb") as f:
+        return f.read()
