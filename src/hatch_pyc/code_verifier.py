@@ -88,8 +88,12 @@ class CodeVerifier:
             self._pending[where] = deque()
         self._pending[where].append(request)
         self._held += len(request.source) + len(request.pyc)
-        header = {"level": request.level, "dfile": request.dfile}
-        header.update(source_size=len(request.source), pyc_size=len(request.pyc))
+        header: worker.VerifyRequest = {
+            "level": request.level,
+            "dfile": request.dfile,
+            "source_size": len(request.source),
+            "pyc_size": len(request.pyc),
+        }
         process.send(header, request.source, request.pyc)  # if it died, its reader says so
 
     def _take(self, wait: bool) -> bool:

@@ -102,7 +102,7 @@ class ProgressReporter:
 _IN_FLIGHT = 2
 
 #: A job for the worker (see :func:`hatch_pyc.worker.compile_job`) and the source it compiles.
-Job = tuple[dict[str, Any], bytes]
+Job = tuple["worker.CompileJob", bytes]
 
 
 def _drive(python: list[str], out_dir: str, take: Callable[[], Job], results: queue.SimpleQueue[Any]) -> None:
@@ -120,7 +120,8 @@ def _drive(python: list[str], out_dir: str, take: Callable[[], Job], results: qu
                     job, source = take()
                 except IndexError:
                     break
-                process.send({**job, "size": len(source)}, source)
+                request: worker.CompileRequest = {**job, "size": len(source)}
+                process.send(request, source)
                 in_flight.append(job["display"])
             if not in_flight:
                 break
@@ -219,7 +220,7 @@ def compile_modules(
     for index, request in enumerate(requests):
         module = request.module
         pycs: list[list[Any]] = [[level, path, None] for level, path in request.pycs]
-        job: dict[str, Any] = {
+        job: worker.CompileJob = {
             "path": module.path,
             "display": module.display,
             "dfile": request.dfile,

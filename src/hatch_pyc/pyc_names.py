@@ -89,7 +89,8 @@ class FilenameReader:
         self._in_flight.append((key, data, version))
         self._held += len(data)
         self._sent += len(data)
-        self._collect(wait=not process.send({"size": len(data)}, data, flush=False))
+        request: worker.FilenamesRequest = {"size": len(data)}
+        self._collect(wait=not process.send(request, data, flush=False))
 
     def wait(self) -> None:
         """Wait for every result still out: what the checking process holds for them is freed."""

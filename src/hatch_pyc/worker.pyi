@@ -1,9 +1,40 @@
 # Types of worker.py, which runs under the target interpreter (CPython 3.8 and newer) and
-# so carries no annotations of its own: its job protocol, for the build side to check.
+# so carries no annotations of its own: the requests and replies of its protocol (stated at
+# the top of worker.py), for the build side to check.
 from types import CodeType
 from typing import Any, BinaryIO, TypedDict
 
 FLAG_REF: int
+
+class CompileJob(TypedDict):
+    """A ``--serve`` request; ``size`` bytes of source follow its line."""
+
+    path: str
+    display: str
+    #: The code's co_filename.
+    dfile: str
+    #: ``[optimize level, path of the pyc under out_dir, cache key or None]`` of each pyc.
+    pycs: list[list[Any]]
+    mode: str
+    debug_ranges: bool
+    mtime: int
+    cache_dir: str | None
+
+class CompileRequest(CompileJob):
+    size: int
+
+class VerifyRequest(TypedDict):
+    """A ``--verify`` request; ``source_size`` bytes of source, then ``pyc_size`` of pyc follow."""
+
+    level: int
+    dfile: str
+    source_size: int
+    pyc_size: int
+
+class FilenamesRequest(TypedDict):
+    """A ``--filenames`` request; ``size`` bytes of marshal data follow."""
+
+    size: int
 
 class CompileError(TypedDict):
     line: int | None
@@ -32,7 +63,7 @@ def interpreter_facts() -> dict[str, Any]: ...
 def pyc_header(source: bytes, mode: str, mtime: int) -> bytes: ...
 def entry_name(key: str, data: bytes) -> str: ...
 def store_entry(cache_dir: str, key: str, data: bytes) -> str: ...
-def compile_job(job: dict[str, Any], source: bytes, out_dir: str) -> CompileResult: ...
+def compile_job(job: CompileJob, source: bytes, out_dir: str) -> CompileResult: ...
 def serve(out_dir: str, requests: BinaryIO, replies: BinaryIO) -> None: ...
 
 class Verdict(TypedDict, total=False):
@@ -43,7 +74,7 @@ HAS_COLUMNS: bool
 COMPILES_WITHOUT_COLUMNS: bool
 
 def has_columns(code: CodeType) -> bool: ...
-def verify(job: dict[str, Any], source: bytes, pyc: bytes) -> Verdict: ...
+def verify(job: VerifyRequest, source: bytes, pyc: bytes) -> Verdict: ...
 def serve_verify(requests: BinaryIO, replies: BinaryIO) -> None: ...
 def main(argv: list[str]) -> int: ...
 def build_path(names: list[str]) -> str | None: ...

@@ -16,12 +16,15 @@ import queue
 import subprocess
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
-from typing import IO, Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, Generic, TypeVar
 
 from hatch_pyc import worker
 
 Tag = TypeVar("Tag")
+if TYPE_CHECKING:
+    #: The request lines of the protocol, one per serving mode (types of the stub only).
+    Request = worker.CompileRequest | worker.VerifyRequest | worker.FilenamesRequest
 
 
 class WorkerProcess(Generic[Tag]):
@@ -49,7 +52,7 @@ class WorkerProcess(Generic[Tag]):
         assert self.process.stdout is not None
         threading.Thread(target=_forward, args=(tag, self.process.stdout, replies), daemon=True).start()
 
-    def send(self, header: Mapping[str, Any], *payloads: bytes, flush: bool = True) -> bool:
+    def send(self, header: Request, *payloads: bytes, flush: bool = True) -> bool:
         """Write one request; False if the worker is gone (its reader then says so)."""
         assert self.process.stdin is not None
         try:
