@@ -11,7 +11,6 @@ import wheels
 from helpers import hatchling_build, python_or_skip, set_hook_options
 
 from hatch_pyc import check_wheel
-from hatch_pyc.config import ConfigError, Options, parse_options
 from hatch_pyc.errors import HatchPycError
 
 TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
@@ -40,36 +39,6 @@ def test_global_hook_table_is_named_in_errors(demo: Path, tmp_path: Path) -> Non
     pyproject.write_text(text + '\n[tool.hatch.build.hooks.pyc]\noptimize = "2"\n')
     result = hatchling_build(demo, tmp_path / "out", check=False)
     assert "tool.hatch.build.hooks.pyc.optimize: must be 0, 1, 2 or a non-empty list of them, got '2'" in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("raw", "problem"),
-    [
-        ({"optimize": True}, "optimize: must be 0, 1, 2"),
-        ({"optimize": []}, "optimize: must be 0, 1, 2"),
-        ({"optimize": [1, 1]}, "optimize: lists a level twice"),
-        ({"exclude": "tests/"}, "exclude: must be a list of non-empty glob strings"),
-        ({"exclude": [""]}, "exclude: must be a list of non-empty glob strings"),
-        ({"jobs": 1.5}, "jobs: must be a whole number"),
-        ({"layout": "flat"}, "layout: must be one of 'alongside', 'sourceless', 'zip'"),
-        ({"cache": "no"}, "cache: must be true or false, got 'no'"),
-        ({"cache-dir": ""}, "cache-dir: must be a directory path, got ''"),
-        ({"cache-dir": 3}, "cache-dir: must be a directory path, got 3"),
-    ],
-)
-def test_invalid_values(raw: dict, problem: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        parse_options(raw, "t")
-    assert info.value.problems == [p for p in info.value.problems if p.startswith(f"t.{problem}")]
-
-
-def test_valid_values_and_hatchling_keys() -> None:
-    options = parse_options(
-        {"optimize": [2, 0], "jobs": 3, "exclude": ["a/"], "enable-by-default": True, "dependencies": []},
-        "t",
-        environ={},
-    )
-    assert options == Options(optimize=(0, 2), jobs=3, exclude=("a/",))
 
 
 def test_syntax_errors_name_every_broken_module_and_leave_no_wheel(demo: Path, tmp_path: Path) -> None:

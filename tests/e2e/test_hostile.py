@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import Venv, copy_project, hatchling_build, only_wheel, run, set_hook_options, uv
+from helpers import PROJECTS, Venv, copy_project, hatchling_build, only_wheel, run, set_hook_options, uv
 from wheels import rewrite
 
 from hatch_pyc import cli
@@ -774,7 +774,7 @@ def test_convert_writes_regular_files_whatever_modes_the_input_claims(built: dic
 @pytest.mark.slow
 def test_verify_answers_every_hostile_artifact(cases: list[Case], tmp_path: Path) -> None:
     """Against the demo project's own sources: a verdict, or one line and exit 2."""
-    sources = Path(__file__).parent / "projects" / "demo"
+    sources = PROJECTS / "demo"
     for case in cases:
         code, out, err = _limited(["verify", str(case.path), "--source", str(sources), "--jobs", "1"])
         assert code in (0, 1, 2), (case.label, code, out, err)

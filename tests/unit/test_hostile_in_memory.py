@@ -1,0 +1,261 @@
+"""Hostile wheels made in memory, fed to ``cli.main`` in-process: each answered with its exit
+code and its lines, never a traceback. (The corpus made from real builds, fed to every command
+and to installs, is ``tests/e2e/test_hostile.py``.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import marshal
+import struct
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hatch_pyc import cli, metadata, records
+from hatch_pyc.interpreters import running
+
+HERE = running().interpreter
+DIST = "demo_pkg-0.1.0.dist-info"
+NAME = f"demo_pkg-0.1.0-{HERE.python_tag}-none-any.whl"
+SOURCE = b"def answer():\n    return 42\n"
+WHEEL = f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {HERE.python_tag}-none-any\n"
+
+
+def _pyc(source: bytes, magic: bytes = importlib.util.MAGIC_NUMBER) -> bytes:
+    """A checked-hash pyc of ``source`` with the code name ``<demo/core.py>``, as the sourceless layout ships it."""
+    code = compile(source, "<demo/core.py>", "exec", dont_inherit=True)
+    header = magic + struct.pack("<I", 3) + importlib.util.source_hash(source)
+    return header + marshal.dumps(code)
+
+
+def _meta(layout: str) -> bytes:
+    return metadata.render(
+        interpreters=[HERE], layout=layout, optimize=[0], invalidation_mode="checked-hash", modules=2
+    ).encode()
+
+
+def sourceless() -> dict[str, bytes]:
+    """A sourceless wheel's entries, RECORD left out (the writer adds it)."""
+    return {
+        "demo/__init__.pyc": _pyc(b""),
+        "demo/core.pyc": _pyc(SOURCE),
+        f"{DIST}/METADATA": b"Metadata-Version: 2.1\nName: demo-pkg\nVersion: 0.1.0\n",
+        f"{DIST}/WHEEL": WHEEL.encode(),
+        f"{DIST}/{metadata.METADATA_PATH}": _meta("sourceless"),
+    }
+
+
+def write(target: Path, entries: dict[str, bytes], record: bool = True, extra_record: bytes = b"") -> Path:
+    """A wheel of ``entries`` and (with ``record``) a matching RECORD, plus ``extra_record`` rows."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        if record:
+            rendered = records.render(DIST, [records.row(name, data) for name, data in entries.items()])
+            zf.writestr(f"{DIST}/RECORD", extra_record + rendered)
+    target.write_bytes(buffer.getvalue())
+    return target
+
+
+def _with(**changes: bytes | None) -> Callable[[], dict[str, bytes]]:
+    def make() -> dict[str, bytes]:
+        entries = sourceless()
+        for key, value in changes.items():
+            name = {
+                "core": "demo/core.pyc",
+                "init": "demo/__init__.pyc",
+                "wheel": f"{DIST}/WHEEL",
+                "meta": f"{DIST}/{metadata.METADATA_PATH}",
+                "metadata": f"{DIST}/METADATA",
+            }[key]
+            if value is None:
+                del entries[name]
+            else:
+                entries[name] = value
+        return entries
+
+    return make
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_wheel_made_in_memory_checks_fine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wheel = write(tmp_path / NAME, sourceless())
+    code, out, err = _run(capsys, "check", str(wheel))
+    assert (code, err) == (0, "")
+    assert out.startswith(f"ok: {NAME} fits {HERE.implementation} {HERE.version}")
+
+
+#: ``(label, entries, exit status, a piece of the output)``: content problems are listed (1).
+MISMATCHES = [
+    ("a pyc for another interpreter", _with(core=_pyc(SOURCE, b"\x00\x00\r\n")), "magic number 00000d0a, but"),
+    ("a pyc that is no bytecode", _with(core=b"\x00" * 8), "demo/core.pyc: not valid bytecode"),
+    ("a pyc with garbage code", _with(core=_pyc(SOURCE)[:16] + b"\xe3garbage"), "demo/core.pyc: not valid bytecode"),
+    ("a truncated pyc", _with(core=_pyc(SOURCE)[:-7]), "demo/core.pyc: not valid bytecode"),
+    ("a wrong tag", _with(wheel=WHEEL.replace(HERE.python_tag, "cp27").encode()), "WHEEL tags cp27-none-any differ"),
+    ("an orphan __pycache__ pyc", lambda: {**sourceless(), "demo/__pycache__/x.cpython-311.pyc": b""}, "x.cpython"),
+]
+
+
+@pytest.mark.parametrize(("label", "entries", "says"), MISMATCHES, ids=[case[0] for case in MISMATCHES])
+def test_content_that_does_not_fit_is_listed_one_line_each(
+    label: str, entries: Callable[[], dict[str, bytes]], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "check", str(write(tmp_path / NAME, entries())))
+    assert code == 1, (out, err)
+    assert says in out
+    assert all(line.startswith(f"{NAME}: ") for line in out.splitlines())
+    assert "Traceback" not in out + err
+
+
+def _raw(entries: list[tuple[str | zipfile.ZipInfo, bytes]]) -> Callable[[Path], None]:
+    def make(target: Path) -> None:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns of the duplicate it is asked to write
+            for name, data in entries:
+                zf.writestr(name, data)
+        target.write_bytes(buffer.getvalue())
+
+    return make
+
+
+def _entries_then(change: Callable[[dict[str, bytes]], None], record: bool = True) -> Callable[[Path], None]:
+    def make(target: Path) -> None:
+        entries = sourceless()
+        change(entries)
+        write(target, entries, record)
+
+    return make
+
+
+#: ``(label, make the file, a piece of the one line)``: unusable artifacts (2).
+UNUSABLE = [
+    ("not a zip", lambda target: target.write_bytes(b"PK\x03\x04 not really"), "not a readable zip archive"),
+    ("an empty file", lambda target: target.write_bytes(b""), "not a readable zip archive"),
+    ("a truncated zip", lambda target: (write(target, sourceless()), target.write_bytes(target.read_bytes()[:-30])),
+     "not a readable zip archive"),
+    ("an entry escaping with ..", _raw([("../evil.py", b"")]), "unsafe entry '../evil.py'"),
+    ("an absolute entry", _raw([("/etc/evil", b"")]), "unsafe entry '/etc/evil'"),
+    ("a backslash entry", _raw([("demo\\core.py", b"")]), "absolute, empty, or with a backslash"),
+    ("a control character", _raw([("demo/\x1b[2Jcore.py", b"")]), "demo/\\x1b[2Jcore.py"),
+    ("a bidi control", _raw([("demo/\u202ecore.py", b"")]), "demo/\\u202ecore.py"),
+    ("an entry twice", _raw([("demo/a.py", b""), ("demo/a.py", b"x")]), "an entry appears twice"),
+    ("no dist-info", _raw([("demo/a.py", b"")]), "expected one .dist-info directory, found 0"),
+    ("two dist-infos", _raw([(f"{DIST}/WHEEL", b""), ("other-1.0.dist-info/WHEEL", b"")]),
+     "expected one .dist-info directory, found 2"),
+    ("a dist-info of another project", _raw([("other-1.0.dist-info/WHEEL", b"")]),
+     "its .dist-info directory other-1.0.dist-info is not demo-pkg 0.1.0's"),
+    ("no RECORD", _entries_then(lambda entries: None, record=False), f"{DIST}/RECORD is missing"),
+    ("no WHEEL", _entries_then(lambda entries: entries.pop(f"{DIST}/WHEEL")), f"{DIST}/WHEEL is missing"),
+    ("no METADATA", _entries_then(lambda entries: entries.pop(f"{DIST}/METADATA")), f"{DIST}/METADATA is missing"),
+    ("WHEEL version 2", _entries_then(lambda entries: entries.update({f"{DIST}/WHEEL": WHEEL.replace("1.0", "2.0")
+     .encode()})), "hatch-pyc reads version 1.x only"),
+    ("WHEEL not UTF-8", _entries_then(lambda entries: entries.update({f"{DIST}/WHEEL": b"\xff\xfe"})), "is not UTF-8"),
+    ("bytecode metadata not JSON", _entries_then(lambda entries: entries.update(
+        {f"{DIST}/{metadata.METADATA_PATH}": b"{"})), "is not valid bytecode metadata"),
+    ("bytecode metadata of a future format", _entries_then(lambda entries: entries.update(
+        {f"{DIST}/{metadata.METADATA_PATH}": json.dumps({**json.loads(_meta("zip")), "format": 9}).encode()})),
+     "format 9; this hatch-pyc reads format 1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("label", "make", "says"), UNUSABLE, ids=[case[0] for case in UNUSABLE])
+@pytest.mark.parametrize("command", ["check", "inspect"])
+def test_unusable_artifacts_are_one_line_and_exit_2(
+    command: str,
+    label: str,
+    make: Callable[[Path], None],
+    says: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / NAME
+    make(target)
+    code, out, err = _run(capsys, command, str(target))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"hatch-pyc: {target}: ")
+    assert says in err
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("demo.zip", "not a wheel (.whl) or zipapp (.pyz)"),
+        ("demo_pkg-0.1.0.whl", "Invalid wheel filename"),
+        ("missing-1.0-py3-none-any.whl", "no such file"),
+    ],
+)
+def test_files_that_are_no_artifact(name: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / name
+    if name != "missing-1.0-py3-none-any.whl":
+        write(target, sourceless())
+    code, out, err = _run(capsys, "check", str(target))
+    assert (code, out) == (2, "")
+    assert says in err
+    assert err.count("\n") == 1
+
+
+def test_record_damage_is_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wheel = write(tmp_path / NAME, sourceless(), extra_record=b"demo/gone.py,sha256=x,1\n")
+    code, out, _ = _run(capsys, "check", str(wheel))
+    assert code == 1
+    assert f"{NAME}: demo/gone.py: in RECORD but not in the wheel\n" in out
+
+
+def test_json_output_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wheel = write(tmp_path / NAME, _with(core=_pyc(SOURCE, b"\x00\x00\r\n"))())
+    code, out, _ = _run(capsys, "check", "--json", str(wheel))
+    document = json.loads(out)
+    assert code == 1
+    assert document["ok"] is False
+    assert document["inspection"]["layout"] == "sourceless"
+    assert document["target"]["python_tag"] == HERE.python_tag
+
+
+def test_inspect_describes_the_wheel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "inspect", str(write(tmp_path / NAME, sourceless())))
+    assert code == 0
+    assert "layout: sourceless\n" in out
+    assert "pycs: 2\nsources: 0\n" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["convert", "x.whl", "--layout", "flat"], "--layout: must be one of 'alongside', 'sourceless', 'zip'"),
+        (["convert", "x.whl", "--optimize", "3"], "--optimize: must be 0, 1, 2"),
+        (["bundle", "x.whl", "--extension-modules", "keep"], "--extension-modules: must be one of 'extract'"),
+        (["bundle", "x.whl", "--entry-point", "main"], "--entry-point: must be 'module:function'"),
+        (["bundle", "x.whl", "--jobs", "0"], "--jobs: must be a whole number of at least 1, got 0"),
+        (["verify", "x.whl", "--source", "x.tar.gz"], "x.tar.gz: not an sdist (.tar.gz) or a directory of sources"),
+    ],
+)
+def test_commands_name_what_is_wrong_before_they_read_anything(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert says in err
+    assert "Traceback" not in err
+
+
+def test_usage_errors_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check"])
+    assert info.value.code == 2
+    assert "the following arguments are required: artifact" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out.startswith("hatch-pyc ")

@@ -1,0 +1,87 @@
+"""The bytecode metadata file: written, read back, and refused when it is not what hatch-pyc writes."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hatch_pyc import __version__, metadata
+from hatch_pyc.artifact import Artifact, open_artifact
+from hatch_pyc.errors import BadArtifact
+from hatch_pyc.interpreters import Interpreter
+
+INTERPRETER = Interpreter("cpython", "3.12.4", "cpython-312", "cb0d0d0a")
+
+
+def _document(**changes: object) -> dict:
+    text = metadata.render(
+        interpreters=[INTERPRETER], layout="sourceless", optimize=[0], invalidation_mode="checked-hash", modules=3
+    )
+    document = json.loads(text)
+    document.update(changes)
+    return document
+
+
+def _pyz(tmp_path: Path, content: bytes) -> Artifact:
+    target = tmp_path / "app.pyz"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(metadata.FILENAME, content)
+        zf.writestr("__main__.py", b"")
+    target.write_bytes(buffer.getvalue())
+    return open_artifact(str(target))
+
+
+def test_render_is_sorted_json_that_reads_back(tmp_path: Path) -> None:
+    document = _document()
+    assert document["hatch_pyc_version"] == __version__
+    assert document["interpreters"][0] == {**INTERPRETER.__dict__, "python_tag": "cp312"}
+    text = metadata.render(
+        interpreters=[INTERPRETER], layout="sourceless", optimize=[0], invalidation_mode="checked-hash", modules=3
+    )
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+    with _pyz(tmp_path, text.encode()) as artifact:
+        assert metadata.read(artifact) == document
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"[]", "it lacks one of format, layout, interpreters"),
+        (json.dumps(_document(format=2)).encode(), "format 2; this hatch-pyc reads format 1"),
+        (json.dumps(_document(format=True)).encode(), "format True"),
+        (json.dumps(_document(layout="flat")).encode(), "layout 'flat' is none of"),
+        (json.dumps(_document(modules=-1)).encode(), "modules -1 is not a count"),
+        (json.dumps(_document(optimize=[3])).encode(), "optimize [3] is not a list of 0, 1 and 2"),
+        (json.dumps(_document(invalidation_mode="x")).encode(), "invalidation_mode 'x' is none of the modes"),
+        (json.dumps(_document(interpreters=[])).encode(), "interpreters is not a non-empty list"),
+        (json.dumps(_document(interpreters=[{"version": "3"}])).encode(), "an interpreter lacks one of"),
+        (b'{"format": NaN}', "NaN is not a number JSON allows"),
+        (b"[" * 100_000, "nested too deeply"),
+        (b"\xff", "is not valid bytecode metadata"),
+    ],
+)
+def test_metadata_that_is_not_what_hatch_pyc_writes_is_refused(tmp_path: Path, content: bytes, says: str) -> None:
+    with _pyz(tmp_path, content) as artifact, pytest.raises(BadArtifact) as info:
+        metadata.read(artifact)
+    assert f"{metadata.FILENAME} is not valid bytecode metadata" in str(info.value)
+    assert says in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ({"magic_number": "a70d0d0b"}, "is not 4 bytes of hex ending in 0d0a"),
+        ({"version": "3.12"}, "is not major.minor.micro"),
+        ({"free_threaded": "no"}, "free_threaded 'no' is not true or false"),
+    ],
+)
+def test_interpreters_are_validated(tmp_path: Path, entry: dict, says: str) -> None:
+    document = _document()
+    document["interpreters"][0].update(entry)
+    with _pyz(tmp_path, json.dumps(document).encode()) as artifact, pytest.raises(BadArtifact, match=says):
+        metadata.read(artifact)
