@@ -16,8 +16,8 @@ whoever can write a directory above it can swap it between the check and the loa
 ``hatch-pyc`` and ``hatch-pyc/pyz`` must be the user's own, closed to others and no links,
 and every directory above them the user's or root's, and not open to everyone without the
 sticky bit of ``/tmp``; where not (a cache root shared with others), the files go to a
-private directory as below. (Hashing every file at every start would cost more than the start
-itself, importing ``hashlib`` included; benchmarks/startup.py measures it.) Where the
+private directory as below. (Hashing every file at every start would cost more than the start: 20
+ms for pydantic-core's 5 MB without OpenSSL, 12 ms to import ``hashlib`` with it.) Where the
 cache directory cannot be written (read-only, no home), the files go to a private temporary
 directory, removed at exit, and one line on stderr says so.
 

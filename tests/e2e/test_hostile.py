@@ -744,7 +744,7 @@ def test_convert_failures_are_one_message_and_leave_no_output(
     def full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(convert, "_write_wheel", full)
+    monkeypatch.setattr(convert.wheelfile, "write_wheel", full)
     out_dir = tmp_path / "full"
     code, _, err = _limited(["convert", str(alongside), "-o", str(out_dir)])
     assert code == 2
