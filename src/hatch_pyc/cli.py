@@ -232,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
         commands,
         "bundle",
         "make a .pyz bundle (a zipapp) of a wheel built by any backend",
-        "hatch-pyc bundle dist/app-1.0-py3-none-any.whl --with-dependencies -o app.pyz",
+        f"hatch-pyc bundle dist/app-1.0-py3-none-any.whl {config.INCLUDE_DEPENDENCIES.flag} -o app.pyz",
     )
     bundle.add_argument("wheel")
     bundle.add_argument(
