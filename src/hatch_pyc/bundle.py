@@ -16,6 +16,7 @@ This module orchestrates: :mod:`hatch_pyc.bundle_tree` gathers the files,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import tempfile
@@ -205,23 +206,27 @@ def _refused(tree: Tree, key: str) -> str:
 def bundle_wheel(
     path: str | os.PathLike[str],
     output: str | os.PathLike[str] | None = None,
-    options: Mapping[str, Any] | None = None,
+    options: Options | Mapping[str, Any] | None = None,
     *,
     session: Session | None = None,
 ) -> str:
     """Write the ``.pyz`` bundle of the wheel at ``path``, built by any backend; return its path.
 
     ``output`` is the bundle's path (ending in ``.pyz``) or a directory for it (default: the
-    wheel's). ``options`` are the hook's options and its ``zipapp`` table's, all by their TOML
-    keys at one level (``{"include-dependencies": True, "python": "3.12"}``), validated as
-    the ``bundle`` command's flags and named as them in errors. ``session`` says where the
+    wheel's). ``options`` are :class:`~hatch_pyc.config.Options`, or the hook's options and
+    its ``zipapp`` table's, all by their TOML keys at one level (``{"include-dependencies":
+    True, "python": "3.12"}``), validated as the ``bundle`` command's flags and named as them
+    in errors. ``session`` says where the
     compile progress lines and the warnings (the dependencies the bundle leaves out) go.
     Raises what :func:`~hatch_pyc.convert.convert_wheel` raises, and :class:`BundleError`.
     """
-    given = dict(options or {})
-    picked = {key: given.pop(key) for key in list(given) if key in config.ZIPAPP_OPTIONS}
-    zipapp = {key: value for key, value in picked.items() if value is not None}
-    parsed = config.flag_options({**given, config.ZIPAPP.key: zipapp})
+    if isinstance(options, Options):
+        parsed = dataclasses.replace(options, zipapp=options.zipapp or config.Zipapp())
+    else:
+        given = dict(options or {})
+        picked = {key: given.pop(key) for key in list(given) if key in config.ZIPAPP_OPTIONS}
+        zipapp = {key: value for key, value in picked.items() if value is not None}
+        parsed = config.flag_options({**given, config.ZIPAPP.key: zipapp})
     path = os.fspath(path)
     targets = find_targets(parsed)
     session = session or Session()

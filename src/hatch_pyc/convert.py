@@ -92,21 +92,22 @@ def _script_modules(
 def convert_wheel(
     path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
-    options: Mapping[str, Any] | None = None,
+    options: Options | Mapping[str, Any] | None = None,
     *,
     session: Session | None = None,
 ) -> str:
     """Write a converted copy of the wheel at ``path`` into ``out_dir``; return its path.
 
-    ``options`` are the hook's options by their TOML keys (``{"layout": "sourceless"}``),
-    validated the same way and named as the ``convert`` command's flags in errors;
+    ``options`` are :class:`~hatch_pyc.config.Options`, or the hook's options by their TOML
+    keys (``{"layout": "sourceless"}``), validated the same way and named as the ``convert``
+    command's flags in errors;
     ``session`` says where progress lines and warnings go. Raises :class:`BadArtifact` for a
     wheel it cannot use (one that does not match its own RECORD, say),
     :class:`~hatch_pyc.config.ConfigError` for invalid options, and
     :class:`~hatch_pyc.interpreters.TargetError` for a target it cannot find, or that the
     wheel's ``Requires-Python`` excludes.
     """
-    parsed = config.flag_options(options or {})
+    parsed = options if isinstance(options, Options) else config.flag_options(options or {})
     path, out_dir = os.fspath(path), os.fspath(out_dir)
     try:
         return _convert(path, out_dir, parsed, session or Session())

@@ -11,9 +11,12 @@ import wheels
 from hatchling.builders.wheel import WheelBuilder
 from helpers import set_hook_options
 
+from hatch_pyc.bundle import bundle_wheel
 from hatch_pyc.compilation import CompilationFailed
-from hatch_pyc.config import ConfigError
+from hatch_pyc.config import ConfigError, Options, Zipapp
+from hatch_pyc.convert import convert_wheel
 from hatch_pyc.interpreters import running
+from hatch_pyc.pipeline import Session
 
 HERE = running().interpreter
 TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
@@ -106,3 +109,19 @@ def test_a_failed_build_leaves_hatchling_as_it_was_for_the_next(demo: Path, tmp_
         metadata_text = archive.read("demo_pkg-0.1.0.dist-info/METADATA").decode()
         assert "Launcher written by" not in archive.read("demo_pkg-0.1.0.data/scripts/demo-script").decode()
     assert "Requires-Python: >=3.8" in metadata_text
+
+
+def test_convert_and_bundle_take_options_or_their_toml_keys(demo: Path, tmp_path: Path) -> None:
+    pyproject = demo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.hatch.build.targets.wheel.hooks.pyc]", ""))
+    (plain,) = build(demo, tmp_path / "plain")
+    lines: list[str] = []
+    session = Session(progress=lines.append, warn=lines.append)
+    by_keys = convert_wheel(plain, tmp_path / "a", {"layout": "sourceless", "cache": False}, session=session)
+    by_options = convert_wheel(plain, tmp_path / "b", Options(layout="sourceless", cache=False, compile_scripts=True))
+    assert Path(by_keys).read_bytes() == Path(by_options).read_bytes()
+    bundled = bundle_wheel(plain, tmp_path / "a.pyz", {"entry-point": "demo.core:main", "cache": False})
+    options = Options(cache=False, zipapp=Zipapp(entry_point="demo.core:main"))
+    assert Path(bundled).read_bytes() == Path(bundle_wheel(plain, tmp_path / "b.pyz", options)).read_bytes()
+    with pytest.raises(ConfigError, match="--with-dependencies: must be true or false"):
+        bundle_wheel(plain, tmp_path / "c.pyz", {"include-dependencies": "yes"})
