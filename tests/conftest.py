@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import REPO, Venv, copy_project, hatchling_build, only_wheel, run
+from helpers import PROVISIONED, REPO, Venv, copy_project, hatchling_build, only_wheel, run
+
+# Native CPython 3.14 and 3.15 and PyPy 3.11, where `.ci/interpreters` left them: found by
+# name (`python = "3.14"`, `pypy3.11`) as any interpreter on PATH is, by the hook too.
+if PROVISIONED.is_dir():
+    os.environ["PATH"] = f"{PROVISIONED}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture(autouse=True)

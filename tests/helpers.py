@@ -14,6 +14,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 PROJECTS = Path(__file__).resolve().parent / "projects"
 PYENV = Path("/root/.pyenv/versions")
+#: Where ``.ci/interpreters`` leaves native CPython 3.14 and 3.15 and PyPy 3.11 (conftest.py
+#: puts it on PATH).
+_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+PROVISIONED = Path(os.environ.get("HATCH_PYC_INTERPRETERS_DIR") or _CACHE / "hatch-pyc-ci" / "interpreters") / "bin"
 
 
 def run(command: list[str | os.PathLike[str]], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -36,33 +40,38 @@ def find_python(version: str) -> Path | None:
 def python_or_skip(version: str) -> Path:
     python = find_python(version)
     if python is None:
-        pytest.skip(f"CPython {version} is not installed (looked under {PYENV} and on PATH)")
+        pytest.skip(
+            f"CPython {version} is not installed (looked under {PYENV} and on PATH; `.ci/interpreters` "
+            "provisions 3.14 and 3.15 from Debian's unstable suite)"
+        )
     return python
 
 
-#: The WebAssembly builds of CPython that ``tests/wasm`` installs from the npm registry
-#: (Pyodide), by the version they stand in for where no native one exists.
-WASM = Path(__file__).resolve().parent / "wasm"
-STAND_INS = {"3.14": "314", "3.15": "315"}
-
-
-def target_python(version: str, bin_dir: Path) -> Path:
-    """A ``python`` of CPython ``version`` to compile for and run the result with.
-
-    A native one first; else, for 3.14 and 3.15, a ``python3.14`` command in ``bin_dir`` that
-    runs the WebAssembly build under Node.js (``tests/wasm/python.mjs``: no venvs, no
-    subprocesses). Skips the test, naming what is missing, when there is neither.
-    """
-    native = find_python(version)
-    if native is not None:
-        return native
-    node = shutil.which("node")
-    package = STAND_INS.get(version)
-    if package is None or node is None or not (WASM / "node_modules" / f"pyodide{package}").is_dir():
+def pypy_or_skip(version: str) -> Path:
+    """PyPy ``version`` (``"3.11"``): ``pypy3.11`` on PATH (Debian's pypy3, or ``.ci/interpreters``)."""
+    found = shutil.which(f"pypy{version}")
+    if found is None:
         pytest.skip(
-            f"CPython {version} is not installed (looked under {PYENV} and on PATH), and its WebAssembly "
-            f"stand-in is not either (needs node and `npm ci --prefix tests/wasm`)"
+            f"PyPy {version} is not installed (no pypy{version} on PATH; .ci/run installs Debian's pypy3, "
+            "`.ci/interpreters` PyPy 3.11 from Debian's unstable suite)"
         )
+    return Path(found)
+
+
+#: Pyodide, CPython built for WebAssembly, from the npm registry (``npm ci --prefix tests/wasm``),
+#: by the version of CPython it is: a platform the tests ship bytecode to.
+WASM = Path(__file__).resolve().parent / "wasm"
+PYODIDE = {"3.14": "314", "3.15": "315"}
+
+
+def pyodide_or_skip(version: str, bin_dir: Path) -> Path:
+    """A ``python3.14`` command in ``bin_dir`` that runs Pyodide's CPython ``version`` under
+    Node.js (``tests/wasm/python.mjs``: no venvs, no subprocesses), for the hook to compile
+    with. Skips the test, naming what is missing."""
+    node = shutil.which("node")
+    package = PYODIDE[version]
+    if node is None or not (WASM / "node_modules" / f"pyodide{package}").is_dir():
+        pytest.skip(f"Pyodide {package} is not installed (needs node and `npm ci --prefix tests/wasm`)")
     bin_dir.mkdir(parents=True, exist_ok=True)
     launcher = bin_dir / f"python{version}"
     launcher.write_text(f'#!/bin/sh\nexec "{node}" "{WASM / "python.mjs"}" {package} "$@"\n')

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BundleError
-from hatch_pyc.interpreters import Interpreter, Target, running
+from hatch_pyc.interpreters import Interpreter, Target, abi_tag, platform_tag, running
 from hatch_pyc.naming import distribution_id
 
 #: The bundle's module that extracts and loads its extension modules.
@@ -35,13 +35,10 @@ class Platform:
 
 def native_platform(target: Target | None, interpreter: Interpreter) -> Platform:
     """Which native code the target interpreter loads, as its probe said."""
-    found = (target or running()).platform
-    soabi = found["soabi"].split("-")
-    # As packaging names ABIs: cpython-311-x86_64-linux-gnu is cp311; pypy310-pp73-... pypy310_pp73.
-    abi = f"cp{soabi[1]}" if soabi[0] == "cpython" and len(soabi) > 1 else "_".join(soabi[:2]) or "none"
-    platform = found["platform"].replace("-", "_").replace(".", "_")
+    probed = target or running()
+    found = probed.platform
     return Platform(
-        tag=f"{interpreter.python_tag}-{abi}-{platform}",
+        tag=f"{interpreter.python_tag}-{abi_tag(probed)}-{platform_tag(probed)}",
         sys_platform=found["sys_platform"],
         machine=found["machine"],
         extension_suffixes=tuple(found["suffixes"]),

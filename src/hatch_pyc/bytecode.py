@@ -88,15 +88,14 @@ class _Frame:
         self.read = 0
 
 
-def code_filenames(data: bytes, version: tuple[int, int], budget: Budget) -> list[str]:
-    """The ``co_filename`` of every code object in the marshal ``data`` of a pyc for ``version``.
+def code_filenames(data: bytes, version: tuple[int, int], budget: Budget, implementation: str = "cpython") -> list[str]:
+    """The ``co_filename`` of every code object in the marshal ``data`` of a pyc for
+    ``implementation`` ``version``.
 
     Raises :class:`InvalidBytecode` unless ``data`` is exactly one code object, and
     :class:`~hatch_pyc.artifact.BadArtifact` (through ``budget``) past the artifact's limits.
     """
-    ints, objects, tail = code_layout(version)
-    # The file name follows code, consts, names and the name tuples (two of them on 3.11+).
-    filename_index = 5 if version >= (3, 11) else 6
+    ints, objects, tail, filename_index = code_layout(version, implementation)
     end = len(data)
     if not data or data[0] & ~FLAG_REF != _CODE:
         raise InvalidBytecode("the marshal data is not a code object")

@@ -159,7 +159,7 @@ def _pyc_problems(
     shipped source; with a ``verifier``, also code that is what the target compiles from it."""
     target = found.interpreter
     target_magic = bytes.fromhex(target.magic_number)
-    versions = {bytes.fromhex(i.magic_number): i.minor for i in [*recorded, target]}
+    writers = {bytes.fromhex(i.magic_number): (i.implementation, i.minor) for i in [*recorded, target]}
     mode = meta.get("invalidation_mode") if meta else None
     pycs = sorted((member for member in survey.members if member.entry.endswith(".pyc")), key=lambda m: m.display)
     problems: list[list[str]] = [[] for _ in pycs]
@@ -224,7 +224,7 @@ def _pyc_problems(
                     f"has {expected.magic_number}"
                 )
                 continue
-            reader.submit(index, header.magic, versions[header.magic], data[bytecode.HEADER_SIZE :])
+            reader.submit(index, header.magic, writers[header.magic], data[bytecode.HEADER_SIZE :])
             source_name = survey.sources.get((id(member.container), member.entry))
             if source_name is not None:
                 if last is None or last[:2] != (id(member.container), source_name):

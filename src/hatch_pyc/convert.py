@@ -36,7 +36,7 @@ def _file_attr(external_attr: int) -> int:
     return (stat.S_IFREG | (mode & 0o777)) << 16 | (external_attr & 0xFFFF & ~0x10)
 
 
-def _tags(artifact: Artifact, layout_name: str, interpreter: Interpreter) -> list[str]:
+def _tags(artifact: Artifact, layout_name: str, interpreter: Interpreter, tag: str | None) -> list[str]:
     """The converted wheel's tags: unchanged for alongside; else the target's python tag,
     keeping the ABI and platform of a platform wheel built for that same interpreter."""
     if layout_name == "alongside":
@@ -44,7 +44,8 @@ def _tags(artifact: Artifact, layout_name: str, interpreter: Interpreter) -> lis
     wanted = interpreter.python_tag
     specific = {tag for tag in artifact.tags if tag.abi != "none" or tag.platform != "any"}
     if not specific:
-        return [f"{wanted}-none-any"]
+        assert tag is not None  # a sourceless layout's, from the pipeline
+        return sorted(str(each) for each in parse_tag(tag))
     others = sorted({tag.interpreter for tag in specific} - {wanted})
     if others:
         raise BadArtifact(
@@ -169,7 +170,7 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
         entries.update({name: Entry(disk) for disk, name in result.added.items()})
 
         dist_info = artifact.dist_info
-        tags = _tags(artifact, options.layout, selection.interpreters[0])
+        tags = _tags(artifact, options.layout, selection.interpreters[0], selection.tag)
         entries[f"{dist_info}/WHEEL"] = Entry(
             wheelfile.wheel_with_tags(artifact.text(f"{dist_info}/WHEEL"), tags).encode()
         )

@@ -177,7 +177,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
             if next(iter(normalize_inclusion_map({key: data_force[key]}, self.root))) in sources:
                 del data_force[key]
 
-    def _set_tag(self, build_data: dict[str, Any], interpreter: Interpreter) -> None:
+    def _set_tag(self, build_data: dict[str, Any], interpreter: Interpreter, tag: str) -> None:
         """Tag the wheel for the one interpreter that can load its bytecode."""
         wanted = interpreter.python_tag
         if "tag" in build_data:
@@ -187,7 +187,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
             found = {interpreters.running().interpreter.python_tag}
             origin = "the platform tag that another build hook asked hatchling to infer from the build interpreter"
         else:
-            build_data["tag"] = interpreters.wheel_tag(interpreter)
+            build_data["tag"] = tag
             return
         if found != {wanted}:
             raise TargetError(
@@ -263,7 +263,8 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         self._cleanup = weakref.finalize(self, shutil.rmtree, out_dir, ignore_errors=True)
         try:
             if selection.requires_python is not None:
-                self._set_tag(build_data, selection.interpreters[0])
+                assert selection.tag is not None
+                self._set_tag(build_data, selection.interpreters[0], selection.tag)
                 self._state.set_requires_python(self.metadata.core, selection.requires_python)
             script_modules = self._compiled_scripts(build_data, out_dir) if options.compile_scripts else []
             result = pipeline.build(

@@ -28,8 +28,8 @@ from hatch_pyc.errors import HatchPycError
 OLDEST = (3, 8)
 #: The newest version of each implementation whose marshal format hatch-pyc reads, and whose
 #: compiler it has tested. PyPy marshals its code objects as CPython 3.8 to 3.10 does.
-NEWEST = {"cpython": (3, 15), "pypy": (3, 10)}
-SUPPORTED = "CPython 3.8 to 3.15 and PyPy 3.8 to 3.10"
+NEWEST = {"cpython": (3, 15), "pypy": (3, 11)}
+SUPPORTED = "CPython 3.8 to 3.15 and PyPy 3.8 to 3.11"
 #: A target named by version alone, e.g. ``"3.12"``, or ``"3.14t"`` for a free-threaded build.
 VERSION_SPEC = re.compile(r"^(\d+)\.(\d+)(t?)$")
 PROBE_TIMEOUT = 60
@@ -186,9 +186,36 @@ def find(spec: str) -> Target:
     raise TargetError(f"no {kind} {major}.{minor} found (looked for {looked}{detail})")
 
 
-def wheel_tag(interpreter: Interpreter) -> str:
-    """The tag of a wheel whose bytecode only this interpreter version can load."""
-    return f"{interpreter.python_tag}-none-any"
+def abi_tag(target: Target) -> str:
+    """The target's ABI as packaging names it: ``cpython-311-x86_64-linux-gnu`` is ``cp311``,
+    ``pypy311-pp73`` is ``pypy311_pp73``; ``none`` where it has none."""
+    soabi = target.platform["soabi"].split("-")
+    if soabi[0] == "cpython" and len(soabi) > 1:
+        return f"cp{soabi[1]}"
+    return "_".join(soabi[:2]) or "none"
+
+
+def platform_tag(target: Target) -> str:
+    """The target's platform as a wheel tag: ``linux_x86_64``, ``macosx_11_0_arm64``."""
+    return str(target.platform["platform"]).replace("-", "_").replace(".", "_")
+
+
+def wheel_tag(target: Target) -> str:
+    """The tag of a wheel whose bytecode only this interpreter version can load.
+
+    CPython: ``cp311-none-any``. PyPy: ``pp311-none.pypy311_pp73-any.manylinux_2_17_x86_64``,
+    a compressed tag set. pip takes ``pp311-none-any`` on any PyPy 3.11; uv (0.13) takes no
+    ``ppXY-none-any`` on PyPy, only the interpreter's own ABI on a platform, so the set adds
+    those of the target. The wheel holds no native code, so the oldest manylinux claims
+    nothing false, and PyPI refuses ``linux_*`` tags.
+    """
+    interpreter = target.interpreter
+    if interpreter.implementation != "pypy":
+        return f"{interpreter.python_tag}-none-any"
+    platform = platform_tag(target)
+    if platform.startswith("linux_"):
+        platform = "manylinux_2_17_" + platform[len("linux_") :]
+    return f"{interpreter.python_tag}-none.{abi_tag(target)}-any.{platform}"
 
 
 def parse_requires_python(requires_python: str) -> SpecifierSet:

@@ -34,6 +34,8 @@ class Selection:
     modules: tuple[Module, ...]
     #: ``Requires-Python`` narrowed to the one target of a sourceless or zip wheel, else None.
     requires_python: str | None
+    #: The wheel tag of a sourceless or zip wheel (:func:`~hatch_pyc.interpreters.wheel_tag`), else None.
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,13 @@ def select(
     if problems:
         raise ConfigError(problems)
     narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for[0]) if options.sourceless else None
+    tag = interpreters.wheel_tag(targets[0] if targets else interpreters.running()) if options.sourceless else None
     return Selection(
         targets=targets,
         interpreters=compiled_for,
         modules=tuple(select_modules(shipped, options.exclude)),
         requires_python=narrowed,
+        tag=tag,
     )
 
 

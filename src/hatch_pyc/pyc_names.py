@@ -48,9 +48,13 @@ class Filenames:
     absolute: str | None
 
 
-def _walked(data: bytes, version: tuple[int, int], budget: Budget) -> Filenames | str:
+#: Who wrote a pyc, which decides its code objects' layout: ``("pypy", (3, 11))``.
+Writer = tuple[str, tuple[int, int]]
+
+
+def _walked(data: bytes, writer: Writer, budget: Budget) -> Filenames | str:
     try:
-        names = bytecode.code_filenames(data, version, budget)
+        names = bytecode.code_filenames(data, writer[1], budget, writer[0])
     except bytecode.InvalidBytecode as exc:
         return str(exc)
     return Filenames(len(names), names[0], worker.build_path(names))
@@ -72,21 +76,21 @@ class FilenameReader:
         self._process: WorkerProcess[None] | None = None
         self._replies: queue.SimpleQueue[tuple[None, bytes | None]] = queue.SimpleQueue()
         #: Handed to the worker and not answered yet, oldest first.
-        self._in_flight: deque[tuple[int, bytes, tuple[int, int]]] = deque()
+        self._in_flight: deque[tuple[int, bytes, Writer]] = deque()
         self._done: list[tuple[int, Filenames | str]] = []
         self._sent = 0
         #: Bytes of the pycs in ``_in_flight``, kept under MAX_HELD.
         self._held = 0
 
-    def submit(self, key: int, magic: bytes, version: tuple[int, int], data: bytes) -> None:
-        """Read the marshal ``data`` (a pyc without its header) for ``version``."""
+    def submit(self, key: int, magic: bytes, writer: Writer, data: bytes) -> None:
+        """Read the marshal ``data`` (a pyc without its header) that ``writer`` wrote."""
         process = self._worker() if magic == self._magic else None
         if process is None:
-            self._done.append((key, _walked(data, version, self._budget)))
+            self._done.append((key, _walked(data, writer, self._budget)))
             return
         if self._in_flight and self._held + len(data) > MAX_HELD:
             self._collect(wait=True)
-        self._in_flight.append((key, data, version))
+        self._in_flight.append((key, data, writer))
         self._held += len(data)
         self._sent += len(data)
         request: worker.FilenamesRequest = {"size": len(data)}
@@ -164,7 +168,7 @@ class FilenameReader:
         if status != worker.NO_LIMITS and left:
             key, _, _ = left.pop(0)
             self._done.append((key, f"{self._name} died loading it (exit status {status})"))
-        self._done.extend((key, _walked(data, version, self._budget)) for key, data, version in left)
+        self._done.extend((key, _walked(data, writer, self._budget)) for key, data, writer in left)
 
     def _over_time(self) -> str:
         return (

@@ -153,7 +153,8 @@ def _targets(recorded: list[Interpreter], python: Sequence[str]) -> dict[str, Ta
                 f"none of the interpreters given with --python is {wanted.implementation} {wanted.minor[0]}."
                 f"{wanted.minor[1]} (magic {wanted.magic_number}), which the bytecode is for"
             )
-        spec = f"{wanted.minor[0]}.{wanted.minor[1]}" if wanted.implementation == "cpython" else "pypy3"
+        major, minor = wanted.minor
+        spec = f"{major}.{minor}" if wanted.implementation == "cpython" else f"pypy{major}.{minor}"
         try:
             target = interpreters.find(spec)
         except TargetError as exc:

@@ -65,15 +65,19 @@ _MUTABLE = {ord(c) for c in "[{<c"}
 _NAME_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
-def code_layout(version):
-    """Return (raw int32 fields, objects, objects after ``co_firstlineno``) of a code object."""
+def code_layout(version, implementation="cpython"):
+    """Return (raw int32 fields, objects, objects after ``co_firstlineno``) of a code object,
+    and the index of ``co_filename`` among the objects."""
+    if implementation == "pypy" and version >= (3, 11):
+        # 3.10's fields, then qualname after name | linetable, exceptiontable
+        return 6, 9, 2, 6
     if version >= (3, 11):
         # argcount, posonly, kwonly, stacksize, flags | code, consts, names,
         # localsplusnames, localspluskinds, filename, name, qualname | linetable, exceptiontable
-        return 5, 8, 2
+        return 5, 8, 2, 5
     # argcount, posonly, kwonly, nlocals, stacksize, flags | code, consts, names, varnames,
     # freevars, cellvars, filename, name | lnotab (linetable on 3.10)
-    return 6, 8, 1
+    return 6, 8, 1, 6
 
 
 class _Node:
@@ -87,11 +91,11 @@ class _Node:
 
 
 class _Reader:
-    def __init__(self, data, version):
+    def __init__(self, data, version, implementation):
         self.data = data
         self.pos = 0
         self.refs = []
-        self.layout = code_layout(version)
+        self.layout = code_layout(version, implementation)[:3]
         # Equal immutable objects become one node: whether the compiler shared them
         # depends on the process's history too.
         self.values = {}
@@ -247,14 +251,15 @@ class _Writer:
                 out.append(part)
 
 
-def canonicalize(data, version=None):
-    """Return the canonical form of a marshal stream written by CPython ``version``.
+def canonicalize(data, version=None, implementation=None):
+    """Return the canonical form of a marshal stream written by ``implementation`` ``version``
+    (default: this interpreter's).
 
     ``FLAG_REF`` is kept exactly on the objects that occur more than once, back-references
     are renumbered to match, and set and frozenset items are sorted by their serialized
     bytes. ``marshal.loads`` gives equal objects for the input and the output.
     """
-    reader = _Reader(data, version or sys.version_info[:2])
+    reader = _Reader(data, version or sys.version_info[:2], implementation or sys.implementation.name)
     root = reader.read()
     if reader.pos != len(data):
         raise ValueError("trailing bytes after marshal data")

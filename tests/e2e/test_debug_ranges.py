@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import BuildWheel, hatchling_build, only_wheel, run, set_hook_options, target_python
+from helpers import BuildWheel, hatchling_build, only_wheel, python_or_skip, run, set_hook_options
 from test_cli import HATCH_PYC
 from test_sourceless import KEPT, SOURCELESS
 
@@ -39,7 +39,7 @@ def test_pycs_are_what_the_interpreter_compiles_with_and_without_columns(
     """A sourceless build with one kept module: each pyc holds what the target compiles from
     its source, with ``-X no_debug_ranges`` for the sourceless modules and without it for the
     kept one."""
-    python = target_python(version, tmp_path / "bin")
+    python = python_or_skip(version)
     (demo / "src" / "demo" / "twins.py").write_text(TWINS)
     set_hook_options(demo, SOURCELESS.format(version=python))
     hatchling_build(demo, tmp_path / "out")

@@ -1,10 +1,8 @@
-"""CPython 3.14 and 3.15 as targets: a native interpreter where one is installed, else the
-WebAssembly build of that version (``helpers.target_python``).
+"""CPython 3.14 and 3.15 as targets, native (``.ci/interpreters`` provisions them).
 
-A stand-in makes no venv and starts no process, so wheels go in with ``uv pip install
---target`` for the target's version (uv checks tags and Requires-Python with no interpreter),
-and the installed modules run with that directory on ``PYTHONPATH``, or added as a site
-directory where its ``.pth`` must count.
+Wheels go in with ``uv pip install --target`` for the target's version (uv checks tags and
+Requires-Python with no interpreter), and the installed modules run with that directory on
+``PYTHONPATH``, or added as a site directory where its ``.pth`` must count.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import BuildWheel, hatchling_build, only_wheel, run, set_hook_options, target_python, uv
+from helpers import BuildWheel, hatchling_build, only_wheel, python_or_skip, run, set_hook_options, uv
 from packaging.specifiers import SpecifierSet
 from packaging.tags import compatible_tags, cpython_tags
 from test_alongside import DEMO_MODULES
@@ -85,7 +83,7 @@ def check_boom_traceback(python: Path, env: dict[str, str], tmp_path: Path, prel
 @pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_sourceless_wheel(version: str, demo: Path, build_wheel: BuildWheel, tmp_path: Path) -> None:
-    python = target_python(version, tmp_path / "bin")
+    python = python_or_skip(version)
     set_hook_options(demo, SOURCELESS.format(version=python))
     wheel = build_wheel(demo)
     tag = tag_of(version)
@@ -131,7 +129,7 @@ def test_sourceless_wheel(version: str, demo: Path, build_wheel: BuildWheel, tmp
 @pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
 def test_zip_layout_and_zipapp(version: str, demo: Path, build_wheel: BuildWheel, tmp_path: Path) -> None:
-    python = target_python(version, tmp_path / "bin")
+    python = python_or_skip(version)
     set_hook_options(demo, ZIP + f'\npython = "{python}"' + ZIPAPP)
     wheel = build_wheel(demo)
     assert wheel.name == f"demo_pkg-0.1.0-{tag_of(version)}-none-any.whl"
@@ -163,7 +161,7 @@ def test_zip_layout_and_zipapp(version: str, demo: Path, build_wheel: BuildWheel
 @pytest.mark.parametrize("version", VERSIONS)
 def test_same_bytes_from_workers_with_other_histories(version: str, demo: Path, tmp_path: Path) -> None:
     """One worker compiles every module, biggest first; two split them, one from each end."""
-    python = target_python(version, tmp_path / "bin")
+    python = python_or_skip(version)
     built = []
     for jobs in (1, 2):
         set_hook_options(demo, SOURCELESS.format(version=python) + f"\njobs = {jobs}\noptimize = [0, 1]\ncache = false")
@@ -186,7 +184,7 @@ sys.stdout.write(data.hex())
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_check_reads_the_newest_marshal_formats(version: str, tmp_path: Path) -> None:
-    python = target_python(version, tmp_path / "bin")
+    python = python_or_skip(version)
     data = bytes.fromhex(run([python, "-c", NEW_CONSTANTS]).stdout)
     minor = (3, int(version.split(".")[1]))
     assert bytecode.code_filenames(data, minor, Budget("new.pyc")) == ["<pkg/new.py>"]
@@ -198,7 +196,7 @@ def test_check_reads_the_newest_marshal_formats(version: str, tmp_path: Path) ->
 def test_one_alongside_wheel_for_several_versions_up_to_the_newest(
     demo: Path, build_wheel: BuildWheel, tmp_path: Path
 ) -> None:
-    pythons = {version: target_python(version, tmp_path / "bin") for version in ("3.13", *VERSIONS)}
+    pythons = {version: python_or_skip(version) for version in ("3.13", *VERSIONS)}
     listed = ", ".join(f'"{python}"' for python in pythons.values())
     set_hook_options(demo, f'layout = "alongside"\npython = [{listed}]')
     wheel = build_wheel(demo)

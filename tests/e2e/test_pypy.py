@@ -1,80 +1,82 @@
-"""PyPy as a target: its own magic number, cache tag and wheel tag, installed into a PyPy venv."""
+"""PyPy as a target: its own magic number, cache tag and wheel tags, installed into PyPy venvs
+by pip and by uv, and refused by both installers everywhere else."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import wheels
-from helpers import BuildWheel, MakeVenv, python_or_skip, run, set_hook_options
+from helpers import BuildWheel, MakeVenv, pypy_or_skip, python_or_skip, run, set_hook_options
 from test_cli import HATCH_PYC
 from test_sourceless import SOURCELESS, SOURCELESS_LOADERS, exercise
 from test_zip import ZIP, ZIP_LOADERS
 
-
-def pypy_or_skip() -> Path:
-    found = shutil.which("pypy3")
-    if found is None:
-        pytest.skip("PyPy is not installed (no pypy3 on PATH; .ci/run installs Debian's pypy3 with apt-get)")
-    return Path(found)
+VERSIONS = ["3.9", "3.11"]
+OTHER = {"3.9": "3.11", "3.11": "3.9"}
 
 
 def describe(python: Path) -> dict[str, str]:
     code = (
-        "import importlib.util, json, sys\n"
+        "import importlib.util, json, sys, sysconfig\n"
         "print(json.dumps({'magic': importlib.util.MAGIC_NUMBER.hex(), 'cache_tag': sys.implementation.cache_tag,"
-        " 'tag': 'pp%d%d' % sys.version_info[:2], 'version': '%d.%d' % sys.version_info[:2]}))"
+        " 'tag': 'pp%d%d' % sys.version_info[:2], 'version': '%d.%d' % sys.version_info[:2],"
+        " 'abi': sysconfig.get_config_var('SOABI').replace('-', '_')}))"
     )
     return dict(json.loads(run([python, "-c", code]).stdout))
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize(
-    ("options", "loaders"),
-    [
-        (SOURCELESS.format(version="pypy3"), SOURCELESS_LOADERS),
-        (ZIP + '\npython = "pypy3"', ZIP_LOADERS),
-    ],
-    ids=["sourceless", "zip"],
+    ("layout", "loaders"), [("sourceless", SOURCELESS_LOADERS), ("zip", ZIP_LOADERS)], ids=["sourceless", "zip"]
 )
-def test_wheel_for_pypy(
-    options: str, loaders: list[str], demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+def test_wheel_for_pypy_installs_with_pip_and_uv_there_only(
+    version: str, layout: str, loaders: list[str], demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
 ) -> None:
-    pypy = pypy_or_skip()
+    pypy = pypy_or_skip(version)
     info = describe(pypy)
+    options = SOURCELESS.format(version=pypy) if layout == "sourceless" else ZIP + f'\npython = "{pypy}"'
     set_hook_options(demo, options)
     wheel = build_wheel(demo)
-    assert wheel.name == f"demo_pkg-0.1.0-{info['tag']}-none-any.whl"
-    assert wheels.requires_python(wheel) == f"=={info['version']}.*,>=3.8"
+    tag = info["tag"]
+    assert wheel.name == f"demo_pkg-0.1.0-{tag}-none.{info['abi']}-any.manylinux_2_17_x86_64.whl"
+    assert wheels.wheel_tags(wheel) == sorted(
+        f"{tag}-{abi}-{platform}" for abi in ("none", info["abi"]) for platform in ("any", "manylinux_2_17_x86_64")
+    )
+    assert wheels.requires_python(wheel) == f"=={version}.*,>=3.8"
     (recorded,) = wheels.bytecode_metadata(wheel)["interpreters"]
-    assert recorded["implementation"] == "pypy"
-    assert (recorded["magic_number"], recorded["cache_tag"], recorded["python_tag"]) == (
+    assert (recorded["implementation"], recorded["magic_number"], recorded["cache_tag"], recorded["python_tag"]) == (
+        "pypy",
         info["magic"],
         info["cache_tag"],
-        info["tag"],
+        tag,
     )
 
-    venv = make_venv(pypy)
-    venv.pip("install", wheel)
-    exercise(venv, loaders)
-    assert run([*HATCH_PYC, "check", wheel, "--python", venv.python, "--verify-code"]).returncode == 0
+    with_pip, with_uv = make_venv(pypy), make_venv(pypy)
+    with_pip.pip("install", wheel)
+    with_uv.uv_install(wheel)
+    for venv in (with_pip, with_uv):
+        exercise(venv, loaders)
+    assert run([*HATCH_PYC, "check", wheel, "--python", with_uv.python, "--verify-code"]).returncode == 0
 
-    # CPython of the same version refuses it, with pip and with uv.
-    cpython = make_venv(python_or_skip(info["version"]))
-    refused = cpython.pip("install", wheel, check=False)
-    assert refused.returncode != 0
-    assert "is not a supported wheel on this platform" in refused.stderr
-    refused = cpython.uv_install(wheel, check=False)
-    assert refused.returncode != 0
-    assert f"`{info['tag']}`" in " ".join(refused.stderr.split())
+    # CPython of the same version and the other PyPy refuse it, with pip and with uv.
+    for other in (python_or_skip(version), pypy_or_skip(OTHER[version])):
+        venv = make_venv(other)
+        refused = venv.pip("install", wheel, check=False)
+        assert refused.returncode != 0
+        assert "is not a supported wheel on this platform" in refused.stderr
+        refused = venv.uv_install(wheel, check=False)
+        assert refused.returncode != 0, refused.stderr
 
 
 @pytest.mark.slow
-def test_cpython_wheel_is_refused_on_pypy(demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv) -> None:
-    pypy = pypy_or_skip()
-    version = describe(pypy)["version"]
+@pytest.mark.parametrize("version", VERSIONS)
+def test_cpython_wheel_is_refused_on_pypy(
+    version: str, demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+) -> None:
+    pypy = pypy_or_skip(version)
     python_or_skip(version)
     set_hook_options(demo, SOURCELESS.format(version=version))
     wheel = build_wheel(demo)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import REPO, MakeVenv, hatchling_build, only_wheel, python_or_skip, run, set_hook_options, target_python
+from helpers import REPO, MakeVenv, hatchling_build, only_wheel, python_or_skip, run, set_hook_options
 
 from hatch_pyc import layout, worker
 from hatch_pyc.compilation import compile_modules
@@ -42,7 +42,7 @@ print(canonical.hex(), rewritten.hex())
 
 @pytest.mark.parametrize("version", ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"])
 def test_canonical_bytecode_does_not_depend_on_process_history_or_hash_seed(version: str, tmp_path: Path) -> None:
-    python = target_python(version, tmp_path / "bin")
+    python = python_or_skip(version)
     worker_dir = str(Path(worker.__file__).parent)
     outputs = set()
     for seed, earlier in (

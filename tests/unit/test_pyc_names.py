@@ -22,7 +22,7 @@ from hatch_pyc.limits import Budget, LimitExceeded
 from hatch_pyc.pyc_names import FilenameReader, Filenames
 
 MAGIC = importlib.util.MAGIC_NUMBER
-VERSION = sys.version_info[:2]
+WRITER = (sys.implementation.name, sys.version_info[:2])
 
 
 def _code(source: str, filename: str) -> bytes:
@@ -33,7 +33,7 @@ def _read_all(reader: FilenameReader, datas: list[bytes]) -> dict[int, Filenames
     results: dict[int, Filenames | str] = {}
     try:
         for key, data in enumerate(datas):
-            reader.submit(key, MAGIC, VERSION, data)
+            reader.submit(key, MAGIC, WRITER, data)
             results.update(reader.finished())
         results.update(reader.close())
     finally:
