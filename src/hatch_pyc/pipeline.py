@@ -79,10 +79,12 @@ def find_targets(options: Options) -> tuple[Target, ...]:
             targets.append(interpreters.find(spec))
         except TargetError as exc:
             problems.append(f"{options.python_origin}: {exc.message}")
-    versions = [target.interpreter.minor for target in targets]
-    for target in targets:
-        if versions.count(target.interpreter.minor) > 1:
-            problems.append(f"{options.python_origin}: CPython {target.interpreter.version} is named twice")
+    # Two builds of one version share its pycs (a free-threaded one too); PyPy has pycs of its own.
+    versions = [(target.interpreter.implementation, target.interpreter.minor) for target in targets]
+    for target, version in zip(targets, versions, strict=True):
+        if versions.count(version) > 1:
+            name = f"{target.interpreter.implementation} {target.interpreter.version}"
+            problems.append(f"{options.python_origin}: {name} is named twice")
     if problems:
         raise TargetError("cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
     return tuple(targets)

@@ -4,6 +4,8 @@ by pip and by uv, and refused by both installers everywhere else."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,13 @@ from test_cli import HATCH_PYC
 from test_sourceless import SOURCELESS, SOURCELESS_LOADERS, exercise
 from test_zip import ZIP, ZIP_LOADERS
 
+from hatch_pyc import bytecode
+from hatch_pyc.limits import Budget
+
 VERSIONS = ["3.9", "3.11"]
 OTHER = {"3.9": "3.11", "3.11": "3.9"}
+#: No pyc written at import: any pyc loaded is one the wheel shipped.
+ENV_NO_WRITE = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def describe(python: Path) -> dict[str, str]:
@@ -88,3 +95,41 @@ def test_cpython_wheel_is_refused_on_pypy(
     checked = run([*HATCH_PYC, "check", wheel, "--python", venv.python], check=False)
     assert checked.returncode == 1
     assert "pypy" in checked.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", VERSIONS)
+def test_pypy_alongside_bundle_canonical_bytes_and_the_bytecode_reader(
+    version: str, demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv, tmp_path: Path
+) -> None:
+    pypy = pypy_or_skip(version)
+    info = describe(pypy)
+    # Alongside, for the build's CPython and this PyPy: one wheel, each loading its own pycs.
+    set_hook_options(demo, f'python = ["{sys.executable}", "{pypy}"]\ncache = false')
+    alongside = build_wheel(demo)
+    assert f"demo/__pycache__/core.{info['cache_tag']}.pyc" in wheels.names(alongside)
+    venv = make_venv(pypy)
+    venv.uv_install(alongside)
+    loaded = run([venv.python, "-c", "import demo.core as m; print(m.__cached__)"], env=ENV_NO_WRITE).stdout
+    assert loaded.strip().endswith(f"core.{info['cache_tag']}.pyc")
+
+    # Canonical bytes: another hash seed and another job count give the same wheel.
+    set_hook_options(demo, SOURCELESS.format(version=pypy) + "\ncache = false\njobs = 1")
+    first = build_wheel(demo, env={"PYTHONHASHSEED": "1"})
+    set_hook_options(demo, SOURCELESS.format(version=pypy) + "\ncache = false\njobs = 3")
+    second = build_wheel(demo, env={"PYTHONHASHSEED": "2"})
+    assert first.read_bytes() == second.read_bytes()
+
+    # The pure-Python bytecode reader reads what this PyPy writes.
+    for name in wheels.names(first):
+        if name.endswith(".pyc"):
+            data = wheels.read(first, name)[16:]
+            names = bytecode.code_filenames(data, (3, int(version.split(".")[1])), Budget(name), "pypy")
+            assert len(names) == 1
+            assert not names[0].strip("<").startswith("/")  # a path in the wheel, none of the build machine
+
+    # A .pyz bundle for this PyPy runs with it.
+    pyz = tmp_path / "demo.pyz"
+    run([*HATCH_PYC, "bundle", first, "--python", pypy, "--entry-point", "demo.core:main", "-o", pyz])
+    assert run([pypy, pyz, "foo", "x"]).stdout == "demo known,unknown\n"
+    assert run([*HATCH_PYC, "check", pyz, "--python", pypy, "--verify-code"]).returncode == 0
