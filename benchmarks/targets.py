@@ -1,8 +1,8 @@
 """Build time and sourceless wheel size of example_project for each target interpreter.
 
-For every target found (native CPython 3.9 to 3.15 from pyenv or PATH, the WebAssembly
-CPython 3.14 and 3.15 of tests/wasm where no native one exists, and Debian's pypy3), builds
-example_project's sourceless wheel with hatchling in a fresh process and an empty compile
+For every target found (native CPython 3.9 to 3.15 from pyenv, PATH or what `.ci/interpreters`
+provisioned, PyPy 3.9 and 3.11, and Pyodide's CPython 3.14 and 3.15 of tests/wasm under Node.js),
+builds example_project's sourceless wheel with hatchling in a fresh process and an empty compile
 cache, the targets taking turns, and reports min and median wall time and the wheel's size.
 Writes benchmarks/latest/targets.md. Run it from .venv: `python benchmarks/targets.py`.
 """
@@ -23,7 +23,7 @@ from build_speed import OUT, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from helpers import STAND_INS, WASM, find_python  # noqa: E402
+from helpers import PROVISIONED, PYODIDE, WASM, find_python  # noqa: E402
 
 #: example_project requires Python 3.9 or newer.
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
@@ -32,19 +32,21 @@ VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 def targets(bin_dir: Path) -> dict[str, tuple[str, str]]:
     """``{label: (python, how it runs)}`` for every target this machine has."""
     found = {}
-    node = shutil.which("node")
     for version in VERSIONS:
         native = find_python(version)
         if native is not None:
             found[f"CPython {version}"] = (str(native), "native")
-        elif version in STAND_INS and node and (WASM / "node_modules" / f"pyodide{STAND_INS[version]}").is_dir():
+    for version in ("3.9", "3.11"):
+        pypy = shutil.which(f"pypy{version}")
+        if pypy:
+            found[f"PyPy {version}"] = (pypy, "native")
+    node = shutil.which("node")
+    for version, package in PYODIDE.items():
+        if node and (WASM / "node_modules" / f"pyodide{package}").is_dir():
             launcher = bin_dir / f"python{version}"
-            launcher.write_text(f'#!/bin/sh\nexec "{node}" "{WASM / "python.mjs"}" {STAND_INS[version]} "$@"\n')
+            launcher.write_text(f'#!/bin/sh\nexec "{node}" "{WASM / "python.mjs"}" {package} "$@"\n')
             launcher.chmod(0o755)
-            found[f"CPython {version}"] = (str(launcher), "WebAssembly (Pyodide) under Node.js")
-    pypy = shutil.which("pypy3")
-    if pypy:
-        found["PyPy 3.9"] = (pypy, "native")
+            found[f"Pyodide {version}"] = (str(launcher), "Pyodide (WebAssembly) under Node.js")
     return found
 
 
@@ -52,6 +54,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    if PROVISIONED.is_dir():
+        os.environ["PATH"] = f"{PROVISIONED}{os.pathsep}{os.environ.get('PATH', '')}"
     with tempfile.TemporaryDirectory() as work_dir:
         work = Path(work_dir)
         bin_dir = work / "bin"
