@@ -2,8 +2,8 @@
 //
 //   node python.mjs VERSION [option...] (SCRIPT | -c CODE | -m MODULE) [arg...]
 //
-// VERSION is 314 or 315: which pyodide package of this directory to run. The tests use it
-// as a stand-in target interpreter where no native CPython 3.14 or 3.15 exists. It runs
+// VERSION is 314 or 315: which pyodide package of this directory to run. The tests compile
+// wheels for Pyodide with it (the hook's target interpreter). It runs
 // what hatch-pyc's worker and the tests ask of a `python`: interpreter options (-I, -B,
 // -X ...) go to CPython's own startup; stdin, stdout and stderr are the process's, as
 // bytes; the host's directories are visible at their own paths; the exit status is the
