@@ -23,7 +23,18 @@ def test_frontends_build_the_same_wheel(demo: Path, tmp_path: Path, wheelhouse: 
     set_hook_options(demo, "cache = false")
     commands = {
         "build": [sys.executable, "-m", "build", "--wheel", "--outdir", "{out}", "."],
-        "uv": [uv(), "build", "--find-links", wheelhouse, "--wheel", "--out-dir", "{out}", "."],
+        "uv": [
+            uv(),
+            "build",
+            "--python",
+            sys.executable,
+            "--find-links",
+            wheelhouse,
+            "--wheel",
+            "--out-dir",
+            "{out}",
+            ".",
+        ],
         "pip": [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", "{out}", "."],
         "hatch": [hatch.path / "bin" / "hatch", "build", "-t", "wheel", "{out}"],
     }

@@ -78,6 +78,7 @@ def test_a_path_or_a_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 INTERPRETER = Interpreter(implementation="cpython", version="3.11.7", cache_tag="cpython-311", magic_number="a70d0d0a")
+PYPY = Interpreter(implementation="pypy", version="3.11.13", cache_tag="pypy311", magic_number="b0010d0a")
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,22 @@ INTERPRETER = Interpreter(implementation="cpython", version="3.11.7", cache_tag=
 )
 def test_requires_python_is_narrowed_to_the_target(project: str, narrowed: str) -> None:
     assert interpreters.narrowed_requires_python(project, INTERPRETER) == narrowed
-    assert interpreters.wheel_tag(INTERPRETER) == "cp311-none-any"
+
+
+@pytest.mark.parametrize(
+    ("interpreter", "soabi", "platform", "tag"),
+    [
+        (INTERPRETER, "cpython-311-x86_64-linux-gnu", "linux-x86_64", "cp311-none-any"),
+        (PYPY, "pypy311-pp73", "linux-x86_64", "pp311-none.pypy311_pp73-any.manylinux_2_17_x86_64"),
+        (PYPY, "pypy311-pp73-aarch64-linux-gnu", "linux-aarch64", "pp311-none.pypy311_pp73-any.manylinux_2_17_aarch64"),
+        (PYPY, "pypy311-pp73", "macosx-11.0-arm64", "pp311-none.pypy311_pp73-any.macosx_11_0_arm64"),
+    ],
+)
+def test_the_wheel_tag_is_one_only_that_interpreter_takes(
+    interpreter: Interpreter, soabi: str, platform: str, tag: str
+) -> None:
+    target = interpreters.Target("python", interpreter, {}, {"soabi": soabi, "platform": platform})
+    assert interpreters.wheel_tag(target) == tag
 
 
 @pytest.mark.parametrize("project", ["<3.11", ">=3.12", "==3.10.*"])
