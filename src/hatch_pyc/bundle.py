@@ -93,7 +93,7 @@ def make_bundle(
                 f"they must be importable where it runs ({where(config.INCLUDE_DEPENDENCIES)} bundles them)"
             )
         project = os.path.join(work, "project")
-        unpack_project(artifact, project)
+        unpack_project(artifact, project, interpreter.cache_tag)
         gather(project, True, tree)
         entry = entry_point(zipapp.entry_point, console_scripts(artifact), where(config.ENTRY_POINT))
         excluded = matching(tree.modules, options.exclude)

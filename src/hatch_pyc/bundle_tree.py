@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hatch_pyc import metadata, records, wheelfile
+from hatch_pyc import metadata, records, stubs, wheelfile
 from hatch_pyc.artifact import Artifact, extract, install_path
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BadArtifact, BundleError
@@ -116,13 +116,39 @@ def _recorded(record: str) -> list[str]:
         return [path for path, _, _ in records.parse(record, f.read())]
 
 
-def unpack_project(artifact: Artifact, root: str) -> None:
+def unpack_project(artifact: Artifact, root: str, cache_tag: str) -> None:
     """Lay the wheel out in ``root`` as an installer would, less its scripts and data; a
-    zip-layout wheel's archive is unpacked in place of it and its ``.pth``."""
+    zip-layout wheel's archive is unpacked in place of it and its ``.pth``.
+
+    A wheel for several interpreters is laid out as a sourceless wheel for the one of
+    ``cache_tag`` (a bundle is for one): its bytecode in the modules' own places, without the
+    other interpreters' bytecode, the stubs it replaces, or the selector package.
+    """
     meta = metadata.read(artifact)
     zipped = distribution_id(artifact.name) if meta is not None and meta.get("layout") == "zip" else None
+    package = stubs.selector_package(artifact.name)
     skip = {f"{artifact.dist_info}/{name}" for name in INSTALL_RECORDS}
     skip.add(f"{artifact.dist_info}/{metadata.METADATA_PATH}")
+    others: set[str] = set()
+    found = False
+
+    def unpack(container: Artifact, entries: list[tuple[str, str]]) -> None:
+        nonlocal found
+        selected = {at: stubs.tree_entry(at, package) for _, at in entries}
+        mine = {tree[1] for tree in selected.values() if tree is not None and tree[0] == cache_tag}
+        found = found or bool(mine)
+        for name, at in entries:
+            tree = selected[at]
+            if tree is not None:
+                if tree[0] != cache_tag:
+                    others.add(tree[0])
+                    continue
+                at = tree[1]
+            elif at.startswith(f"{package}/") or f"{at}c" in mine:
+                continue  # the selector, and the stubs whose bytecode is now in their place
+            _extract_to(container, name, root, at)
+
+    entries = []
     for name in artifact.names:
         at = install_path(artifact, name)
         if at is None and name.startswith(f"{artifact.dist_info}/") and name not in skip:
@@ -132,10 +158,15 @@ def unpack_project(artifact: Artifact, root: str) -> None:
         if zipped is not None and at in (f"{zipped}.zip", f"{zipped}.pth"):
             if at.endswith(".zip"):
                 inner = artifact.open_nested(name)
-                for member in inner.names:
-                    _extract_to(inner, member, root, member)
+                unpack(inner, [(member, member) for member in inner.names])
             continue
-        _extract_to(artifact, name, root, at)
+        entries.append((name, at))
+    unpack(artifact, entries)
+    if others and not found:
+        raise BundleError(
+            f"{artifact.path}: has bytecode for {', '.join(sorted(others))}, not for {cache_tag}; bundle it for one "
+            "of those, or bundle the wheel its project's backend built"
+        )
 
 
 def _extract_to(artifact: Artifact, name: str, root: str, at: str) -> None:

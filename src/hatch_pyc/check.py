@@ -15,7 +15,7 @@ from typing import Any
 
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
-from hatch_pyc import bytecode, interpreters, landing, metadata
+from hatch_pyc import bytecode, interpreters, landing, metadata, stubs
 from hatch_pyc.artifact import Artifact, open_artifact, record_problems
 from hatch_pyc.code_verifier import CodeVerifier
 from hatch_pyc.config import SOURCELESS_LAYOUTS
@@ -115,16 +115,22 @@ def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
         return _inspect(artifact)[0]
 
 
-def _expected_interpreter(name: str, recorded: list[Interpreter], target: Interpreter) -> Interpreter | None:
-    """The interpreter that loads the pyc ``name``: by its cache tag, or, for a legacy pyc,
-    the one the metadata records (or the target, without metadata)."""
+def _expected_interpreter(
+    name: str, recorded: list[Interpreter], target: Interpreter, package: str
+) -> Interpreter | None:
+    """The interpreter that loads the pyc ``name``: by its cache tag (in its name, or the
+    directory of a wheel for several interpreters that selector ``package`` reads), or, for a
+    legacy pyc, the one the metadata records (or the target, without metadata)."""
     directory, base = posixpath.split(name)
+    tag: str | None = None
     if posixpath.basename(directory) == "__pycache__":
         match = CACHED_PYC.match(base)
         tag = match.group("tag") if match else None
-        candidates = [*recorded, target]
-        return next((interpreter for interpreter in candidates if interpreter.cache_tag == tag), None)
-    return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
+    elif (tree := stubs.tree_entry(name, package)) is not None:
+        tag = tree[0]
+    else:
+        return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
+    return next((interpreter for interpreter in [*recorded, target] if interpreter.cache_tag == tag), None)
 
 
 def _level(member: Member, meta: dict[str, Any] | None) -> int:
@@ -159,6 +165,7 @@ def _pyc_problems(
     shipped source; with a ``verifier``, also code that is what the target compiles from it."""
     target = found.interpreter
     target_magic = bytes.fromhex(target.magic_number)
+    package = stubs.selector_package(artifact.name) if artifact.kind == "wheel" else ""
     writers = {bytes.fromhex(i.magic_number): (i.implementation, i.minor) for i in [*recorded, target]}
     mode = meta.get("invalidation_mode") if meta else None
     pycs = sorted((member for member in survey.members if member.entry.endswith(".pyc")), key=lambda m: m.display)
@@ -203,7 +210,7 @@ def _pyc_problems(
     try:
         for index, member in enumerate(pycs):
             label = labels[index]
-            expected = _expected_interpreter(member.entry, recorded, target)
+            expected = _expected_interpreter(member.entry, recorded, target, package)
             if expected is None:
                 if recorded:
                     problems[index].append(f"{label}: a pyc for no interpreter the bytecode metadata records")
@@ -232,12 +239,14 @@ def _pyc_problems(
                 source = last[2]
                 if mode is not None and header.mode != mode:
                     problems[index].append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
-                # Each implementation hashes sources its own way: the host's is CPython's.
-                # PyPy's pycs have their hash checked in the target, by the verifier.
+                # Each implementation hashes sources its own way, and CPython 3.11 changed its
+                # (SipHash-1-3 for 2-4): the host checks the hashes of its own kind here; the
+                # others are checked in the target, by the verifier.
                 key = int.from_bytes(header.magic, "little")
                 if (
                     header.source_hash is not None
                     and expected.implementation == sys.implementation.name == "cpython"
+                    and (expected.minor >= (3, 11)) == (sys.version_info >= (3, 11))
                     and _imp.source_hash(key, source) != header.source_hash
                 ):
                     problems[index].append(
@@ -281,12 +290,11 @@ def _tag_problems(
         problems.append(
             f"WHEEL tags {', '.join(sorted(wheel_tags))} differ from the file name's {', '.join(sorted(name_tags))}"
         )
-    if layout in SOURCELESS_LAYOUTS and len(recorded) == 1:
-        others = sorted({tag.interpreter for tag in artifact.tags} - {recorded[0].python_tag})
+    if layout in SOURCELESS_LAYOUTS and recorded:
+        built = sorted({interpreter.python_tag for interpreter in recorded})
+        others = sorted({tag.interpreter for tag in artifact.tags} - set(built))
         if others:
-            problems.append(
-                f"file name tags name {', '.join(others)}, but the bytecode is for {recorded[0].python_tag} only"
-            )
+            problems.append(f"file name tags name {', '.join(others)}, but the bytecode is for {', '.join(built)} only")
     if not name_tags & _supported_tags(target):
         problems.append(
             f"tags {', '.join(sorted(name_tags))} do not fit {target.implementation} {target.version} "
@@ -339,13 +347,12 @@ def check_for(
         if verifier is not None:
             verifier.kill()
     # Sourceless wheels and bundles have no source to fall back on: the target must match.
-    if inspection.layout in (*SOURCELESS_LAYOUTS, "zipapp") and recorded:
-        built = recorded[0]
-        if built.magic_number != target.magic_number:
-            problems.append(
-                f"built for {built.implementation} {built.version} (magic {built.magic_number}); the target is "
-                f"{target.implementation} {target.version} (magic {target.magic_number})"
-            )
+    magics = {interpreter.magic_number for interpreter in recorded}
+    if inspection.layout in (*SOURCELESS_LAYOUTS, "zipapp") and recorded and target.magic_number not in magics:
+        built = ", ".join(f"{i.implementation} {i.version} (magic {i.magic_number})" for i in recorded)
+        problems.append(
+            f"built for {built}; the target is {target.implementation} {target.version} (magic {target.magic_number})"
+        )
     notes = list(survey.audit.notes)
     if survey.audit.unverifiable:
         notes.append(

@@ -366,8 +366,10 @@ def parse_options(
             continue
         values[option.attribute] = option.read(value, at(option), problems)
     layout = values["layout"]
+    # On by default where sources leave, for one interpreter: a script's launcher runs one's bytecode.
+    one = len(values["python"]) <= 1
     values["compile_scripts"] = COMPILE_SCRIPTS.read(
-        raw.get(COMPILE_SCRIPTS.key, layout in SOURCELESS_LAYOUTS), at(COMPILE_SCRIPTS), problems
+        raw.get(COMPILE_SCRIPTS.key, layout in SOURCELESS_LAYOUTS and one), at(COMPILE_SCRIPTS), problems
     )
     values["zipapp"] = _zipapp(raw[ZIPAPP.key], at(ZIPAPP), problems, table is None) if ZIPAPP.key in raw else None
     for option in (CACHE, DEBUG_RANGES, COMPRESS, CACHE_DIR):
@@ -386,12 +388,12 @@ def parse_options(
             f"{what} needs; use 'checked-hash' or 'unchecked-hash'"
         )
 
-    python = values["python"]
-    if layout in SOURCELESS_LAYOUTS and len(python) > 1:
+    several = layout in SOURCELESS_LAYOUTS and len(values["python"]) > 1
+    if several and raw.get(COMPILE_SCRIPTS.key) is True:
         problems.append(
-            f"{at(PYTHON)}: a {layout} wheel runs on one interpreter only; name one, got {list(python)} "
-            f"(several interpreters are for the alongside layout; layout set by {at(LAYOUT)}; "
-            f"{PYTHON.env} overrides this option)"
+            f"{at(COMPILE_SCRIPTS)}: a compiled script runs one interpreter's bytecode, and {at(PYTHON)} names "
+            f"several for the {layout} layout (set by {at(LAYOUT)}); set it to false, or build one wheel per "
+            "interpreter"
         )
 
     if problems:

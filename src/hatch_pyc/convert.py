@@ -158,6 +158,7 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
             options,
             selection,
             distribution=artifact.name,
+            version=artifact.version,
             shipped=shipped,
             scripts=script_modules,
             out_dir=os.path.join(work, "compiled"),

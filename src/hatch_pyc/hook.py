@@ -177,9 +177,9 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
             if next(iter(normalize_inclusion_map({key: data_force[key]}, self.root))) in sources:
                 del data_force[key]
 
-    def _set_tag(self, build_data: dict[str, Any], interpreter: Interpreter, tag: str) -> None:
-        """Tag the wheel for the one interpreter that can load its bytecode."""
-        wanted = interpreter.python_tag
+    def _set_tag(self, build_data: dict[str, Any], compiled_for: Sequence[Interpreter], tag: str) -> None:
+        """Tag the wheel for the interpreters that can load its bytecode."""
+        wanted = {interpreter.python_tag for interpreter in compiled_for}
         if "tag" in build_data:
             found = {tag.interpreter for tag in parse_tag(build_data["tag"])}
             origin = f"the wheel tag {build_data['tag']!r} that another build hook set"
@@ -189,9 +189,10 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         else:
             build_data["tag"] = tag
             return
-        if found != {wanted}:
+        if found != wanted:
             raise TargetError(
-                f"{origin} is for {', '.join(sorted(found))}, but the sourceless bytecode is for {wanted}; "
+                f"{origin} is for {', '.join(sorted(found))}, but the sourceless bytecode is for "
+                f"{', '.join(sorted(wanted))}; "
                 "build with that interpreter or compile for the build's own"
             )
 
@@ -264,13 +265,14 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         try:
             if selection.requires_python is not None:
                 assert selection.tag is not None
-                self._set_tag(build_data, selection.interpreters[0], selection.tag)
+                self._set_tag(build_data, selection.interpreters, selection.tag)
                 self._state.set_requires_python(self.metadata.core, selection.requires_python)
             script_modules = self._compiled_scripts(build_data, out_dir) if options.compile_scripts else []
             result = pipeline.build(
                 options,
                 selection,
                 distribution=self.metadata.core.name,
+                version=self.metadata.version,
                 shipped=included,
                 scripts=script_modules,
                 out_dir=out_dir,

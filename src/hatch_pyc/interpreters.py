@@ -200,6 +200,14 @@ def platform_tag(target: Target) -> str:
     return str(target.platform["platform"]).replace("-", "_").replace(".", "_")
 
 
+def wheel_tags(targets: Sequence[Target]) -> str:
+    """The tag of a wheel of bytecode for ``targets``: one target's :func:`wheel_tag`, or for
+    several CPython versions a compressed tag set, ``cp310.cp311-none-any``."""
+    if len(targets) == 1:
+        return wheel_tag(targets[0])
+    return ".".join(sorted({t.interpreter.python_tag for t in targets}, key=lambda tag: int(tag[2:]))) + "-none-any"
+
+
 def wheel_tag(target: Target) -> str:
     """The tag of a wheel whose bytecode only this interpreter version can load.
 
@@ -226,16 +234,21 @@ def parse_requires_python(requires_python: str) -> SpecifierSet:
         raise TargetError(f"project.requires-python is invalid: {exc}") from None
 
 
-def narrowed_requires_python(requires_python: str, interpreter: Interpreter) -> str:
-    """The project's ``requires-python`` narrowed to the interpreter's minor version.
+def narrowed_requires_python(requires_python: str, interpreters: Sequence[Interpreter]) -> str:
+    """The project's ``requires-python`` narrowed to the interpreters' minor versions:
+    ``==3.11.*`` for one, ``>=3.10,<3.14,!=3.12.*`` for 3.10, 3.11 and 3.13.
 
-    Raises :class:`TargetError` when the project's own range excludes the interpreter: such
-    a wheel could not be installed anywhere.
+    Raises :class:`TargetError` when the project's own range excludes an interpreter: such
+    a wheel could not be installed there.
     """
     project = parse_requires_python(requires_python)
-    check_admitted(project, [interpreter])
-    major, minor = interpreter.minor
-    return str(project & SpecifierSet(f"=={major}.{minor}.*"))
+    check_admitted(project, interpreters)
+    minors = sorted({interpreter.minor for interpreter in interpreters})
+    if len(minors) == 1:
+        return str(project & SpecifierSet("=={}.{}.*".format(*minors[0])))
+    (major, low), (_, high) = minors[0], minors[-1]
+    gaps = [f"!={major}.{minor}.*" for minor in range(low, high) if (major, minor) not in minors]
+    return str(project & SpecifierSet(",".join([f">={major}.{low}", f"<{major}.{high + 1}", *gaps])))
 
 
 def check_admitted(requires_python: SpecifierSet, interpreters: Sequence[Interpreter]) -> None:

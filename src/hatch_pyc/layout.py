@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,6 +52,9 @@ class Placement:
     kept: frozenset[str] = frozenset()
     #: Module paths whose code keeps its column positions (the ``debug-ranges`` option).
     debug_ranges: frozenset[str] = frozenset()
+    #: For a wheel of several interpreters, the package whose ``<cache tag>/`` directories
+    #: hold the legacy pycs (:mod:`hatch_pyc.selector`); else "", and they sit in place.
+    tree: str = ""
 
     def requests(self, modules: Sequence[Module], optimize: Sequence[int], cache_tag: str) -> tuple[Request, ...]:
         """What to compile of each module for the interpreter of ``cache_tag``: a legacy pyc
@@ -60,7 +63,7 @@ class Placement:
         return tuple(
             Request(
                 module=module,
-                pycs=((min(optimize), legacy_pyc_path(module.path)),)
+                pycs=((min(optimize), self._legacy_path(module.path, cache_tag)),)
                 if module.path in self.legacy
                 else tuple((level, pyc_path(module.path, level, cache_tag)) for level in optimize),
                 dfile=code_filename(module, module.path in self.kept),
@@ -68,6 +71,9 @@ class Placement:
             )
             for module in modules
         )
+
+    def _legacy_path(self, path: str, cache_tag: str) -> str:
+        return f"{self.tree}/{cache_tag}/{legacy_pyc_path(path)}" if self.tree else legacy_pyc_path(path)
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,11 @@ class Request:
 
 
 def place(
-    layout: str, modules: Sequence[Module], keep_source: Sequence[str], debug_ranges: bool | None = None
+    layout: str,
+    modules: Sequence[Module],
+    keep_source: Sequence[str],
+    debug_ranges: bool | None = None,
+    tree: str = "",
 ) -> Placement:
     """Place the modules for ``layout``.
 
@@ -96,6 +106,10 @@ def place(
     Column positions serve only a traceback that can show the source line they point into:
     unless ``debug_ranges`` says otherwise, the modules whose source ships beside the pyc
     keep them, and the others do not.
+
+    With a ``tree`` (a sourceless or zip wheel for several interpreters), each interpreter's
+    legacy pycs go to ``<tree>/<cache tag>/``; kept modules get ``__pycache__`` pycs in the
+    sourceless layout, and none in an archive, which zipimport reads only beside sources.
     """
     every = frozenset(module.path for module in modules)
     kept = frozenset(matching(modules, keep_source))
@@ -105,7 +119,8 @@ def place(
     else:
         dropped = every - kept
         with_source = kept
-        placement = Placement(legacy=every if layout == "zip" else dropped, sourceless=dropped, kept=kept)
+        legacy = every if layout == "zip" and not tree else dropped
+        placement = Placement(legacy=legacy, sourceless=dropped, kept=kept, tree=tree)
     ranges = with_source if debug_ranges is None else (every if debug_ranges else frozenset())
     return dataclasses.replace(placement, debug_ranges=ranges)
 
@@ -145,25 +160,17 @@ def archive_files(
     return files
 
 
-def zip_layout_files(
-    distribution: str,
-    shipped: Iterable[tuple[str, str]],
-    compilation: Compilation,
-    out_dir: str,
-    sourceless: frozenset[str],
-    *,
-    compress: bool,
-) -> dict[str, str]:
+def zip_layout_files(distribution: str, contents: Mapping[str, str], out_dir: str, *, compress: bool) -> dict[str, str]:
     """Write the zip layout's two files into ``out_dir``: ``{file on disk: path in the wheel}``.
 
-    ``<distribution>.zip`` holds everything in ``shipped`` (see :func:`archive_files`),
-    deflated if ``compress``;
-    ``<distribution>.pth`` names it on its one line: a path relative to site-packages and no
-    ``import``, so nothing runs at interpreter start-up.
+    ``<distribution>.zip`` holds ``contents`` (``{path in archive: file on disk}``, see
+    :func:`archive_files`), deflated if ``compress``; ``<distribution>.pth`` names it on its one
+    line: a path relative to site-packages and no ``import``, so nothing runs at interpreter
+    start-up.
     """
     name = distribution_id(distribution)
     archive_file = os.path.join(out_dir, f"{name}.zip")
-    archive.write_zip(archive_file, archive_files(shipped, compilation, sourceless), compress=compress)
+    archive.write_zip(archive_file, contents, compress=compress)
     pth_file = os.path.join(out_dir, f"{name}.pth")
     with open(pth_file, "w", encoding="utf-8") as f:
         f.write(f"{name}.zip\n")

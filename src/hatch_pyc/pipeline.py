@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hatch_pyc import config, interpreters, layout, metadata
+from hatch_pyc import config, interpreters, layout, metadata, stubs
 from hatch_pyc.bundle_runtime import user_cache_dir
 from hatch_pyc.cache import CompileCache, open_cache
 from hatch_pyc.compilation import Compilation, Progress, ProgressReporter, compile_modules
@@ -106,8 +106,19 @@ def select(
     problems = unmatched(options.exclude, [f.path for f in shipped if f.path.endswith(".py")], where(config.EXCLUDE))
     if problems:
         raise ConfigError(problems)
-    narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for[0]) if options.sourceless else None
-    tag = interpreters.wheel_tag(targets[0] if targets else interpreters.running()) if options.sourceless else None
+    if options.sourceless and len(targets) > 1:
+        pypy = [
+            f"{t.interpreter.implementation} {t.interpreter.version}"
+            for t in targets
+            if t.interpreter.implementation != "cpython"
+        ]
+        if pypy:
+            raise TargetError(
+                f"{options.python_origin}: a {options.layout} wheel for several interpreters is for CPython versions; "
+                f"{', '.join(pypy)} needs a wheel of its own"
+            )
+    narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for) if options.sourceless else None
+    tag = interpreters.wheel_tags(targets or (interpreters.running(),)) if options.sourceless else None
     return Selection(
         targets=targets,
         interpreters=compiled_for,
@@ -171,6 +182,7 @@ def build(
     selection: Selection,
     *,
     distribution: str,
+    version: str,
     shipped: Sequence[Module],
     scripts: Sequence[Module],
     out_dir: str,
@@ -194,12 +206,16 @@ def build(
         problems = unmatched(options.keep_source, [m.path for m in modules], where(config.KEEP_SOURCE))
         if problems:
             raise ConfigError(problems)
-    placement = layout.place(options.layout, modules, options.keep_source, options.debug_ranges)
+    several = options.sourceless and len(selection.targets) > 1
+    tree = stubs.selector_package(distribution) if several else ""
+    placement = layout.place(options.layout, modules, options.keep_source, options.debug_ranges, tree)
+    # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
+    compiled = [m for m in modules if not (several and options.layout == "zip" and m.path in placement.kept)]
     os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
     compilations = tuple(
         compile_placed(
             options,
-            modules,
+            compiled,
             placement,
             out_dir,
             target,
@@ -211,15 +227,31 @@ def build(
         for target in (selection.targets or (None,))
     )
     shipped_paths = frozenset(file.path for file in shipped)
+    selector: dict[str, str] = {}
+    if several:
+        selector = stubs.write(
+            out_dir,
+            distribution=distribution,
+            version=version,
+            interpreters=[compilation.interpreter for compilation in compilations],
+            compiled=placement.legacy,
+            kept=placement.kept,
+            shipped=[path for path in shipped_paths if path.endswith(".py")],
+        )
     if options.layout == "zip":
         pairs = [(file.source, file.path) for file in shipped]
-        added = layout.zip_layout_files(
-            distribution, pairs, compilations[0], out_dir, placement.sourceless, compress=options.compress
-        )
+        if several:
+            contents = {path: file for file, path in pairs if path not in placement.sourceless}
+            contents.update({path: file for file, path in layout.pyc_files(compilations).items()})
+            contents.update({path: file for file, path in selector.items()})
+        else:
+            contents = layout.archive_files(pairs, compilations[0], placement.sourceless)
+        added = layout.zip_layout_files(distribution, contents, out_dir, compress=options.compress)
         # Everything the wheel ships now lives in the archive.
         dropped = shipped_paths
     else:
         added = layout.pyc_files(compilations)
+        added.update(selector)
         added.update({m.source: m.path for m in scripts if m.path not in placement.sourceless})
         # Compiled scripts were never among the shipped files: nothing to drop there.
         dropped = placement.sourceless & shipped_paths

@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hatch_pyc import __version__, bundle_runtime, interpreters, metadata, scripts
+from hatch_pyc import __version__, bundle_runtime, interpreters, metadata, scripts, stubs
 from hatch_pyc.artifact import Artifact, intact_wheel, open_artifact
 from hatch_pyc.bundle_plan import RUNTIME_MODULE
 from hatch_pyc.compilation import CompilationFailed, compile_modules
@@ -172,13 +172,23 @@ def _targets(recorded: list[Interpreter], python: Sequence[str]) -> dict[str, Ta
     return targets
 
 
+def _tree_entry(entry: str, packages: set[str]) -> tuple[str, str] | None:
+    return next((found for package in packages if (found := stubs.tree_entry(entry, package))), None)
+
+
 def _modules(
     artifact: Artifact, layout: str, recorded: list[Interpreter], optimize: list[int], tree: SourceTree
 ) -> list[_Module]:
     """Every module with pycs where the import system finds them, with its candidate sources."""
     surveyed = survey_artifact(artifact, layout)
     by_tag = {interpreter.cache_tag: interpreter for interpreter in recorded}
-    modules: dict[tuple[int, str], _Module] = {}
+    # A bundle keeps the selector package of the wheel it was made from, under that wheel's name.
+    packages = (
+        {stubs.selector_package(artifact.name)}
+        if artifact.kind == "wheel"
+        else {name.split("/")[0] for name in artifact.names if name.startswith(stubs.PREFIX) and "/" in name}
+    )
+    modules: dict[tuple[int, str, str], _Module] = {}
     for member in surveyed.members:
         entry, container = member.entry, member.container
         # Where the wheel's own files install; an archive's names are where zipimport finds them.
@@ -193,11 +203,16 @@ def _modules(
                 continue  # check says what is wrong with it
             source_path = posixpath.join(posixpath.dirname(directory), match["stem"] + ".py")
             pyc = _Pyc(member.display, b"", interpreter, pyc_level(base), legacy=False)
+        elif (selected := _tree_entry(entry, packages)) is not None and selected[0] in by_tag:
+            # A wheel for several interpreters: each one's legacy pycs in its own directory.
+            source_path = selected[1][: -len("c")]
+            pyc = _Pyc(member.display, b"", by_tag[selected[0]], optimize[0], legacy=True)
         else:
             source_path = entry[: -len("c")]
             pyc = _Pyc(member.display, b"", recorded[0], optimize[0], legacy=True)
         pyc.data = container.read(entry, MAX_PYC_SIZE)
-        key = (id(container), source_path)
+        # One module per interpreter: each target compiles and compares its own pycs.
+        key = (id(container), source_path, pyc.interpreter.magic_number)
         if key not in modules:
             beside = source_path in container.names
             # The alongside layout names code ``<path>`` (the import system puts the real path

@@ -64,11 +64,11 @@ def test_syntax_errors_are_reported_from_worker_processes_too(demo: Path, tmp_pa
     assert "src/demo/broken.py:2:7: invalid syntax" in result.stderr
 
 
-def test_sourceless_needs_one_interpreter(demo: Path, tmp_path: Path) -> None:
-    set_hook_options(demo, 'layout = "sourceless"\npython = ["3.11", "3.12"]')
+def test_compiled_scripts_need_one_interpreter(demo: Path, tmp_path: Path) -> None:
+    set_hook_options(demo, 'layout = "sourceless"\npython = ["3.11", "3.12"]\ncompile-scripts = true')
     result = hatchling_build(demo, tmp_path / "out", check=False)
     assert result.returncode != 0
-    assert f"{TABLE}.python: a sourceless wheel runs on one interpreter only; name one, got ['3.11', '3.12']" in (
+    assert f"{TABLE}.compile-scripts: a compiled script runs one interpreter's bytecode, and {TABLE}.python names " in (
         result.stderr
     )
 

@@ -53,7 +53,10 @@ TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
             "invalidation-mode: 'timestamp' pycs cannot be trusted inside an archive, as the zip layout",
         ),
         ({"zipapp": {}, "invalidation-mode": "timestamp"}, "invalidation-mode: 'timestamp' pycs cannot be trusted"),
-        ({"layout": "sourceless", "python": ["3.11", "3.12"]}, "python: a sourceless wheel runs on one interpreter"),
+        (
+            {"layout": "sourceless", "python": ["3.11", "3.12"], "compile-scripts": True},
+            "compile-scripts: a compiled script runs one interpreter's bytecode, and t.python names several",
+        ),
     ],
 )
 def test_each_invalid_value_is_one_problem_named_by_its_toml_path(raw: dict, problem: str) -> None:
@@ -122,12 +125,13 @@ def test_environment_overrides_layout_and_python_and_is_named() -> None:
     ]
 
 
-def test_several_interpreters_in_a_sourceless_layout_name_where_each_was_set() -> None:
+def test_several_interpreters_in_a_sourceless_layout_compile_no_scripts_by_default() -> None:
+    options = parse_options({"python": ["3.11", "3.12"]}, "t", environ={"HATCH_PYC_LAYOUT": "zip"})
+    assert (options.layout, options.python, options.compile_scripts) == ("zip", ("3.11", "3.12"), False)
     with pytest.raises(ConfigError) as info:
-        parse_options({"python": ["3.11", "3.12"]}, "t", environ={"HATCH_PYC_LAYOUT": "zip"})
+        parse_options({"python": ["3.11", "3.12"], "compile-scripts": True}, "t", environ={"HATCH_PYC_LAYOUT": "zip"})
     (problem,) = info.value.problems
-    assert problem.startswith("t.python: a zip wheel runs on one interpreter only")
-    assert "layout set by HATCH_PYC_LAYOUT (environment)" in problem
+    assert "for the zip layout (set by HATCH_PYC_LAYOUT (environment))" in problem
 
 
 def test_cache_dir_is_taken_from_the_project_and_the_environment_from_the_working_directory(

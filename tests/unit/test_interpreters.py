@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import python_or_skip
+from packaging.specifiers import SpecifierSet
 
 from hatch_pyc import interpreters
 from hatch_pyc.interpreters import Interpreter, TargetError
@@ -91,7 +92,7 @@ PYPY = Interpreter(implementation="pypy", version="3.11.13", cache_tag="pypy311"
     ],
 )
 def test_requires_python_is_narrowed_to_the_target(project: str, narrowed: str) -> None:
-    assert interpreters.narrowed_requires_python(project, INTERPRETER) == narrowed
+    assert interpreters.narrowed_requires_python(project, [INTERPRETER]) == narrowed
 
 
 @pytest.mark.parametrize(
@@ -113,4 +114,32 @@ def test_the_wheel_tag_is_one_only_that_interpreter_takes(
 @pytest.mark.parametrize("project", ["<3.11", ">=3.12", "==3.10.*"])
 def test_requires_python_that_excludes_the_target_is_an_error(project: str) -> None:
     with pytest.raises(TargetError, match=f"project.requires-python '{project}' excludes the target interpreter"):
-        interpreters.narrowed_requires_python(project, INTERPRETER)
+        interpreters.narrowed_requires_python(project, [INTERPRETER])
+
+
+def _cpython(minor: int) -> Interpreter:
+    return Interpreter(implementation="cpython", version=f"3.{minor}.1", cache_tag=f"cpython-3{minor}", magic_number="")
+
+
+@pytest.mark.parametrize(
+    ("minors", "project", "narrowed"),
+    [
+        ([10, 11, 12], ">=3.8", "<3.13,>=3.10,>=3.8"),
+        ([11, 13], "", "!=3.12.*,<3.14,>=3.11"),
+        ([9, 10, 13, 14, 15], ">=3.9", "!=3.11.*,!=3.12.*,<3.16,>=3.9"),
+    ],
+)
+def test_requires_python_of_several_interpreters_admits_their_versions_only(
+    minors: list[int], project: str, narrowed: str
+) -> None:
+    found = interpreters.narrowed_requires_python(project, [_cpython(minor) for minor in minors])
+    assert found == narrowed
+    admitted = SpecifierSet(found)
+    assert [m for m in range(8, 17) if admitted.contains(f"3.{m}.1")] == minors
+
+
+def test_several_cpython_targets_are_one_compressed_tag_set() -> None:
+    platform = {"soabi": "cpython-311-x86_64-linux-gnu", "platform": "linux-x86_64"}
+    targets = [interpreters.Target("python", _cpython(minor), {}, platform) for minor in (12, 9, 10)]
+    assert interpreters.wheel_tags(targets) == "cp39.cp310.cp312-none-any"
+    assert interpreters.wheel_tags(targets[:1]) == "cp312-none-any"

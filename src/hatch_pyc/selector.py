@@ -1,0 +1,158 @@
+"""Runs inside sourceless and zip wheels built for several interpreters, as their
+``_hatch_pyc_<distribution>`` package.
+
+Each top-level module and package of the distribution ships as a two-line stub that calls
+:func:`run`: it executes that module's bytecode for the running interpreter, after putting
+:class:`Finder` first on ``sys.meta_path`` for the distribution's other modules. Nothing runs
+at interpreter start-up. On an interpreter the wheel has no bytecode for, the import fails
+with one :class:`ImportError` that names the distribution, the interpreters it is for, the
+running one, and what to do.
+
+Each interpreter's bytecode lives in ``<this package>/<cache tag>/``, laid out as in a
+sourceless wheel (``pkg/mod.pyc``), where no installer looks: pip and uv compile only ``.py``
+files (into ``__pycache__``), and pypa/installer skips ``__pycache__``. A module gets the
+``__file__`` it has in a sourceless wheel for one interpreter (``pkg/mod.pyc``, beside its data
+files), so paths built from it and ``importlib.resources`` find what ships beside it.
+
+Standard library only, in the syntax of the oldest target (3.8). Everything is read through
+this module's own loader, so it works from an archive on ``sys.path`` (the zip layout) as from
+site-packages. The shipped copy ends with the values of :data:`DISTRIBUTION`,
+:data:`TARGETS` and :data:`MODULES`; hatch-pyc itself imports this module to write it and
+to test it.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+try:  # what importlib.machinery and importlib.util hold, from the modules already loaded
+    from _frozen_importlib import ModuleSpec
+    from _frozen_importlib_external import MAGIC_NUMBER, SourcelessFileLoader, spec_from_file_location
+except ImportError:  # pragma: no cover - an interpreter without the frozen modules
+    from importlib.machinery import ModuleSpec, SourcelessFileLoader
+    from importlib.util import MAGIC_NUMBER, spec_from_file_location
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+#: The distribution and its version, for messages: ``demo-pkg 0.1.0``.
+DISTRIBUTION = ""
+#: ``{cache tag: "CPython 3.11"}``: the interpreters the wheel has bytecode for.
+TARGETS: dict[str, str] = {}
+#: ``{module name: True for a package, False for a module, None for a namespace package}``,
+#: of every module whose bytecode is here (the modules that keep their source are not).
+MODULES: dict[str, bool | None] = {}
+
+#: This package's directory (in site-packages, or in an archive on sys.path) and what it sits in.
+HERE = os.path.dirname(__file__)
+ROOT = os.path.dirname(HERE)
+#: Reads a file here, from the file system or the archive.
+_read = __loader__.get_data  # type: ignore[name-defined]
+#: The archive this package is in, for resource readers; None on the file system.
+_ARCHIVE: str | None = getattr(__loader__, "archive", None)  # type: ignore[name-defined]
+
+
+def _tree() -> str:
+    """The running interpreter's bytecode directory; ImportError when the wheel has none."""
+    tag = sys.implementation.cache_tag
+    if tag not in TARGETS:
+        version = ".".join(map(str, sys.version_info[:3]))
+        name = sys.implementation.name
+        running = "CPython" if name == "cpython" else "PyPy" if name == "pypy" else name
+        targets = ", ".join(sorted(set(TARGETS.values())))
+        raise ImportError(
+            f"{DISTRIBUTION} has bytecode for {targets}; this is {running} {version} at {sys.executable}: install "
+            "the wheel built for this interpreter, or the sdist"
+        )
+    return os.path.join(HERE, tag)
+
+
+def _relative(fullname: str) -> str:
+    """The pyc of module ``fullname``, relative to a bytecode directory or to ROOT."""
+    path = fullname.replace(".", "/")
+    return path + "/__init__.pyc" if MODULES[fullname] else path + ".pyc"
+
+
+def run(namespace: dict[str, Any]) -> None:
+    """Execute, in ``namespace`` (a stub's globals), the bytecode of that top-level module for
+    the running interpreter, with :class:`Finder` in place for the modules it imports."""
+    name = namespace["__name__"]
+    data = _read(os.path.join(_tree(), _relative(name)))
+    if data[:4] != MAGIC_NUMBER:  # a directory of another interpreter under this one's tag
+        raise ImportError(f"{DISTRIBUTION}: {name} is not bytecode for this interpreter", name=name)
+    if Finder not in sys.meta_path:
+        sys.meta_path.insert(0, Finder)
+    exec(marshal.loads(data[16:]), namespace)
+
+
+class Loader(SourcelessFileLoader):
+    """Loads a module as the sourceless pyc at ``path`` (in the distribution's own place),
+    its bytes read from the running interpreter's bytecode directory."""
+
+    def __init__(self, fullname: str, path: str, bytecode: str) -> None:
+        super().__init__(fullname, path)
+        self.bytecode = bytecode
+        if _ARCHIVE is not None:
+            # Read by importlib.resources on 3.9 to make a zipfile.Path of the package.
+            self.archive = _ARCHIVE
+
+    def get_data(self, path: str) -> bytes:
+        return _read(self.bytecode) if path == self.path else super().get_data(path)
+
+    def get_resource_reader(self, name: str | None = None) -> Any:
+        if _ARCHIVE is None:
+            return super().get_resource_reader(name)
+        return _ArchiveResources(os.path.dirname(self.path))
+
+
+class _ArchiveResources:
+    """The files of a package in an archive, for ``importlib.resources``."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def files(self) -> Any:
+        import zipfile
+
+        assert _ARCHIVE is not None
+        inner = os.path.relpath(self.directory, _ARCHIVE).replace(os.sep, "/")
+        return zipfile.Path(_ARCHIVE, at=inner + "/")
+
+    def open_resource(self, resource: str) -> Any:
+        return self.files().joinpath(resource).open("rb")
+
+    def resource_path(self, resource: str) -> str:
+        raise FileNotFoundError(resource)
+
+    def is_resource(self, path: str) -> bool:
+        return bool(self.files().joinpath(path).is_file())
+
+    def contents(self) -> Any:
+        return (item.name for item in self.files().iterdir())
+
+
+class Finder:
+    """Finds the distribution's modules below its top-level ones in the running interpreter's
+    bytecode directory; every other name is left to the rest of ``sys.meta_path``."""
+
+    @classmethod
+    def find_spec(cls, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if fullname not in MODULES or "." not in fullname:
+            return None  # another distribution's, or a top-level stub, which the path finders find
+        directory = os.path.join(ROOT, *fullname.split("."))
+        if MODULES[fullname] is None:
+            spec = ModuleSpec(fullname, None, is_package=True)
+            spec.submodule_search_locations = [directory]
+            return spec
+        relative = _relative(fullname)
+        place = os.path.join(ROOT, relative)
+        loader = Loader(fullname, place, os.path.join(_tree(), relative))
+        locations = [directory] if MODULES[fullname] else None
+        return spec_from_file_location(fullname, place, loader=loader, submodule_search_locations=locations)
+
+    @classmethod
+    def invalidate_caches(cls) -> None:
+        pass

@@ -1,0 +1,151 @@
+"""Wheels for several interpreters: the module manifest, the stubs, and the selector at run time
+(a tree laid out by hand for the running interpreter, imported in a fresh process)."""
+
+from __future__ import annotations
+
+import importlib.util
+import marshal
+import os
+import re
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hatch_pyc import stubs
+from hatch_pyc.interpreters import running
+
+HERE = running().interpreter
+PACKAGE = stubs.selector_package("Demo-Pkg")
+
+
+def test_the_manifest_names_modules_packages_and_namespaces() -> None:
+    compiled = ["demo/__init__.py", "demo/core.py", "demo/ns/plugin.py", "demo/sub/__init__.py", "top.py"]
+    shipped = [*compiled, "demo/kept.py"]
+    assert stubs.manifest(compiled, shipped) == {
+        "demo": True,
+        "demo.core": False,
+        "demo.ns": None,
+        "demo.ns.plugin": False,
+        "demo.sub": True,
+        "top": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("compiled", "kept", "says"),
+    [
+        (["nspkg/mod.py"], [], "nspkg is a namespace package (no nspkg/__init__.py)"),
+        (["demo/core.py"], ["demo/__init__.py"], "keep-source names demo/__init__.py, a top-level module"),
+        (["demo/__init__.py"], ["top.py"], "keep-source names top.py, a top-level module"),
+    ],
+)
+def test_a_top_level_that_cannot_select_its_bytecode_is_refused(
+    compiled: list[str], kept: list[str], says: str, tmp_path: Path
+) -> None:
+    with pytest.raises(stubs.StubError, match=re.escape(says)):
+        stubs.write(
+            str(tmp_path),
+            distribution="demo-pkg",
+            version="1.0",
+            interpreters=[HERE],
+            compiled=compiled,
+            kept=kept,
+            shipped=[*compiled, *kept],
+        )
+
+
+def test_tree_entries() -> None:
+    assert stubs.tree_entry(f"{PACKAGE}/cpython-311/demo/core.pyc", PACKAGE) == ("cpython-311", "demo/core.pyc")
+    assert stubs.tree_entry(f"{PACKAGE}/__init__.py", PACKAGE) is None
+    assert stubs.tree_entry("demo/core.pyc", PACKAGE) is None
+    assert PACKAGE == "_hatch_pyc_bytecode_demo_pkg"
+
+
+SOURCES = {
+    "demo/__init__.py": "from . import core\nVALUE = core.answer()\n",
+    "demo/core.py": "def answer():\n    return 42\n\ndef boom():\n    raise RuntimeError('boom')\n",
+    "demo/sub/__init__.py": "",
+    "demo/ns/plugin.py": "NAME = 'plugin'\n",
+}
+USE = """
+import os, sys, importlib.resources as resources
+import demo, demo.sub, demo.ns.plugin
+print(demo.VALUE, demo.ns.plugin.NAME, os.path.relpath(demo.core.__file__, sys.argv[1]))
+print(resources.files("demo").joinpath("data.txt").read_text().strip())
+if os.path.isdir(sys.argv[1]):
+    print(open(os.path.join(os.path.dirname(demo.core.__file__), "data.txt")).read().strip())
+try:
+    demo.core.boom()
+except RuntimeError:
+    import traceback
+    print(traceback.format_exc().splitlines()[-2].strip())
+"""
+
+
+def _pyc(source: str, path: str) -> bytes:
+    code = compile(source, f"<{path}>", "exec", dont_inherit=True)
+    header = importlib.util.MAGIC_NUMBER + struct.pack("<I", 3) + importlib.util.source_hash(source.encode())
+    return header + marshal.dumps(code)
+
+
+def _lay_out(targets: list, tag: str) -> dict[str, bytes]:
+    """A wheel's site-packages files for ``targets``, with bytecode for the running interpreter under ``tag``."""
+    manifest = stubs.manifest(list(SOURCES), list(SOURCES))
+    files = {
+        f"{PACKAGE}/__init__.py": stubs.selector_source("demo-pkg 1.0", targets, manifest),
+        "demo/__init__.py": stubs.stub(PACKAGE),
+        "demo/data.txt": b"payload\n",
+    }
+    for path, source in SOURCES.items():
+        files[f"{PACKAGE}/{tag}/{path}c"] = _pyc(source, path)
+    return files
+
+
+def _run(path: Path, code: str = USE) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(path), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env)
+
+
+EXPECTED = ["42 plugin demo/core.pyc", "payload", "payload", 'File "<demo/core.py>", line 5, in boom']
+
+
+def test_the_selector_runs_each_module_as_a_sourceless_wheel_would(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    for path, content in _lay_out([HERE], HERE.cache_tag).items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_bytes(content)
+    result = _run(site)
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == EXPECTED
+
+
+def test_the_selector_runs_from_an_archive_on_sys_path(tmp_path: Path) -> None:
+    archive = tmp_path / "demo_pkg.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path, content in _lay_out([HERE], HERE.cache_tag).items():
+            zf.writestr(path, content)
+    result = _run(archive)
+    assert result.stderr == ""
+    # Paths built from __file__ point into the archive, as zipimport's do: open() cannot read them.
+    assert result.stdout.splitlines()[:2] == ["42 plugin demo/core.pyc", "payload"]
+
+
+def test_an_interpreter_with_no_bytecode_gets_one_clear_import_error(tmp_path: Path) -> None:
+    other = type(HERE)(implementation="cpython", version="3.99.0", cache_tag="cpython-399", magic_number="")
+    site = tmp_path / "site"
+    for path, content in _lay_out([other], other.cache_tag).items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_bytes(content)
+    result = _run(site, "import demo")
+    assert result.returncode == 1
+    last = result.stderr.splitlines()[-1]
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert last == (
+        f"ImportError: demo-pkg 1.0 has bytecode for CPython 3.99; this is CPython {version} at {sys.executable}: "
+        "install the wheel built for this interpreter, or the sdist"
+    )
+    assert "bad magic" not in result.stderr
