@@ -107,3 +107,32 @@ def rewrite(wheel: Path, target: Path, changes: dict[str, bytes | None], *, fix_
         for name, data in contents.items():
             out.writestr(name, data)
     return target
+
+
+#: What the selector package of a sourceless or zip wheel is called, before the distribution.
+SELECTOR = "_hatch_pyc_bytecode_"
+#: The first line of a top-level module's stub.
+STUB = b"# Written by hatch-pyc: runs this module's bytecode for the running interpreter"
+
+
+def placed(name: str) -> str:
+    """Where a pyc of the selector package's bytecode directories stands in for a module:
+    ``_hatch_pyc_bytecode_demo_pkg/cpython-311/demo/__init__.pyc`` is ``demo/__init__.pyc``."""
+    parts = name.split("/")
+    if parts[0].startswith(SELECTOR) and len(parts) > 2 and name.endswith(".pyc"):
+        return "/".join(parts[2:])
+    return name
+
+
+def selection_sources(files: dict[str, bytes]) -> list[str]:
+    """The sources hatch-pyc writes into a sourceless or zip wheel: the stubs and the selector."""
+    return sorted(
+        name
+        for name, data in files.items()
+        if name.endswith(".py") and (data.startswith(STUB) or name.split("/")[0].startswith(SELECTOR))
+    )
+
+
+def entries(wheel: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(wheel) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}

@@ -52,9 +52,11 @@ class Placement:
     kept: frozenset[str] = frozenset()
     #: Module paths whose code keeps its column positions (the ``debug-ranges`` option).
     debug_ranges: frozenset[str] = frozenset()
-    #: For a wheel of several interpreters, the package whose ``<cache tag>/`` directories
-    #: hold the legacy pycs (:mod:`hatch_pyc.selector`); else "", and they sit in place.
+    #: The selector package (:mod:`hatch_pyc.selector`) of a sourceless or zip wheel, whose
+    #: ``<cache tag>/`` directories hold the legacy pycs of the modules ``in_tree``; the other
+    #: legacy pycs sit in their modules' places.
     tree: str = ""
+    in_tree: frozenset[str] = frozenset()
 
     def requests(self, modules: Sequence[Module], optimize: Sequence[int], cache_tag: str) -> tuple[Request, ...]:
         """What to compile of each module for the interpreter of ``cache_tag``: a legacy pyc
@@ -73,7 +75,7 @@ class Placement:
         )
 
     def _legacy_path(self, path: str, cache_tag: str) -> str:
-        return f"{self.tree}/{cache_tag}/{legacy_pyc_path(path)}" if self.tree else legacy_pyc_path(path)
+        return f"{self.tree}/{cache_tag}/{legacy_pyc_path(path)}" if path in self.in_tree else legacy_pyc_path(path)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def place(
     keep_source: Sequence[str],
     debug_ranges: bool | None = None,
     tree: str = "",
+    several: bool = False,
 ) -> Placement:
     """Place the modules for ``layout``.
 
@@ -107,9 +110,11 @@ def place(
     unless ``debug_ranges`` says otherwise, the modules whose source ships beside the pyc
     keep them, and the others do not.
 
-    With a ``tree`` (a sourceless or zip wheel for several interpreters), each interpreter's
-    legacy pycs go to ``<tree>/<cache tag>/``; kept modules get ``__pycache__`` pycs in the
-    sourceless layout, and none in an archive, which zipimport reads only beside sources.
+    A sourceless or zip wheel's selector package ``tree`` gets the legacy pycs of its
+    top-level modules, which stubs replace (the import then fails clearly on another
+    interpreter); for ``several`` interpreters, every module's, each interpreter's in its own
+    directory, and then kept modules get ``__pycache__`` pycs in the sourceless layout and
+    none in an archive, which zipimport reads only beside sources.
     """
     every = frozenset(module.path for module in modules)
     kept = frozenset(matching(modules, keep_source))
@@ -119,10 +124,17 @@ def place(
     else:
         dropped = every - kept
         with_source = kept
-        legacy = every if layout == "zip" and not tree else dropped
-        placement = Placement(legacy=legacy, sourceless=dropped, kept=kept, tree=tree)
+        legacy = every if layout == "zip" and not several else dropped
+        top = frozenset(path for path in dropped if "/" not in path or _top_level_package(path))
+        in_tree = (dropped if several else top) if tree else frozenset()
+        placement = Placement(legacy=legacy, sourceless=dropped, kept=kept, tree=tree, in_tree=in_tree)
     ranges = with_source if debug_ranges is None else (every if debug_ranges else frozenset())
     return dataclasses.replace(placement, debug_ranges=ranges)
+
+
+def _top_level_package(path: str) -> bool:
+    """Whether ``path`` is a top-level package's ``__init__.py``."""
+    return path.partition("/")[2] == "__init__.py"
 
 
 def pyc_files(compilations: Sequence[Compilation]) -> dict[str, str]:
@@ -146,15 +158,15 @@ def archive_files(
     """The contents of an archive in the legacy layout: ``{path in archive: file on disk}``.
 
     ``shipped`` holds ``(file on disk, path in the wheel)`` of every file the wheel would
-    ship. Each compiled module is there as ``pkg/mod.pyc``, whatever path its pyc had in the
-    compilation (a ``__pycache__`` pyc holds the same bytes), compiled at its lowest level;
-    its source only if it is not in ``sourceless``.
+    ship. Each compiled module is there as its legacy pyc, at the place the compilation gave
+    it (``pkg/mod.pyc``, or in the selector package), compiled at its lowest level; its source
+    only if it is not in ``sourceless``.
     """
     compiled = {entry.module.path: entry for entry in compilation.modules}
     files = {path: source for source, path in shipped if path not in compiled}
     for path, entry in compiled.items():
-        _, _, pyc = min(entry.pycs)
-        files[legacy_pyc_path(path)] = pyc
+        _, placed, pyc = min(entry.pycs)
+        files[placed] = pyc
         if path not in sourceless:
             files[path] = entry.module.source
     return files

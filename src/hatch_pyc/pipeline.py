@@ -207,8 +207,8 @@ def build(
         if problems:
             raise ConfigError(problems)
     several = options.sourceless and len(selection.targets) > 1
-    tree = stubs.selector_package(distribution) if several else ""
-    placement = layout.place(options.layout, modules, options.keep_source, options.debug_ranges, tree)
+    tree = stubs.selector_package(distribution) if options.sourceless else ""
+    placement = layout.place(options.layout, modules, options.keep_source, options.debug_ranges, tree, several)
     # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
     compiled = [m for m in modules if not (several and options.layout == "zip" and m.path in placement.kept)]
     os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
@@ -228,14 +228,14 @@ def build(
     )
     shipped_paths = frozenset(file.path for file in shipped)
     selector: dict[str, str] = {}
-    if several:
+    if placement.in_tree:
         selector = stubs.write(
             out_dir,
             distribution=distribution,
             version=version,
             interpreters=[compilation.interpreter for compilation in compilations],
-            compiled=placement.legacy,
-            kept=placement.kept,
+            compiled=placement.in_tree,
+            kept=placement.kept if several else (),
             shipped=[path for path in shipped_paths if path.endswith(".py")],
         )
     if options.layout == "zip":
@@ -243,9 +243,9 @@ def build(
         if several:
             contents = {path: file for file, path in pairs if path not in placement.sourceless}
             contents.update({path: file for file, path in layout.pyc_files(compilations).items()})
-            contents.update({path: file for file, path in selector.items()})
         else:
             contents = layout.archive_files(pairs, compilations[0], placement.sourceless)
+        contents.update({path: file for file, path in selector.items()})
         added = layout.zip_layout_files(distribution, contents, out_dir, compress=options.compress)
         # Everything the wheel ships now lives in the archive.
         dropped = shipped_paths

@@ -73,7 +73,8 @@ def test_inspect_every_layout_and_a_plain_wheel(demo: Path, build_wheel: BuildWh
         # Sourceless and zip compile the demo script too (compile-scripts is on there).
         compiled = {"alongside": 12, "sourceless": 13, "zip": 13}[layout]
         assert (data["modules"], data["pycs"]) == (compiled, compiled)
-        assert data["sources"] == {"alongside": 12, "sourceless": 1, "zip": 1}[layout]
+        # Sourceless and zip: the kept module, the top-level stub and the selector package it calls.
+        assert data["sources"] == {"alongside": 12, "sourceless": 3, "zip": 3}[layout]
         assert data["interpreters"][0]["magic_number"] == importlib.util.MAGIC_NUMBER.hex()
 
     plain = build_wheel(demo, env={"HATCH_BUILD_NO_HOOKS": "true"})
@@ -309,10 +310,11 @@ def test_convert_wheels_from_other_backends(
         [venv.python, "-c", f"import {module}; print(type({module}.__spec__.loader).__name__, {module}.__file__)"],
         env={"PYTHONDONTWRITEBYTECODE": "1"},
     ).stdout.split()
+    # Sourceless and zip: the top-level module is the stub that runs its bytecode.
     assert (
-        loaded[0]
-        == {"alongside": "SourceFileLoader", "sourceless": "SourcelessFileLoader", "zip": "zipimporter"}[layout]
+        loaded[0] == {"alongside": "SourceFileLoader", "sourceless": "SourceFileLoader", "zip": "zipimporter"}[layout]
     )
+    assert loaded[1].endswith(".py")
     if layout == "alongside":
         verbose = run([venv.python, "-v", "-c", f"import {module}"], env={"PYTHONDONTWRITEBYTECODE": "1"}).stderr
         assert f"code object from '{importlib.util.cache_from_source(loaded[1])}'" in verbose

@@ -19,7 +19,7 @@ from packaging.tags import compatible_tags, cpython_tags
 from test_alongside import DEMO_MODULES
 from test_cli import HATCH_PYC
 from test_sourceless import IMPORT_ALL, SOURCELESS, SOURCELESS_LOADERS, importable, line_of
-from test_zip import ZIP, ZIP_LOADERS, ZIPAPP
+from test_zip import BUNDLE_LOADERS, ZIP, ZIP_LOADERS, ZIPAPP
 
 from hatch_pyc import bytecode
 from hatch_pyc.limits import Budget
@@ -148,7 +148,7 @@ def test_zip_layout_and_zipapp(version: str, demo: Path, build_wheel: BuildWheel
         assert {archive.read(n)[:4].hex() for n in archive.namelist() if n.endswith(".pyc")} == {magic_of(python)}
     # Every module loads from the bundle's own pycs, and its tracebacks name the module.
     in_bundle = {**ENV, "PYTHONPATH": str(pyz)}
-    assert run([python, "-c", IMPORT_ALL, *NAMES], env=in_bundle).stdout.splitlines() == ZIP_LOADERS
+    assert run([python, "-c", IMPORT_ALL, *NAMES], env=in_bundle).stdout.splitlines() == BUNDLE_LOADERS
     check_boom_traceback(python, in_bundle, tmp_path)
     assert run([python, "-I", pyz, "foo"]).stdout == "demo known\n"
     assert run([python, "-I", pyz, "foo", "nope"]).stdout == "demo known,unknown\n"

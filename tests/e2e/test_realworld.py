@@ -62,21 +62,26 @@ def test_real_project_passes_its_own_tests_from_a_sourceless_wheel(
     pyproject.write_text(text.replace('  "hatchling>=1.27",\n', '  "hatchling>=1.27",\n  "hatch-pyc",\n') + HOOK)
 
     out = tmp_path / "dist"
-    run([uv(), "build", "--wheel", "--out-dir", out, tree], env={**os.environ, "UV_FIND_LINKS": str(wheelhouse)})
+    uv_build = [uv(), "build", "-p", sys.executable, "--wheel", "--out-dir", out, tree]
+    run(uv_build, env={**os.environ, "UV_FIND_LINKS": str(wheelhouse)})
     wheel = only_wheel(out)
     tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
     assert wheel.name == f"{name}-{version}-{tag}-none-any.whl"
     files = wheels.check_record(wheel)
-    assert not [f for f in files if f.endswith(".py")]
+    sources = [f for f in files if f.endswith(".py")]
+    assert sources == wheels.selection_sources({f: wheels.read(wheel, f) for f in sources})
     # hatch-vcs's version file, written by a hook that runs before ours, is compiled too.
     assert f"{package}/version.pyc" in files
 
     venv = make_venv()
     venv.uv_install(wheel, *test_requirements)
     site = venv.site_packages()
-    assert not list((site / package).rglob("*.py"))
-    origin = run([venv.python, "-c", f"import {package}; print({package}.__spec__.origin)"]).stdout.strip()
-    assert origin == str(site / package / "__init__.pyc")
+    # No source but the stub of the top-level package, which runs its bytecode.
+    assert list((site / package).rglob("*.py")) == [site / package / "__init__.py"]
+    assert (site / package / "__init__.py").read_bytes().startswith(wheels.STUB)
+    code = f"import importlib; print(importlib.import_module('{package}.version').__spec__.origin)"
+    origin = run([venv.python, "-c", code]).stdout.strip()
+    assert origin == str(site / package / "version.pyc")
 
     # The tests run from a directory holding only them and the project's pytest config.
     tests = tmp_path / "tests-only"

@@ -26,6 +26,8 @@ from test_alongside import DEMO_MODULES
 
 VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
 KEPT = "demo/selfsource.py"
+#: The top-level package, whose __init__ is a stub in sourceless and zip wheels.
+TOP = "demo/__init__.py"
 SOURCELESS = 'layout = "sourceless"\npython = "{version}"\nkeep-source = ["demo/selfsource.py"]'
 
 
@@ -51,8 +53,9 @@ assert demo.latin1.GREETING == "caf\\xe9" and demo.bom.BOM == "bom \\xe9t\\xe9" 
 """
 
 
+#: The top-level package is a stub that runs its bytecode; the rest load as legacy pycs, the kept one from source.
 SOURCELESS_LOADERS = [
-    f"{importable(m)} SourceFileLoader py" if m == KEPT else f"{importable(m)} SourcelessFileLoader pyc"
+    f"{importable(m)} SourceFileLoader py" if m in (KEPT, TOP) else f"{importable(m)} SourcelessFileLoader pyc"
     for m in DEMO_MODULES
     if not m.endswith("__main__.py")
 ]
@@ -141,13 +144,18 @@ def test_sourceless_wheel_installs_and_runs_on_its_cpython_only(
     assert wheels.wheel_tags(wheel) == [f"{tag}-none-any"]
     assert wheels.requires_python(wheel) == f"=={version}.*,>=3.8"
     files = wheels.check_record(wheel)
-    assert [f for f in files if f.endswith(".py") and ".data/" not in f] == [KEPT]
+    selector = f"{wheels.SELECTOR}demo_pkg"
+    sources = sorted(f for f in files if f.endswith(".py") and ".data/" not in f)
+    assert sources == sorted([KEPT, TOP, f"{selector}/__init__.py"])
+    assert wheels.read(wheel, TOP).startswith(wheels.STUB)
     magic = run([python, "-c", "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"]).stdout.strip()
     kept_pyc = f"demo/__pycache__/selfsource.cpython-{tag[2:]}.pyc"
-    legacy = [m.removesuffix(".py") + ".pyc" for m in DEMO_MODULES if m != KEPT]
+    # The top-level package's bytecode is in the selector package, which its stub runs.
+    top_pyc = f"{selector}/cpython-{tag[2:]}/demo/__init__.pyc"
+    legacy = [m.removesuffix(".py") + ".pyc" for m in DEMO_MODULES if m not in (KEPT, TOP)]
     script_pyc = "_hatch_pyc_scripts/demo_pkg/demo_script.pyc"
-    assert sorted(f for f in files if f.endswith(".pyc")) == sorted([*legacy, kept_pyc, script_pyc])
-    for pyc in (*legacy, kept_pyc, script_pyc):
+    assert sorted(f for f in files if f.endswith(".pyc")) == sorted([*legacy, top_pyc, kept_pyc, script_pyc])
+    for pyc in (*legacy, top_pyc, kept_pyc, script_pyc):
         assert wheels.read(wheel, pyc)[:4].hex() == magic, pyc
     # Stubs, the typing marker, data and non-Python scripts stay.
     assert {"demo/core.pyi", "demo/py.typed", "demo/data.txt", "demo_pkg-0.1.0.data/scripts/demo-sh"} <= set(files)

@@ -25,13 +25,18 @@ from helpers import (
     uv,
 )
 from test_alongside import DEMO_MODULES
-from test_sourceless import KEPT, exercise, importable
+from test_sourceless import KEPT, TOP, exercise, importable
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 ZIP = 'layout = "zip"\nkeep-source = ["demo/selfsource.py"]'
 ZIPAPP = "\n[tool.hatch.build.targets.wheel.hooks.pyc.zipapp]\n"
-#: Every demo module loads from the archive's pyc, the kept one too (its pyc matches its source).
-ZIP_LOADERS = [f"{importable(m)} zipimporter pyc" for m in DEMO_MODULES if not m.endswith("__main__.py")]
+#: Every demo module loads from the archive's pyc, the kept one too (its pyc matches its source);
+#: the top-level package is the stub that runs its bytecode.
+ZIP_LOADERS = [
+    f"{importable(m)} zipimporter {'py' if m == TOP else 'pyc'}" for m in DEMO_MODULES if not m.endswith("__main__.py")
+]
+#: In a .pyz bundle (for one interpreter) every module loads from its pyc, the top-level package too.
+BUNDLE_LOADERS = [f"{importable(m)} zipimporter pyc" for m in DEMO_MODULES if not m.endswith("__main__.py")]
 
 
 def archive_names(data: bytes) -> list[str]:
@@ -64,9 +69,11 @@ def test_zip_layout_wheel_holds_one_archive_and_a_pth(demo: Path, build_wheel: B
         # Stored: zipimport reads each module as it is; the wheel deflates the archive once.
         assert {info.compress_type for info in inner.infolist()} == {zipfile.ZIP_STORED}
     assert not [n for n in names if "__pycache__" in n]
-    assert [n for n in names if n.endswith(".py")] == [KEPT]
+    sources = [n for n in names if n.endswith(".py")]
+    assert sorted(sources) == sorted([KEPT, TOP, f"{wheels.SELECTOR}demo_pkg/__init__.py"])
     pycs = [m.removesuffix(".py") + ".pyc" for m in DEMO_MODULES]
-    assert set(pycs) | {"demo/data.txt", "demo/core.pyi", "demo/py.typed", "demo/ns/"} <= set(names)
+    placed = {wheels.placed(name) for name in names}
+    assert set(pycs) | {"demo/data.txt", "demo/core.pyi", "demo/py.typed", "demo/ns/"} <= placed
     # The compiled script's module is in the archive too: its launcher imports it from there.
     assert "_hatch_pyc_scripts/demo_pkg/demo_script.pyc" in names
 

@@ -48,7 +48,11 @@ def test_sourceless_layouts_ship_no_source_and_narrow_the_wheel(layout: str, dem
     (wheel,) = build(demo, tmp_path / "out")
     assert wheel.name == f"demo_pkg-0.1.0-{HERE.python_tag}-none-any.whl"
     names = wheels.names(wheel)
-    assert not [name for name in names if name.endswith(".py") and name.startswith("demo/")]
+    # No source ships; the top-level package is a stub that selects the bytecode for the running interpreter.
+    sources = [name for name in names if name.endswith(".py") and name.startswith("demo/")]
+    assert sources == (["demo/__init__.py"] if layout == "sourceless" else [])
+    if sources:
+        assert b"_hatch_pyc_bytecode_demo_pkg" in wheels.read(wheel, "demo/__init__.py")
     assert ("demo/core.pyc" in names) is (layout == "sourceless")
     assert ("demo_pkg.zip" in names) is (layout == "zip")
     assert f"Requires-Python: =={HERE.minor[0]}.{HERE.minor[1]}.*" in wheels.dist_info_text(wheel, "METADATA")
