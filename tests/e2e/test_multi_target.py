@@ -60,6 +60,19 @@ def test_one_wheel_for_every_cpython(layout: str, demo: Path, build_wheel: Build
             assert loaders[1] == "demo.core Loader pyc", (version, installer)
             assert run([*HATCH_PYC_CHECK, wheel, "--python", venv.python, "--verify-code"]).returncode == 0
 
+    # uv compiling after it installs, and pypa/installer through hatch-pyc install, leave it working too.
+    here = pythons.get(f"{sys.version_info[0]}.{sys.version_info[1]}") or next(iter(pythons.values()))
+    compiled, installed = make_venv(here), make_venv(here)
+    compiled.uv_install("--compile-bytecode", wheel)
+    run([*HATCH_PYC, "install", wheel, "--python", installed.python])
+    for venv in (compiled, installed):
+        assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
+    # Every pyc is what each recorded interpreter compiles from the sources.
+    verified = run([*HATCH_PYC, "verify", wheel, "--source", demo])
+    # 11 modules each, and the kept one's __pycache__ pyc in the sourceless layout (zipimport reads none).
+    per_interpreter = 12 if layout == "sourceless" else 11
+    assert verified.stdout.startswith(f"ok: the {len(recorded) * per_interpreter} pycs of ")
+
     # An interpreter not among its tags: both installers refuse it.
     other = python_or_skip("3.8")
     venv = make_venv(other)
@@ -69,7 +82,8 @@ def test_one_wheel_for_every_cpython(layout: str, demo: Path, build_wheel: Build
     assert venv.uv_install(wheel, check=False).returncode != 0
 
 
-HATCH_PYC_CHECK = [sys.executable, "-m", "hatch_pyc.cli", "check"]
+HATCH_PYC = [sys.executable, "-m", "hatch_pyc.cli"]
+HATCH_PYC_CHECK = [*HATCH_PYC, "check"]
 
 
 @pytest.mark.slow
@@ -99,3 +113,21 @@ def test_bytecode_forced_onto_another_interpreter_fails_in_one_clear_line(
         "install the wheel built for this interpreter, or the sdist"
     )
     assert "bad magic number" not in result.stderr
+
+
+@pytest.mark.slow
+def test_convert_makes_one_wheel_for_several_interpreters(demo: Path, make_venv: MakeVenv, tmp_path: Path) -> None:
+    pythons = [python_or_skip(version) for version in ("3.10", "3.12")]
+    pyproject = demo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.hatch.build.targets.wheel.hooks.pyc]", ""))
+    run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", tmp_path / "plain"], cwd=demo)
+    (plain,) = (tmp_path / "plain").glob("*.whl")
+    flags = [argument for python in pythons for argument in ("--python", str(python))]
+    run([*HATCH_PYC, "convert", plain, "--layout", "zip", *flags, "-o", tmp_path / "out"])
+    (converted,) = (tmp_path / "out").glob("*.whl")
+    assert converted.name == "demo_pkg-0.1.0-cp310.cp312-none-any.whl"
+    assert set(wheels.requires_python(converted).split(",")) == {"!=3.11.*", "<3.13", ">=3.10", ">=3.8"}
+    for python in pythons:
+        venv = make_venv(python)
+        venv.uv_install(converted)
+        assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
