@@ -72,9 +72,9 @@ def stub(package: str) -> bytes:
     return (
         b"# Written by hatch-pyc: runs this module's bytecode for the running interpreter (see "
         + package.encode()
-        + b").\n__import__("
-        + repr(package).encode()
-        + b").run(globals())\n"
+        + b').\n__import__("'
+        + package.encode()
+        + b'").run(globals())\n'
     )
 
 
