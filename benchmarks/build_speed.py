@@ -75,6 +75,13 @@ packages = ["sympy"]
 """
 
 
+def report(name: str, lines: list[str]) -> None:
+    """Write ``lines`` to ``benchmarks/latest/<name>.md`` and print them."""
+    OUT.mkdir(exist_ok=True)
+    (OUT / f"{name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def sh(*command: str | os.PathLike[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([str(c) for c in command], check=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
 

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from build_speed import OUT, REPO, UV, build, import_time, sh, sympy_tree
+from build_speed import REPO, UV, build, import_time, report, sh, sympy_tree
 
 sys.path.insert(0, str(REPO / "tests"))
 from helpers import PROVISIONED, find_python
@@ -87,9 +87,7 @@ def main() -> int:
         )
     size = sizes[second] / sizes[first]
     lines += ["", f"several / one: first import {several / one:.3f}x (by min, target <= 1.05x), size {size:.2f}x"]
-    OUT.mkdir(exist_ok=True)
-    (OUT / "multi_target.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    report("multi_target", lines)
     return 0
 
 

@@ -26,11 +26,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from build_speed import report
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from helpers import PYODIDE, WASM  # noqa: E402
 
-OUT = ROOT / "benchmarks" / "latest"
 VERSION = "3.14"
 USE = """
 import time
@@ -117,9 +118,7 @@ def main() -> int:
     for kind in kinds[1:]:
         size, seconds = sizes[kind] / sizes["plain"], min(times[kind]) / min(times["plain"])
         lines.append(f"{kind} / plain: size {size:.2f}x, first import and use {seconds:.2f}x (by min)  ")
-    OUT.mkdir(exist_ok=True)
-    (OUT / "pyodide.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    report("pyodide", lines)
     return 0
 
 

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from build_speed import OUT, run_measured
+from build_speed import report, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -94,9 +94,7 @@ def main() -> int:
             f"| {label} | {how} | {min(times[label]):.2f} / {statistics.median(times[label]):.2f} s "
             f"| {sizes[label]:,} bytes |"
         )
-    OUT.mkdir(exist_ok=True)
-    (OUT / "targets.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    report("targets", lines)
     return 0
 
 
