@@ -58,16 +58,23 @@ def default_shebang(interpreter: Interpreter) -> str:
 
 
 def entry_point(configured: str | None, scripts: Mapping[str, str], key: str) -> str:
-    """The ``module:function`` to run: the configured one, else the only console script."""
-    if configured is not None:
+    """The ``module:function`` to run: the configured one (or the console script it names),
+    else the only console script."""
+    if configured is not None and ":" in configured:
         return configured
-    if len(scripts) == 1:
+    if configured is not None and configured in scripts:
+        return scripts[configured]
+    if configured is None and len(scripts) == 1:
         return next(iter(scripts.values()))
-    if scripts:
-        found = f"the project has {len(scripts)} console scripts ({', '.join(sorted(scripts))})"
+    listing = ", ".join(f"{name} = {target}" for name, target in sorted(scripts.items()))
+    if configured is not None:
+        found = f"{configured!r} is no console script of the project ({listing or 'it has none'})"
+    elif scripts:
+        found = f"the project has {len(scripts)} console scripts ({listing})"
     else:
         found = "the project has no console scripts"
-    how = f"give {key} module:function" if key.startswith("--") else "set it to 'module:function'"
+    what = "a console script's name or 'module:function'"
+    how = f"give {key} {what}" if key.startswith("--") else f"set it to {what}"
     raise BundleError(f"{key}: {found}; {how}")
 
 

@@ -86,12 +86,12 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from hatch_pyc.installing import InstallRefused, install_wheel
+    from hatch_pyc.installing import InstallRefused, find_environment, install_wheel
 
     try:
         installed = install_wheel(
             args.wheel,
-            python=args.python,
+            python=args.python or find_environment(os.environ, os.getcwd()),
             verify_code=not args.no_verify_code,
             allow_startup_code=args.allow_startup_code,
             jobs=args.jobs,
@@ -202,7 +202,11 @@ def parser() -> argparse.ArgumentParser:
         "hatch-pyc install dist/app-1.0-cp312-none-any.whl --python .venv/bin/python",
     )
     install.add_argument("wheel")
-    install.add_argument("--python", help="interpreter whose environment to install into (default: this one)")
+    install.add_argument(
+        "--python",
+        help="interpreter whose environment to install into (default: an activated VIRTUAL_ENV, else .venv in the "
+        "working directory or one above it)",
+    )
     install.add_argument(
         "--no-verify-code",
         action="store_true",

@@ -25,6 +25,8 @@ OPTIMIZE_LEVELS = (0, 1, 2)
 EXTENSION_MODULE_CHOICES = ("extract", "refuse")
 #: ``module:function``, as in a console script entry point.
 ENTRY_POINT_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", re.ASCII)
+#: A console script's name, as a plain file name.
+SCRIPT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", re.ASCII)
 #: Keys hatchling itself reads from every build hook's table.
 HATCHLING_KEYS = frozenset(
     {"dependencies", "enable-by-default", "require-runtime-dependencies", "require-runtime-features"}
@@ -107,8 +109,11 @@ def _directory(value: object, key: str, problems: Problems) -> str | None:
 
 
 def _entry_point(value: object, key: str, problems: Problems) -> str | None:
-    if value is not None and not (isinstance(value, str) and ENTRY_POINT_PATTERN.match(value)):
-        problems.append(f"{key}: must be 'module:function', e.g. 'mypkg.cli:main', got {value!r}")
+    valid = isinstance(value, str) and (ENTRY_POINT_PATTERN.match(value) or SCRIPT_NAME.match(value))
+    if value is not None and not valid:
+        problems.append(
+            f"{key}: must be 'module:function', e.g. 'mypkg.cli:main', or a console script's name, got {value!r}"
+        )
     return value  # type: ignore[return-value]  # reported above when not a string
 
 
@@ -201,7 +206,8 @@ COMPRESS = Option(
 )  # fmt: skip
 ZIPAPP = Option("zipapp", _table, None, commands=())
 ENTRY_POINT = Option(
-    "entry-point", _entry_point, None, "module:function to run (default: the only console script)", zipapp=True,
+    "entry-point", _entry_point, None,
+    "a console script's name or module:function to run (default: the only console script)", zipapp=True,
     commands=("bundle",),
 )  # fmt: skip
 SHEBANG = Option(

@@ -14,8 +14,9 @@ import contextlib
 import os
 import posixpath
 import re
+import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -32,6 +33,7 @@ from hatch_pyc import interpreters, wheelfile
 from hatch_pyc.artifact import Artifact, open_artifact
 from hatch_pyc.check import CheckResult, check_for
 from hatch_pyc.errors import BadArtifact, HatchPycError, printable
+from hatch_pyc.interpreters import TargetError
 from hatch_pyc.naming import CACHED_PYC
 
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
@@ -180,6 +182,27 @@ def _scripts(artifact: Artifact) -> list[str]:
         if not SCRIPT_NAME.match(script):
             raise BadArtifact(f"{artifact.path}: the entry point name {printable(script)!r} is not a plain file name")
     return scripts
+
+
+def find_environment(environ: Mapping[str, str], cwd: str) -> str:
+    """The interpreter of the environment the ``install`` command puts a wheel into when no
+    ``--python`` names one, found as uv finds it: an activated ``VIRTUAL_ENV``, else ``.venv`` in
+    ``cwd`` or a directory above it. Never hatch-pyc's own environment: :class:`TargetError`."""
+    executable = os.path.join("Scripts", "python.exe") if sys.platform == "win32" else os.path.join("bin", "python")
+    if environ.get("VIRTUAL_ENV"):
+        return os.path.join(environ["VIRTUAL_ENV"], executable)
+    directory = os.path.abspath(cwd)
+    while True:
+        candidate = os.path.join(directory, ".venv", executable)
+        if os.path.exists(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            raise TargetError(
+                f"no environment to install into: give --python, activate a virtual environment (VIRTUAL_ENV), "
+                f"or create .venv in {os.path.abspath(cwd)} or a directory above it"
+            )
+        directory = parent
 
 
 def install_wheel(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import marshal
+import os
 import shutil
 import struct
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import BuildWheel, MakeVenv, python_or_skip, run, set_hook_options
+from helpers import BuildWheel, MakeVenv, Venv, python_or_skip, run, set_hook_options
 from wheels import rewrite
 
 import hatch_pyc
@@ -504,3 +505,20 @@ def test_inspect_and_check_read_the_free_threaded_flag(sourceless_wheel: Path, t
             assert hatch_pyc_command("check", changed)[0] == 0
         else:
             assert "free_threaded 'yes' is not true or false" in err
+
+
+def test_install_goes_into_the_users_environment_never_its_own(
+    sourceless_wheel: Path, make_venv: MakeVenv, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    venv = Venv(project / ".venv", sys.executable)
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    run([*HATCH_PYC, "install", sourceless_wheel], cwd=project / "sub", env=env)
+    assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
+    active = make_venv()
+    run([*HATCH_PYC, "install", sourceless_wheel], cwd=tmp_path, env={**env, "VIRTUAL_ENV": str(active.path)})
+    assert run([active.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
+    refused = run([*HATCH_PYC, "install", sourceless_wheel], cwd="/", env=env, check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("hatch-pyc: no environment to install into: give --python")

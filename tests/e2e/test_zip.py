@@ -207,7 +207,10 @@ def test_zipapp_is_reproducible_and_takes_options(demo: Path, tmp_path: Path) ->
     ("scripts", "message"),
     [
         ("", "the project has no console scripts"),
-        ('a = "demo.core:main"\nb = "demo.core:main"', "the project has 2 console scripts (a, b)"),
+        (
+            'a = "demo.core:main"\nb = "demo.core:main"',
+            "the project has 2 console scripts (a = demo.core:main, b = demo.core:main)",
+        ),
     ],
 )
 def test_zipapp_entry_point_must_be_clear(scripts: str, message: str, demo: Path, tmp_path: Path) -> None:
@@ -216,7 +219,8 @@ def test_zipapp_entry_point_must_be_clear(scripts: str, message: str, demo: Path
     set_hook_options(demo, ZIPAPP)
     result = hatchling_build(demo, tmp_path / "out", check=False)
     assert result.returncode != 0
-    expected = f"tool.hatch.build.targets.wheel.hooks.pyc.zipapp.entry-point: {message}; set it to 'module:function'"
+    key = "tool.hatch.build.targets.wheel.hooks.pyc.zipapp.entry-point"
+    expected = f"{key}: {message}; set it to a console script's name or 'module:function'"
     assert expected in result.stderr
 
 

@@ -26,7 +26,14 @@ OTHER = Interpreter("cpython", "3.99.0", "cpython-399", "ffff0d0a")
         ("a:b", {}, "--entry-point", "a:b"),
         (None, {"tool": "pkg.cli:main"}, "--entry-point", "pkg.cli:main"),
         (None, {}, "--entry-point", "--entry-point: the project has no console scripts; give --entry-point"),
-        (None, {"b": "x:y", "a": "x:z"}, "t.entry-point", "t.entry-point: the project has 2 console scripts (a, b)"),
+        (
+            None,
+            {"b": "x:y", "a": "x:z"},
+            "t.entry-point",
+            "t.entry-point: the project has 2 console scripts (a = x:z, b = x:y); set it to a console script's name",
+        ),
+        ("b", {"b": "x:y", "a": "x:z"}, "--entry-point", "x:y"),
+        ("c", {"b": "x:y"}, "--entry-point", "--entry-point: 'c' is no console script of the project (b = x:y)"),
     ],
 )
 def test_the_entry_point_is_the_configured_one_or_the_only_script(

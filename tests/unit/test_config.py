@@ -39,7 +39,7 @@ TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
         ({"python": []}, "python: must be an interpreter"),
         ({"python": ["3.12", "3.12"]}, "python: names an interpreter twice"),
         ({"zipapp": "yes"}, "zipapp: must be a table, got 'yes'"),
-        ({"zipapp": {"entry-point": "main"}}, "zipapp.entry-point: must be 'module:function'"),
+        ({"zipapp": {"entry-point": "main()"}}, "zipapp.entry-point: must be 'module:function'"),
         ({"zipapp": {"entry-point": "a:b;import os"}}, "zipapp.entry-point: must be 'module:function'"),
         ({"zipapp": {"shebang": "py\nthon"}}, "zipapp.shebang: must be an interpreter path or command on one line"),
         ({"zipapp": {"shebang": " "}}, "zipapp.shebang: must be an interpreter path"),

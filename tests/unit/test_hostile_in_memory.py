@@ -237,7 +237,7 @@ def test_inspect_describes_the_wheel(tmp_path: Path, capsys: pytest.CaptureFixtu
         (["convert", "x.whl", "--layout", "flat"], "--layout: must be one of 'alongside', 'sourceless', 'zip'"),
         (["convert", "x.whl", "--optimize", "3"], "--optimize: must be 0, 1, 2"),
         (["bundle", "x.whl", "--extension-modules", "keep"], "--extension-modules: must be one of 'extract'"),
-        (["bundle", "x.whl", "--entry-point", "main"], "--entry-point: must be 'module:function'"),
+        (["bundle", "x.whl", "--entry-point", "main()"], "--entry-point: must be 'module:function'"),
         (["bundle", "x.whl", "--jobs", "0"], "--jobs: must be a whole number of at least 1, got 0"),
         (["verify", "x.whl", "--source", "x.tar.gz"], "x.tar.gz: not an sdist (.tar.gz) or a directory of sources"),
     ],
