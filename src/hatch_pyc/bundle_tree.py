@@ -33,10 +33,10 @@ NATIVE_LIBRARY_SUFFIXES = (".dll", ".dylib")
 def install_dependencies(requirements: Sequence[str], python: str, dest: str) -> None:
     """Install ``requirements`` for interpreter ``python`` into directory ``dest``.
 
-    uv where it is on PATH (it resolves markers for ``python`` without running pip in it),
-    else that interpreter's own pip. Neither compiles: the bundle's pycs are ours.
+    uv (:func:`_uv`; it resolves markers for ``python`` without running pip in it), else that
+    interpreter's own pip. Neither compiles: the bundle's pycs are ours.
     """
-    uv = shutil.which("uv")
+    uv = _uv()
     if uv is not None:
         command = [uv, "pip", "install", "--quiet", "--target", dest, "--python", python, *requirements]
     else:
@@ -48,6 +48,22 @@ def install_dependencies(requirements: Sequence[str], python: str, dest: str) ->
             f"installing the bundle's dependencies ({', '.join(requirements)}) failed:\n"
             f"  {' '.join(command)}\n{result.stderr.strip() or result.stdout.strip()}"
         )
+
+
+def _uv() -> str | None:
+    """uv: on PATH, else the ``uv`` package of this environment, which the hook asks a build
+    environment for (see ``PycBuildHook.dependencies``) and ``hatch-pyc[bundle]`` installs."""
+    found = shutil.which("uv")
+    if found is not None:
+        return found
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    try:
+        return find_uv_bin()
+    except FileNotFoundError:
+        return None
 
 
 def _is_native(path: str) -> bool:

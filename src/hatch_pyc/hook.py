@@ -85,6 +85,13 @@ class HatchlingState:
 class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
     PLUGIN_NAME = "pyc"
 
+    def dependencies(self) -> list[str]:
+        """uv, for a ``zipapp`` table that bundles the project's dependencies: it installs them
+        for the target, in a build environment that has neither uv nor pip on PATH."""
+        zipapp = self.config.get(ZIPAPP.key)
+        bundles = isinstance(zipapp, dict) and zipapp.get(config.INCLUDE_DEPENDENCIES.key) is True
+        return ["uv"] if bundles else []
+
     def _table(self) -> str:
         """The TOML path of the table the options came from, for error messages."""
         target_hooks = self.build_config.target_config.get("hooks", {})

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 import wheels
-from helpers import MakeVenv, only_wheel, run, set_hook_options, uv
+from helpers import MakeVenv, copy_project, only_wheel, run, set_hook_options, uv
 
 
 @pytest.mark.slow
@@ -74,3 +75,25 @@ def test_oldest_and_newest_hatchling_and_state_put_back_for_the_next_build(
     app = make_venv()
     app.uv_install(sourceless)
     assert run([app.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frontend", ["build", "uv"])
+def test_a_bundle_with_dependencies_builds_in_isolation_with_no_uv_on_path(
+    frontend: str, tmp_path: Path, wheelhouse: Path
+) -> None:
+    """The hook asks the build environment for uv: neither uv nor pip is on PATH, and uv's
+    build environments have no pip."""
+    project = copy_project("clickapp", tmp_path / "src")
+    path = "/usr/bin:/bin"
+    assert shutil.which("uv", path=path) is None
+    env = {**os.environ, "PATH": path, "PIP_FIND_LINKS": str(wheelhouse), "UV_FIND_LINKS": str(wheelhouse)}
+    out = tmp_path / "out"
+    if frontend == "build":
+        command = [sys.executable, "-m", "build", "--wheel", "--outdir", out, project]
+    else:  # the frontend itself, by its path: the build environment it makes gets no uv from PATH
+        command = [uv(), "build", "-p", sys.executable, "--wheel", "--out-dir", out, project]
+    run(command, env=env)
+    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    pyz = out / f"clickapp-2.0.0-{tag}.pyz"
+    assert run([sys.executable, pyz, "you"], env={"PATH": path}).stdout.startswith("hello you from clickapp.cli")
