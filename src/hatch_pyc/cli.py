@@ -95,6 +95,7 @@ def _install(args: argparse.Namespace) -> int:
             verify_code=not args.no_verify_code,
             allow_startup_code=args.allow_startup_code,
             jobs=args.jobs,
+            reinstall=args.reinstall,
         )
     except InstallRefused as exc:
         for problem in exc.problems:
@@ -219,6 +220,11 @@ def parser() -> argparse.ArgumentParser:
         "sitecustomize), which is refused by default",
     )
     install.add_argument("--jobs", type=int, help="worker processes comparing code (default: the CPU count)")
+    install.add_argument(
+        "--reinstall",
+        action="store_true",
+        help="replace an installed version of the project (whoever installed it), all or nothing",
+    )
     install.set_defaults(run=_install)
 
     convert = _command(

@@ -29,7 +29,7 @@ from installer.sources import WheelFile
 from installer.utils import Scheme, get_launcher_kind
 from packaging.utils import canonicalize_name
 
-from hatch_pyc import interpreters, wheelfile
+from hatch_pyc import interpreters, records, wheelfile
 from hatch_pyc.artifact import Artifact, open_artifact
 from hatch_pyc.check import CheckResult, check_for
 from hatch_pyc.errors import BadArtifact, HatchPycError, printable
@@ -130,6 +130,72 @@ def _installed_already(name: str, directories: Iterable[str]) -> str | None:
     return None
 
 
+class _Previous:
+    """An installed version of the project, moved aside while another is written in its place:
+    put back if that fails, removed if it succeeds."""
+
+    def __init__(self, dist_info: str, paths: Mapping[str, str]) -> None:
+        self.site = os.path.dirname(dist_info)
+        self.roots = {os.path.realpath(directory) for directory in paths.values()}
+        self.files = _recorded_files(dist_info, paths)
+        self.aside = os.path.join(self.site, f".hatch-pyc-previous-{os.getpid()}")
+        self.moved: list[tuple[str, str]] = []
+
+    def move_aside(self) -> None:
+        for number, file in enumerate(self.files):
+            kept = os.path.join(self.aside, str(number))
+            os.makedirs(self.aside, exist_ok=True)
+            os.replace(file, kept)
+            self.moved.append((file, kept))
+
+    def put_back(self) -> None:
+        for file, kept in reversed(self.moved):
+            os.makedirs(os.path.dirname(file), exist_ok=True)
+            os.replace(kept, file)
+        self.moved.clear()
+        with contextlib.suppress(OSError):
+            os.rmdir(self.aside)
+
+    def remove(self) -> None:
+        for file, kept in self.moved:
+            os.unlink(kept)
+            # The directories it emptied, up to the scheme's own (the new version may use them).
+            directory = os.path.dirname(file)
+            while directory not in self.roots and os.path.isdir(directory) and not os.listdir(directory):
+                os.rmdir(directory)
+                directory = os.path.dirname(directory)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.aside)
+
+
+def _recorded_files(dist_info: str, paths: Mapping[str, str]) -> list[str]:
+    """The files an installed version's RECORD lists (and the bytecode beside its modules, which
+    an installer may not record), those inside the install scheme's directories only: a RECORD
+    is the installed project's word, not a licence to remove anything else."""
+    record = os.path.join(dist_info, "RECORD")
+    try:
+        with open(record, encoding="utf-8") as f:
+            rows = records.parse(record, f.read())
+    except OSError as exc:
+        raise InstallRefused([f"{dist_info} has no readable RECORD ({exc.strerror}); uninstall it first"]) from None
+    site = os.path.dirname(dist_info)
+    roots = [os.path.realpath(directory) for directory in paths.values()]
+    found: dict[str, None] = {}
+    for path, _, _ in rows:
+        file = os.path.realpath(os.path.join(site, path))
+        inside = any(os.path.commonpath([file, root]) == root for root in roots)
+        if inside and os.path.isfile(file) and not os.path.islink(os.path.dirname(file)):
+            found[file] = None
+            if file.endswith(".py"):
+                cache = os.path.join(os.path.dirname(file), "__pycache__")
+                stem = os.path.basename(file)[: -len(".py")]
+                with contextlib.suppress(OSError):
+                    for name in os.listdir(cache):
+                        if name.startswith(f"{stem}.") and name.endswith(".pyc"):
+                            found[os.path.join(cache, name)] = None
+    return list(found)
+
+
 def _plan(
     artifact: Artifact, names: list[str], paths: dict[str, str], root_scheme: str, scripts: list[str]
 ) -> dict[str, str]:
@@ -212,6 +278,7 @@ def install_wheel(
     verify_code: bool = True,
     allow_startup_code: bool = False,
     jobs: int | None = None,
+    reinstall: bool = False,
 ) -> Installed:
     """Check the wheel at ``path`` against ``python`` (the running interpreter by default),
     then install it into that interpreter's environment.
@@ -252,11 +319,22 @@ def install_wheel(
         paths = dict(scheme["paths"])
         paths["headers"] = os.path.join(scheme["include"], artifact.name)
         other = _installed_already(artifact.name, [paths["purelib"], paths["platlib"]])
+        previous = None
         if other is not None:
-            raise InstallRefused([f"{artifact.name} is installed already ({other}); uninstall it first"])
+            if not reinstall or not other.endswith(".dist-info"):
+                how = "--reinstall replaces it" if other.endswith(".dist-info") else "uninstall it first"
+                raise InstallRefused([f"{artifact.name} is installed already ({other}); {how}"])
+            previous = _Previous(other, paths)
         # pypa/installer writes no other file under a __pycache__ directory.
         written = [n for n in artifact.names if "__pycache__" not in n.split("/")[:-1] or n in pycache]
-        _plan(artifact, written, paths, root_scheme, _scripts(artifact))
+        try:
+            if previous is not None:
+                previous.move_aside()
+            _plan(artifact, written, paths, root_scheme, _scripts(artifact))
+        except BaseException:
+            if previous is not None:
+                previous.put_back()
+            raise
         root = paths[root_scheme]
         name = artifact.name
         metadata = wheelfile.metadata_headers(artifact.text(f"{artifact.dist_info}/METADATA"))
@@ -274,9 +352,14 @@ def install_wheel(
             install(source, destination, {"INSTALLER": b"hatch-pyc\n"})
     except BaseException as exc:
         destination.undo()
+        if previous is not None:
+            previous.put_back()
         if not isinstance(exc, Exception):
             raise
+        again = "; the version installed before is back" if previous is not None else ""
         raise InstallFailed(
-            f"installing {name} into {root} failed: {type(exc).__name__}: {exc}; everything written was removed"
+            f"installing {name} into {root} failed: {type(exc).__name__}: {exc}; everything written was removed{again}"
         ) from None
+    if previous is not None:
+        previous.remove()
     return Installed(check=result, executable=scheme["executable"], root=root, dependencies=dependencies)

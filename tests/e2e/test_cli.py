@@ -522,3 +522,36 @@ def test_install_goes_into_the_users_environment_never_its_own(
     refused = run([*HATCH_PYC, "install", sourceless_wheel], cwd="/", env=env, check=False)
     assert refused.returncode == 2
     assert refused.stderr.startswith("hatch-pyc: no environment to install into: give --python")
+
+
+def test_reinstall_replaces_what_pip_installed_all_or_nothing(
+    demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+) -> None:
+    set_hook_options(demo, "cache = false")
+    alongside = build_wheel(demo)
+    set_hook_options(demo, 'layout = "sourceless"\ncache = false')
+    sourceless = build_wheel(demo)
+    fresh = make_venv()
+    run([*HATCH_PYC, "install", sourceless, "--python", fresh.python])
+
+    venv = make_venv()
+    venv.pip("install", alongside)  # pip also compiles every module into __pycache__
+    before = venv.files()
+    refused = run([*HATCH_PYC, "install", sourceless, "--python", venv.python], check=False)
+    assert refused.returncode == 1
+    assert "is installed already" in refused.stdout + refused.stderr
+    assert "--reinstall replaces it" in refused.stdout + refused.stderr
+
+    # Refused part-way (a file where the new version needs a directory): the old version is back, whole.
+    site = venv.site_packages()
+    blocker = site / f"{wheels.SELECTOR}demo_pkg"
+    blocker.write_text("in the way")
+    failed = run([*HATCH_PYC, "install", sourceless, "--python", venv.python, "--reinstall"], check=False)
+    assert failed.returncode != 0
+    assert venv.files() == before | {str(blocker.relative_to(venv.path))}
+    blocker.unlink()
+
+    run([*HATCH_PYC, "install", sourceless, "--python", venv.python, "--reinstall"])
+    # Nothing of the old version left: the venv holds what an install into a fresh one holds.
+    assert {f for f in venv.files() if "site-packages" in f} == {f for f in fresh.files() if "site-packages" in f}
+    assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
