@@ -17,6 +17,7 @@ This module orchestrates: :mod:`hatch_pyc.bundle_tree` gathers the files,
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import sys
 import tempfile
@@ -33,6 +34,7 @@ from hatch_pyc.bundle_plan import (
     check_entry_point,
     default_shebang,
     entry_point,
+    extracted_packages,
     native_manifest,
     native_platform,
     pyz_name,
@@ -68,6 +70,7 @@ def make_bundle(
     cache: CompileCache | None = None,
     progress: Callable[[Progress], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    inform: Callable[[str], None] | None = None,
 ) -> str:
     """Write the ``.pyz`` bundle of ``wheel`` for ``target`` (the running interpreter if
     None) as ``output`` (a ``.pyz`` path, or a directory to put it in under its standard
@@ -75,7 +78,8 @@ def make_bundle(
 
     ``options.zipapp`` says how; the other options say how to compile, as for a wheel.
     ``where(option)`` names an option in messages (its TOML path or its flag); ``warn`` gets
-    the one line that says what the bundle leaves out.
+    the one line that says what the bundle leaves out, ``inform`` the one that says which
+    distributions it extracts at its first start, and why.
     """
     zipapp = options.zipapp
     assert zipapp is not None
@@ -100,20 +104,25 @@ def make_bundle(
         modules = [m for m in tree.modules if m.path not in excluded]
         check_entry_point(entry, modules, where(config.ENTRY_POINT), tree.precompiled)
         reserved = {"__main__.py", metadata.FILENAME}
-        if tree.native:
-            if zipapp.extension_modules == "refuse":
-                raise BundleError(_refused(tree, where(config.EXTENSION_MODULES)))
+        if tree.native and zipapp.extension_modules == "refuse":
+            raise BundleError(_refused(tree, where(config.EXTENSION_MODULES)))
+        paths = [*(m.path for m in tree.modules), *tree.files, *tree.native]
+        extracted = extracted_packages(paths, tree.native, [m.path for m in tree.modules if _uses_file(m.source)])
+        if extracted and inform is not None:
+            inform(_extracting(artifact.name, tree, extracted))
+        if tree.native or extracted:
             reserved.update({f"{RUNTIME_MODULE}.py", f"{RUNTIME_MODULE}.pyc"})
         clashes = sorted(reserved & tree.paths)
         if clashes:
             raise BundleError(f"{wheel}: the bundle would hold two {clashes[0]}; rename yours")
-        if tree.native:
+        if tree.native or extracted:
             runtime = Module(source=bundle_runtime.__file__, path=f"{RUNTIME_MODULE}.py", display=RUNTIME_MODULE)
             tree.modules.append(runtime)
         compiled_dir = os.path.join(work, "compiled")
         contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, where, cache, progress)
-        native = _native_code(tree, contents, native_platform(target, interpreter)) if tree.native else None
-        name = pyz_name(artifact.name, artifact.version, interpreter, native.platform if native else None)
+        platform = native_platform(target, interpreter) if tree.native else None
+        native = _native_code(tree, contents, platform, extracted) if tree.native or extracted else None
+        name = pyz_name(artifact.name, artifact.version, interpreter, platform)
         for dist_info, paths in tree.records.items():
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
             contents[f"{dist_info}/RECORD"] = record(dist_info, bundled, contents)
@@ -181,13 +190,48 @@ def _compiled(
     return files
 
 
-def _native_code(tree: Tree, contents: dict[str, str | bytes], platform: Platform) -> NativeManifest:
-    """Add the native files to ``contents``; what the bootstrap needs to extract and load them."""
+def _native_code(
+    tree: Tree, contents: dict[str, str | bytes], platform: Platform | None, extracted: Collection[str]
+) -> NativeManifest:
+    """Add the native files to ``contents``; what the bootstrap needs to extract them, with every
+    file of the ``extracted`` packages, and to load them."""
+    contents.update(tree.native)
     files = {}
-    for path, file in sorted(tree.native.items()):
-        contents[path] = file
-        files[path] = file_digest(file)
-    return native_manifest(files, platform)
+    for path, content in sorted(contents.items()):
+        if path in tree.native or path.split("/")[0] in extracted:
+            if isinstance(content, bytes):
+                files[path] = (len(content), hashlib.sha256(content).hexdigest())
+            else:
+                files[path] = file_digest(content)
+    return native_manifest(files, platform, sorted(extracted))
+
+
+def _uses_file(source: str) -> bool:
+    """Whether a module's source names ``__file__`` (to build the path of a file beside it)."""
+    with open(source, "rb") as f:
+        return b"__file__" in f.read()
+
+
+def _extracting(name: str, tree: Tree, extracted: Mapping[str, str]) -> str:
+    """The line saying which distributions the bundle extracts at its first start, and why."""
+    owners = _owners(tree)
+    by_distribution: dict[str, list[str]] = {}
+    for top, why in sorted(extracted.items()):
+        by_distribution.setdefault(owners.get(top, top), []).append(f"{top}: {why}")
+    parts = [f"{owner} ({'; '.join(reasons)})" for owner, reasons in sorted(by_distribution.items())]
+    return (
+        f"{name}'s bundle extracts {', '.join(parts)} at its first start, to run them from files as installed "
+        "(content-addressed in the user cache, checked like extension modules)"
+    )
+
+
+def _owners(tree: Tree) -> dict[str, str]:
+    """``{top-level name: the distribution that installs it}``, by the RECORDs gathered."""
+    owners: dict[str, str] = {}
+    for dist_info, paths in tree.records.items():
+        for path in paths:
+            owners.setdefault(path.split("/")[0], dist_info[: -len(".dist-info")].rsplit("-", 1)[0])
+    return owners
 
 
 def _refused(tree: Tree, key: str) -> str:
@@ -239,6 +283,7 @@ def bundle_wheel(
         cache=session.open_cache(parsed),
         progress=session.reporter(),
         warn=session.warn,
+        inform=session.progress,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from hatch_pyc.discovery import Module
@@ -127,9 +127,11 @@ def check_entry_point(target: str, modules: Sequence[Module], key: str, precompi
 
 @dataclass(frozen=True)
 class NativeManifest:
-    """The bundle's native code, as the bootstrap hands it to the runtime."""
+    """What the bundle extracts at its first start, as the bootstrap hands it to the runtime:
+    its native code, and the packages that run from files on disk (:func:`extracted_packages`)."""
 
-    platform: Platform
+    #: The platform of its native code; None where it has none.
+    platform: Platform | None
     #: The hash that names the directory the files are extracted to.
     digest: str
     #: ``{path in the bundle: (size, SHA-256 hex)}``.
@@ -138,6 +140,8 @@ class NativeManifest:
     modules: dict[str, str]
     #: The extension suffixes those modules use, which the interpreter must load.
     suffixes: tuple[str, ...]
+    #: Top-level packages imported from the extracted files, not from the archive.
+    packages: tuple[str, ...] = ()
 
 
 def bootstrap(target: str, interpreter: Interpreter, name: str, native: NativeManifest | None = None) -> bytes:
@@ -174,7 +178,7 @@ def bootstrap(target: str, interpreter: Interpreter, name: str, native: NativeMa
         "    sys.exit(1)",
         "",
     ]
-    if native is not None:
+    if native is not None and native.platform is not None:
         where = native.platform
         refusal = f"{name} holds extension modules for {where.tag}; this is %s %s on %s %s at %s\n"
         lines += [
@@ -191,19 +195,25 @@ def bootstrap(target: str, interpreter: Interpreter, name: str, native: NativeMa
             f"    sys.stderr.write({refusal!r} % running)",
             "    sys.exit(1)",
             "",
+        ]
+    if native is not None:
+        packages = f", {native.packages!r}" if native.packages else ""
+        lines += [
             f"import {RUNTIME_MODULE}",
             "",
-            f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.files!r}, {native.modules!r})",
+            f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.files!r}, {native.modules!r}{packages})",
             "",
         ]
     lines += [f"from {module} import {head}", "", f"sys.exit({attribute}())", ""]
     return "\n".join(lines).encode()
 
 
-def native_manifest(files: Mapping[str, tuple[int, str]], platform: Platform) -> NativeManifest:
-    """What the bootstrap needs to extract and load the native ``files``
-    (``{path in the bundle: (size, SHA-256 hex)}``) on ``platform``."""
-    suffixes = sorted(platform.extension_suffixes, key=len, reverse=True)
+def native_manifest(
+    files: Mapping[str, tuple[int, str]], platform: Platform | None, packages: Sequence[str] = ()
+) -> NativeManifest:
+    """What the bootstrap needs to extract the ``files`` (``{path in the bundle: (size, SHA-256
+    hex)}``) and load their extension modules on ``platform``, and the ``packages`` run from them."""
+    suffixes = sorted(platform.extension_suffixes, key=len, reverse=True) if platform is not None else []
     modules, used = {}, set()
     for path in files:
         suffix = next((s for s in suffixes if path.endswith(s)), None)
@@ -212,5 +222,40 @@ def native_manifest(files: Mapping[str, tuple[int, str]], platform: Platform) ->
             used.add(suffix)
     digest = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:32]
     return NativeManifest(
-        platform=platform, digest=digest, files=dict(files), modules=modules, suffixes=tuple(sorted(used))
+        platform=platform,
+        digest=digest,
+        files=dict(files),
+        modules=modules,
+        suffixes=tuple(sorted(used)),
+        packages=tuple(sorted(packages)),
     )
+
+
+#: Files in a package that are read as modules, by type checkers or by compilers (the C and
+#: Cython sources some wheels ship beside their extension modules), not beside ``__file__``.
+_NOT_DATA = (".py", ".pyc", ".pyi", ".c", ".h", ".pyx", ".pxd")
+
+
+def extracted_packages(paths: Collection[str], native: Collection[str], uses_file: Collection[str]) -> dict[str, str]:
+    """The top-level packages among the bundle's ``paths`` that must run from files on disk to
+    run as installed, each with why: data files beside modules that build paths from
+    ``__file__`` (``uses_file``: such code finds no file in an archive; ``importlib.resources``
+    does, so data alone is not a reason), or extension modules beside pure-Python ones of the
+    same name (mypyc's: installed, the extension module wins; from an archive, only the pyc
+    could load)."""
+    present = set(paths)
+    readers = {path.split("/")[0] for path in uses_file if "/" in path}
+    found: dict[str, str] = {}
+    for path in sorted(present):
+        parts = path.split("/")
+        top = parts[0]
+        if len(parts) < 2 or top.endswith((".dist-info", ".data", ".libs", ".dylibs")) or "__pycache__" in parts:
+            continue
+        if path in native:
+            stem = parts[-1].split(".")[0]
+            twin = "/".join([*parts[:-1], stem])
+            if f"{twin}.py" in present or f"{twin}.pyc" in present:
+                found.setdefault(top, "extension modules beside pure-Python ones")
+        elif top in readers and not parts[-1].endswith(_NOT_DATA) and parts[-1] != "py.typed":
+            found.setdefault(top, "data files that its modules find by __file__")
+    return found

@@ -1,7 +1,8 @@
-"""Runs inside the ``.pyz`` bundles that hold native code, as their ``_hatch_pyc_runtime``
-module: no zip importer can load an extension module, so those, and only those, are
-extracted to a directory and loaded from there. Every Python module still loads as a pyc
-from the archive.
+"""Runs inside the ``.pyz`` bundles that hold native code, or packages that must run from
+files on disk, as their ``_hatch_pyc_runtime`` module: no zip importer can load an extension
+module, so those are extracted to a directory and loaded from there, with the packages the
+bundle names, which are imported from that directory as from site-packages. Every other
+Python module still loads as a pyc from the archive.
 
 The directory is ``<user cache dir>/hatch-pyc/pyz/<hash>``, ``<hash>`` being that of the
 extracted files (their paths and SHA-256): two bundles with the same native code share one
@@ -33,9 +34,9 @@ import stat
 import sys
 
 try:  # what importlib.machinery and importlib.util hold, from the modules already loaded
-    from _frozen_importlib_external import ExtensionFileLoader, spec_from_file_location
+    from _frozen_importlib_external import ExtensionFileLoader, PathFinder, spec_from_file_location
 except ImportError:  # pragma: no cover - an interpreter without the frozen modules
-    from importlib.machinery import ExtensionFileLoader
+    from importlib.machinery import ExtensionFileLoader, PathFinder
     from importlib.util import spec_from_file_location
 
 TYPE_CHECKING = False
@@ -75,6 +76,7 @@ class ExtensionFinder:
         digest: str,
         files: Mapping[str, tuple[int, str]],
         modules: Mapping[str, str],
+        packages: Sequence[str] = (),
     ) -> None:
         #: The bundle's file name, for the warning line.
         self._label = label
@@ -85,14 +87,18 @@ class ExtensionFinder:
         self._files = files
         #: ``{module name: path in the bundle}`` of the extension modules.
         self._modules = modules
+        #: Top-level packages imported from the extracted files, with all their modules.
+        self._packages = frozenset(packages)
         self._root: str | None = None
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         member = self._modules.get(fullname)
-        if member is None:
+        if member is None and fullname not in self._packages:
             return None
         if self._root is None:
             self._root = self._extracted()
+        if member is None:  # a package that runs from its files, found there as when installed
+            return PathFinder.find_spec(fullname, [self._root])
         file = os.path.join(self._root, *member.split("/"))
         return spec_from_file_location(fullname, file, loader=ExtensionFileLoader(fullname, file))
 
@@ -248,8 +254,15 @@ def _shared(found: os.stat_result) -> bool:
         return True
 
 
-def install(label: str, digest: str, files: Mapping[str, tuple[int, str]], modules: Mapping[str, str]) -> None:
-    """Put the finder for the bundle's extension modules first on ``sys.meta_path``.
+def install(
+    label: str,
+    digest: str,
+    files: Mapping[str, tuple[int, str]],
+    modules: Mapping[str, str],
+    packages: Sequence[str] = (),
+) -> None:
+    """Put the finder for the bundle's extension modules, and its ``packages`` that run from
+    files on disk, first on ``sys.meta_path``.
 
     Called by the bundle's ``__main__``; this module's loader is the bundle's zip importer.
     """
@@ -260,4 +273,4 @@ def install(label: str, digest: str, files: Mapping[str, tuple[int, str]], modul
         return data
 
     cache = os.path.join(user_cache_dir(), EXTRACTED)
-    sys.meta_path.insert(0, ExtensionFinder(label, read, cache, digest, files, modules))
+    sys.meta_path.insert(0, ExtensionFinder(label, read, cache, digest, files, modules, packages))

@@ -230,6 +230,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                     cache=self._cache,
                     progress=self._session.reporter(),
                     warn=self._session.warn,
+                    inform=self._session.progress,
                 )
                 written.append(path)
                 self.app.display_info(f"hatch-pyc: wrote {path}")

@@ -119,3 +119,28 @@ def test_every_input_string_is_a_literal_in_the_bootstrap() -> None:
     text = bundle_plan.bootstrap("app:main", HERE, "x');import os;('").decode()
     ast.parse(text)
     assert "import os;" not in text.replace("x');import os;('", "")
+
+
+def test_packages_that_run_from_files_on_disk_and_why() -> None:
+    native = ["black/linegen.cpython-311-x86_64-linux-gnu.so", "rpds/rpds.cpython-311-x86_64-linux-gnu.so"]
+    paths = [
+        *native,
+        "black/linegen.py",
+        "black/__init__.py",
+        "blib2to3/Grammar.txt",
+        "blib2to3/pgen2/driver.py",
+        "certifi/cacert.pem",
+        "certifi/core.py",
+        "rpds/__init__.py",
+        "markupsafe/_speedups.c",
+        "markupsafe/__init__.py",
+        "pkg/py.typed",
+        "pkg/mod.pyi",
+        "numpy.libs/libopenblas.so",
+        "tool-1.0.dist-info/METADATA",
+    ]
+    uses_file = ["blib2to3/pgen2/driver.py", "markupsafe/__init__.py"]
+    assert bundle_plan.extracted_packages(paths, native, uses_file) == {
+        "black": "extension modules beside pure-Python ones",
+        "blib2to3": "data files that its modules find by __file__",
+    }
