@@ -214,7 +214,9 @@ def _uses_file(source: str) -> bool:
 
 def _extracting(name: str, tree: Tree, extracted: Mapping[str, str]) -> str:
     """The line saying which distributions the bundle extracts at its first start, and why."""
-    owners = _owners(tree)
+    owners: dict[str, str] = {}
+    for path, owner in _owners(tree).items():
+        owners.setdefault(path.split("/")[0], owner)
     by_distribution: dict[str, list[str]] = {}
     for top, why in sorted(extracted.items()):
         by_distribution.setdefault(owners.get(top, top), []).append(f"{top}: {why}")
@@ -226,20 +228,17 @@ def _extracting(name: str, tree: Tree, extracted: Mapping[str, str]) -> str:
 
 
 def _owners(tree: Tree) -> dict[str, str]:
-    """``{top-level name: the distribution that installs it}``, by the RECORDs gathered."""
+    """``{path in the bundle: the distribution that installs it}``, by the RECORDs gathered."""
     owners: dict[str, str] = {}
     for dist_info, paths in tree.records.items():
         for path in paths:
-            owners.setdefault(path.split("/")[0], dist_info[: -len(".dist-info")].rsplit("-", 1)[0])
+            owners[path] = dist_info[: -len(".dist-info")].rsplit("-", 1)[0]
     return owners
 
 
 def _refused(tree: Tree, key: str) -> str:
     """The message refusing native code: each distribution that has some, and what to do."""
-    owners: dict[str, str] = {}
-    for dist_info, paths in tree.records.items():
-        for path in paths:
-            owners[path] = dist_info[: -len(".dist-info")].rsplit("-", 1)[0]
+    owners = _owners(tree)
     named = sorted({f"{owners.get(path, '?')} ({path})" for path in tree.native})
     return (
         f"{key} is 'refuse', and these have extension modules: {', '.join(named)}; leave it out to extract them "
@@ -279,13 +278,9 @@ def bundle_wheel(
         parsed,
         output=os.fspath(output) if output is not None else os.path.dirname(os.path.abspath(path)),
         target=targets[0] if targets else None,
-        where=_flag,
+        where=config.as_flag,
         cache=session.open_cache(parsed),
         progress=session.reporter(),
         warn=session.warn,
         inform=session.progress,
     )
-
-
-def _flag(option: config.Option) -> str:
-    return option.flag

@@ -253,6 +253,11 @@ HOOK_OPTIONS = {option.key: option for option in TABLE if not option.zipapp}
 ZIPAPP_OPTIONS = {option.key: option for option in TABLE if option.zipapp}
 
 
+def as_flag(option: Option) -> str:
+    """How the commands name ``option`` in messages: its flag."""
+    return option.flag
+
+
 def command_options(command: str) -> tuple[Option, ...]:
     """The options ``command`` (``convert``, ``bundle``) takes as flags."""
     return tuple(option for option in TABLE if command in option.commands)

@@ -116,10 +116,6 @@ def convert_wheel(
         raise HatchPycError(f"{path}: converting failed: {exc.strerror or exc}") from None
 
 
-def _flag(option: config.Option) -> str:
-    return option.flag
-
-
 def _convert(path: str, out_dir: str, options: Options, session: Session) -> str:
     with intact_wheel(path, "converting") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
         converted = metadata.read(artifact)
@@ -148,7 +144,7 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
         ]
         metadata_name = f"{artifact.dist_info}/METADATA"
         headers = wheelfile.metadata_headers(artifact.text(metadata_name))
-        selection = pipeline.select(options, shipped, headers.get("Requires-Python", ""), _flag)
+        selection = pipeline.select(options, shipped, headers.get("Requires-Python", ""), config.as_flag)
         script_modules = (
             _script_modules(artifact, files, entries, infos, os.path.join(work, "scripts"))
             if options.compile_scripts
@@ -162,7 +158,7 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
             shipped=shipped,
             scripts=script_modules,
             out_dir=os.path.join(work, "compiled"),
-            where=_flag,
+            where=config.as_flag,
             cache=session.open_cache(options),
             progress=session.reporter(),
         )

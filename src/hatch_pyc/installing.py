@@ -142,9 +142,10 @@ class _Previous:
         self.moved: list[tuple[str, str]] = []
 
     def move_aside(self) -> None:
+        if self.files:
+            os.makedirs(self.aside, exist_ok=True)
         for number, file in enumerate(self.files):
             kept = os.path.join(self.aside, str(number))
-            os.makedirs(self.aside, exist_ok=True)
             os.replace(file, kept)
             self.moved.append((file, kept))
 
