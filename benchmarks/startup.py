@@ -1,31 +1,25 @@
-"""Start-up time of one small click CLI shipped four ways.
+"""Start-up time and size of command-line tools bundled by hatch-pyc, bundled by shiv, and installed.
 
-Run by hand (never by the test suite), from the repository's dev venv:
+Run by hand (never by the test suite), from the repository's dev venv (CPython 3.11):
 
-    python benchmarks/startup.py [--runs 40]
+    python benchmarks/startup.py [--runs 20] [--tools black httpie ...]
 
-The CLI is ``tests/projects/clickapp`` (a command with one argument and one option,
-depending on click). Side by side, each timed as a whole process started from an empty
-venv's Python (``clickapp bench``), it measures:
+Each command is timed as a whole process, the commands taking turns run after run. First a
+small click CLI (``tests/projects/clickapp``, ``clickapp bench``): the hook's ``.pyz`` with
+``include-dependencies = true`` (deflated, the default, and ``compress = false``), a shiv
+bundle of the plain wheel (cache warm), the plain wheel installed by ``uv pip install
+--compile-bytecode`` and the zip-layout wheel installed by uv.
 
-- ``pyz``: the hook's ``.pyz`` with ``include-dependencies = true``;
-- ``shiv``: a shiv bundle of the plain wheel and click, its cache warm (run once first);
-- ``installed``: the plain wheel and click installed by ``uv pip install
-  --compile-bytecode`` (as pip does by default), bytecode warm;
-- ``zip layout``: the hook's zip-layout wheel installed by uv.
+Then five real tools from PyPI, each with its dependencies and one real use: black (its
+mypyc-compiled wheel, formatting ``--code``), httpie (an ``--offline`` POST), cookiecutter
+(rendering a local template), jinja2-cli (rendering) and check-jsonschema (validating a
+file). Each runs installed (uv, ``--compile-bytecode``, bytecode warm), as
+``hatch-pyc bundle --with-dependencies`` (default, and ``--no-compress``) and as a shiv
+bundle, warm and at first start (an empty ``XDG_CACHE_HOME`` or ``SHIV_ROOT`` before each
+run).
 
-Then two real CLIs with native dependencies from PyPI: ``jinja2-cli`` (jinja2 on markupsafe)
-rendering a template, and ``check-jsonschema`` (jsonschema on
-rpds-py, regress, requests on charset-normalizer's compiled modules), validating a small
-file against a schema:
-
-- ``pyz``: ``hatch-pyc bundle --with-dependencies`` of its PyPI wheel, warm (its extension
-  modules extracted) and first start (an empty cache before each run);
-- ``shiv`` and ``pex``: bundles of the same, warm and first start (an empty ``SHIV_ROOT`` or
-  ``PEX_ROOT`` before each run);
-- ``installed``: installed by ``uv pip install --compile-bytecode``, bytecode warm.
-
-Prints markdown tables of min / median and the ratios of the minimums, and the sizes.
+Prints markdown tables of min / median and the ratios of the minimums, then one summary
+line per tool: the ratios the targets are about, sizes, and the files each extracted.
 """
 
 from __future__ import annotations
@@ -38,7 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = REPO / "tests" / "projects" / "clickapp"
@@ -78,6 +74,7 @@ def timed(
     runs: int,
     envs: dict[str, dict[str, str]] | None = None,
     fresh: dict[str, Path] | None = None,
+    cwd: Path | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Min and median wall time of each command, the commands taking turns run after run
     so that a slow moment of the machine does not fall on one of them alone. ``envs`` adds
@@ -89,14 +86,14 @@ def timed(
     env = {label: {**base, **envs.get(label, {})} for label in commands}
     for label, command in commands.items():
         if label not in fresh:
-            sh(*command, env=env[label])  # warm: caches, pycs the installer did not write, the page cache
+            sh(*command, env=env[label], cwd=cwd)  # warm: caches, pycs the installer did not write, the page cache
     samples: dict[str, list[float]] = {label: [] for label in commands}
     for _ in range(runs):
         for label, command in commands.items():
             if label in fresh:
                 shutil.rmtree(fresh[label], ignore_errors=True)
             start = time.perf_counter()
-            subprocess.run([str(c) for c in command], check=True, capture_output=True, env=env[label])
+            subprocess.run([str(c) for c in command], check=True, capture_output=True, env=env[label], cwd=cwd)
             samples[label].append(time.perf_counter() - start)
     return {label: (min(times), statistics.median(times)) for label, times in samples.items()}
 
@@ -109,84 +106,127 @@ def table(title: str, results: dict[str, tuple[float, float]], base: str) -> Non
         print(f"| {label} | {low * 1e3:.1f} / {median * 1e3:.1f} ms | {low / low_base:.2f}x |")
 
 
-#: Real CLIs with native dependencies, from PyPI: (distribution, console script, input files, arguments).
-NATIVE_CLIS = [
-    (
-        "jinja2-cli",
-        "jinja2",
-        {"template.j2": "hello {{ name }}", "data.json": '{"name": "you"}'},
-        ["template.j2", "data.json"],
+@dataclass(frozen=True)
+class Tool:
+    """A command-line tool from PyPI and one real use of it."""
+
+    #: The distribution, bundled with its dependencies.
+    project: str
+    #: Its console script, the bundle's entry point.
+    script: str
+    #: Arguments of one real use; a name in ``inputs`` becomes that file's path.
+    arguments: list[str]
+    #: ``{relative path: text}`` written into the working directory first.
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+TOOLS = [
+    Tool("black", "black", ["--code", "x = ( 1,2 )"]),
+    Tool("httpie", "http", ["--offline", "--ignore-stdin", "POST", "example.org", "a=1"]),
+    Tool(
+        "cookiecutter",
+        "cookiecutter",
+        ["--no-input", "-f", "-o", "rendered", "template"],
+        {
+            "template/cookiecutter.json": '{"name": "demo"}',
+            "template/{{cookiecutter.name}}/f.txt": "{{cookiecutter.name}}",
+        },
     ),
-    (
+    Tool("jinja2-cli", "jinja2", ["t.j2", "d.json"], {"t.j2": "hello {{ name }}", "d.json": '{"name": "you"}'}),
+    Tool(
         "check-jsonschema",
         "check-jsonschema",
-        {"schema.json": '{"type": "object", "properties": {"a": {"type": "integer"}}}', "instance.json": '{"a": 1}'},
-        ["--schemafile", "schema.json", "instance.json"],
+        ["--schemafile", "s.json", "i.json"],
+        {"s.json": '{"type": "object", "properties": {"a": {"type": "integer"}}}', "i.json": '{"a": 1}'},
     ),
 ]
 
+#: The bundles compared: label and ``hatch-pyc bundle`` flags beside the defaults.
+VARIANTS = {"`.pyz`": [], "`.pyz`, stored": ["--no-compress"]}
 
-def native_cli(
-    work: Path, tools: Path, runs: int, project: str, script: str, inputs: dict[str, str], arguments: list[str]
-) -> None:
-    """A CLI from PyPI, bundled three ways and installed, warm and at first start."""
-    work = work / project
+
+def files_under(root: Path) -> tuple[int, int]:
+    files = [p for p in root.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def tool_startup(work: Path, tools: Path, runs: int, tool: Tool) -> dict[str, object]:
+    """One tool bundled by hatch-pyc and by shiv, and installed: warm and first starts."""
+    work = work / tool.project
     wheels = work / "wheel"
-    sh(tools, "-m", "pip", "download", "-q", "--no-deps", project, "-d", wheels)
+    sh(tools, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", tool.project, "-d", wheels)
     (wheel,) = wheels.glob("*.whl")
-    pyz, shiv, pex = work / f"{project}.pyz", work / f"{project}.shiv", work / f"{project}.pex"
-    sh(sys.executable, "-m", "hatch_pyc.cli", "bundle", wheel, "--with-dependencies", "-o", pyz)
-    sh(tools.parent / "shiv", "-q", "-c", script, "-o", shiv, wheel)
-    sh(tools.parent / "pex", wheel, "-c", script, "-o", pex, "--python", sys.executable)
+    bundles = {}
+    for label, flags in VARIANTS.items():
+        bundles[label] = work / f"{tool.project}{len(bundles)}.pyz"
+        bundle = [sys.executable, "-m", "hatch_pyc.cli", "bundle", wheel, "--with-dependencies"]
+        sh(*bundle, "--entry-point", tool.script, *flags, "-o", bundles[label])
+    shiv = work / f"{tool.project}.shiv"
+    sh(tools.parent / "shiv", "-q", "-c", tool.script, "-o", shiv, wheel)
     venv(work / "installed", "--compile-bytecode", wheel)
-    for name, text in inputs.items():
+    for name, text in tool.inputs.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_text(text)
-    arguments = [work / argument if argument in inputs else argument for argument in arguments]
     empty = venv(work / "empty")
-    commands: dict[str, list[object]] = {
-        "`.pyz` (hatch-pyc bundle), warm": [empty, pyz, *arguments],
-        "installed wheel, warm bytecode": [work / "installed" / "bin" / script, *arguments],
-        "shiv, warm": [empty, shiv, *arguments],
-        "pex, warm": [empty, pex, *arguments],
-        "`.pyz`, first start": [empty, pyz, *arguments],
-        "shiv, first start": [empty, shiv, *arguments],
-        "pex, first start": [empty, pex, *arguments],
-    }
-    variables = {"`.pyz`": "XDG_CACHE_HOME", "shiv": "SHIV_ROOT", "pex": "PEX_ROOT"}
+    commands: dict[str, list[object]] = {"installed (uv, compiled), warm": [work / "installed" / "bin" / tool.script]}
+    commands.update({f"{label}, warm": [empty, path] for label, path in bundles.items()})
+    commands["shiv, warm"] = [empty, shiv]
+    commands["`.pyz`, first start"] = [empty, bundles["`.pyz`"]]
+    commands["shiv, first start"] = [empty, shiv]
+    commands = {label: [*command, *tool.arguments] for label, command in commands.items()}
     envs: dict[str, dict[str, str]] = {}
     fresh: dict[str, Path] = {}
     roots: dict[str, Path] = {}
     for label in commands:
-        tool = next((name for name in variables if label.startswith(name)), None)
-        if tool is None:
-            continue
-        root = work / "roots" / label.replace("`", "").replace(" ", "-")
-        envs[label] = {variables[tool]: str(root)}
-        if label.endswith("first start"):
-            fresh[label] = root
-        else:
-            roots[tool] = root
-    results = timed(commands, runs, envs, fresh)
-    table(f"{project} started as", results, "installed wheel, warm bytecode")
-    sizes = {"`.pyz`": pyz, "shiv": shiv, "pex": pex}
-    listed = ", ".join(f"{name} {path.stat().st_size / 1e6:.2f} MB" for name, path in sizes.items())
-    print(f"\n{project} sizes: {listed}")
-    for name, root in roots.items():
-        files = [p for p in root.rglob("*") if p.is_file()]
-        total = sum(p.stat().st_size for p in files)
-        print(f"extracted by {name}: {len(files)} files, {total / 1e6:.1f} MB")
+        variable = "SHIV_ROOT" if label.startswith("shiv") else "XDG_CACHE_HOME"
+        root = work / "roots" / label.replace("`", "").replace(" ", "-").replace(",", "")
+        envs[label] = {variable: str(root)}
+        (fresh if label.endswith("first start") else roots)[label] = root
+    results = timed(commands, runs, envs, fresh, cwd=work)
+    table(f"{tool.project} started as", results, "installed (uv, compiled), warm")
+    extracted = {label: files_under(roots[f"{label}, warm"]) for label in ("`.pyz`", "shiv")}
+    return {
+        "results": results,
+        "sizes": {label: path.stat().st_size for label, path in {**bundles, "shiv": shiv}.items()},
+        "extracted": extracted,
+    }
+
+
+def summary(found: dict[str, dict[str, Any]]) -> None:
+    """One line per tool: the ratios the targets are about, sizes and files extracted."""
+    print(
+        "\n| tool | warm vs installed | warm vs shiv | first start vs shiv's | size vs shiv | extracted: `.pyz` / shiv |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for project, data in found.items():
+        low = {label: times[0] for label, times in data["results"].items()}
+        sizes, extracted = data["sizes"], data["extracted"]
+        pyz, shiv = extracted["`.pyz`"], extracted["shiv"]
+        print(
+            f"| {project} | {low['`.pyz`, warm'] / low['installed (uv, compiled), warm']:.2f}x "
+            f"| {low['`.pyz`, warm'] / low['shiv, warm']:.2f}x "
+            f"| {low['`.pyz`, first start'] / low['shiv, first start']:.2f}x "
+            f"| {sizes['`.pyz`'] / 1e6:.2f} / {sizes['shiv'] / 1e6:.2f} MB = {sizes['`.pyz`'] / sizes['shiv']:.2f}x "
+            f"| {pyz[0]} files, {pyz[1] / 1e6:.1f} MB / {shiv[0]} files, {shiv[1] / 1e6:.1f} MB |"
+        )
+    print(
+        "\nSizes of the stored variant: "
+        + ", ".join(f"{project} {data['sizes']['`.pyz`, stored'] / 1e6:.2f} MB" for project, data in found.items())
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--tools", nargs="*", default=[tool.project for tool in TOOLS], help="which tools")
     args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, runs={args.runs}")
     with tempfile.TemporaryDirectory(prefix="hatch-pyc-startup-") as scratch:
         work = Path(scratch)
         plain = next(build(work, "plain", "").glob("*.whl"))
         zipapp = f"{HOOK}\n[{HOOK[1:-1]}.zipapp]\ninclude-dependencies = true\n"
         (pyz,) = build(work, "pyz", zipapp).glob("*.pyz")
-        (deflated,) = build(work, "deflated", zipapp + "compress = true\n").glob("*.pyz")
+        (stored,) = build(work, "stored", zipapp + "compress = false\n").glob("*.pyz")
         zip_wheel = next(build(work, "zip", f'{HOOK}\nlayout = "zip"\n').glob("*.whl"))
 
         tools = venv(work / "tools", "shiv", "pip")
@@ -201,7 +241,7 @@ def main() -> int:
         results = timed(
             {
                 "`.pyz` (hatch-pyc, include-dependencies)": [empty, pyz, "bench"],
-                "`.pyz` with `compress = true`": [empty, deflated, "bench"],
+                "`.pyz` with `compress = false`": [empty, stored, "bench"],
                 "shiv bundle, warm cache": [empty, shiv, "bench"],
                 "installed wheel, warm bytecode": [work / "installed/bin/clickapp", "bench"],
                 "zip-layout wheel (uv)": [work / "zip-layout/bin/clickapp", "bench"],
@@ -209,16 +249,16 @@ def main() -> int:
             },
             args.runs,
         )
-        sizes = {"pyz": pyz.stat().st_size, "deflated": deflated.stat().st_size, "shiv": shiv.stat().st_size}
+        sizes = {"pyz": pyz.stat().st_size, "stored": stored.stat().st_size, "shiv": shiv.stat().st_size}
+        table("clickapp started as", results, "installed wheel, warm bytecode")
+        kb = {name: f"{size / 1e3:.0f} kB" for name, size in sizes.items()}
+        print(f"\nclickapp sizes: .pyz {kb['pyz']}, .pyz stored {kb['stored']}, shiv {kb['shiv']}")
 
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, runs={args.runs}")
-    table("clickapp started as", results, "installed wheel, warm bytecode")
-    kb = {name: f"{size / 1e3:.0f} kB" for name, size in sizes.items()}
-    print(f"\nsizes: .pyz {kb['pyz']}, .pyz compressed {kb['deflated']}, shiv {kb['shiv']}")
-    with tempfile.TemporaryDirectory(prefix="hatch-pyc-startup-") as scratch:
-        tools = venv(Path(scratch) / "tools", "shiv", "pex", "pip")
-        for cli in NATIVE_CLIS:
-            native_cli(Path(scratch), tools, args.runs, *cli)
+        found = {}
+        for tool in TOOLS:
+            if tool.project in args.tools:
+                found[tool.project] = tool_startup(work, tools, args.runs, tool)
+        summary(found)
     return 0
 
 

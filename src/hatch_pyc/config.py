@@ -219,8 +219,8 @@ INCLUDE_DEPENDENCIES = Option(
     zipapp=True, commands=("bundle",), kind="switch", flag_name="--with-dependencies",
 )  # fmt: skip
 BUNDLE_COMPRESS = Option(
-    "compress", _boolean, False, "deflate the entries (default: stored)", zipapp=True, commands=("bundle",),
-    kind="switch",
+    "compress", _boolean, True, "deflate the entries (default); --no-compress stores them", zipapp=True,
+    commands=("bundle",), kind="either",
 )  # fmt: skip
 EXTENSION_MODULES = Option(
     "extension-modules", _choice(EXTENSION_MODULE_CHOICES), "extract",
@@ -272,8 +272,8 @@ class Zipapp:
     #: The ``#!`` line's interpreter; None means ``/usr/bin/env python3.X`` of the target.
     shebang: str | None = None
     include_dependencies: bool = False
-    #: Deflate the entries: smaller, but every start inflates each module it imports.
-    compress: bool = False
+    #: Deflate the entries: a third of the size, and every start inflates each module it imports.
+    compress: bool = True
     #: One of :data:`EXTENSION_MODULE_CHOICES`.
     extension_modules: str = "extract"
 
