@@ -6,13 +6,15 @@ Python module still loads as a pyc from the archive.
 
 The directory is ``<user cache dir>/hatch-pyc/pyz/<hash>``, ``<hash>`` being that of the
 extracted files (their paths and SHA-256): two bundles with the same native code share one
-directory, and no bundle finds other files under its name. A first start writes every file
-into a directory beside that name, checks each against the SHA-256 the bundle records, and
-renames the directory into place: a directory under the final name is whole and checked.
-Two first starts at once both write; one rename wins and both use the winner's. A later
-start checks, before it loads anything, that the directory is a directory of the user's
-own that no one else can write to, holding no link, and that each file has its recorded
-size; where not, it extracts again. A check of the final directory alone could be raced:
+directory, and no bundle finds other files under its name. Each top-level name in it (a
+package, a module's file, a ``.libs`` directory of shared libraries) is extracted at the
+first import that needs it: its files are written into a directory inside, checked against
+the SHA-256 the bundle records, and renamed into place, so a top-level name there is whole
+and checked. Two first starts at once both write; one rename wins and both use the winner's.
+A later start checks, before it loads anything, that the directory is a directory of the
+user's own that no one else can write to, and that each file under the names it needs is
+there at its recorded size, through no link; where not, it extracts that name again.
+A check of the final directory alone could be raced:
 whoever can write a directory above it can swap it between the check and the load. So
 ``hatch-pyc`` and ``hatch-pyc/pyz`` must be the user's own, closed to others and no links,
 and every directory above them the user's or root's, and not open to everyone without the
@@ -65,8 +67,9 @@ def user_cache_dir(environ: Mapping[str, str] | None = None) -> str:
 
 
 class ExtensionFinder:
-    """A meta path finder for the bundle's extension modules, extracted on the first import
-    of one of them: a start that imports none extracts nothing."""
+    """A meta path finder for the bundle's extension modules and the packages that run from
+    files, each top-level name extracted at the first import of one of its modules: a start
+    that imports none extracts nothing, and one that imports one package extracts that one."""
 
     def __init__(
         self,
@@ -89,28 +92,44 @@ class ExtensionFinder:
         self._modules = modules
         #: Top-level packages imported from the extracted files, with all their modules.
         self._packages = frozenset(packages)
-        self._root: str | None = None
+        #: Top-level names checked or extracted by this process.
+        self._ready: set[str] = set()
+        #: The private directory holding every file, once the shared one failed.
+        self._private: str | None = None
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         member = self._modules.get(fullname)
         if member is None and fullname not in self._packages:
             return None
-        if self._root is None:
-            self._root = self._extracted()
+        root = self._extracted(member.split("/")[0] if member is not None else fullname)
         if member is None:  # a package that runs from its files, found there as when installed
-            return PathFinder.find_spec(fullname, [self._root])
-        file = os.path.join(self._root, *member.split("/"))
+            return PathFinder.find_spec(fullname, [root])
+        file = os.path.join(root, *member.split("/"))
         return spec_from_file_location(fullname, file, loader=ExtensionFileLoader(fullname, file))
 
     def invalidate_caches(self) -> None:
         """Nothing cached that another import could make stale."""
 
-    def _extracted(self) -> str:
-        """A directory holding every file, checked: the shared one, else a private one."""
+    def _needed(self, top: str) -> set[str]:
+        """``top`` and, if it holds native code, the shared libraries auditwheel and delocate put
+        beside the packages (``<name>.libs``, found through ``$ORIGIN/../<name>.libs``)."""
+        if not any(member.split("/")[0] == top for member in self._modules.values()):
+            return {top}
+        libraries = {member.split("/")[0] for member in self._files}
+        return {top} | {name for name in libraries if name.endswith((".libs", ".dylibs"))}
+
+    def _extracted(self, top: str) -> str:
+        """The directory holding ``top``'s files, checked: the shared one, else a private one."""
+        if self._private is not None:
+            return self._private
         try:
-            _prepare(os.path.dirname(self._shared))
-            if not self._intact(self._shared):
-                self._publish()
+            for name in sorted(self._needed(top) - self._ready):
+                if not self._ready:
+                    _prepare(os.path.dirname(self._shared))
+                    self._own_root()
+                if not self._intact(self._shared, name):
+                    self._publish(name)
+                self._ready.add(name)
             return self._shared
         except OSError as exc:
             import atexit
@@ -120,6 +139,7 @@ class ExtensionFinder:
             private = tempfile.mkdtemp(prefix="hatch-pyc-pyz-")
             atexit.register(shutil.rmtree, private, True)
             self._write(private)
+            self._private = private
             reason = exc.strerror or str(exc)
             sys.stderr.write(
                 f"{self._label}: warning: cannot extract its extension modules to {self._shared} ({reason}); "
@@ -127,19 +147,27 @@ class ExtensionFinder:
             )
             return private
 
-    def _intact(self, directory: str) -> bool:
-        """Whether ``directory`` is the user's own, closed to others, and holds every file
-        at its recorded size."""
+    def _own_root(self) -> None:
+        """Make the shared directory if missing; replace it if it is not the user's own,
+        closed to others, and no link."""
         try:
-            found = os.lstat(directory)
+            found = os.lstat(self._shared)
         except FileNotFoundError:
-            return False
-        if not stat.S_ISDIR(found.st_mode) or found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return False
-        if hasattr(os, "getuid") and found.st_uid != os.getuid():
-            return False
+            os.makedirs(self._shared, 0o700, exist_ok=True)
+            found = os.lstat(self._shared)
+        closed = stat.S_ISDIR(found.st_mode) and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if closed and (not hasattr(os, "getuid") or found.st_uid == os.getuid()):
+            return
+        _set_aside(self._shared)
+        os.makedirs(self._shared, 0o700)
+
+    def _intact(self, directory: str, top: str) -> bool:
+        """Whether ``directory`` holds every file under ``top``, at its recorded size, through
+        directories and no link."""
         for member, (size, _) in self._files.items():
             parts = member.split("/")
+            if parts[0] != top:
+                continue
             try:
                 # lstat of each directory on the way: a link planted inside is not followed.
                 inside = [os.lstat(os.path.join(directory, *parts[:depth])) for depth in range(1, len(parts))]
@@ -152,33 +180,35 @@ class ExtensionFinder:
                 return False
         return True
 
-    def _publish(self) -> None:
-        """Write the files beside the shared directory and rename them into place."""
+    def _publish(self, top: str) -> None:
+        """Write ``top``'s files beside its place in the shared directory and rename them into
+        place: a top-level name there is whole and checked."""
         import shutil
         import tempfile
 
-        parent = os.path.dirname(self._shared)
-        partial = tempfile.mkdtemp(prefix=".partial-", dir=parent)
+        partial = tempfile.mkdtemp(prefix=".partial-", dir=self._shared)
         try:
-            self._write(partial)
+            self._write(partial, top)
+            final = os.path.join(self._shared, top)
             try:
-                os.rename(partial, self._shared)
+                os.rename(os.path.join(partial, top), final)
             except OSError:
                 # Another first start renamed its copy first; or a damaged copy is in the way.
-                if self._intact(self._shared):
+                if self._intact(self._shared, top):
                     return
-                damaged = tempfile.mkdtemp(prefix=".damaged-", dir=parent)
-                os.rename(self._shared, os.path.join(damaged, "old"))
-                shutil.rmtree(damaged, ignore_errors=True)
-                os.rename(partial, self._shared)
+                _set_aside(final)
+                os.rename(os.path.join(partial, top), final)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
 
-    def _write(self, directory: str) -> None:
-        """Write every file into ``directory``, each checked against its recorded SHA-256."""
+    def _write(self, directory: str, top: str | None = None) -> None:
+        """Write the files under ``top`` (default: all) into ``directory``, each checked
+        against its recorded SHA-256."""
         import hashlib
 
         for member, (size, digest) in sorted(self._files.items()):
+            if top is not None and member.split("/")[0] != top:
+                continue
             data = self._read(member)
             if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
                 raise ImportError(f"{self._label}: {member} does not match the hash the bundle records")
@@ -190,6 +220,17 @@ class ExtensionFinder:
             with open(file, "rb") as written:
                 if hashlib.sha256(written.read()).hexdigest() != digest:
                     raise OSError(f"{file} was not written whole")
+
+
+def _set_aside(path: str) -> None:
+    """Move ``path`` (a damaged copy, a link, another user's directory) out of the way, into a
+    directory beside it, and remove it."""
+    import shutil
+    import tempfile
+
+    damaged = tempfile.mkdtemp(prefix=".damaged-", dir=os.path.dirname(path))
+    os.rename(path, os.path.join(damaged, "old"))
+    shutil.rmtree(damaged, ignore_errors=True)
 
 
 def _prepare(cache: str) -> None:

@@ -196,7 +196,28 @@ def test_the_runtime_refuses_a_bundle_entry_that_does_not_match_its_hash(tmp_pat
     refusal = re.escape("app.pyz: pkg/_ext.cpython-311-x86_64-linux-gnu.so does not match")
     with pytest.raises(ImportError, match=refusal):
         finder.find_spec("pkg._ext")
-    assert os.listdir(tmp_path) == []  # the partial directory is gone
+    assert os.listdir(tmp_path / "d1g35t") == []  # the partial directory is gone
+
+
+def test_the_runtime_extracts_each_top_level_name_at_its_first_import(tmp_path: Path) -> None:
+    files = {
+        "a/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF a",
+        "b/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF b",
+        "b.libs/libz-1234.so.1": b"\x7fELF z",
+        "c/__init__.py": b"",
+        "c/data.txt": b"c's data",
+    }
+    finder = _finder(tmp_path, files)
+    finder._modules = {name: path for name, path in finder._modules.items() if name in ("a._ext", "b._ext")}
+    finder._packages = frozenset({"c"})
+    root = tmp_path / "d1g35t"
+    assert finder.find_spec("c") is not None
+    assert sorted(os.listdir(root)) == ["c"]  # a package without native code: itself alone
+    assert finder.find_spec("a._ext") is not None
+    assert sorted(os.listdir(root)) == ["a", "b.libs", "c"]  # native code: with the shared libraries
+    assert _finder(tmp_path, files).find_spec("b._ext") is not None
+    assert sorted(os.listdir(root)) == ["a", "b", "b.libs", "c"]
+    assert (root / "c" / "data.txt").read_bytes() == b"c's data"
 
 
 def test_the_runtime_uses_no_directory_another_user_could_write(tmp_path: Path) -> None:
@@ -205,7 +226,6 @@ def test_the_runtime_uses_no_directory_another_user_could_write(tmp_path: Path) 
     assert spec is not None
     assert spec.origin == str(tmp_path / "d1g35t" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so")
     (tmp_path / "d1g35t").chmod(0o777)
-    assert not finder._intact(str(tmp_path / "d1g35t"))
     assert _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}).find_spec("pkg._ext") == spec
     assert (tmp_path / "d1g35t").stat().st_mode & 0o777 == 0o700
     assert finder.find_spec("pkg.other") is None

@@ -197,7 +197,10 @@ def test_the_commands_flags_are_made_from_the_table(command: str) -> None:
         ),
         (["convert", "x.whl", "--no-cache", "--compile-scripts"], {"cache": False, "compile-scripts": True}),
         (["convert", "x.whl", "--no-debug-ranges"], {"debug-ranges": False}),
-        (["bundle", "x.whl", "--with-dependencies", "--no-compress"], {"include-dependencies": True, "compress": False}),
+        (
+            ["bundle", "x.whl", "--with-dependencies", "--no-compress"],
+            {"include-dependencies": True, "compress": False},
+        ),
         (["bundle", "x.whl", "--exclude", "a/*", "--exclude", "b/*"], {"exclude": ["a/*", "b/*"]}),
         (["bundle", "x.whl", "--entry-point", "a:b", "--jobs", "3"], {"entry-point": "a:b", "jobs": 3}),
     ],
