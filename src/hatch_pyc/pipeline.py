@@ -255,10 +255,12 @@ def build(
         added.update({m.source: m.path for m in scripts if m.path not in placement.sourceless})
         # Compiled scripts were never among the shipped files: nothing to drop there.
         dropped = placement.sourceless & shipped_paths
+    # Without a source beside it only the lowest level ships: Python loads it at every -O level.
+    levels = options.optimize if options.layout == "alongside" or placement.kept else [min(options.optimize)]
     text = metadata.render(
         interpreters=[compilation.interpreter for compilation in compilations],
         layout=options.layout,
-        optimize=options.optimize,
+        optimize=levels,
         invalidation_mode=options.invalidation_mode,
         modules=len(modules),
     )

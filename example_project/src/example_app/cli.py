@@ -16,9 +16,16 @@ def bytecode_report(names: list[str]) -> list[str]:
     root = os.path.dirname(os.path.dirname(sys.modules["example_app"].__file__ or ""))
     lines = []
     for name in names:
-        cached = getattr(sys.modules[name], "__cached__", None)
+        module = sys.modules[name]
+        cached = getattr(module, "__cached__", None)
+        origin = getattr(module, "__file__", None) or ""
+        archive = getattr(module.__loader__, "archive", None)  # a zipimporter's: zip layout, .pyz
         if cached and os.path.exists(cached):
             where = os.path.relpath(cached, root)
+        elif archive and origin.endswith(".pyc"):
+            where = f"{os.path.basename(archive)}: {os.path.relpath(origin, archive)}"
+        elif origin.endswith(".pyc"):
+            where = os.path.relpath(origin, root)
         else:
             where = "(no pyc: compiled at every start)"
         lines.append(f"  {name:<24} {where}")
