@@ -103,21 +103,18 @@ def make_bundle(
         excluded = matching(tree.modules, options.exclude)
         modules = [m for m in tree.modules if m.path not in excluded]
         check_entry_point(entry, modules, where(config.ENTRY_POINT), tree.precompiled)
-        reserved = {"__main__.py", metadata.FILENAME}
+        reserved = {"__main__.py", metadata.FILENAME, f"{RUNTIME_MODULE}.py", f"{RUNTIME_MODULE}.pyc"}
         if tree.native and zipapp.extension_modules == "refuse":
             raise BundleError(_refused(tree, where(config.EXTENSION_MODULES)))
         paths = [*(m.path for m in tree.modules), *tree.files, *tree.native]
         extracted = extracted_packages(paths, tree.native, [m.path for m in tree.modules if _uses_file(m.source)])
         if extracted and inform is not None:
             inform(_extracting(artifact.name, tree, extracted))
-        if tree.native or extracted:
-            reserved.update({f"{RUNTIME_MODULE}.py", f"{RUNTIME_MODULE}.pyc"})
         clashes = sorted(reserved & tree.paths)
         if clashes:
             raise BundleError(f"{wheel}: the bundle would hold two {clashes[0]}; rename yours")
-        if tree.native or extracted:
-            runtime = Module(source=bundle_runtime.__file__, path=f"{RUNTIME_MODULE}.py", display=RUNTIME_MODULE)
-            tree.modules.append(runtime)
+        runtime = Module(source=bundle_runtime.__file__, path=f"{RUNTIME_MODULE}.py", display=RUNTIME_MODULE)
+        tree.modules.append(runtime)
         compiled_dir = os.path.join(work, "compiled")
         contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, where, cache, progress)
         platform = native_platform(target, interpreter) if tree.native else None
@@ -126,7 +123,7 @@ def make_bundle(
         for dist_info, paths in tree.records.items():
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
             contents[f"{dist_info}/RECORD"] = record(dist_info, bundled, contents)
-        contents["__main__.py"] = bootstrap(entry, interpreter, name, native)
+        contents["__main__.py"] = bootstrap(entry, interpreter, name, sorted(tree.records), native)
         contents[metadata.FILENAME] = metadata.render(
             interpreters=[interpreter],
             layout="zipapp",

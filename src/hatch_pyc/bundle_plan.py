@@ -144,8 +144,11 @@ class NativeManifest:
     packages: tuple[str, ...] = ()
 
 
-def bootstrap(target: str, interpreter: Interpreter, name: str, native: NativeManifest | None = None) -> bytes:
-    """The bundle's ``__main__.py``: refuse an interpreter that cannot load the bundle, then run.
+def bootstrap(
+    target: str, interpreter: Interpreter, name: str, dist_infos: Sequence[str], native: NativeManifest | None = None
+) -> bytes:
+    """The bundle's ``__main__.py``: refuse an interpreter that cannot load the bundle, serve the
+    bundle's ``dist_infos`` to ``importlib.metadata``, then run.
 
     It stays source (every Python can read it) and takes ``importlib.util.MAGIC_NUMBER`` from
     the module the import system already loaded (importing ``importlib.util`` would add to
@@ -196,11 +199,10 @@ def bootstrap(target: str, interpreter: Interpreter, name: str, native: NativeMa
             "    sys.exit(1)",
             "",
         ]
+    lines += [f"import {RUNTIME_MODULE}", "", f"{RUNTIME_MODULE}.serve({list(dist_infos)!r})", ""]
     if native is not None:
         packages = f", {native.packages!r}" if native.packages else ""
         lines += [
-            f"import {RUNTIME_MODULE}",
-            "",
             f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.files!r}, {native.modules!r}{packages})",
             "",
         ]

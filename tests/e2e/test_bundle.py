@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import MakeVenv, copy_project, hatchling_build, run, uv
+from helpers import MakeVenv, copy_project, hatchling_build, pypy_or_skip, python_or_skip, run, uv
 from test_zip import other_python
 
 from hatch_pyc import bundle_runtime
@@ -314,3 +314,43 @@ def test_200_starts_load_nothing_from_a_directory_another_user_swaps(tmp_path: P
         stop.set()
         swapper.join()
     assert loaded == [ours] * 200
+
+
+RESOURCES = """\
+import importlib.resources as resources
+import sys
+
+root = resources.files("pkg")
+print(sorted(entry.name for entry in root.iterdir()))
+data = root / "data"
+print(data.is_dir(), data.is_file(), (data / "a.txt").is_file(), root.joinpath("data", "sub", "b.txt").read_text())
+print(sorted(entry.name for entry in data.iterdir()), (data / "missing.txt").is_file())
+print(root.joinpath("data/a.txt").read_bytes(), (data / "a.txt").open("rb").read())
+with resources.as_file(data / "a.txt") as path:
+    print(open(path).read())
+"""
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15", "pypy3.11"])
+def test_importlib_resources_reads_a_bundle_as_an_installed_package(tmp_path: Path, version: str) -> None:
+    python = pypy_or_skip("3.11") if version.startswith("pypy") else python_or_skip(version)
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/mod.py": "",
+        "pkg/data/a.txt": "a's text",
+        "pkg/data/sub/b.txt": "b's text",
+    }
+    installed = tmp_path / "site"
+    for name, text in files.items():
+        (installed / name).parent.mkdir(parents=True, exist_ok=True)
+        (installed / name).write_text(text)
+    expected = run([python, "-B", "-c", RESOURCES], env={"PYTHONPATH": str(installed)}).stdout
+    bundle = tmp_path / "app.pyz"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+        archive.write(bundle_runtime.__file__, "_hatch_pyc_runtime.py")
+        archive.writestr("__main__.py", "import _hatch_pyc_runtime\n_hatch_pyc_runtime.serve([])\n" + RESOURCES)
+    served = run([python, bundle])
+    assert (served.stdout, served.stderr) == (expected, "")
+    assert "['__init__.py', 'data', 'mod.py']" in expected

@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from hatch_pyc import bundle_plan
+from hatch_pyc import bundle_plan, bundle_runtime
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BundleError
 from hatch_pyc.interpreters import Interpreter, running
@@ -97,7 +98,8 @@ def test_the_native_manifest_names_modules_by_their_longest_suffix() -> None:
 def _run_bootstrap(tmp_path: Path, interpreter: Interpreter) -> subprocess.CompletedProcess[str]:
     (tmp_path / "app.py").write_text("import sys\ndef main():\n    print('ran', sys.argv[1:])\n    return 4\n")
     main = tmp_path / "__main__.py"
-    main.write_bytes(bundle_plan.bootstrap("app:main", interpreter, "app-1.0.pyz"))
+    main.write_bytes(bundle_plan.bootstrap("app:main", interpreter, "app-1.0.pyz", ["app-1.0.dist-info"]))
+    shutil.copy(bundle_runtime.__file__, tmp_path / f"{bundle_plan.RUNTIME_MODULE}.py")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     return subprocess.run([sys.executable, str(main), "x"], capture_output=True, text=True, env=env)
 
@@ -116,9 +118,9 @@ def test_the_bootstrap_refuses_another_interpreter_in_one_line(tmp_path: Path) -
 
 
 def test_every_input_string_is_a_literal_in_the_bootstrap() -> None:
-    text = bundle_plan.bootstrap("app:main", HERE, "x');import os;('").decode()
+    text = bundle_plan.bootstrap("app:main", HERE, "x');import os;('", ["x');import os;('"]).decode()
     ast.parse(text)
-    assert "import os;" not in text.replace("x');import os;('", "")
+    assert "import os;" not in text.replace("x');import os;('", "").replace("x');import os;('", "")
 
 
 def test_packages_that_run_from_files_on_disk_and_why() -> None:
