@@ -17,6 +17,7 @@ from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_ta
 
 from hatch_pyc import bytecode, interpreters, landing, metadata, stubs
 from hatch_pyc.artifact import Artifact, open_artifact, record_problems
+from hatch_pyc.bootstrap_check import bootstrap_problems
 from hatch_pyc.code_verifier import CodeVerifier
 from hatch_pyc.config import SOURCELESS_LAYOUTS
 from hatch_pyc.errors import printable
@@ -343,6 +344,8 @@ def check_for(
             problems += survey.audit.problems + pyc_problems
             if artifact.kind == "wheel":
                 problems += _tag_problems(artifact, recorded, inspection.layout, target)
+            elif inspection.layout == "zipapp":
+                problems += bootstrap_problems(artifact, found)
     finally:
         if verifier is not None:
             verifier.kill()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import wheels
@@ -180,6 +181,49 @@ def test_a_cli_with_native_dependencies_runs_from_its_bundle(tmp_path: Path, mak
     assert len(refused.stderr.splitlines()) == 1
     assert refused.stderr.startswith(f"{pyz.name} needs CPython ")
     assert not elsewhere.exists()
+
+    # check runs the bootstrap's checks: intact, it fits; a native file changed, or another
+    # interpreter's extension suffixes, and the first start would fail: check says so.
+    assert run([HATCH_PYC, "check", pyz]).stdout.startswith(f"ok: {pyz.name} fits ")
+    damaged = _rewritten(pyz, tmp_path / "damaged.pyz", {native[0]: lambda data: data[:-100] + b"x" * 100})
+    found = run([HATCH_PYC, "check", damaged], check=False)
+    assert found.returncode == 1
+    assert (
+        f"{native[0]}: not the file __main__.py records (size and SHA-256): its first start would fail" in found.stdout
+    )
+    elsewhere_check = run([HATCH_PYC, "check", pyz, "--python", str(other)], check=False).stdout
+    assert f"{native[0]}: an extension module for another platform or interpreter;" in elsewhere_check
+
+
+def _rewritten(pyz: Path, out: Path, changes: dict[str, Any]) -> Path:
+    """A copy of the bundle with entries changed (a function of their bytes) or removed (None),
+    and entries added (bytes)."""
+    with zipfile.ZipFile(pyz) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            change = changes.get(info.filename, lambda data: data)
+            if change is not None and not isinstance(change, bytes):
+                target.writestr(info, change(source.read(info)))
+        for name, data in changes.items():
+            if isinstance(data, bytes):
+                target.writestr(name, data)
+    return out
+
+
+def test_check_says_when_a_bundle_could_not_start(tmp_path: Path) -> None:
+    project = copy_project("clickapp", tmp_path / "src")
+    out = _built(project, tmp_path / "out")
+    (pyz,) = out.glob("*.pyz")
+    assert run([HATCH_PYC, "check", pyz]).returncode == 0
+    broken = _rewritten(
+        pyz, tmp_path / "broken.pyz", {"clickapp/cli.pyc": None, "stray/_x.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}
+    )
+    found = run([HATCH_PYC, "check", broken], check=False)
+    assert found.returncode == 1
+    assert found.stdout.splitlines() == [
+        "broken.pyz: __main__.py runs clickapp.cli, which the bundle does not hold",
+        "broken.pyz: stray/_x.cpython-311-x86_64-linux-gnu.so: native code __main__.py does not extract: "
+        "it cannot be loaded",
+    ]
 
 
 def _finder(tmp_path: Path, files: dict[str, bytes]) -> bundle_runtime.ExtensionFinder:
