@@ -3,7 +3,8 @@
 ``zipapp.create_archive`` is not used: before Python 3.13 it takes the order of entries
 from the file system and their times from the files, so the bytes would depend on the
 machine. Here entries are sorted, every entry has one fixed time and mode, and every
-directory has an entry of its own, which zipimport needs to find namespace packages.
+directory zipimport could take for a namespace package has an entry of its own, which it
+needs to find one (a package with an ``__init__`` needs none).
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ DIRECTORY_MODE = 0o755
 EXECUTABLE_MODE = 0o755
 #: zlib's highest: a 1.5 % smaller bundle than its default level, and no slower to inflate.
 COMPRESS_LEVEL = 9
+
+
+def _may_be_namespace(directory: str, files: Mapping[str, object]) -> bool:
+    """Whether zipimport could take ``directory`` (``a/b/``) for a namespace package, which it
+    finds by the directory's own entry: each part a name, and no ``__init__`` module in it."""
+    if not all(part.isidentifier() for part in directory[:-1].split("/")):
+        return False
+    return not any(f"{directory}__init__{suffix}" in files for suffix in (".py", ".pyc"))
 
 
 def _entry(name: str, mode: int, compress: bool) -> zipfile.ZipInfo:
@@ -58,6 +67,7 @@ def write_zip(target: str, files: Mapping[str, str | bytes], *, shebang: str | N
     them without inflating each module at every start.
     """
     directories = {name[: index + 1] for name in files for index, char in enumerate(name) if char == "/"}
+    directories = {directory for directory in directories if _may_be_namespace(directory, files)}
     mode = EXECUTABLE_MODE if shebang is not None else FILE_MODE
     with replacing(target, mode) as partial, open(partial, "wb") as out:
         if shebang is not None:

@@ -74,7 +74,7 @@ def test_extension_modules_cannot_go_into_an_archive() -> None:
         layout.refuse_extension_modules(["a/_y.cpython-311-x86_64-linux-gnu.so", "a/_x.pyd"], "zip")
 
 
-def test_archives_are_sorted_dated_once_and_hold_every_directory(tmp_path: Path) -> None:
+def test_archives_are_sorted_dated_once_and_hold_the_directories_zipimport_needs(tmp_path: Path) -> None:
     source = tmp_path / "b.py"
     source.write_bytes(b"y = 2\n")
     target = tmp_path / "out.zip"
@@ -86,6 +86,12 @@ def test_archives_are_sorted_dated_once_and_hold_every_directory(tmp_path: Path)
     first = target.read_bytes()
     archive.write_zip(str(target), {"pkg/a.py": b"x = 1\n", "pkg/sub/b.py": str(source)}, compress=False)
     assert target.read_bytes() == first
+    # Only where zipimport could need one for a namespace package.
+    archive.write_zip(
+        str(target), {"reg/__init__.pyc": b"", "reg/ns/x.pyc": b"", "a-1.dist-info/licenses/L": b""}, compress=False
+    )
+    with zipfile.ZipFile(target) as zf:
+        assert zf.namelist() == ["a-1.dist-info/licenses/L", "reg/__init__.pyc", "reg/ns/", "reg/ns/x.pyc"]
 
 
 def test_a_zipapp_starts_with_its_shebang_and_is_executable(tmp_path: Path) -> None:
