@@ -24,9 +24,11 @@ import tempfile
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from hatch_pyc import archive, bundle_runtime, config, metadata
+from hatch_pyc import archive, bundle_index, bundle_runtime, config, metadata
 from hatch_pyc.artifact import intact_wheel
 from hatch_pyc.bundle_plan import (
+    INDEX_MODULE,
+    OWN_MODULES_OPTIMIZE,
     RUNTIME_MODULE,
     NativeManifest,
     Platform,
@@ -103,7 +105,8 @@ def make_bundle(
         excluded = matching(tree.modules, options.exclude)
         modules = [m for m in tree.modules if m.path not in excluded]
         check_entry_point(entry, modules, where(config.ENTRY_POINT), tree.precompiled)
-        reserved = {"__main__.py", metadata.FILENAME, f"{RUNTIME_MODULE}.py", f"{RUNTIME_MODULE}.pyc"}
+        runtime = [INDEX_MODULE, RUNTIME_MODULE]
+        reserved = {"__main__.py", metadata.FILENAME, *(f"{name}{end}" for name in runtime for end in (".py", ".pyc"))}
         if tree.native and zipapp.extension_modules == "refuse":
             raise BundleError(_refused(tree, where(config.EXTENSION_MODULES)))
         paths = [*(m.path for m in tree.modules), *tree.files, *tree.native]
@@ -113,8 +116,9 @@ def make_bundle(
         clashes = sorted(reserved & tree.paths)
         if clashes:
             raise BundleError(f"{wheel}: the bundle would hold two {clashes[0]}; rename yours")
-        runtime = Module(source=bundle_runtime.__file__, path=f"{RUNTIME_MODULE}.py", display=RUNTIME_MODULE)
-        tree.modules.append(runtime)
+        tree.modules.append(_own(bundle_index.__file__, INDEX_MODULE))
+        if tree.native or extracted:
+            tree.modules.append(_own(bundle_runtime.__file__, RUNTIME_MODULE))
         compiled_dir = os.path.join(work, "compiled")
         contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, where, cache, progress)
         platform = native_platform(target, interpreter) if tree.native else None
@@ -139,6 +143,11 @@ def make_bundle(
         except OSError as exc:
             raise BundleError(f"cannot write the bundle to {path}: {exc.strerror or exc}") from None
         return path
+
+
+def _own(source: str, name: str) -> Module:
+    """One of hatch-pyc's modules that run in the bundle."""
+    return Module(source=source, path=f"{name}.py", display=name, optimize=OWN_MODULES_OPTIMIZE)
 
 
 def _bundled_as(path: str, contents: Mapping[str, str | bytes]) -> list[str]:

@@ -18,6 +18,11 @@ from hatch_pyc.naming import distribution_id
 
 #: The bundle's module that extracts and loads its extension modules.
 RUNTIME_MODULE = "_hatch_pyc_runtime"
+#: The module of every bundle that answers importlib.metadata and importlib.resources.
+INDEX_MODULE = "_hatch_pyc_index"
+#: The level those two compile at, whatever the options: without their docstrings, which are
+#: for their maintainers (a fifth of their size).
+OWN_MODULES_OPTIMIZE = 2
 
 
 @dataclass(frozen=True)
@@ -199,10 +204,12 @@ def bootstrap(
             "    sys.exit(1)",
             "",
         ]
-    lines += [f"import {RUNTIME_MODULE}", "", f"{RUNTIME_MODULE}.serve({list(dist_infos)!r})", ""]
+    lines += [f"import {INDEX_MODULE}", "", f"{INDEX_MODULE}.serve({list(dist_infos)!r})", ""]
     if native is not None:
         packages = f", {native.packages!r}" if native.packages else ""
         lines += [
+            f"import {RUNTIME_MODULE}",
+            "",
             f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.files!r}, {native.modules!r}{packages})",
             "",
         ]

@@ -27,6 +27,9 @@ class Module:
     #: The name its code carries when not ``path``: a compiled script's own name, the
     #: installed path of a wheel's ``.data/purelib/`` entry (see compilation.code_filename).
     filename: str | None = None
+    #: The one optimization level it compiles at, whatever the options ask (hatch-pyc's own
+    #: modules in a bundle); None: the options decide.
+    optimize: int | None = None
 
 
 def read_source(path: str, display: str) -> bytes:

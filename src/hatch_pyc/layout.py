@@ -65,7 +65,7 @@ class Placement:
         return tuple(
             Request(
                 module=module,
-                pycs=((min(optimize), self._legacy_path(module.path, cache_tag)),)
+                pycs=((_lowest(module, optimize), self._legacy_path(module.path, cache_tag)),)
                 if module.path in self.legacy
                 else tuple((level, pyc_path(module.path, level, cache_tag)) for level in optimize),
                 dfile=code_filename(module, module.path in self.kept),
@@ -76,6 +76,10 @@ class Placement:
 
     def _legacy_path(self, path: str, cache_tag: str) -> str:
         return f"{self.tree}/{cache_tag}/{legacy_pyc_path(path)}" if path in self.in_tree else legacy_pyc_path(path)
+
+
+def _lowest(module: Module, optimize: Sequence[int]) -> int:
+    return module.optimize if module.optimize is not None else min(optimize)
 
 
 @dataclass(frozen=True)

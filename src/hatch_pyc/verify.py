@@ -23,9 +23,9 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hatch_pyc import __version__, bundle_runtime, interpreters, metadata, scripts, stubs
+from hatch_pyc import __version__, bundle_index, bundle_runtime, interpreters, metadata, scripts, stubs
 from hatch_pyc.artifact import Artifact, intact_wheel, open_artifact
-from hatch_pyc.bundle_plan import RUNTIME_MODULE
+from hatch_pyc.bundle_plan import INDEX_MODULE, OWN_MODULES_OPTIMIZE, RUNTIME_MODULE
 from hatch_pyc.compilation import CompilationFailed, compile_modules
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BadArtifact, printable
@@ -65,6 +65,10 @@ class _Pyc:
     interpreter: Interpreter
     level: int
     legacy: bool
+
+
+#: hatch-pyc's own modules in a bundle, by their path there: their source is hatch-pyc's.
+_OWN = {f"{INDEX_MODULE}.py": bundle_index.__file__, f"{RUNTIME_MODULE}.py": bundle_runtime.__file__}
 
 
 @dataclass
@@ -209,7 +213,8 @@ def _modules(
             pyc = _Pyc(member.display, b"", by_tag[selected[0]], optimize[0], legacy=True)
         else:
             source_path = entry[: -len("c")]
-            pyc = _Pyc(member.display, b"", recorded[0], optimize[0], legacy=True)
+            level = OWN_MODULES_OPTIMIZE if artifact.kind == "pyz" and source_path in _OWN else optimize[0]
+            pyc = _Pyc(member.display, b"", recorded[0], level, legacy=True)
         pyc.data = container.read(entry, MAX_PYC_SIZE)
         # One module per interpreter: each target compiles and compares its own pycs.
         key = (id(container), source_path, pyc.interpreter.magic_number)
@@ -225,9 +230,9 @@ def _modules(
             if landed.startswith(scripts.PACKAGE + "/"):
                 script, candidates = tree.scripts(landed[: -len(".py")].replace("/", "."))
                 filename = script or filename
-            elif artifact.kind == "pyz" and landed == f"{RUNTIME_MODULE}.py":
+            elif artifact.kind == "pyz" and landed in _OWN:
                 # hatch-pyc's own: the same only when its version is the one recorded.
-                candidates = [(f"hatch-pyc {__version__}'s {RUNTIME_MODULE}", bundle_runtime.__file__)]
+                candidates = [(f"hatch-pyc {__version__}'s {landed[: -len('.py')]}", _OWN[landed])]
             modules[key] = _Module(source_path, filename, kept, [], candidates, columns=beside)
         modules[key].pycs.append(pyc)
         if len(pyc.data) >= 12:

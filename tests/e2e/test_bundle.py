@@ -18,7 +18,7 @@ import wheels
 from helpers import MakeVenv, copy_project, hatchling_build, pypy_or_skip, python_or_skip, run, uv
 from test_zip import other_python
 
-from hatch_pyc import bundle_runtime
+from hatch_pyc import bundle_index, bundle_runtime
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"
@@ -113,7 +113,7 @@ def test_a_cli_with_native_dependencies_runs_from_its_bundle(tmp_path: Path, mak
     names = zipfile.ZipFile(pyz).namelist()
     native = sorted(name for name in names if name.endswith(".so"))
     assert [name.split("/")[0] for name in native] == ["markupsafe", "pydantic_core"]
-    assert "_hatch_pyc_runtime.pyc" in names
+    assert {"_hatch_pyc_runtime.pyc", "_hatch_pyc_index.pyc"} <= set(names)
     assert "pydantic/main.pyc" in names
 
     # The command makes the same bytes from the wheel, whatever the hash seed and job count.
@@ -372,6 +372,8 @@ print(sorted(entry.name for entry in data.iterdir()), (data / "missing.txt").is_
 print(root.joinpath("data/a.txt").read_bytes(), (data / "a.txt").open("rb").read())
 with resources.as_file(data / "a.txt") as path:
     print(open(path).read())
+inner = resources.files("pkg.inner")
+print(inner.joinpath("c.txt").read_text(), type(inner).__name__ in ("PosixPath", "Entry"))  # no zipfile.Path
 """
 
 
@@ -383,6 +385,8 @@ def test_importlib_resources_reads_a_bundle_as_an_installed_package(tmp_path: Pa
         "pkg/mod.py": "",
         "pkg/data/a.txt": "a's text",
         "pkg/data/sub/b.txt": "b's text",
+        "pkg/inner/__init__.py": "",
+        "pkg/inner/c.txt": "c's text",
     }
     installed = tmp_path / "site"
     for name, text in files.items():
@@ -393,8 +397,9 @@ def test_importlib_resources_reads_a_bundle_as_an_installed_package(tmp_path: Pa
     with zipfile.ZipFile(bundle, "w") as archive:
         for name, text in files.items():
             archive.writestr(name, text)
-        archive.write(bundle_runtime.__file__, "_hatch_pyc_runtime.py")
-        archive.writestr("__main__.py", "import _hatch_pyc_runtime\n_hatch_pyc_runtime.serve([])\n" + RESOURCES)
+        archive.write(bundle_index.__file__, "_hatch_pyc_index.py")
+        archive.writestr("__main__.py", "import _hatch_pyc_index\n_hatch_pyc_index.serve([])\n" + RESOURCES)
     served = run([python, bundle])
     assert (served.stdout, served.stderr) == (expected, "")
-    assert "['__init__.py', 'data', 'mod.py']" in expected
+    assert "['__init__.py', 'data', 'inner', 'mod.py']" in expected
+    assert "c's text True" in expected

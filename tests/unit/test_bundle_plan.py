@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc import bundle_plan, bundle_runtime
+from hatch_pyc import bundle_index, bundle_plan
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BundleError
 from hatch_pyc.interpreters import Interpreter, running
@@ -99,7 +99,7 @@ def _run_bootstrap(tmp_path: Path, interpreter: Interpreter) -> subprocess.Compl
     (tmp_path / "app.py").write_text("import sys\ndef main():\n    print('ran', sys.argv[1:])\n    return 4\n")
     main = tmp_path / "__main__.py"
     main.write_bytes(bundle_plan.bootstrap("app:main", interpreter, "app-1.0.pyz", ["app-1.0.dist-info"]))
-    shutil.copy(bundle_runtime.__file__, tmp_path / f"{bundle_plan.RUNTIME_MODULE}.py")
+    shutil.copy(bundle_index.__file__, tmp_path / f"{bundle_plan.INDEX_MODULE}.py")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     return subprocess.run([sys.executable, str(main), "x"], capture_output=True, text=True, env=env)
 
