@@ -259,3 +259,56 @@ def test_usage_errors_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["--version"])
     assert capsys.readouterr().out.startswith("hatch-pyc ")
+
+
+def _bundle(target: Path, main: bytes) -> Path:
+    """A ``.pyz`` whose bytecode is fine and whose ``__main__.py`` is ``main``."""
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.writestr("demo/__init__.pyc", _pyc(b""))
+        zf.writestr("__main__.py", main)
+        zf.writestr(metadata.FILENAME, _meta("zipapp"))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("main", "code", "says"),
+    [
+        (b"from demo import main\n", 0, ""),
+        (b"from gone import main\n", 1, "__main__.py runs gone, which the bundle does not hold"),
+        (b"(" * 200_000, 1, "__main__.py is not valid Python"),
+        (b"x = 1\0\n", 1, "__main__.py is not valid Python"),
+        (b"x = " + b"-" * 100_000 + b"1\n", 1, "__main__.py is not valid Python"),
+        (
+            b"import _hatch_pyc_runtime\n"
+            b"_hatch_pyc_runtime.install('a', 'b', {'x': (1, '00')}, {})\n"
+            b"from demo import m\n",
+            1,
+            "x: __main__.py extracts it at the first start, and the bundle lacks it",
+        ),
+        (
+            b"import _hatch_pyc_runtime\n_hatch_pyc_runtime.install('a', 'b', " + b"[" * 150 + b"]" * 150 + b", {})\n"
+            b"from demo import m\n",
+            0,
+            "",
+        ),
+        (b"# " + b"x" * (1024 * 1024), 2, "more than 1048576 (a limit of hatch-pyc)"),
+    ],
+    ids=[
+        "intact",
+        "entry module missing",
+        "nesting bomb",
+        "NUL byte",
+        "unary chain",
+        "manifest names a missing file",
+        "nested manifest",
+        "oversized",
+    ],
+)
+def test_a_hostile_bootstrap_is_read_never_run_and_answered_in_one_line(
+    main: bytes, code: int, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyz = _bundle(tmp_path / "demo.pyz", main)
+    found, out, err = _run(capsys, "check", str(pyz))
+    assert found == code, out + err
+    assert says in (out + err)
+    assert "Traceback" not in out + err
