@@ -65,9 +65,9 @@ class Placement:
         return tuple(
             Request(
                 module=module,
-                pycs=((_lowest(module, optimize), self._legacy_path(module.path, cache_tag)),)
+                pycs=((min(_levels(module, optimize)), self._legacy_path(module.path, cache_tag)),)
                 if module.path in self.legacy
-                else tuple((level, pyc_path(module.path, level, cache_tag)) for level in optimize),
+                else tuple((level, pyc_path(module.path, level, cache_tag)) for level in _levels(module, optimize)),
                 dfile=code_filename(module, module.path in self.kept),
                 debug_ranges=module.path in self.debug_ranges,
             )
@@ -78,8 +78,8 @@ class Placement:
         return f"{self.tree}/{cache_tag}/{legacy_pyc_path(path)}" if path in self.in_tree else legacy_pyc_path(path)
 
 
-def _lowest(module: Module, optimize: Sequence[int]) -> int:
-    return module.optimize if module.optimize is not None else min(optimize)
+def _levels(module: Module, optimize: Sequence[int]) -> Sequence[int]:
+    return (module.optimize,) if module.optimize is not None else optimize
 
 
 @dataclass(frozen=True)
