@@ -113,7 +113,9 @@ def serve(dist_infos: Sequence[str]) -> None:
     entry = archive + os.sep
     sys.path[sys.path.index(archive)] = entry
     at = next((i for i, finder in enumerate(sys.meta_path) if finder is PathFinder), len(sys.meta_path))
-    sys.meta_path.insert(at, Distributions(entry, archive, _BundleImporter(entry).get_data, dist_infos))
+    importer = _BundleImporter(entry)
+    sys.path_importer_cache[entry] = importer  # the hook below makes those of its packages' paths
+    sys.meta_path.insert(at, Distributions(entry, archive, importer.get_data, dist_infos))
     sys.path_hooks.insert(0, _importer_within(entry))
 
 
