@@ -15,12 +15,19 @@ from helpers import PROVISIONED, REPO, Venv, copy_project, hatchling_build, only
 if PROVISIONED.is_dir():
     os.environ["PATH"] = f"{PROVISIONED}{os.pathsep}{os.environ.get('PATH', '')}"
 
+# Each test gets a user cache of its own (bundles extract into it), and uv and pip keep theirs.
+_USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+os.environ.setdefault("UV_CACHE_DIR", str(_USER_CACHE / "uv"))
+os.environ.setdefault("PIP_CACHE_DIR", str(_USER_CACHE / "pip"))
+
 
 @pytest.fixture(autouse=True)
 def compile_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh compile cache for each test (never the user's), which builds run by the test share."""
+    """A fresh compile cache and user cache for each test (never the user's), which builds and
+    bundles run by the test share."""
     directory = tmp_path / "pyc-cache"
     monkeypatch.setenv("HATCH_PYC_CACHE_DIR", str(directory))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     return directory
 
 
