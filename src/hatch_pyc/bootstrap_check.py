@@ -3,11 +3,11 @@ bundle's entries and the target interpreter, so that ``check`` does not call ok 
 whose first start would fail.
 
 The bootstrap (:func:`hatch_pyc.bundle_plan.bootstrap`) is read as Python source with
-:mod:`ast`, never run; the lists it hands the runtime are read with
+:mod:`ast`, never run; the manifest it hands the runtime is read with
 :func:`ast.literal_eval`. What it says is compared with the entries themselves: the module
-it runs must be in the archive, every native file it extracts must be there with the size
-and SHA-256 it records, every extension module in the archive must be among them, and the
-target must load their extension suffixes.
+it runs must be in the archive, every file it extracts must be there, each group of them
+with the SHA-256 it records, every extension module in the archive must be among them, and
+the target must load their extension suffixes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 from hatch_pyc.artifact import Artifact
 from hatch_pyc.bundle_plan import RUNTIME_MODULE
+from hatch_pyc.bundle_runtime import parse_files
 from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Target
 from hatch_pyc.limits import MAX_BOOTSTRAP_SIZE
@@ -37,13 +38,21 @@ def bootstrap_problems(artifact: Artifact, target: Target) -> list[str]:
         return [f"{BOOTSTRAP} is not valid Python: {printable(str(exc))}"]
     names = set(artifact.names)
     problems = _entry_problems(tree, names)
-    files, modules = _manifest(tree)
-    for member, (size, digest) in sorted(files.items()):
-        if member not in names:
+    groups, modules = _manifest(tree)
+    files: set[str] = set()
+    for group, (digest, listed) in sorted(groups.items()):
+        try:
+            members = parse_files(listed)
+        except ValueError:
+            problems.append(f"{printable(group)}: {BOOTSTRAP} lists its files in no form the runtime reads")
+            continue
+        files.update(member for member, _ in members)
+        missing = [member for member, _ in members if member not in names]
+        for member in missing:
             problems.append(f"{printable(member)}: {BOOTSTRAP} extracts it at the first start, and the bundle lacks it")
-        elif _sha256(artifact, member) != (size, digest):
+        if not missing and _group_digest(artifact, members) != digest:
             problems.append(
-                f"{printable(member)}: not the file {BOOTSTRAP} records (size and SHA-256): its first start would fail"
+                f"{printable(group)}: not the files {BOOTSTRAP} records (sizes and SHA-256): its first start would fail"
             )
     for member in sorted(names - set(files)):
         top = member.split("/")[0]
@@ -74,9 +83,9 @@ def _entry_problems(tree: ast.Module, names: set[str]) -> list[str]:
     return [f"{BOOTSTRAP} runs {printable(module)}, which the bundle does not hold"]
 
 
-def _manifest(tree: ast.Module) -> tuple[dict[str, tuple[int, str]], dict[str, str]]:
-    """The native files (``{path: (size, SHA-256 hex)}``) and extension modules
-    (``{module: path}``) the bootstrap hands the runtime; empty where it hands none or
+def _manifest(tree: ast.Module) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """The groups of files (``{group: (SHA-256 hex, size and path lines)}``) and extension
+    modules (``{module: path}``) the bootstrap hands the runtime; empty where it hands none or
     something else than those literals."""
     for node in tree.body:
         call = node.value if isinstance(node, ast.Expr) else None
@@ -86,25 +95,31 @@ def _manifest(tree: ast.Module) -> tuple[dict[str, tuple[int, str]], dict[str, s
         if call.func.attr != "install" or not (isinstance(owner, ast.Name) and owner.id == RUNTIME_MODULE):
             continue
         try:
-            files, modules = (ast.literal_eval(argument) for argument in call.args[2:4])
+            groups, modules = (ast.literal_eval(argument) for argument in call.args[2:4])
         except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
             return {}, {}
-        if _is_manifest(files) and isinstance(modules, Mapping):
-            return dict(files), {str(k): str(v) for k, v in modules.items()}
+        if _is_manifest(groups) and isinstance(modules, Mapping):
+            return dict(groups), {str(k): str(v) for k, v in modules.items()}
     return {}, {}
 
 
-def _is_manifest(files: object) -> bool:
-    return isinstance(files, Mapping) and all(
-        isinstance(k, str) and isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], int) and isinstance(v[1], str)
-        for k, v in files.items()
+def _is_manifest(groups: object) -> bool:
+    return isinstance(groups, Mapping) and all(
+        isinstance(k, str) and isinstance(v, tuple) and len(v) == 2 and all(isinstance(part, str) for part in v)
+        for k, v in groups.items()
     )
 
 
-def _sha256(artifact: Artifact, member: str) -> tuple[int, str]:
+def _group_digest(artifact: Artifact, members: list[tuple[str, int]]) -> str:
+    """The SHA-256 the runtime takes over a group's files (:func:`hatch_pyc.bundle_runtime.group_hash`), read in chunks:
+    a file of another size than recorded gives another digest."""
     digest = hashlib.sha256()
-    size = 0
-    for chunk in artifact.chunks(member):
-        digest.update(chunk)
-        size += len(chunk)
-    return size, digest.hexdigest()
+    for member, recorded in members:
+        size = 0
+        digest.update(f"{member}\n{recorded}\n".encode())
+        for chunk in artifact.chunks(member):
+            digest.update(chunk)
+            size += len(chunk)
+        if size != recorded:
+            return ""
+    return digest.hexdigest()

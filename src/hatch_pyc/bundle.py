@@ -30,21 +30,21 @@ from hatch_pyc.bundle_plan import (
     INDEX_MODULE,
     OWN_MODULES_OPTIMIZE,
     RUNTIME_MODULE,
-    NativeManifest,
+    Extraction,
     Platform,
     bootstrap,
     check_entry_point,
     default_shebang,
     entry_point,
     extracted_packages,
-    native_manifest,
+    extraction,
     native_platform,
     pyz_name,
 )
+from hatch_pyc.bundle_runtime import group_hash, group_of
 from hatch_pyc.bundle_tree import (
     Tree,
     console_scripts,
-    file_digest,
     gather,
     install_dependencies,
     record,
@@ -111,18 +111,22 @@ def make_bundle(
             raise BundleError(_refused(tree, where(config.EXTENSION_MODULES)))
         paths = [*(m.path for m in tree.modules), *tree.files, *tree.native]
         extracted = extracted_packages(paths, tree.native, [m.path for m in tree.modules if _uses_file(m.source)])
+        cached = zipapp.run_from == "cache"
         if extracted and inform is not None:
-            inform(_extracting(artifact.name, tree, extracted))
+            inform(_extracting(artifact.name, tree, extracted, cached))
         clashes = sorted(reserved & tree.paths)
         if clashes:
             raise BundleError(f"{wheel}: the bundle would hold two {clashes[0]}; rename yours")
         tree.modules.append(_own(bundle_index.__file__, INDEX_MODULE))
-        if tree.native or extracted:
+        if tree.native or extracted or cached:
             tree.modules.append(_own(bundle_runtime.__file__, RUNTIME_MODULE))
         compiled_dir = os.path.join(work, "compiled")
         contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, where, cache, progress)
         platform = native_platform(target, interpreter) if tree.native else None
-        native = _native_code(tree, contents, platform, extracted) if tree.native or extracted else None
+        contents.update(tree.native)
+        native = (
+            _extraction(tree, contents, platform, extracted, cached) if tree.native or extracted or cached else None
+        )
         name = pyz_name(artifact.name, artifact.version, interpreter, platform)
         for dist_info, paths in tree.records.items():
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
@@ -196,20 +200,34 @@ def _compiled(
     return files
 
 
-def _native_code(
-    tree: Tree, contents: dict[str, str | bytes], platform: Platform | None, extracted: Collection[str]
-) -> NativeManifest:
-    """Add the native files to ``contents``; what the bootstrap needs to extract them, with every
-    file of the ``extracted`` packages, and to load them."""
-    contents.update(tree.native)
-    files = {}
-    for path, content in sorted(contents.items()):
-        if path in tree.native or path.split("/")[0] in extracted:
-            if isinstance(content, bytes):
-                files[path] = (len(content), hashlib.sha256(content).hexdigest())
-            else:
-                files[path] = file_digest(content)
-    return native_manifest(files, platform, sorted(extracted))
+def _extraction(
+    tree: Tree, contents: Mapping[str, str | bytes], platform: Platform | None, needed: Collection[str], cached: bool
+) -> Extraction:
+    """What the bootstrap needs to extract the bundle's native code and the ``needed``
+    packages (every package and module if ``cached``) and load them."""
+    own = {INDEX_MODULE, RUNTIME_MODULE}
+    # A package with native code runs from files whole, as installed: its extension modules
+    # beside its pure-Python ones, where they win as they would.
+    whole = {*needed, *(group_of(path) for path in tree.native)}
+    groups: dict[str, list[str]] = {}
+    for path in sorted(contents):
+        group = group_of(path)
+        if group in own or group.endswith(".dist-info"):
+            continue
+        if cached or group in whole:
+            groups.setdefault(group, []).append(path)
+    sizes, digests = {}, {}
+    for group, paths in groups.items():
+        hasher = hashlib.sha256()
+        for path in paths:
+            content = contents[path]
+            if isinstance(content, str):
+                with open(content, "rb") as f:
+                    content = f.read()
+            group_hash(path, len(content), content, hasher)
+            sizes[path] = len(content)
+        digests[group] = hasher.hexdigest()
+    return extraction(sizes, digests, platform, sorted(needed))
 
 
 def _uses_file(source: str) -> bool:
@@ -218,8 +236,8 @@ def _uses_file(source: str) -> bool:
         return b"__file__" in f.read()
 
 
-def _extracting(name: str, tree: Tree, extracted: Mapping[str, str]) -> str:
-    """The line saying which distributions the bundle extracts at its first start, and why."""
+def _extracting(name: str, tree: Tree, extracted: Mapping[str, str], cached: bool) -> str:
+    """The line saying what the bundle extracts at its first start, and why."""
     owners: dict[str, str] = {}
     for path, owner in _owners(tree).items():
         owners.setdefault(path.split("/")[0], owner)
@@ -227,6 +245,11 @@ def _extracting(name: str, tree: Tree, extracted: Mapping[str, str]) -> str:
     for top, why in sorted(extracted.items()):
         by_distribution.setdefault(owners.get(top, top), []).append(f"{top}: {why}")
     parts = [f"{owner} ({'; '.join(reasons)})" for owner, reasons in sorted(by_distribution.items())]
+    if cached:
+        return (
+            f"{name}'s bundle runs every package from the user cache, and {', '.join(parts)} cannot run from the "
+            "archive: where the cache cannot be written, they go to a temporary directory"
+        )
     return (
         f"{name}'s bundle extracts {', '.join(parts)} at its first start, to run them from files as installed "
         "(content-addressed in the user cache, checked like extension modules)"

@@ -1,6 +1,6 @@
 """What a ``.pyz`` bundle will be, decided without touching a file: its name, shebang, entry
 point, the bootstrap ``__main__.py`` that refuses another interpreter, and the manifest of
-native code the runtime (:mod:`hatch_pyc.bundle_runtime`) extracts.
+what the runtime (:mod:`hatch_pyc.bundle_runtime`) extracts.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from hatch_pyc.bundle_runtime import group_of
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BundleError
 from hatch_pyc.interpreters import Interpreter, Target, abi_tag, platform_tag, running
@@ -131,26 +132,27 @@ def check_entry_point(target: str, modules: Sequence[Module], key: str, precompi
 
 
 @dataclass(frozen=True)
-class NativeManifest:
-    """What the bundle extracts at its first start, as the bootstrap hands it to the runtime:
-    its native code, and the packages that run from files on disk (:func:`extracted_packages`)."""
+class Extraction:
+    """What the bundle runs from files, extracted at the first import that needs each group
+    (:func:`hatch_pyc.bundle_runtime.group_of`), as the bootstrap hands it to the runtime."""
 
     #: The platform of its native code; None where it has none.
     platform: Platform | None
     #: The hash that names the directory the files are extracted to.
     digest: str
-    #: ``{path in the bundle: (size, SHA-256 hex)}``.
-    files: dict[str, tuple[int, str]]
-    #: ``{module name: path in the bundle}``.
+    #: ``{group: (SHA-256 hex of its files, its ``size path`` lines)}``.
+    groups: dict[str, tuple[str, str]]
+    #: ``{module name: path in the bundle}`` of the extension modules.
     modules: dict[str, str]
     #: The extension suffixes those modules use, which the interpreter must load.
     suffixes: tuple[str, ...]
-    #: Top-level packages imported from the extracted files, not from the archive.
-    packages: tuple[str, ...] = ()
+    #: Groups that cannot run from the archive, besides native code's: packages that read
+    #: files beside ``__file__`` (:func:`extracted_packages`).
+    needed: tuple[str, ...] = ()
 
 
 def bootstrap(
-    target: str, interpreter: Interpreter, name: str, dist_infos: Sequence[str], native: NativeManifest | None = None
+    target: str, interpreter: Interpreter, name: str, dist_infos: Sequence[str], native: Extraction | None = None
 ) -> bytes:
     """The bundle's ``__main__.py``: refuse an interpreter that cannot load the bundle, serve the
     bundle's ``dist_infos`` to ``importlib.metadata``, then run.
@@ -206,37 +208,45 @@ def bootstrap(
         ]
     lines += [f"import {INDEX_MODULE}", "", f"{INDEX_MODULE}.serve({list(dist_infos)!r})", ""]
     if native is not None:
-        packages = f", {native.packages!r}" if native.packages else ""
+        # Strings, not dicts of tuples: compiling a literal of a thousand entries at every
+        # start cost httpie's bundle 5 ms; the runtime parses a group's lines at its first use.
+        needed = f", {native.needed!r}" if native.needed else ""
         lines += [
             f"import {RUNTIME_MODULE}",
             "",
-            f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.files!r}, {native.modules!r}{packages})",
+            f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.groups!r}, {native.modules!r}{needed})",
             "",
         ]
     lines += [f"from {module} import {head}", "", f"sys.exit({attribute}())", ""]
     return "\n".join(lines).encode()
 
 
-def native_manifest(
-    files: Mapping[str, tuple[int, str]], platform: Platform | None, packages: Sequence[str] = ()
-) -> NativeManifest:
-    """What the bootstrap needs to extract the ``files`` (``{path in the bundle: (size, SHA-256
-    hex)}``) and load their extension modules on ``platform``, and the ``packages`` run from them."""
+def extraction(
+    files: Mapping[str, int], digests: Mapping[str, str], platform: Platform | None, needed: Sequence[str] = ()
+) -> Extraction:
+    """What the bootstrap needs to extract the ``files`` (``{path in the bundle: size}``), whose
+    groups hash to ``digests`` (:func:`hatch_pyc.bundle_runtime.group_hash`), and to load their
+    extension modules on ``platform``."""
     suffixes = sorted(platform.extension_suffixes, key=len, reverse=True) if platform is not None else []
     modules, used = {}, set()
-    for path in files:
+    lines: dict[str, list[str]] = {}
+    for path, size in sorted(files.items()):
+        if "\n" in path:
+            raise BundleError(f"{path!r}: a file name with a line break cannot be extracted")
+        lines.setdefault(group_of(path), []).append(f"{size} {path}")
         suffix = next((s for s in suffixes if path.endswith(s)), None)
         if suffix is not None:
             modules[path[: -len(suffix)].replace("/", ".")] = path
             used.add(suffix)
-    digest = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:32]
-    return NativeManifest(
+    groups = {group: (digests[group], "\n".join(listed)) for group, listed in lines.items()}
+    digest = hashlib.sha256(json.dumps(sorted((g, d) for g, (d, _) in groups.items())).encode()).hexdigest()[:32]
+    return Extraction(
         platform=platform,
         digest=digest,
-        files=dict(files),
+        groups=groups,
         modules=modules,
         suffixes=tuple(sorted(used)),
-        packages=tuple(sorted(packages)),
+        needed=tuple(sorted(needed)),
     )
 
 

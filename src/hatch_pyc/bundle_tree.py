@@ -5,7 +5,6 @@ with it (bundled as it is, compiled, native, or left out).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -203,13 +202,6 @@ def requirements(artifact: Artifact, interpreter: Interpreter) -> list[str]:
     environment = {"extra": "", "python_version": ".".join(map(str, interpreter.minor))}
     environment["python_full_version"] = interpreter.version
     return wheelfile.requirements(artifact.path, artifact.text(f"{artifact.dist_info}/METADATA"), environment)
-
-
-def file_digest(file: str) -> tuple[int, str]:
-    """Size and SHA-256 (hex) of ``file``, as the bundle's runtime checks them."""
-    with open(file, "rb") as f:
-        content = f.read()
-    return len(content), hashlib.sha256(content).hexdigest()
 
 
 def record(dist_info: str, paths: Sequence[str], contents: Mapping[str, str | bytes]) -> bytes:

@@ -23,6 +23,9 @@ INVALIDATION_MODES = ("checked-hash", "unchecked-hash", "timestamp")
 OPTIMIZE_LEVELS = (0, 1, 2)
 #: What a bundle does with extension modules: extract them at start-up, or refuse them.
 EXTENSION_MODULE_CHOICES = ("extract", "refuse")
+#: Where a bundle runs its pure-Python packages from: files extracted to the user cache, or
+#: the archive itself.
+RUN_FROM_CHOICES = ("cache", "archive")
 #: ``module:function``, as in a console script entry point.
 ENTRY_POINT_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", re.ASCII)
 #: A console script's name, as a plain file name.
@@ -227,6 +230,12 @@ EXTENSION_MODULES = Option(
     "extract (default): extract them at start-up, the bundle being for this platform; refuse: fail instead",
     zipapp=True, commands=("bundle",),
 )  # fmt: skip
+RUN_FROM = Option(
+    "run-from", _choice(RUN_FROM_CHOICES), "cache",
+    "cache (default): extract each top-level package to the user cache at its first import, and run it "
+    "from there as installed; archive: import pure-Python packages from the bundle, writing nothing for them",
+    zipapp=True, commands=("bundle",),
+)  # fmt: skip
 
 #: Every option, in the order ``--help`` lists them.
 TABLE = (
@@ -237,6 +246,7 @@ TABLE = (
     SHEBANG,
     INCLUDE_DEPENDENCIES,
     BUNDLE_COMPRESS,
+    RUN_FROM,
     EXTENSION_MODULES,
     INVALIDATION_MODE,
     EXCLUDE,
@@ -274,6 +284,8 @@ class Zipapp:
     include_dependencies: bool = False
     #: Deflate the entries: a third of the size, and every start inflates each module it imports.
     compress: bool = True
+    #: One of :data:`RUN_FROM_CHOICES`.
+    run_from: str = "cache"
     #: One of :data:`EXTENSION_MODULE_CHOICES`.
     extension_modules: str = "extract"
 

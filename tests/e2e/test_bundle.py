@@ -18,7 +18,7 @@ import wheels
 from helpers import MakeVenv, copy_project, hatchling_build, pypy_or_skip, python_or_skip, run, uv
 from test_zip import other_python
 
-from hatch_pyc import bundle_index, bundle_runtime
+from hatch_pyc import bundle_index, bundle_plan, bundle_runtime
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"
@@ -123,14 +123,17 @@ def test_a_cli_with_native_dependencies_runs_from_its_bundle(tmp_path: Path, mak
     run([HATCH_PYC, "bundle", wheel, "--with-dependencies", "--jobs", "1", "-o", again], env=env_seed)
     assert again.read_bytes() == pyz.read_bytes()
 
-    # First start, empty cache: only the extension modules are extracted, under the hash.
+    # First start, empty cache: each package it imports is extracted, under the hash.
     cache = tmp_path / "cache"
     env = {"XDG_CACHE_HOME": str(cache)}
     empty = make_venv()
     first = run([empty.python, pyz, "you"], env=env)
     extracted = _cache_files(cache)
     (digest,) = {Path(path).parts[2] for path in extracted}
-    assert extracted == [f"hatch-pyc/pyz/{digest}/{name}" for name in native]
+    inside = [path.split("/", 3)[3] for path in extracted]
+    assert set(native) <= set(inside)
+    assert {"nativeapp/__init__.pyc", "pydantic/main.pyc"} <= set(inside)
+    assert set(inside) <= set(names)
     root = cache / "hatch-pyc" / "pyz" / digest
     assert first.stdout.splitlines() == [
         "hello you",
@@ -148,6 +151,15 @@ def test_a_cli_with_native_dependencies_runs_from_its_bundle(tmp_path: Path, mak
     damaged.write_bytes(damaged.read_bytes()[:1000])
     assert run([empty.python, pyz, "you"], env=env).stdout == first.stdout
     assert _cache_files(cache) == extracted
+
+    # With run-from = "archive", only the packages with native code are extracted; the rest
+    # loads from the archive.
+    archived = tmp_path / "archived.pyz"
+    run([HATCH_PYC, "bundle", wheel, "--with-dependencies", "--run-from", "archive", "-o", archived])
+    alone = tmp_path / "alone"
+    assert run([empty.python, archived, "you"], env={"XDG_CACHE_HOME": str(alone)}).stdout.startswith("hello you\n")
+    packages = {name.split("/")[0] for name in native}
+    assert {path.split("/", 3)[3].split("/")[0] for path in _cache_files(alone)} == packages
 
     # Four first starts at once: each runs, one directory stays, no partial one.
     racing = tmp_path / "racing"
@@ -188,9 +200,8 @@ def test_a_cli_with_native_dependencies_runs_from_its_bundle(tmp_path: Path, mak
     damaged = _rewritten(pyz, tmp_path / "damaged.pyz", {native[0]: lambda data: data[:-100] + b"x" * 100})
     found = run([HATCH_PYC, "check", damaged], check=False)
     assert found.returncode == 1
-    assert (
-        f"{native[0]}: not the file __main__.py records (size and SHA-256): its first start would fail" in found.stdout
-    )
+    group = native[0].split("/")[0]
+    assert f"{group}: not the files __main__.py records (sizes and SHA-256): its first start would fail" in found.stdout
     elsewhere_check = run([HATCH_PYC, "check", pyz, "--python", str(other)], check=False).stdout
     assert f"{native[0]}: an extension module for another platform or interpreter;" in elsewhere_check
 
@@ -221,23 +232,36 @@ def test_check_says_when_a_bundle_could_not_start(tmp_path: Path) -> None:
     assert found.returncode == 1
     assert found.stdout.splitlines() == [
         "broken.pyz: __main__.py runs clickapp.cli, which the bundle does not hold",
+        "broken.pyz: clickapp/cli.pyc: __main__.py extracts it at the first start, and the bundle lacks it",
         "broken.pyz: stray/_x.cpython-311-x86_64-linux-gnu.so: native code __main__.py does not extract: "
         "it cannot be loaded",
     ]
 
 
-def _finder(tmp_path: Path, files: dict[str, bytes]) -> bundle_runtime.ExtensionFinder:
+def _finder(
+    tmp_path: Path, files: dict[str, bytes], modules: dict[str, str] | None = None
+) -> bundle_runtime.ExtractedFinder:
+    """The runtime's finder for ``files`` (each an extension module unless ``modules`` says
+    which are), as a bundle's bootstrap makes it."""
     import hashlib
 
-    recorded = {name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()}
-    modules = {name.split(".")[0].replace("/", "."): name for name in files}
-    return bundle_runtime.ExtensionFinder("app.pyz", files.__getitem__, str(tmp_path), "d1g35t", recorded, modules)
+    digests = {}
+    for group in {bundle_runtime.group_of(name) for name in files}:
+        hasher = hashlib.sha256()
+        for name in sorted(files):
+            if bundle_runtime.group_of(name) == group:
+                bundle_runtime.group_hash(name, len(files[name]), files[name], hasher)
+        digests[group] = hasher.hexdigest()
+    groups = bundle_plan.extraction({name: len(data) for name, data in files.items()}, digests, None).groups
+    if modules is None:
+        modules = {name.split(".")[0].replace("/", "."): name for name in files}
+    return bundle_runtime.ExtractedFinder("app.pyz", files.__getitem__, str(tmp_path), "d1g35t", groups, modules)
 
 
 def test_the_runtime_refuses_a_bundle_entry_that_does_not_match_its_hash(tmp_path: Path) -> None:
     finder = _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"})
-    finder._files = {name: (4, "0" * 64) for name in finder._files}  # the bundle's record, not its entry
-    refusal = re.escape("app.pyz: pkg/_ext.cpython-311-x86_64-linux-gnu.so does not match")
+    finder._groups = {name: ("0" * 64, listed) for name, (_, listed) in finder._groups.items()}  # not its entry
+    refusal = re.escape("app.pyz: pkg's files do not match the SHA-256 the bundle records")
     with pytest.raises(ImportError, match=refusal):
         finder.find_spec("pkg._ext")
     assert os.listdir(tmp_path / "d1g35t") == []  # the partial directory is gone
@@ -251,15 +275,14 @@ def test_the_runtime_extracts_each_top_level_name_at_its_first_import(tmp_path: 
         "c/__init__.py": b"",
         "c/data.txt": b"c's data",
     }
-    finder = _finder(tmp_path, files)
-    finder._modules = {name: path for name, path in finder._modules.items() if name in ("a._ext", "b._ext")}
-    finder._packages = frozenset({"c"})
+    modules = {"a._ext": "a/_ext.cpython-311-x86_64-linux-gnu.so", "b._ext": "b/_ext.cpython-311-x86_64-linux-gnu.so"}
+    finder = _finder(tmp_path, files, modules)
     root = tmp_path / "d1g35t"
     assert finder.find_spec("c") is not None
     assert sorted(os.listdir(root)) == ["c"]  # a package without native code: itself alone
     assert finder.find_spec("a._ext") is not None
     assert sorted(os.listdir(root)) == ["a", "b.libs", "c"]  # native code: with the shared libraries
-    assert _finder(tmp_path, files).find_spec("b._ext") is not None
+    assert _finder(tmp_path, files, modules).find_spec("b._ext") is not None
     assert sorted(os.listdir(root)) == ["a", "b", "b.libs", "c"]
     assert (root / "c" / "data.txt").read_bytes() == b"c's data"
 

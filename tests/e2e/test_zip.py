@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import re
 import stat
 import sys
 import zipfile
@@ -155,14 +156,22 @@ def test_zipapp_runs_anywhere_writes_nothing_and_refuses_another_python(
         assert kinds == {True: zipfile.ZIP_STORED, False: zipfile.ZIP_DEFLATED}
     assert {m.removesuffix(".py") + ".pyc" for m in DEMO_MODULES} <= set(names)
 
-    # Read-only directory, isolated mode, bytecode writing allowed: still nothing is written.
-    # (Root ignores the permission bits, so the listing afterwards is what proves it.)
+    # From the user cache: the package is extracted at its first import and runs from there.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cached = run([sys.executable, "-v", pyz, "foo"], env=env).stderr
+    extracted = re.escape(f"{os.environ['XDG_CACHE_HOME']}/hatch-pyc/pyz/")
+    assert re.search(rf"# code object from '{extracted}\w+/demo/core.pyc'", cached)
+
+    # Read-only directory, a cache that cannot be written, isolated mode, bytecode writing
+    # allowed: the modules load from the archive itself, and nothing is written. (Root ignores
+    # the permission bits: a file stands where the cache would be, and the listing afterwards
+    # is what proves it.)
     home = tmp_path / "ro"
     home.mkdir()
     (home / pyz.name).write_bytes(data)
     (home / pyz.name).chmod(0o555)
     home.chmod(0o555)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["XDG_CACHE_HOME"] = str(home / pyz.name)
     try:
         ran = run([sys.executable, "-I", home / pyz.name, "exit3"], cwd=home, env=env, check=False)
         assert (ran.returncode, ran.stdout) == (3, "demo unknown\n")
@@ -242,7 +251,27 @@ def test_zipapp_bundles_a_pure_python_dependency(tmp_path: Path, make_venv: Make
     greeting = f"hello you from clickapp.cli on {sys.version_info[0]}.{sys.version_info[1]}\n"
     assert (ran.returncode, ran.stdout) == (4, greeting)
     verbose = run([venv.python, "-v", pyz, "--help"]).stderr
-    assert f"import 'click.core' # <zipimporter object \"{pyz}/click/\">" in verbose
+    extracted = re.escape(f"{os.environ['XDG_CACHE_HOME']}/hatch-pyc/pyz/")
+    assert re.search(rf"# code object from '{extracted}\w+/click/core.pyc'", verbose)
+    # With run-from = "archive", from the archive itself.
+    archived = tmp_path / "archived.pyz"
+    wheel = only_wheel(out)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "hatch_pyc.cli",
+            "bundle",
+            wheel,
+            "--with-dependencies",
+            "--run-from",
+            "archive",
+            "-o",
+            archived,
+        ]
+    )
+    verbose = run([venv.python, "-v", archived, "--help"]).stderr
+    assert f"import 'click.core' # <zipimporter object \"{archived}/click/\">" in verbose
     # click's version_option() asks importlib.metadata, which finds the project's own .dist-info.
     assert run([venv.python, pyz, "--version"]).stdout == f"{pyz.name}, version 2.0.0\n"
 

@@ -85,14 +85,23 @@ def test_names_and_shebangs() -> None:
     assert bundle_plan.pyz_name("a", "2", OTHER, platform) == "a-2-cp399-cp399-linux_x86_64.pyz"
 
 
-def test_the_native_manifest_names_modules_by_their_longest_suffix() -> None:
+def test_the_extraction_manifest_groups_files_and_names_modules_by_their_longest_suffix() -> None:
     platform = bundle_plan.Platform("t", "linux", "x86_64", (".so", ".abi3.so", ".cpython-311-x86_64-linux-gnu.so"))
-    files = {"a/_x.cpython-311-x86_64-linux-gnu.so": (3, "aa"), "b/_y.abi3.so": (4, "bb"), "c.libs/libz.so.1": (5, "c")}
-    manifest = bundle_plan.native_manifest(files, platform)
+    files = {"a/_x.cpython-311-x86_64-linux-gnu.so": 3, "b/_y.abi3.so": 4, "c.libs/libz.so.1": 5, "six.pyc": 6}
+    digests = {"a": "aa", "b": "bb", "c.libs": "cc", "six": "66"}
+    manifest = bundle_plan.extraction(files, digests, platform)
     assert manifest.modules == {"a._x": "a/_x.cpython-311-x86_64-linux-gnu.so", "b._y": "b/_y.abi3.so"}
     assert manifest.suffixes == (".abi3.so", ".cpython-311-x86_64-linux-gnu.so")
-    assert manifest.digest == bundle_plan.native_manifest(dict(reversed(files.items())), platform).digest
-    assert manifest.digest != bundle_plan.native_manifest({**files, "d.so": (1, "d")}, platform).digest
+    assert manifest.groups == {
+        "a": ("aa", "3 a/_x.cpython-311-x86_64-linux-gnu.so"),
+        "b": ("bb", "4 b/_y.abi3.so"),
+        "c.libs": ("cc", "5 c.libs/libz.so.1"),
+        "six": ("66", "6 six.pyc"),
+    }
+    assert manifest.digest == bundle_plan.extraction(dict(reversed(files.items())), digests, platform).digest
+    assert manifest.digest != bundle_plan.extraction(files, {**digests, "six": "67"}, platform).digest
+    with pytest.raises(BundleError, match="a file name with a line break"):
+        bundle_plan.extraction({"a/b\nc": 1}, {"a": "aa"}, platform)
 
 
 def _run_bootstrap(tmp_path: Path, interpreter: Interpreter) -> subprocess.CompletedProcess[str]:

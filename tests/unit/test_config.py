@@ -152,7 +152,7 @@ def test_flags_are_named_as_flags(monkeypatch: pytest.MonkeyPatch) -> None:
         "--optimize: must be 0, 1, 2 or a non-empty list of them, got [7]",
         "--layout: must be one of 'alongside', 'sourceless', 'zip', got 'flat'",
         "--other: unknown option; valid options are: compress, entry-point, extension-modules, "
-        "include-dependencies, shebang",
+        "include-dependencies, run-from, shebang",
         "--with-dependencies: must be true or false, got 'x'",
     ]
 

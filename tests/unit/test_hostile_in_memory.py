@@ -280,10 +280,24 @@ def _bundle(target: Path, main: bytes) -> Path:
         (b"x = " + b"-" * 100_000 + b"1\n", 1, "__main__.py is not valid Python"),
         (
             b"import _hatch_pyc_runtime\n"
-            b"_hatch_pyc_runtime.install('a', 'b', {'x': (1, '00')}, {})\n"
+            b"_hatch_pyc_runtime.install('a', 'b', {'x': ('00', '1 x/y.pyc')}, {})\n"
             b"from demo import m\n",
             1,
-            "x: __main__.py extracts it at the first start, and the bundle lacks it",
+            "x/y.pyc: __main__.py extracts it at the first start, and the bundle lacks it",
+        ),
+        (
+            b"import _hatch_pyc_runtime\n"
+            b"_hatch_pyc_runtime.install('a', 'b', {'demo': ('00', 'many demo.pyc')}, {})\n"
+            b"from demo import m\n",
+            1,
+            "demo: __main__.py lists its files in no form the runtime reads",
+        ),
+        (
+            b"import _hatch_pyc_runtime\n"
+            b"_hatch_pyc_runtime.install('a', 'b', {'demo': ('00', '1 demo/__init__.pyc')}, {})\n"
+            b"from demo import m\n",
+            1,
+            "demo: not the files __main__.py records (sizes and SHA-256): its first start would fail",
         ),
         (
             b"import _hatch_pyc_runtime\n_hatch_pyc_runtime.install('a', 'b', " + b"[" * 150 + b"]" * 150 + b", {})\n"
@@ -300,6 +314,8 @@ def _bundle(target: Path, main: bytes) -> Path:
         "NUL byte",
         "unary chain",
         "manifest names a missing file",
+        "manifest in another form",
+        "manifest with another digest",
         "nested manifest",
         "oversized",
     ],
