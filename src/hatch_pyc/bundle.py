@@ -24,11 +24,12 @@ import tempfile
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from hatch_pyc import archive, bundle_index, bundle_runtime, config, metadata
+from hatch_pyc import archive, bundle_index, bundle_resources, bundle_runtime, config, metadata
 from hatch_pyc.artifact import intact_wheel
 from hatch_pyc.bundle_plan import (
     INDEX_MODULE,
     OWN_MODULES_OPTIMIZE,
+    RESOURCES_MODULE,
     RUNTIME_MODULE,
     Extraction,
     Platform,
@@ -105,7 +106,7 @@ def make_bundle(
         excluded = matching(tree.modules, options.exclude)
         modules = [m for m in tree.modules if m.path not in excluded]
         check_entry_point(entry, modules, where(config.ENTRY_POINT), tree.precompiled)
-        runtime = [INDEX_MODULE, RUNTIME_MODULE]
+        runtime = [INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE]
         reserved = {"__main__.py", metadata.FILENAME, *(f"{name}{end}" for name in runtime for end in (".py", ".pyc"))}
         if tree.native and zipapp.extension_modules == "refuse":
             raise BundleError(_refused(tree, where(config.EXTENSION_MODULES)))
@@ -118,6 +119,8 @@ def make_bundle(
         if clashes:
             raise BundleError(f"{wheel}: the bundle would hold two {clashes[0]}; rename yours")
         tree.modules.append(_own(bundle_index.__file__, INDEX_MODULE))
+        if not cached:
+            tree.modules.append(_own(bundle_resources.__file__, RESOURCES_MODULE))
         if tree.native or extracted or cached:
             tree.modules.append(_own(bundle_runtime.__file__, RUNTIME_MODULE))
         compiled_dir = os.path.join(work, "compiled")
@@ -131,7 +134,7 @@ def make_bundle(
         for dist_info, paths in tree.records.items():
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
             contents[f"{dist_info}/RECORD"] = record(dist_info, bundled, contents)
-        contents["__main__.py"] = bootstrap(entry, interpreter, name, sorted(tree.records), native)
+        contents["__main__.py"] = bootstrap(entry, interpreter, name, sorted(tree.records), native, not cached)
         contents[metadata.FILENAME] = metadata.render(
             interpreters=[interpreter],
             layout="zipapp",
@@ -205,7 +208,7 @@ def _extraction(
 ) -> Extraction:
     """What the bootstrap needs to extract the bundle's native code and the ``needed``
     packages (every package and module if ``cached``) and load them."""
-    own = {INDEX_MODULE, RUNTIME_MODULE}
+    own = {INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE}
     # A package with native code runs from files whole, as installed: its extension modules
     # beside its pure-Python ones, where they win as they would.
     whole = {*needed, *(group_of(path) for path in tree.native)}

@@ -19,9 +19,12 @@ from hatch_pyc.naming import distribution_id
 
 #: The bundle's module that extracts and loads its extension modules.
 RUNTIME_MODULE = "_hatch_pyc_runtime"
-#: The module of every bundle that answers importlib.metadata and importlib.resources.
+#: The module of every bundle that answers importlib.metadata.
 INDEX_MODULE = "_hatch_pyc_index"
-#: The level those two compile at, whatever the options: without their docstrings, which are
+#: The module of the bundles that import packages from the archive, which answers
+#: importlib.resources for them.
+RESOURCES_MODULE = "_hatch_pyc_resources"
+#: The level those compile at, whatever the options: without their docstrings, which are
 #: for their maintainers (a fifth of their size).
 OWN_MODULES_OPTIMIZE = 2
 
@@ -152,7 +155,12 @@ class Extraction:
 
 
 def bootstrap(
-    target: str, interpreter: Interpreter, name: str, dist_infos: Sequence[str], native: Extraction | None = None
+    target: str,
+    interpreter: Interpreter,
+    name: str,
+    dist_infos: Sequence[str],
+    native: Extraction | None = None,
+    resources: bool = False,
 ) -> bytes:
     """The bundle's ``__main__.py``: refuse an interpreter that cannot load the bundle, serve the
     bundle's ``dist_infos`` to ``importlib.metadata``, then run.
@@ -207,6 +215,8 @@ def bootstrap(
             "",
         ]
     lines += [f"import {INDEX_MODULE}", "", f"{INDEX_MODULE}.serve({list(dist_infos)!r})", ""]
+    if resources:
+        lines += [f"import {RESOURCES_MODULE}", "", f"{RESOURCES_MODULE}.serve()", ""]
     if native is not None:
         # Strings, not dicts of tuples: compiling a literal of a thousand entries at every
         # start cost httpie's bundle 5 ms; the runtime parses a group's lines at its first use.

@@ -23,9 +23,18 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hatch_pyc import __version__, bundle_index, bundle_runtime, interpreters, metadata, scripts, stubs
+from hatch_pyc import (
+    __version__,
+    bundle_index,
+    bundle_resources,
+    bundle_runtime,
+    interpreters,
+    metadata,
+    scripts,
+    stubs,
+)
 from hatch_pyc.artifact import Artifact, intact_wheel, open_artifact
-from hatch_pyc.bundle_plan import INDEX_MODULE, OWN_MODULES_OPTIMIZE, RUNTIME_MODULE
+from hatch_pyc.bundle_plan import INDEX_MODULE, OWN_MODULES_OPTIMIZE, RESOURCES_MODULE, RUNTIME_MODULE
 from hatch_pyc.compilation import CompilationFailed, compile_modules
 from hatch_pyc.discovery import Module
 from hatch_pyc.errors import BadArtifact, printable
@@ -68,7 +77,11 @@ class _Pyc:
 
 
 #: hatch-pyc's own modules in a bundle, by their path there: their source is hatch-pyc's.
-_OWN = {f"{INDEX_MODULE}.py": bundle_index.__file__, f"{RUNTIME_MODULE}.py": bundle_runtime.__file__}
+_OWN = {
+    f"{INDEX_MODULE}.py": bundle_index.__file__,
+    f"{RESOURCES_MODULE}.py": bundle_resources.__file__,
+    f"{RUNTIME_MODULE}.py": bundle_runtime.__file__,
+}
 
 
 @dataclass

@@ -18,7 +18,7 @@ import wheels
 from helpers import MakeVenv, copy_project, hatchling_build, pypy_or_skip, python_or_skip, run, uv
 from test_zip import other_python
 
-from hatch_pyc import bundle_index, bundle_plan, bundle_runtime
+from hatch_pyc import bundle_index, bundle_plan, bundle_resources, bundle_runtime
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"
@@ -421,7 +421,11 @@ def test_importlib_resources_reads_a_bundle_as_an_installed_package(tmp_path: Pa
         for name, text in files.items():
             archive.writestr(name, text)
         archive.write(bundle_index.__file__, "_hatch_pyc_index.py")
-        archive.writestr("__main__.py", "import _hatch_pyc_index\n_hatch_pyc_index.serve([])\n" + RESOURCES)
+        archive.write(bundle_resources.__file__, "_hatch_pyc_resources.py")
+        bootstrap = "import _hatch_pyc_index\n_hatch_pyc_index.serve([])\n"
+        archive.writestr(
+            "__main__.py", bootstrap + "import _hatch_pyc_resources\n_hatch_pyc_resources.serve()\n" + RESOURCES
+        )
     served = run([python, bundle])
     assert (served.stdout, served.stderr) == (expected, "")
     assert "['__init__.py', 'data', 'inner', 'mod.py']" in expected
