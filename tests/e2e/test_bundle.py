@@ -287,6 +287,35 @@ def test_the_runtime_extracts_each_top_level_name_at_its_first_import(tmp_path: 
     assert (root / "c" / "data.txt").read_bytes() == b"c's data"
 
 
+def test_the_runtime_extracts_a_top_level_module_as_a_group_of_its_own(tmp_path: Path) -> None:
+    finder = _finder(tmp_path, {"six.pyc": b"six", "pkg/__init__.pyc": b"pkg"}, {})
+    spec = finder.find_spec("six")
+    assert spec is not None
+    assert spec.origin == str(tmp_path / "d1g35t" / "six.pyc")
+    assert sorted(os.listdir(tmp_path / "d1g35t")) == ["six.pyc"]
+    assert finder.find_spec("pkg.sub") is None  # the package's own __path__ finds its modules
+
+
+def test_the_runtime_leaves_pure_python_to_the_archive_where_the_cache_cannot_be_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")  # a file where the cache would be: even root cannot write there
+    native = "pkg/_ext.cpython-311-x86_64-linux-gnu.so"
+    finder = _finder(
+        blocked / "hatch-pyc" / "pyz", {"pure/__init__.pyc": b"pure", native: b"\x7fELF"}, {"pkg._ext": native}
+    )
+    assert finder.find_spec("pure") is None  # left to the bundle's zip importer, without a word
+    assert capsys.readouterr().err == ""
+    spec = finder.find_spec("pkg._ext")
+    assert spec is not None
+    assert spec.origin is not None
+    assert not spec.origin.startswith(str(blocked))
+    private = Path(spec.origin).parent.parent
+    assert sorted(os.listdir(private)) == ["pkg"]  # the package with native code, not the pure one
+    assert "cannot extract its extension modules to" in capsys.readouterr().err
+
+
 def test_the_runtime_uses_no_directory_another_user_could_write(tmp_path: Path) -> None:
     finder = _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"})
     spec = finder.find_spec("pkg._ext")
