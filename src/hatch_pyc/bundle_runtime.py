@@ -358,8 +358,8 @@ def install(
     modules: Mapping[str, str],
     needed: Sequence[str] = (),
 ) -> None:
-    """Put the finder for what the bundle runs from files (:class:`ExtractedFinder`) first on
-    ``sys.meta_path``.
+    """Put the finder for what the bundle runs from files (:class:`ExtractedFinder`) on
+    ``sys.meta_path``, ahead of ``PathFinder``.
 
     Called by the bundle's ``__main__``; this module's loader is the bundle's zip importer.
     """
@@ -370,4 +370,7 @@ def install(
         return data
 
     cache = os.path.join(user_cache_dir(), EXTRACTED)
-    sys.meta_path.insert(0, ExtractedFinder(label, read, cache, digest, groups, modules, needed))
+    # After the builtin and frozen importers, as site-packages comes after them when installed:
+    # a bundled module named as one of theirs does not replace it.
+    at = next((i for i, finder in enumerate(sys.meta_path) if finder is PathFinder), len(sys.meta_path))
+    sys.meta_path.insert(at, ExtractedFinder(label, read, cache, digest, groups, modules, needed))
