@@ -69,6 +69,7 @@ def test_bundle_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     cases = {
         "injected": ([hostile], "console script 'clickapp' is 'os;import this:x', not 'module:function'"),
         "option": ([wheel, "--extension-modules", "maybe"], "--extension-modules: must be one of 'extract', 'refuse'"),
+        "run from": ([wheel, "--run-from", "disk"], "--run-from: must be one of 'cache', 'archive', got 'disk'"),
         "entry point": ([wheel, "--entry-point", "clickapp.cli:nothere"], "defines no nothere at its top level"),
         "not a wheel": ([tmp_path / "nothing.whl"], "no such file"),
     }
