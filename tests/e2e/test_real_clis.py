@@ -33,15 +33,21 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (wheel,) = dest.glob("*.whl")
         options = {"include-dependencies": True, "entry-point": script}
         found[tool] = Path(bundle_wheel(wheel, dest / f"{tool}.pyz", options))
+        if tool == "black":  # native code and data beside __file__, the rest read from the archive
+            archived = {**options, "run-from": "archive"}
+            found["black from the archive"] = Path(bundle_wheel(wheel, dest / "black-archive.pyz", archived))
     return found
 
 
 @pytest.mark.slow
-def test_black_runs_its_compiled_modules_and_finds_its_grammar(bundles: dict[str, Path], tmp_path: Path) -> None:
-    assert "(compiled: yes)" in run([sys.executable, bundles["black"], "--version"]).stdout
+@pytest.mark.parametrize("bundle", ["black", "black from the archive"])
+def test_black_runs_its_compiled_modules_and_finds_its_grammar(
+    bundles: dict[str, Path], tmp_path: Path, bundle: str
+) -> None:
+    assert "(compiled: yes)" in run([sys.executable, bundles[bundle], "--version"]).stdout
     source = tmp_path / "t.py"
     source.write_text("x = ( 1,2 )\n")
-    run([sys.executable, bundles["black"], "-q", source])
+    run([sys.executable, bundles[bundle], "-q", source])
     assert source.read_text() == "x = (1, 2)\n"
 
 
