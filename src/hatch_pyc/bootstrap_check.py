@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from hatch_pyc.artifact import Artifact
 from hatch_pyc.bundle_plan import RUNTIME_MODULE
-from hatch_pyc.bundle_runtime import parse_files
+from hatch_pyc.bundle_runtime import group_hash, parse_files
 from hatch_pyc.errors import printable
 from hatch_pyc.interpreters import Target
 from hatch_pyc.limits import MAX_BOOTSTRAP_SIZE
@@ -111,12 +111,12 @@ def _is_manifest(groups: object) -> bool:
 
 
 def _group_digest(artifact: Artifact, members: list[tuple[str, int]]) -> str:
-    """The SHA-256 the runtime takes over a group's files (:func:`hatch_pyc.bundle_runtime.group_hash`), read in chunks:
-    a file of another size than recorded gives another digest."""
+    """The SHA-256 the runtime takes over a group's files (:func:`group_hash`), read in
+    chunks: a file of another size than recorded gives another digest."""
     digest = hashlib.sha256()
     for member, recorded in members:
         size = 0
-        digest.update(f"{member}\n{recorded}\n".encode())
+        group_hash(member, recorded, digest)
         for chunk in artifact.chunks(member):
             digest.update(chunk)
             size += len(chunk)

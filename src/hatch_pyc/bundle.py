@@ -227,7 +227,8 @@ def _extraction(
             if isinstance(content, str):
                 with open(content, "rb") as f:
                     content = f.read()
-            group_hash(path, len(content), content, hasher)
+            group_hash(path, len(content), hasher)
+            hasher.update(content)
             sizes[path] = len(content)
         digests[group] = hasher.hexdigest()
     return extraction(sizes, digests, platform, sorted(needed))

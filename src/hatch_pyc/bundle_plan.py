@@ -17,7 +17,7 @@ from hatch_pyc.errors import BundleError
 from hatch_pyc.interpreters import Interpreter, Target, abi_tag, platform_tag, running
 from hatch_pyc.naming import distribution_id
 
-#: The bundle's module that extracts and loads its extension modules.
+#: The bundle's module that extracts what the bundle runs from files, and loads it.
 RUNTIME_MODULE = "_hatch_pyc_runtime"
 #: The module of every bundle that answers importlib.metadata.
 INDEX_MODULE = "_hatch_pyc_index"

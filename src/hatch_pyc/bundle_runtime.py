@@ -87,11 +87,11 @@ def parse_files(text: str) -> list[tuple[str, int]]:
     return found
 
 
-def group_hash(path: str, size: int, data: bytes, hasher: Any) -> None:
-    """Add one file of a group to ``hasher`` (a SHA-256 taken over the group's files in
-    order): its path and size, then its bytes, so no two groups hash alike."""
+def group_hash(path: str, size: int, hasher: Any) -> None:
+    """Start one file of a group in ``hasher`` (a SHA-256 taken over the group's files in
+    order): its path and size, which the caller follows with its bytes, so that no two
+    groups hash alike."""
     hasher.update(f"{path}\n{size}\n".encode())
-    hasher.update(data)
 
 
 class ExtractedFinder:
@@ -263,7 +263,8 @@ class ExtractedFinder:
                 data = self._read(member)
             except OSError:
                 raise ImportError(f"{self._label}: {member} is missing from the bundle") from None
-            group_hash(member, len(data), data, hasher)
+            group_hash(member, len(data), hasher)
+            hasher.update(data)
             file = os.path.join(directory, *member.split("/"))
             if os.path.dirname(file) not in made:
                 os.makedirs(os.path.dirname(file), mode=0o700, exist_ok=True)

@@ -251,7 +251,8 @@ def _finder(
         hasher = hashlib.sha256()
         for name in sorted(files):
             if bundle_runtime.group_of(name) == group:
-                bundle_runtime.group_hash(name, len(files[name]), files[name], hasher)
+                bundle_runtime.group_hash(name, len(files[name]), hasher)
+                hasher.update(files[name])
         digests[group] = hasher.hexdigest()
     groups = bundle_plan.extraction({name: len(data) for name, data in files.items()}, digests, None).groups
     if modules is None:
