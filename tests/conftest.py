@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,17 @@ if PROVISIONED.is_dir():
 _USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 os.environ.setdefault("UV_CACHE_DIR", str(_USER_CACHE / "uv"))
 os.environ.setdefault("PIP_CACHE_DIR", str(_USER_CACHE / "pip"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A compile cache and user cache for what module- and session-wide fixtures build, which
+    run before any test's own (below)."""
+    root = tmp_path_factory.mktemp("caches")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HATCH_PYC_CACHE_DIR", str(root / "pyc-cache"))
+        patch.setenv("XDG_CACHE_HOME", str(root / "user-cache"))
+        yield
 
 
 @pytest.fixture(autouse=True)
