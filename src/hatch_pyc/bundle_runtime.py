@@ -123,9 +123,12 @@ class ExtractedFinder:
         #: ``{module name: path in the bundle}`` of the extension modules.
         self._modules = modules
         self._native = frozenset(group_of(member) for member in modules.values())
+        #: The shared libraries auditwheel and delocate put beside the packages (``<name>.libs``,
+        #: found through ``$ORIGIN/../<name>.libs``).
+        self._libraries = frozenset(group for group in groups if group.endswith((".libs", ".dylibs")))
         #: Groups that cannot run from the archive: native code, the shared libraries beside
         #: it, and packages that read files beside ``__file__`` or hold native code.
-        self._needed = frozenset(needed) | self._native | {g for g in groups if g.endswith((".libs", ".dylibs"))}
+        self._needed = frozenset(needed) | self._native | self._libraries
         #: ``{group: [(path, size)]}``, parsed at a group's first use.
         self._files: dict[str, list[tuple[str, int]]] = {}
         #: Groups checked or extracted by this process.
@@ -154,11 +157,8 @@ class ExtractedFinder:
         return self._files[group]
 
     def _with_libraries(self, group: str) -> set[str]:
-        """``group`` and, if it holds native code, the shared libraries auditwheel and delocate
-        put beside the packages (``<name>.libs``, found through ``$ORIGIN/../<name>.libs``)."""
-        if group not in self._native:
-            return {group}
-        return {group} | {name for name in self._groups if name.endswith((".libs", ".dylibs"))}
+        """``group`` and, if it holds native code, the shared libraries."""
+        return {group} | self._libraries if group in self._native else {group}
 
     def _extracted(self, group: str) -> str | None:
         """The directory holding ``group``'s files, checked: the shared one, else a private one
