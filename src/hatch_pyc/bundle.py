@@ -121,15 +121,14 @@ def make_bundle(
         tree.modules.append(_own(bundle_index.__file__, INDEX_MODULE))
         if not cached:
             tree.modules.append(_own(bundle_resources.__file__, RESOURCES_MODULE))
-        if tree.native or extracted or cached:
+        extracts = bool(tree.native or extracted or cached)
+        if extracts:
             tree.modules.append(_own(bundle_runtime.__file__, RUNTIME_MODULE))
         compiled_dir = os.path.join(work, "compiled")
         contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, where, cache, progress)
         platform = native_platform(target, interpreter) if tree.native else None
         contents.update(tree.native)
-        native = (
-            _extraction(tree, contents, platform, extracted, cached) if tree.native or extracted or cached else None
-        )
+        native = _extraction(tree, contents, platform, extracted, cached) if extracts else None
         name = pyz_name(artifact.name, artifact.version, interpreter, platform)
         for dist_info, paths in tree.records.items():
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
