@@ -62,7 +62,7 @@ def compile_seconds(tree: str) -> float:
 def canonical_seconds(tree: str) -> float:
     """CPU time of hatch-pyc's canonical marshal (for reproducible bytes) of every module,
     in place of ``marshal.dumps()``: what the hook does on top of the bare work."""
-    from hatch_pyc.worker import canonical_dumps
+    from hatch_pyc._shipped.worker import canonical_dumps
 
     codes = [compile(path.read_bytes(), "<module>", "exec", dont_inherit=True) for path in Path(tree).rglob("*.py")]
     start = time.process_time()

@@ -175,7 +175,7 @@ def _without_traceback(output: str) -> str:
 
 def options_table() -> str:
     """Every option of the hook: its TOML key, its flag, its environment variable and its help."""
-    from hatch_pyc import config
+    from hatch_pyc.core import config
 
     rows = ["| TOML key | command flag | environment variable | default and meaning |", "| --- | --- | --- | --- |"]
     for option in sorted(config.TABLE, key=lambda option: option.zipapp):

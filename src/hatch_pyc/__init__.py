@@ -24,35 +24,35 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# Defined before anything else is imported: hatch_pyc.metadata reads it.
+# Defined before anything else is imported: hatch_pyc.build.metadata reads it.
 __version__ = "0.3.0"
 
 if TYPE_CHECKING:
-    from hatch_pyc.bundle import bundle_wheel
-    from hatch_pyc.check import CheckResult, Inspection, check_wheel, inspect_artifact
+    from hatch_pyc.bundle.make import bundle_wheel
+    from hatch_pyc.check.checker import CheckResult, Inspection, check_wheel, inspect_artifact
+    from hatch_pyc.check.verify import VerifyResult, verify_artifact
     from hatch_pyc.convert import convert_wheel
-    from hatch_pyc.errors import BadArtifact, BundleError, HatchPycError, VerifyError
-    from hatch_pyc.installing import InstallRefused, install_wheel
-    from hatch_pyc.interpreters import TargetError
-    from hatch_pyc.verify import VerifyResult, verify_artifact
+    from hatch_pyc.core.errors import BadArtifact, BundleError, HatchPycError, VerifyError
+    from hatch_pyc.core.interpreters import TargetError
+    from hatch_pyc.install import InstallRefused, install_wheel
 
 #: Where each public name lives.
 _EXPORTS = {
-    "BadArtifact": "hatch_pyc.errors",
-    "BundleError": "hatch_pyc.errors",
-    "CheckResult": "hatch_pyc.check",
-    "HatchPycError": "hatch_pyc.errors",
-    "Inspection": "hatch_pyc.check",
-    "InstallRefused": "hatch_pyc.installing",
-    "TargetError": "hatch_pyc.interpreters",
-    "bundle_wheel": "hatch_pyc.bundle",
-    "check_wheel": "hatch_pyc.check",
+    "BadArtifact": "hatch_pyc.core.errors",
+    "BundleError": "hatch_pyc.core.errors",
+    "CheckResult": "hatch_pyc.check.checker",
+    "HatchPycError": "hatch_pyc.core.errors",
+    "Inspection": "hatch_pyc.check.checker",
+    "InstallRefused": "hatch_pyc.install",
+    "TargetError": "hatch_pyc.core.interpreters",
+    "bundle_wheel": "hatch_pyc.bundle.make",
+    "check_wheel": "hatch_pyc.check.checker",
     "convert_wheel": "hatch_pyc.convert",
-    "inspect_artifact": "hatch_pyc.check",
-    "install_wheel": "hatch_pyc.installing",
-    "VerifyError": "hatch_pyc.errors",
-    "VerifyResult": "hatch_pyc.verify",
-    "verify_artifact": "hatch_pyc.verify",
+    "inspect_artifact": "hatch_pyc.check.checker",
+    "install_wheel": "hatch_pyc.install",
+    "VerifyError": "hatch_pyc.core.errors",
+    "VerifyResult": "hatch_pyc.check.verify",
+    "verify_artifact": "hatch_pyc.check.verify",
 }
 
 __all__ = [

@@ -15,10 +15,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from hatch_pyc import __version__, config
-from hatch_pyc.check import Inspection, check_wheel, inspect_artifact
-from hatch_pyc.errors import HatchPycError, printable
-from hatch_pyc.pipeline import Session
+from hatch_pyc import __version__
+from hatch_pyc.build.pipeline import Session
+from hatch_pyc.check.checker import Inspection, check_wheel, inspect_artifact
+from hatch_pyc.core import config
+from hatch_pyc.core.errors import HatchPycError, printable
 
 OK, MISMATCH, UNUSABLE = 0, 1, 2
 
@@ -86,7 +87,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from hatch_pyc.installing import InstallRefused, find_environment, install_wheel
+    from hatch_pyc.install import InstallRefused, find_environment, install_wheel
 
     try:
         installed = install_wheel(
@@ -120,7 +121,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
-    from hatch_pyc.bundle import bundle_wheel
+    from hatch_pyc.bundle.make import bundle_wheel
 
     _say(bundle_wheel(args.wheel, args.output, _option_values(args, "bundle"), session=_session()))
     return OK
@@ -133,7 +134,7 @@ def _session() -> Session:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from hatch_pyc.verify import verify_artifact
+    from hatch_pyc.check.verify import verify_artifact
 
     result = verify_artifact(args.artifact, args.source, python=args.python, jobs=args.jobs)
     name = os.path.basename(args.artifact)

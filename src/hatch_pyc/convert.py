@@ -17,14 +17,16 @@ from typing import Any
 
 from packaging.tags import parse_tag
 
-from hatch_pyc import config, metadata, naming, pipeline, scripts, wheelfile
-from hatch_pyc.artifact import Artifact, extract, install_path, intact_wheel
-from hatch_pyc.config import Options
-from hatch_pyc.discovery import Module
-from hatch_pyc.errors import BadArtifact, HatchPycError
-from hatch_pyc.interpreters import Interpreter
-from hatch_pyc.pipeline import Session
-from hatch_pyc.wheelfile import Entry
+from hatch_pyc.build import metadata, pipeline, scripts
+from hatch_pyc.build.pipeline import Session
+from hatch_pyc.core import config, naming
+from hatch_pyc.core.config import Options
+from hatch_pyc.core.discovery import Module
+from hatch_pyc.core.errors import BadArtifact, HatchPycError
+from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.wheel import wheelfile
+from hatch_pyc.wheel.artifact import Artifact, extract, install_path, intact_wheel
+from hatch_pyc.wheel.wheelfile import Entry
 
 
 def _file_attr(external_attr: int) -> int:
@@ -99,13 +101,13 @@ def convert_wheel(
 ) -> str:
     """Write a converted copy of the wheel at ``path`` into ``out_dir``; return its path.
 
-    ``options`` are :class:`~hatch_pyc.config.Options`, or the hook's options by their TOML
+    ``options`` are :class:`~hatch_pyc.core.config.Options`, or the hook's options by their TOML
     keys (``{"layout": "sourceless"}``), validated the same way and named as the ``convert``
     command's flags in errors;
     ``session`` says where progress lines and warnings go. Raises :class:`BadArtifact` for a
     wheel it cannot use (one that does not match its own RECORD, say),
-    :class:`~hatch_pyc.config.ConfigError` for invalid options, and
-    :class:`~hatch_pyc.interpreters.TargetError` for a target it cannot find, or that the
+    :class:`~hatch_pyc.core.config.ConfigError` for invalid options, and
+    :class:`~hatch_pyc.core.interpreters.TargetError` for a target it cannot find, or that the
     wheel's ``Requires-Python`` excludes.
     """
     parsed = options if isinstance(options, Options) else config.flag_options(options or {})

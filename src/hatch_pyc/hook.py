@@ -17,11 +17,13 @@ from hatchling.builders.wheel import WheelBuilderConfig
 from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
-from hatch_pyc import __version__, config, interpreters, metadata, naming, pipeline, scripts
-from hatch_pyc.config import ZIPAPP, Options, parse_options
-from hatch_pyc.discovery import Module, read_source
-from hatch_pyc.errors import HatchPycError
-from hatch_pyc.interpreters import Interpreter, Target, TargetError
+from hatch_pyc import __version__
+from hatch_pyc.build import metadata, pipeline, scripts
+from hatch_pyc.core import config, interpreters, naming
+from hatch_pyc.core.config import ZIPAPP, Options, parse_options
+from hatch_pyc.core.discovery import Module, read_source
+from hatch_pyc.core.errors import HatchPycError
+from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
 
 
 def _hatchling_attribute(owner: object, name: str) -> Any:
@@ -205,7 +207,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
 
     def _check_entry_point(self, options: Options, modules: Sequence[Module]) -> None:
         """Refuse a bundle's unclear or missing entry point before the wheel is built."""
-        from hatch_pyc import bundle_plan
+        from hatch_pyc.bundle import plan as bundle_plan
 
         assert options.zipapp is not None
         key = self._where(config.ENTRY_POINT)
@@ -216,7 +218,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
 
     def _bundle(self, wheel: str) -> None:
         """Write one ``.pyz`` per target beside the wheel; on failure, neither stays."""
-        from hatch_pyc import bundle
+        from hatch_pyc.bundle import make as bundle
 
         written: list[str] = []
         try:

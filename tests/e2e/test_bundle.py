@@ -18,7 +18,8 @@ import wheels
 from helpers import MakeVenv, copy_project, hatchling_build, pypy_or_skip, python_or_skip, run, uv
 from test_zip import other_python
 
-from hatch_pyc import bundle_index, bundle_plan, bundle_resources, bundle_runtime
+from hatch_pyc._shipped import bundle_index, bundle_resources, bundle_runtime
+from hatch_pyc.bundle import plan as bundle_plan
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"

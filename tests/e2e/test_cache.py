@@ -14,12 +14,13 @@ import pytest
 import wheels
 from helpers import hatchling_build, only_wheel, python_or_skip, set_hook_options
 
-from hatch_pyc import cache as cache_module
-from hatch_pyc import interpreters, worker
-from hatch_pyc.cache import CompileCache
-from hatch_pyc.compilation import Compilation, Progress, ProgressReporter, compile_modules
-from hatch_pyc.discovery import Module
-from hatch_pyc.layout import Placement
+from hatch_pyc._shipped import worker
+from hatch_pyc.build import cache as cache_module
+from hatch_pyc.build.cache import CompileCache
+from hatch_pyc.build.compilation import Compilation, Progress, ProgressReporter, compile_modules
+from hatch_pyc.build.placement import Placement
+from hatch_pyc.core import interpreters
+from hatch_pyc.core.discovery import Module
 
 
 def _modules(demo: Path) -> list[Module]:

@@ -394,9 +394,9 @@ def test_a_build_imports_none_of_the_commands_modules() -> None:
         [sys.executable, "-c", "import sys, hatch_pyc.hooks; print(' '.join(sorted(sys.modules)))"]
     ).stdout.split()
     assert "hatch_pyc.hook" in loaded
-    for module in ("installer", "hatch_pyc.installing", "hatch_pyc.convert", "hatch_pyc.check"):
+    for module in ("installer", "hatch_pyc.install", "hatch_pyc.convert", "hatch_pyc.check.checker"):
         assert module not in loaded, module
-    assert hatch_pyc.check_wheel.__module__ == "hatch_pyc.check"
+    assert hatch_pyc.check_wheel.__module__ == "hatch_pyc.check.checker"
 
 
 def test_help_gives_an_example_per_command_and_a_closed_pipe_is_quiet(sourceless_wheel: Path) -> None:

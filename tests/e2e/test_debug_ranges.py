@@ -14,7 +14,7 @@ from helpers import BuildWheel, hatchling_build, only_wheel, python_or_skip, run
 from test_cli import HATCH_PYC
 from test_sourceless import KEPT, SOURCELESS
 
-from hatch_pyc import worker
+from hatch_pyc._shipped import worker
 
 # Prints a digest of the canonical bytes of each given source compiled with its given
 # co_filename, by the interpreter running it (with or without -X no_debug_ranges).

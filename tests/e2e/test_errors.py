@@ -11,7 +11,7 @@ import wheels
 from helpers import hatchling_build, python_or_skip, set_hook_options
 
 from hatch_pyc import check_wheel
-from hatch_pyc.errors import HatchPycError
+from hatch_pyc.core.errors import HatchPycError
 
 TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
 

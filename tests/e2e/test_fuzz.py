@@ -10,8 +10,8 @@ from fuzzing import FUZZ, mutations
 from helpers import copy_project, hatchling_build, only_wheel, set_hook_options
 from hypothesis import given
 
-from hatch_pyc.check import check_wheel, inspect_artifact
-from hatch_pyc.errors import HatchPycError
+from hatch_pyc.check.checker import check_wheel, inspect_artifact
+from hatch_pyc.core.errors import HatchPycError
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from helpers import PROJECTS, Venv, copy_project, hatchling_build, only_wheel, r
 from wheels import rewrite
 
 from hatch_pyc import cli
-from hatch_pyc.limits import MAX_ENTRIES, MAX_PYC_SIZE
+from hatch_pyc.core.limits import MAX_ENTRIES, MAX_PYC_SIZE
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 HEADER_CHECKED = importlib.util.MAGIC_NUMBER + struct.pack("<I", 3)

@@ -21,8 +21,8 @@ from test_cli import HATCH_PYC
 from test_sourceless import IMPORT_ALL, SOURCELESS, SOURCELESS_LOADERS, importable, line_of
 from test_zip import BUNDLE_LOADERS, ZIP, ZIP_LOADERS, ZIPAPP
 
-from hatch_pyc import bytecode
-from hatch_pyc.limits import Budget
+from hatch_pyc.check import bytecode
+from hatch_pyc.core.limits import Budget
 
 VERSIONS = ["3.14", "3.15"]
 OTHER = {"3.14": "3.15", "3.15": "3.14"}

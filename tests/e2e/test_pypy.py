@@ -15,8 +15,8 @@ from test_cli import HATCH_PYC
 from test_sourceless import SOURCELESS, SOURCELESS_LOADERS, exercise
 from test_zip import ZIP, ZIP_LOADERS
 
-from hatch_pyc import bytecode
-from hatch_pyc.limits import Budget
+from hatch_pyc.check import bytecode
+from hatch_pyc.core.limits import Budget
 
 VERSIONS = ["3.9", "3.11"]
 OTHER = {"3.9": "3.11", "3.11": "3.9"}

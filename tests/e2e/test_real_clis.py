@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import run
 
-from hatch_pyc.bundle import bundle_wheel
+from hatch_pyc.bundle.make import bundle_wheel
 
 #: ``(wheel to fetch, entry point)``: each tool's own console script, by name.
 TOOLS = {

@@ -9,10 +9,11 @@ import pytest
 import wheels
 from helpers import REPO, MakeVenv, hatchling_build, only_wheel, python_or_skip, run, set_hook_options
 
-from hatch_pyc import layout, worker
-from hatch_pyc.compilation import compile_modules
-from hatch_pyc.discovery import Module
-from hatch_pyc.interpreters import running
+from hatch_pyc._shipped import worker
+from hatch_pyc.build.compilation import compile_modules
+from hatch_pyc.build.placement import place
+from hatch_pyc.core.discovery import Module
+from hatch_pyc.core.interpreters import running
 
 # Compiling a file that names "foo" before one with {"foo", ...} constants changes the marshal
 # output on CPython 3.12 and 3.13 (cpython gh-129724), interning "," first does on 3.8 to 3.12,
@@ -65,7 +66,7 @@ def test_compile_order_in_one_process_does_not_change_bytes(demo: Path, tmp_path
     results = []
     for name, order in (("sorted", modules), ("shuffled", shuffled), ("reversed", modules[::-1])):
         out = tmp_path / name
-        requests = layout.place("alongside", order, []).requests(order, [0, 1], running().interpreter.cache_tag)
+        requests = place("alongside", order, []).requests(order, [0, 1], running().interpreter.cache_tag)
         compilation = compile_modules(requests, str(out), invalidation_mode="checked-hash")
         results.append({p: Path(f).read_bytes() for m in compilation.modules for _, p, f in m.pycs})
     assert results[0] == results[1] == results[2]

@@ -11,12 +11,12 @@ import wheels
 from hatchling.builders.wheel import WheelBuilder
 from helpers import set_hook_options
 
-from hatch_pyc.bundle import bundle_wheel
-from hatch_pyc.compilation import CompilationFailed
-from hatch_pyc.config import ConfigError, Options, Zipapp
+from hatch_pyc.build.compilation import CompilationFailed
+from hatch_pyc.build.pipeline import Session
+from hatch_pyc.bundle.make import bundle_wheel
 from hatch_pyc.convert import convert_wheel
-from hatch_pyc.interpreters import running
-from hatch_pyc.pipeline import Session
+from hatch_pyc.core.config import ConfigError, Options, Zipapp
+from hatch_pyc.core.interpreters import running
 
 HERE = running().interpreter
 TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc import bundle_index, bundle_plan
-from hatch_pyc.discovery import Module
-from hatch_pyc.errors import BundleError
-from hatch_pyc.interpreters import Interpreter, running
+from hatch_pyc._shipped import bundle_index
+from hatch_pyc.bundle import plan as bundle_plan
+from hatch_pyc.core.discovery import Module
+from hatch_pyc.core.errors import BundleError
+from hatch_pyc.core.interpreters import Interpreter, running
 
 HERE = running().interpreter
 OTHER = Interpreter("cpython", "3.99.0", "cpython-399", "ffff0d0a")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc.cache import open_cache, untrusted
+from hatch_pyc.build.cache import open_cache, untrusted
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no owners and modes on this system")
 

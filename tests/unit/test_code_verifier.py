@@ -9,7 +9,7 @@ import stat
 import sys
 from pathlib import Path
 
-from hatch_pyc.code_verifier import DIED, CodeVerifier
+from hatch_pyc.check.code_verifier import DIED, CodeVerifier
 
 
 def _pyc(source: bytes, name: str) -> bytes:

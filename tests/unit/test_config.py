@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc import cli, config
-from hatch_pyc.config import ConfigError, Options, Zipapp, flag_options, parse_options
+from hatch_pyc import cli
+from hatch_pyc.core import config
+from hatch_pyc.core.config import ConfigError, Options, Zipapp, flag_options, parse_options
 
 TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc.discovery import Module, read_source, select_modules
-from hatch_pyc.errors import HatchPycError
+from hatch_pyc.core.discovery import Module, read_source, select_modules
+from hatch_pyc.core.errors import HatchPycError
 
 
 def test_only_files_the_import_system_can_name_are_modules() -> None:

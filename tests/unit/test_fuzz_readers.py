@@ -16,13 +16,13 @@ from fuzzing import FUZZ, mutations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hatch_pyc import bytecode
-from hatch_pyc.errors import HatchPycError
-from hatch_pyc.limits import Budget
+from hatch_pyc.check import bytecode
+from hatch_pyc.core.errors import HatchPycError
+from hatch_pyc.core.limits import Budget
 
 VERSIONS = [(3, 8), (3, 10), (3, 11), (3, 13), (3, 14)]
 #: Marshal data of a real module, to mutate.
-REAL = marshal.dumps(compile(Path(bytecode.__file__).read_text(), "<hatch_pyc/bytecode.py>", "exec"))
+REAL = marshal.dumps(compile(Path(bytecode.__file__).read_text(), "<hatch_pyc/check/bytecode.py>", "exec"))
 
 
 def _read(data: bytes, version: tuple[int, int]) -> None:

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc import cli, metadata, records
-from hatch_pyc.interpreters import running
+from hatch_pyc import cli
+from hatch_pyc.build import metadata
+from hatch_pyc.core.interpreters import running
+from hatch_pyc.wheel import records
 
 HERE = running().interpreter
 DIST = "demo_pkg-0.1.0.dist-info"

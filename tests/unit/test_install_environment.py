@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc.installing import find_environment
-from hatch_pyc.interpreters import TargetError
+from hatch_pyc.core.interpreters import TargetError
+from hatch_pyc.install import find_environment
 
 
 def _venv(root: Path) -> Path:

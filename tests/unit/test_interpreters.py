@@ -9,8 +9,8 @@ import pytest
 from helpers import python_or_skip
 from packaging.specifiers import SpecifierSet
 
-from hatch_pyc import interpreters
-from hatch_pyc.interpreters import Interpreter, TargetError
+from hatch_pyc.core import interpreters
+from hatch_pyc.core.interpreters import Interpreter, TargetError
 
 
 def fake_pyenv(root: Path, versions: dict[str, Path]) -> Path:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from hatch_pyc.landing import audit_archive, audit_wheel, fold, land, site_prefixes
+from hatch_pyc.check.landing import audit_archive, audit_wheel, fold, land, site_prefixes
 
 DATA = "demo_pkg-0.1.0.data"
 INFO = "demo_pkg-0.1.0.dist-info"

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc import __version__, metadata
-from hatch_pyc.artifact import Artifact, open_artifact
-from hatch_pyc.errors import BadArtifact
-from hatch_pyc.interpreters import Interpreter
+from hatch_pyc import __version__
+from hatch_pyc.build import metadata
+from hatch_pyc.core.errors import BadArtifact
+from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.wheel.artifact import Artifact, open_artifact
 
 INTERPRETER = Interpreter("cpython", "3.12.4", "cpython-312", "cb0d0d0a")
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from hatch_pyc import naming
-from hatch_pyc.discovery import Module
+from hatch_pyc.core import naming
+from hatch_pyc.core.discovery import Module
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc.limits import Budget, LimitExceeded
-from hatch_pyc.pyc_names import FilenameReader, Filenames
+from hatch_pyc.check.filenames import FilenameReader, Filenames
+from hatch_pyc.core.limits import Budget, LimitExceeded
 
 MAGIC = importlib.util.MAGIC_NUMBER
 WRITER = (sys.implementation.name, sys.version_info[:2])

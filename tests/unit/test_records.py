@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from hatch_pyc import records
-from hatch_pyc.errors import BadArtifact
+from hatch_pyc.core.errors import BadArtifact
+from hatch_pyc.wheel import records
 
 DIST = "demo-1.0.dist-info"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc import scripts
+from hatch_pyc.build import scripts
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc import stubs
-from hatch_pyc.interpreters import running
+from hatch_pyc.build import stubs
+from hatch_pyc.core.interpreters import running
 
 HERE = running().interpreter
 PACKAGE = stubs.selector_package("Demo-Pkg")

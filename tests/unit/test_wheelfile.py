@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hatch_pyc import records, wheelfile
-from hatch_pyc.errors import BadArtifact
+from hatch_pyc.core.errors import BadArtifact
+from hatch_pyc.wheel import records, wheelfile
 
 WHEEL = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
 

@@ -1,0 +1,275 @@
+"""The one way from the files a wheel ships, and the options, to its bytecode: the hook and
+``convert`` both run it, so both give the same modules, pycs, layout, tags and metadata.
+
+Data flows one way: options → files → compile → layout → metadata. The caller brings the
+files (hatchling's file list, or a wheel's entries) and the modules of its compiled scripts,
+and applies the result (to hatchling's build data, or to a new wheel's entries).
+:func:`select` checks everything that needs no compiling, before the caller changes any
+state; :func:`build` compiles and lays out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hatch_pyc._shipped.bundle_runtime import user_cache_dir
+from hatch_pyc.build import assembly, metadata, stubs
+from hatch_pyc.build.cache import CompileCache, open_cache
+from hatch_pyc.build.compilation import Compilation, Progress, ProgressReporter, compile_modules
+from hatch_pyc.build.placement import LayoutError, Placement, place, refuse_extension_modules
+from hatch_pyc.core import config, interpreters
+from hatch_pyc.core.config import ConfigError, Options
+from hatch_pyc.core.discovery import Module, select_modules, unmatched
+from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What :func:`select` found: the targets and the modules, all checked."""
+
+    #: The interpreters named by ``python``, found and probed; empty means the running one.
+    targets: tuple[Target, ...]
+    #: What the bytecode is compiled for, one per target.
+    interpreters: tuple[Interpreter, ...]
+    modules: tuple[Module, ...]
+    #: ``Requires-Python`` narrowed to the one target of a sourceless or zip wheel, else None.
+    requires_python: str | None
+    #: The wheel tag of a sourceless or zip wheel (:func:`~hatch_pyc.core.interpreters.wheel_tag`), else None.
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What :func:`build` made, for the caller to put into the wheel."""
+
+    #: The modules compiled, compiled scripts included.
+    modules: tuple[Module, ...]
+    compilations: tuple[Compilation, ...]
+    #: Files to add: ``{file on disk: path in the wheel}``.
+    added: dict[str, str]
+    #: Paths in the wheel of shipped files that leave it.
+    dropped: frozenset[str]
+    #: The bytecode metadata file's text.
+    metadata: str
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a run of the hook, ``convert`` or ``bundle`` brings besides its options: where
+    progress lines and one-line warnings go."""
+
+    progress: Callable[[str], None] | None = None
+    warn: Callable[[str], None] | None = None
+
+    def open_cache(self, options: Options) -> CompileCache | None:
+        """The compile cache the options name, or None with ``cache = false``."""
+        if not options.cache:
+            return None
+        return open_cache(options.cache_dir or user_cache_dir(), self.warn or (lambda line: None))
+
+    def reporter(self) -> Callable[[Progress], None] | None:
+        return ProgressReporter(self.progress) if self.progress is not None else None
+
+
+def find_targets(options: Options) -> tuple[Target, ...]:
+    """The interpreters named by ``python``, found and probed; every problem at once."""
+    targets, problems = [], []
+    for spec in options.python:
+        try:
+            targets.append(interpreters.find(spec))
+        except TargetError as exc:
+            problems.append(f"{options.python_origin}: {exc.message}")
+    # Two builds of one version share its pycs (a free-threaded one too); PyPy has pycs of its own.
+    versions = [(target.interpreter.implementation, target.interpreter.minor) for target in targets]
+    for target, version in zip(targets, versions, strict=True):
+        if versions.count(version) > 1:
+            name = f"{target.interpreter.implementation} {target.interpreter.version}"
+            problems.append(f"{options.python_origin}: {name} is named twice")
+    if problems:
+        raise TargetError("cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
+    return tuple(targets)
+
+
+def select(
+    options: Options, shipped: Sequence[Module], requires_python: str, where: Callable[[config.Option], str]
+) -> Selection:
+    """Find the targets and the modules among ``shipped``, and refuse what cannot be built:
+    a target the project's ``requires_python`` excludes, extension modules in the zip
+    layout, ``exclude`` globs that match nothing. ``where(option)`` names an option in
+    messages (its TOML path, or its flag)."""
+    targets = find_targets(options)
+    compiled_for = tuple(target.interpreter for target in targets) or (interpreters.running().interpreter,)
+    if targets or options.sourceless:
+        interpreters.check_admitted(interpreters.parse_requires_python(requires_python), compiled_for)
+    if options.layout == "zip":
+        refuse_extension_modules([file.path for file in shipped], options.layout)
+    problems = unmatched(options.exclude, [f.path for f in shipped if f.path.endswith(".py")], where(config.EXCLUDE))
+    if problems:
+        raise ConfigError(problems)
+    if options.sourceless and len(targets) > 1:
+        pypy = [
+            f"{t.interpreter.implementation} {t.interpreter.version}"
+            for t in targets
+            if t.interpreter.implementation != "cpython"
+        ]
+        if pypy:
+            raise TargetError(
+                f"{options.python_origin}: a {options.layout} wheel for several interpreters is for CPython versions; "
+                f"{', '.join(pypy)} needs a wheel of its own"
+            )
+    narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for) if options.sourceless else None
+    tag = interpreters.wheel_tags(targets or (interpreters.running(),)) if options.sourceless else None
+    return Selection(
+        targets=targets,
+        interpreters=compiled_for,
+        modules=tuple(select_modules(shipped, options.exclude)),
+        requires_python=narrowed,
+        tag=tag,
+    )
+
+
+def compile_placed(
+    options: Options,
+    modules: Sequence[Module],
+    placement: Placement,
+    out_dir: str,
+    target: Target | None,
+    *,
+    optimize: Sequence[int],
+    cache: CompileCache | None,
+    progress: Callable[[Progress], None] | None,
+    mtimes: Sequence[int] | None = None,
+) -> Compilation:
+    """Compile ``modules`` for ``target`` as ``placement`` places them, with the options'
+    invalidation mode and jobs: the step a wheel (:func:`build`) and a bundle share."""
+    cache_tag = (target or interpreters.running()).interpreter.cache_tag
+    return compile_modules(
+        placement.requests(modules, optimize, cache_tag),
+        out_dir,
+        invalidation_mode=options.invalidation_mode,
+        mtimes=mtimes,
+        jobs=options.jobs,
+        target=target,
+        cache=cache,
+        progress=progress,
+    )
+
+
+def build_archive(
+    options: Options,
+    modules: Sequence[Module],
+    shipped: Sequence[tuple[str, str]],
+    out_dir: str,
+    target: Target | None,
+    *,
+    cache: CompileCache | None,
+    progress: Callable[[Progress], None] | None,
+) -> dict[str, str]:
+    """Compile ``modules`` for ``target`` as an archive holds them (a ``.pyz`` bundle): one
+    legacy pyc each, at the lowest optimize level, sources only where ``keep-source`` keeps
+    them. The archive's contents, with the ``shipped`` files (``(file on disk, path)``):
+    ``{path in the archive: file on disk}``."""
+    placement = place("zip", modules, options.keep_source, options.debug_ranges)
+    os.makedirs(out_dir, exist_ok=True)
+    compilation = compile_placed(
+        options, modules, placement, out_dir, target, optimize=[min(options.optimize)], cache=cache, progress=progress
+    )
+    return assembly.archive_files(shipped, compilation, placement.sourceless)
+
+
+def build(
+    options: Options,
+    selection: Selection,
+    *,
+    distribution: str,
+    version: str,
+    shipped: Sequence[Module],
+    scripts: Sequence[Module],
+    out_dir: str,
+    where: Callable[[config.Option], str],
+    cache: CompileCache | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    mtimes: Callable[[Sequence[Module]], list[int]] | None = None,
+) -> Result:
+    """Compile the selected modules and the ``scripts``' modules for every target into
+    ``out_dir``, and lay them out: what the wheel gains and loses, and its bytecode metadata.
+
+    ``mtimes`` gives the source times timestamp pycs record.
+    """
+    modules = [*selection.modules, *scripts]
+    paths = [module.path for module in scripts]
+    twice = sorted({path for path in paths if paths.count(path) > 1})
+    if twice:
+        names = sorted(module.display for module in scripts if module.path in twice)
+        raise LayoutError(f"scripts {', '.join(names)} compile to the same module {twice[0]}; rename one")
+    if options.sourceless or options.zipapp is not None:
+        problems = unmatched(options.keep_source, [m.path for m in modules], where(config.KEEP_SOURCE))
+        if problems:
+            raise ConfigError(problems)
+    several = options.sourceless and len(selection.targets) > 1
+    tree = stubs.selector_package(distribution) if options.sourceless else ""
+    placement = place(options.layout, modules, options.keep_source, options.debug_ranges, tree, several)
+    # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
+    compiled = [m for m in modules if not (several and options.layout == "zip" and m.path in placement.kept)]
+    os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
+    compilations = tuple(
+        compile_placed(
+            options,
+            compiled,
+            placement,
+            out_dir,
+            target,
+            optimize=options.optimize,
+            cache=cache,
+            progress=progress,
+            mtimes=mtimes(modules) if mtimes is not None and options.invalidation_mode == "timestamp" else None,
+        )
+        for target in (selection.targets or (None,))
+    )
+    shipped_paths = frozenset(file.path for file in shipped)
+    selector: dict[str, str] = {}
+    if placement.in_tree:
+        selector = stubs.write(
+            out_dir,
+            distribution=distribution,
+            version=version,
+            interpreters=[compilation.interpreter for compilation in compilations],
+            compiled=placement.in_tree,
+            kept=placement.kept if several else (),
+            shipped=[path for path in shipped_paths if path.endswith(".py")],
+        )
+    if options.layout == "zip":
+        pairs = [(file.source, file.path) for file in shipped]
+        if several:
+            contents = {path: file for file, path in pairs if path not in placement.sourceless}
+            contents.update({path: file for file, path in assembly.pyc_files(compilations).items()})
+        else:
+            contents = assembly.archive_files(pairs, compilations[0], placement.sourceless)
+        contents.update({path: file for file, path in selector.items()})
+        added = assembly.zip_layout_files(distribution, contents, out_dir, compress=options.compress)
+        # Everything the wheel ships now lives in the archive.
+        dropped = shipped_paths
+    else:
+        added = assembly.pyc_files(compilations)
+        added.update(selector)
+        added.update({m.source: m.path for m in scripts if m.path not in placement.sourceless})
+        # Compiled scripts were never among the shipped files: nothing to drop there.
+        dropped = placement.sourceless & shipped_paths
+    # Without a source beside it only the lowest level ships: Python loads it at every -O level.
+    levels = options.optimize if options.layout == "alongside" or placement.kept else [min(options.optimize)]
+    text = metadata.render(
+        interpreters=[compilation.interpreter for compilation in compilations],
+        layout=options.layout,
+        optimize=levels,
+        invalidation_mode=options.invalidation_mode,
+        modules=len(modules),
+    )
+    return Result(
+        modules=tuple(modules),
+        compilations=compilations,
+        added=added,
+        dropped=dropped,
+        metadata=text,
+    )

@@ -1,0 +1,1 @@
+"""Bundles: a wheel and its dependencies as one runnable ``.pyz``."""

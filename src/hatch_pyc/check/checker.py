@@ -1,0 +1,375 @@
+"""Inspecting and checking built artifacts: the Python API behind ``hatch-pyc inspect`` and ``check``.
+
+Works on any wheel or ``.pyz``, built by hatch-pyc or not, on plain paths and bytes; it
+imports neither hatchling nor the code in the artifact.
+"""
+
+from __future__ import annotations
+
+import _imp
+import os
+import posixpath
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
+
+from hatch_pyc.build import metadata, stubs
+from hatch_pyc.check import bytecode, landing
+from hatch_pyc.check.bootstrap import bootstrap_problems
+from hatch_pyc.check.code_verifier import CodeVerifier
+from hatch_pyc.check.filenames import FilenameReader, Filenames
+from hatch_pyc.check.survey import Member, Survey, survey_artifact
+from hatch_pyc.core import interpreters
+from hatch_pyc.core.config import SOURCELESS_LAYOUTS
+from hatch_pyc.core.errors import printable
+from hatch_pyc.core.interpreters import Interpreter, Target
+from hatch_pyc.core.limits import MAX_HELD, MAX_PYC_SIZE
+from hatch_pyc.core.naming import CACHED_PYC, OPT_LEVEL, pyc_level
+from hatch_pyc.wheel.artifact import Artifact, open_artifact, record_problems
+
+
+@dataclass
+class Inspection:
+    """What an artifact holds, as ``hatch-pyc inspect`` shows it (``--json`` prints this)."""
+
+    file: str
+    kind: str
+    size: int
+    uncompressed_size: int
+    name: str | None
+    version: str | None
+    tags: list[str]
+    #: The bytecode metadata file's contents, or None if hatch-pyc did not build the artifact.
+    bytecode_metadata: dict[str, Any] | None
+    layout: str | None
+    interpreters: list[dict[str, Any]]
+    modules: int
+    pycs: int
+    sources: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CheckResult:
+    """The outcome of :func:`check_wheel`: ``problems`` is empty when the artifact fits."""
+
+    inspection: Inspection
+    target: Interpreter
+    problems: list[str] = field(default_factory=list)
+    #: What fits but is worth knowing: no bytecode for the target in an alongside wheel.
+    notes: list[str] = field(default_factory=list)
+    #: Code the install would run at every start of Python (``.pth`` import lines, PEP 829
+    #: ``.start`` files, ``sitecustomize``): ``install`` refuses it unless allowed.
+    startup: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "problems": self.problems,
+            "notes": self.notes,
+            "startup": self.startup,
+            "target": {**self.target.__dict__, "python_tag": self.target.python_tag},
+            "inspection": self.inspection.as_dict(),
+        }
+
+
+def _inspect(artifact: Artifact, in_site: dict[str, list[str]] | None = None) -> tuple[Inspection, Survey]:
+    meta = metadata.read(artifact)
+    layout = meta["layout"] if meta else None
+    survey = survey_artifact(artifact, layout, in_site)
+    members = survey.members
+    infos = artifact.archive.infolist()
+    inspection = Inspection(
+        file=artifact.path,
+        kind=artifact.kind,
+        size=os.path.getsize(artifact.path),
+        uncompressed_size=sum(info.file_size for info in infos),
+        name=artifact.name or None,
+        version=artifact.version or None,
+        tags=sorted(map(str, artifact.tags)),
+        bytecode_metadata=meta,
+        layout=layout,
+        interpreters=[
+            {
+                **{key: entry[key] for key in metadata.INTERPRETER_KEYS},
+                "python_tag": str(entry.get("python_tag", "")),
+                "free_threaded": entry.get("free_threaded", False),
+            }
+            for entry in (meta["interpreters"] if meta else [])
+        ],
+        modules=meta.get("modules", 0) if meta else 0,
+        pycs=sum(member.display.endswith(".pyc") for member in members),
+        sources=sum(member.display.endswith(".py") and ".data/" not in member.display for member in members),
+    )
+    return inspection, survey
+
+
+def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
+    """Describe the wheel or ``.pyz`` at ``path``. Raises :class:`BadArtifact` if unusable."""
+    with open_artifact(os.fspath(path)) as artifact:
+        return _inspect(artifact)[0]
+
+
+def _expected_interpreter(
+    name: str, recorded: list[Interpreter], target: Interpreter, package: str
+) -> Interpreter | None:
+    """The interpreter that loads the pyc ``name``: by its cache tag (in its name, or the
+    directory of a wheel for several interpreters that selector ``package`` reads), or, for a
+    legacy pyc, the one the metadata records (or the target, without metadata)."""
+    directory, base = posixpath.split(name)
+    tag: str | None = None
+    if posixpath.basename(directory) == "__pycache__":
+        match = CACHED_PYC.match(base)
+        tag = match.group("tag") if match else None
+    elif (tree := stubs.tree_entry(name, package)) is not None:
+        tag = tree[0]
+    else:
+        return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
+    return next((interpreter for interpreter in [*recorded, target] if interpreter.cache_tag == tag), None)
+
+
+def _level(member: Member, meta: dict[str, Any] | None) -> int:
+    """The optimize level a pyc was compiled at: from its name, or for a legacy pyc the lowest
+    level the bytecode metadata records."""
+    if OPT_LEVEL.search(member.entry):
+        return pyc_level(member.entry)
+    if posixpath.basename(posixpath.dirname(member.entry)) == "__pycache__" or not meta:
+        return 0
+    return int(min(meta.get("optimize") or [0]))
+
+
+@dataclass(frozen=True)
+class _ToVerify:
+    """A pyc whose code the verifier compares with its source once its file name is known."""
+
+    level: int
+    source_name: str
+    source: bytes
+    pyc: bytes
+
+
+def _pyc_problems(
+    artifact: Artifact,
+    survey: Survey,
+    recorded: list[Interpreter],
+    found: Target,
+    meta: dict[str, Any] | None,
+    verifier: CodeVerifier | None,
+) -> list[str]:
+    """Each pyc: its magic number, valid code, no build paths, and a header that fits its
+    shipped source; with a ``verifier``, also code that is what the target compiles from it."""
+    target = found.interpreter
+    target_magic = bytes.fromhex(target.magic_number)
+    package = stubs.selector_package(artifact.name) if artifact.kind == "wheel" else ""
+    writers = {bytes.fromhex(i.magic_number): (i.implementation, i.minor) for i in [*recorded, target]}
+    mode = meta.get("invalidation_mode") if meta else None
+    pycs = sorted((member for member in survey.members if member.entry.endswith(".pyc")), key=lambda m: m.display)
+    problems: list[list[str]] = [[] for _ in pycs]
+    labels = [printable(member.display) for member in pycs]
+    to_verify: dict[int, _ToVerify] = {}
+    #: The source each pyc handed to the verifier is compared with.
+    verifying: dict[int, str] = {}
+    #: Bytes of sources and pycs in ``to_verify``, kept under MAX_HELD.
+    held = 0
+
+    def settle(index: int, result: Filenames | str) -> None:
+        nonlocal held
+        label = labels[index]
+        if isinstance(result, str):
+            problems[index].append(f"{label}: not valid bytecode ({result})")
+            return
+        if result.absolute is not None:
+            problems[index].append(
+                f"{label}: code carries an absolute path of the build machine: {printable(result.absolute)}"
+            )
+        pending = to_verify.pop(index, None)
+        if pending is None or verifier is None:
+            return
+        held -= len(pending.source) + len(pending.pyc)
+        if result.count != 1:
+            problems[index].append(f"{label}: its code objects name {result.count} files, not one")
+            return
+        verifying[index] = pending.source_name
+        verifier.submit(index, pending.level, result.first, pending.source, pending.pyc)
+
+    def verified(done: list[tuple[int, str | None]]) -> None:
+        for index, problem in done:
+            if problem is not None:
+                problems[index].append(f"{labels[index]}: {problem} ({printable(verifying[index])})")
+
+    reader = FilenameReader(
+        artifact.budget, found.executable, target_magic, f"{target.implementation} {target.version}"
+    )
+    #: The last source read: a module's pycs (levels, interpreters) come one after another.
+    last: tuple[int, str, bytes] | None = None
+    try:
+        for index, member in enumerate(pycs):
+            label = labels[index]
+            expected = _expected_interpreter(member.entry, recorded, target, package)
+            if expected is None:
+                if recorded:
+                    problems[index].append(f"{label}: a pyc for no interpreter the bytecode metadata records")
+                continue
+            if held > MAX_HELD:
+                reader.wait()
+                for done in reader.finished():
+                    settle(*done)
+            data = member.container.read(member.entry, MAX_PYC_SIZE)
+            try:
+                header = bytecode.parse_header(data)
+            except bytecode.InvalidBytecode as exc:
+                problems[index].append(f"{label}: not valid bytecode ({exc})")
+                continue
+            if header.magic != bytes.fromhex(expected.magic_number):
+                problems[index].append(
+                    f"{label}: magic number {header.magic.hex()}, but {expected.implementation} {expected.version} "
+                    f"has {expected.magic_number}"
+                )
+                continue
+            reader.submit(index, header.magic, writers[header.magic], data[bytecode.HEADER_SIZE :])
+            source_name = survey.sources.get((id(member.container), member.entry))
+            if source_name is not None:
+                if last is None or last[:2] != (id(member.container), source_name):
+                    last = (id(member.container), source_name, member.container.read(source_name, MAX_PYC_SIZE))
+                source = last[2]
+                if mode is not None and header.mode != mode:
+                    problems[index].append(f"{label}: a {header.mode} pyc, but the bytecode metadata records {mode}")
+                # Each implementation hashes sources its own way, and CPython 3.11 changed its
+                # (SipHash-1-3 for 2-4): the host checks the hashes of its own kind here; the
+                # others are checked in the target, by the verifier.
+                key = int.from_bytes(header.magic, "little")
+                if (
+                    header.source_hash is not None
+                    and expected.implementation == sys.implementation.name == "cpython"
+                    and (expected.minor >= (3, 11)) == (sys.version_info >= (3, 11))
+                    and _imp.source_hash(key, source) != header.source_hash
+                ):
+                    problems[index].append(
+                        f"{label}: its header holds the hash of another source than {printable(source_name)}"
+                    )
+                elif verifier is not None and header.magic == target_magic:
+                    to_verify[index] = _ToVerify(_level(member, meta), source_name, source, data)
+                    held += len(source) + len(data)
+            for done in reader.finished():
+                settle(*done)
+            if verifier is not None:
+                verified(verifier.finished())
+        for done in reader.close():
+            settle(*done)
+        if verifier is not None:
+            verified(verifier.close())
+    finally:
+        reader.kill()
+        if verifier is not None:
+            verifier.kill()
+    return [problem for found_problems in problems for problem in found_problems]
+
+
+def _supported_tags(target: Interpreter) -> set[str]:
+    version = target.minor
+    platforms = [*platform_tags(), "any"]
+    tags = (
+        set(cpython_tags(python_version=version, platforms=platforms)) if target.implementation == "cpython" else set()
+    )
+    tags |= set(compatible_tags(python_version=version, interpreter=target.python_tag, platforms=platforms))
+    return {str(tag) for tag in tags}
+
+
+def _tag_problems(
+    artifact: Artifact, recorded: list[Interpreter], layout: str | None, target: Interpreter
+) -> list[str]:
+    problems = []
+    wheel_tags = {tag for line in artifact.wheel.get("Tag", []) for tag in map(str, parse_tag(line))}
+    name_tags = {str(tag) for tag in artifact.tags}
+    if wheel_tags != name_tags:
+        problems.append(
+            f"WHEEL tags {', '.join(sorted(wheel_tags))} differ from the file name's {', '.join(sorted(name_tags))}"
+        )
+    if layout in SOURCELESS_LAYOUTS and recorded:
+        built = sorted({interpreter.python_tag for interpreter in recorded})
+        others = sorted({tag.interpreter for tag in artifact.tags} - set(built))
+        if others:
+            problems.append(f"file name tags name {', '.join(others)}, but the bytecode is for {', '.join(built)} only")
+    if not name_tags & _supported_tags(target):
+        problems.append(
+            f"tags {', '.join(sorted(name_tags))} do not fit {target.implementation} {target.version} "
+            f"({target.python_tag}): installers refuse this wheel there"
+        )
+    return problems
+
+
+def check_wheel(
+    path: str | os.PathLike[str], python: str | None = None, *, verify_code: bool = False, jobs: int | None = None
+) -> CheckResult:
+    """Check that the wheel or ``.pyz`` at ``path`` is intact and fits an interpreter.
+
+    ``python`` names the target interpreter as the ``python`` option does (a path, a command,
+    ``"3.12"``); the running one by default. The result lists one problem per mismatch:
+    RECORD hashes and sizes, each pyc's magic number against the bytecode metadata and the
+    target, valid code, headers against the shipped sources, file name, WHEEL and metadata
+    tags, absolute build paths in code objects. ``verify_code`` also compiles each shipped
+    source the target loads a pyc for, with the target, and compares the code, in ``jobs``
+    worker processes (the CPU count by default).
+    Raises :class:`BadArtifact` for a file it cannot use and
+    :class:`~hatch_pyc.core.interpreters.TargetError` for a target it cannot find.
+    """
+    found = interpreters.find(python) if python else interpreters.running()
+    return check_for(path, found, verify_code=verify_code, jobs=jobs)
+
+
+def check_for(
+    path: str | os.PathLike[str], found: Target, *, verify_code: bool = False, jobs: int | None = None
+) -> CheckResult:
+    """:func:`check_wheel` against an interpreter already found."""
+    target = found.interpreter
+    verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1) if verify_code else None
+    try:
+        with open_artifact(os.fspath(path)) as artifact:
+            in_site = landing.site_prefixes(found.scheme["paths"]) if artifact.kind == "wheel" else None
+            inspection, survey = _inspect(artifact, in_site)
+            meta = inspection.bytecode_metadata
+            recorded = [
+                Interpreter(**{key: entry[key] for key in (*metadata.INTERPRETER_KEYS, "free_threaded")})
+                for entry in inspection.interpreters
+            ]
+            # The pycs first: RECORD verification then takes the digests of what they read.
+            pyc_problems = _pyc_problems(artifact, survey, recorded, found, meta, verifier)
+            problems = record_problems(artifact) if artifact.kind == "wheel" else []
+            problems += survey.audit.problems + pyc_problems
+            if artifact.kind == "wheel":
+                problems += _tag_problems(artifact, recorded, inspection.layout, target)
+            elif inspection.layout == "zipapp":
+                problems += bootstrap_problems(artifact, found)
+    finally:
+        if verifier is not None:
+            verifier.kill()
+    # Sourceless wheels and bundles have no source to fall back on: the target must match.
+    magics = {interpreter.magic_number for interpreter in recorded}
+    if inspection.layout in (*SOURCELESS_LAYOUTS, "zipapp") and recorded and target.magic_number not in magics:
+        built = ", ".join(f"{i.implementation} {i.version} (magic {i.magic_number})" for i in recorded)
+        problems.append(
+            f"built for {built}; the target is {target.implementation} {target.version} (magic {target.magic_number})"
+        )
+    notes = list(survey.audit.notes)
+    if survey.audit.unverifiable:
+        notes.append(
+            f"{survey.audit.unverifiable} pycs ship without their source, as the {inspection.layout} layout does: "
+            "their magic number and code are checked here; `hatch-pyc verify --source SDIST` compares them with "
+            "what the sdist compiles to"
+        )
+    if inspection.layout == "alongside" and target.magic_number not in {i.magic_number for i in recorded}:
+        notes.append(
+            f"no bytecode for {target.implementation} {target.minor[0]}.{target.minor[1]} in this wheel: "
+            "its modules compile at their first import there, as without hatch-pyc"
+        )
+    return CheckResult(
+        inspection=inspection, target=target, problems=problems, notes=notes, startup=survey.audit.startup
+    )

@@ -1,0 +1,129 @@
+"""Comparing pycs with what their shipped sources compile to, in worker processes of the target.
+
+``check --verify-code`` and ``install`` compile every shipped source whose pyc the target
+would load and compare the code (:func:`hatch_pyc._shipped.worker.verify`). Loading a pyc to compare
+it never happens in the checking process. Requests go to ``jobs`` workers in turn, each
+answering its own in order, so that verification uses every core while the checking process
+reads the next entries. A pyc without column positions is compared again in a worker started
+with ``-X no_debug_ranges``, as the build starts the workers that compile such pycs. What is
+sent and not yet answered is kept under :data:`~hatch_pyc.core.limits.MAX_HELD` bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+from collections import deque
+from dataclasses import dataclass
+
+from hatch_pyc._shipped import worker
+from hatch_pyc.core.limits import MAX_HELD
+from hatch_pyc.core.workers import WorkerProcess
+
+#: What a worker's death means for the pycs it had not answered for.
+DIED = "the interpreter comparing it with its source died on it"
+#: A worker: whether it runs without column positions, and its number.
+_Key = tuple[bool, int]
+
+
+@dataclass(frozen=True)
+class _Request:
+    key: int
+    level: int
+    dfile: str
+    source: bytes
+    pyc: bytes
+
+
+class CodeVerifier:
+    """Verifies pycs handed to :meth:`submit`; :meth:`finished` and :meth:`close` give back
+    ``(key, problem or None)``, in no particular order."""
+
+    def __init__(self, executable: str, jobs: int) -> None:
+        self.executable = executable
+        self.jobs = max(1, jobs)
+        self._processes: dict[_Key, WorkerProcess[_Key]] = {}
+        self._pending: dict[_Key, deque[_Request]] = {}
+        self._replies: queue.SimpleQueue[tuple[_Key, bytes | None]] = queue.SimpleQueue()
+        self._done: list[tuple[int, str | None]] = []
+        self._turn = 0
+        self._held = 0
+
+    def submit(self, key: int, level: int, dfile: str, source: bytes, pyc: bytes) -> None:
+        """Compare ``pyc`` with what ``source`` compiles to at ``level``, named ``dfile``."""
+        while self._held > MAX_HELD and self._take(wait=True):
+            pass
+        self._turn += 1
+        self._send((False, self._turn % self.jobs), _Request(key, level, dfile, source, pyc))
+        self._take(wait=False)
+
+    def finished(self) -> list[tuple[int, str | None]]:
+        """The verdicts that are in."""
+        self._take(wait=False)
+        done, self._done = self._done, []
+        return done
+
+    def close(self) -> list[tuple[int, str | None]]:
+        """Wait for every verdict still out, stop the workers, and return what :meth:`finished` would."""
+        try:
+            while self._take(wait=True):
+                pass
+        finally:
+            self.kill()
+        done, self._done = self._done, []
+        return done
+
+    def kill(self) -> None:
+        for process in self._processes.values():
+            process.kill()
+        self._processes.clear()
+
+    def _send(self, where: _Key, request: _Request) -> None:
+        process = self._processes.get(where)
+        if process is None:
+            options = ["-X", "no_debug_ranges"] if where[0] else []
+            process = self._processes[where] = WorkerProcess(
+                self.executable, ["--verify"], self._replies, where, options=options
+            )
+            self._pending[where] = deque()
+        self._pending[where].append(request)
+        self._held += len(request.source) + len(request.pyc)
+        header: worker.VerifyRequest = {
+            "level": request.level,
+            "dfile": request.dfile,
+            "source_size": len(request.source),
+            "pyc_size": len(request.pyc),
+        }
+        process.send(header, request.source, request.pyc)  # if it died, its reader says so
+
+    def _take(self, wait: bool) -> bool:
+        """Handle one reply (waiting for it with ``wait``); False when none is left to wait for."""
+        if not any(self._pending.values()):
+            return False
+        try:
+            where, line = self._replies.get(block=wait)
+        except queue.Empty:
+            return False
+        pending = self._pending[where]
+        if line is None:
+            # The worker is gone: each pyc it had not answered for is a problem, and the next
+            # request starts another.
+            process = self._processes.pop(where)
+            death = process.death()
+            process.kill()
+            for request in pending:
+                self._settle(request, f"{DIED} ({death})")
+            pending.clear()
+            return True
+        request = pending.popleft()
+        verdict: worker.Verdict = json.loads(line)
+        if verdict.get("without_columns") and not where[0]:
+            self._held -= len(request.source) + len(request.pyc)
+            self._send((True, where[1]), request)
+        else:
+            self._settle(request, verdict["problem"])
+        return True
+
+    def _settle(self, request: _Request, problem: str | None) -> None:
+        self._held -= len(request.source) + len(request.pyc)
+        self._done.append((request.key, problem))

@@ -1,0 +1,113 @@
+"""The sources ``verify`` compiles again: sdists and directories, found by file name.
+
+An sdist is as untrusted as the artifact it verifies: it is unpacked under hatch-pyc's limits,
+regular files and directories only, never a link, an absolute name or a ``..``.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+import tarfile
+from collections.abc import Iterator
+
+from hatch_pyc.build import scripts
+from hatch_pyc.core.errors import VerifyError, printable
+from hatch_pyc.core.limits import MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_TOTAL_SIZE, LimitExceeded
+
+
+class SourceTree:
+    """The files of the sdists and directories given, by name, for finding a module's source."""
+
+    def __init__(self, scratch: str) -> None:
+        self._scratch = scratch
+        #: ``{file name: [(path relative to its root, name in messages, file on disk)]}``.
+        self._by_name: dict[str, list[tuple[str, str, str]]] = {}
+
+    def add(self, source: str) -> None:
+        number = len(os.listdir(self._scratch))
+        if os.path.isdir(source):
+            root, label = source, source.rstrip("/") + "/"
+        elif os.path.isfile(source) and source.endswith((".tar.gz", ".tgz", ".tar")):
+            root, label = _unpack(source, os.path.join(self._scratch, str(number))), f"{os.path.basename(source)}!"
+        else:
+            raise VerifyError(f"{source}: not an sdist (.tar.gz) or a directory of sources")
+        for directory, subdirectories, files in os.walk(root):
+            subdirectories[:] = sorted(d for d in subdirectories if d not in (".git", "__pycache__"))
+            for name in files:
+                file = os.path.join(directory, name)
+                relative = os.path.relpath(file, root).replace(os.sep, "/")
+                self._by_name.setdefault(name, []).append((relative, label + relative, file))
+
+    def find(self, path: str) -> list[tuple[str, str]]:
+        """The files whose path ends with ``path`` (``pkg/mod.py``), shortest path first."""
+        found = sorted(
+            (len(relative), display, file)
+            for relative, display, file in self._by_name.get(posixpath.basename(path), [])
+            if relative == path or relative.endswith("/" + path)
+        )
+        return [(display, file) for _, display, file in found]
+
+    def scripts(self, module: str) -> tuple[str | None, list[tuple[str, str]]]:
+        """The name of the script whose code is compiled as ``module``
+        (``_hatch_pyc_scripts.demo_pkg.demo_script``), and the Python scripts of that name,
+        as the wheel carries them (``#!python``)."""
+        distribution = module.split(".")[1] if module.count(".") == 2 else ""
+        names = sorted(name for name in self._by_name if scripts.module_name(distribution, name) == module)
+        if not names:
+            return None, []
+        found = []
+        # Two names of one module (demo-script, demo_script) would have been refused at build.
+        for _, display, file in sorted((len(r), d, f) for r, d, f in self._by_name[names[0]]):
+            with open(file, "rb") as f:
+                data = f.read(MAX_ENTRY_SIZE)
+            if scripts.python_shebang(data) is None:
+                continue
+            as_shipped = os.path.join(self._scratch, f"script-{len(os.listdir(self._scratch))}")
+            with open(as_shipped, "wb") as out:
+                out.write(scripts.as_in_wheel(data))
+            found.append((display, as_shipped))
+        return names[0], found
+
+
+def _unpack(sdist: str, scratch: str) -> str:
+    """Unpack the regular files and directories of ``sdist`` into ``scratch``, under
+    hatch-pyc's limits (no links, devices, absolute or ``..`` names); return the directory."""
+    os.makedirs(scratch)
+    total = 0
+    try:
+        with tarfile.open(sdist, "r:" if sdist.endswith(".tar") else "r:gz") as archive:
+            for count, member in enumerate(_members(archive), 1):
+                if count > MAX_ENTRIES:
+                    raise LimitExceeded(f"{sdist}: more than {MAX_ENTRIES} entries (a limit of hatch-pyc)")
+                name = member.name.removeprefix("./")
+                parts = name.split("/")
+                if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in name:
+                    raise VerifyError(f"{sdist}: unsafe member name {printable(name)}")
+                if not (member.isreg() or member.isdir()):
+                    continue  # links and devices: no module is one
+                total += member.size
+                if member.size > MAX_ENTRY_SIZE or total > MAX_TOTAL_SIZE:
+                    raise LimitExceeded(f"{sdist}: more than hatch-pyc reads of an sdist ({printable(name)})")
+                target = os.path.join(scratch, *parts)
+                if member.isdir():
+                    os.makedirs(target, exist_ok=True)
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                stream = archive.extractfile(member)
+                if stream is None:
+                    continue
+                with stream, open(target, "wb") as out:
+                    while chunk := stream.read(1024 * 1024):
+                        out.write(chunk)
+                os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise VerifyError(f"{sdist}: not a readable sdist ({reason})") from None
+    return scratch
+
+
+def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    while (member := archive.next()) is not None:
+        yield member

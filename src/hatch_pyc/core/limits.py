@@ -1,0 +1,78 @@
+"""The limits every command keeps to while it reads an artifact, whatever the artifact says.
+
+One :class:`Budget` is spent by everything read from one artifact, the archives nested in it
+included, so that no input costs more time or memory than these numbers allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hatch_pyc.core.errors import HatchPycError
+
+#: Entries (files and directories) in an artifact and the archives inside it.
+MAX_ENTRIES = 200_000
+#: Uncompressed bytes of one entry.
+MAX_ENTRY_SIZE = 256 * 1024 * 1024
+#: Uncompressed bytes of all entries, nested archives counted again.
+MAX_TOTAL_SIZE = 2 * 1024 * 1024 * 1024
+#: Uncompressed to compressed size of an entry of more than :data:`RATIO_FROM` bytes:
+#: deflate reaches about 1030 at best, so only a crafted entry goes past this.
+MAX_RATIO = 1100
+RATIO_FROM = 1024 * 1024
+#: Objects in the marshal data of all pycs, read by the pure-Python reader: about one per 25
+#: bytes of pyc, so ten times what a very large project (sympy) ships. The worker that loads
+#: pycs counts the items of their constants instead.
+MAX_MARSHAL_OBJECTS = 20_000_000
+#: CPU seconds of the worker that loads pycs with ``marshal.loads``: this many, plus one for
+#: each :data:`MARSHAL_BYTES_PER_CPU_SECOND` bytes handed to it: several times slower than it
+#: reads honest pycs, and a bound on what crafted data can cost.
+MARSHAL_CPU_SECONDS = 2
+MARSHAL_BYTES_PER_CPU_SECOND = 32 * 1024 * 1024
+#: Memory that worker may take on top of what it holds at its start.
+MARSHAL_MEMORY = 1024 * 1024 * 1024
+#: Bytes of one pyc, or of one source a pyc is compared with: ``check`` reads these whole.
+#: The largest honest pycs are a few MB (generated tables); with what is read ahead for the
+#: worker (:data:`MAX_HELD`), the checking process stays under 256 MiB whatever the artifact.
+MAX_PYC_SIZE = 32 * 1024 * 1024
+#: Bytes of pycs and sources ``check`` holds while the worker has not answered for them.
+MAX_HELD = 64 * 1024 * 1024
+#: Bytes of a ``.dist-info`` text file (METADATA, RECORD, WHEEL, bytecode metadata).
+MAX_METADATA_SIZE = 64 * 1024 * 1024
+#: A bundle's ``__main__.py``, parsed by ``check``: its syntax tree takes up to about 75 times
+#: its size (8,000 native files' manifest in 1 MiB).
+MAX_BOOTSTRAP_SIZE = 1024 * 1024
+
+
+class LimitExceeded(HatchPycError):
+    """The artifact goes past one of the limits above; the message names it and its value."""
+
+
+@dataclass
+class Budget:
+    """What is left of the limits for one artifact."""
+
+    label: str
+    entries_left: int = MAX_ENTRIES
+    bytes_left: int = MAX_TOTAL_SIZE
+    objects_left: int = MAX_MARSHAL_OBJECTS
+
+    def take_entries(self, count: int) -> None:
+        self.entries_left -= count
+        if self.entries_left < 0:
+            raise LimitExceeded(f"{self.label}: more than {MAX_ENTRIES} entries (a limit of hatch-pyc)")
+
+    def take_bytes(self, count: int) -> None:
+        self.bytes_left -= count
+        if self.bytes_left < 0:
+            raise LimitExceeded(
+                f"{self.label}: more than {MAX_TOTAL_SIZE} bytes uncompressed in all, refusing a possible zip bomb "
+                "(a limit of hatch-pyc)"
+            )
+
+    def take_objects(self, count: int) -> None:
+        self.objects_left -= count
+        if self.objects_left < 0:
+            raise LimitExceeded(
+                f"{self.label}: more than {MAX_MARSHAL_OBJECTS} objects in its bytecode (a limit of hatch-pyc)"
+            )

@@ -1,0 +1,120 @@
+"""Worker processes: :mod:`hatch_pyc._shipped.worker` run by a target interpreter. The one place that starts them.
+
+They speak the protocol stated in :mod:`hatch_pyc._shipped.worker`: a request is a JSON line and its
+payloads, a reply one JSON line, in order. Always ``-I -B``: nothing from the environment
+reaches a worker (``PYTHONNODEBUGRANGES``, ``PYTHONOPTIMIZE``, ``PYTHONPATH``, site-packages).
+A reader thread passes each reply line to a queue (one worker's own, or one that several
+share, each line tagged with its worker), then None when the worker stops writing. stderr
+goes to a temporary file, never a pipe nobody reads: its last line says why a worker died.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import subprocess
+import tempfile
+import threading
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, Generic, TypeVar
+
+from hatch_pyc._shipped import worker
+
+Tag = TypeVar("Tag")
+if TYPE_CHECKING:
+    #: The request lines of the protocol, one per serving mode (types of the stub only).
+    Request = worker.CompileRequest | worker.VerifyRequest | worker.FilenamesRequest
+
+
+class WorkerProcess(Generic[Tag]):
+    """One worker: ``executable`` with ``options`` (``-X no_debug_ranges``) runs ``worker.py``
+    with ``mode`` (``--verify``). Its replies go to ``replies`` as ``(tag, line)``."""
+
+    def __init__(
+        self,
+        executable: str,
+        mode: Sequence[str],
+        replies: queue.SimpleQueue[tuple[Tag, bytes | None]],
+        tag: Tag,
+        *,
+        options: Sequence[str] = (),
+    ) -> None:
+        self.executable = executable
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in kill()
+        self.process = subprocess.Popen(
+            [executable, *options, "-I", "-B", worker.__file__, *mode],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            bufsize=64 * 1024,
+        )
+        assert self.process.stdout is not None
+        threading.Thread(target=_forward, args=(tag, self.process.stdout, replies), daemon=True).start()
+
+    def send(self, header: Request, *payloads: bytes, flush: bool = True) -> bool:
+        """Write one request; False if the worker is gone (its reader then says so)."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(header).encode() + b"\n")
+            for payload in payloads:
+                self.process.stdin.write(payload)
+            if flush:
+                self.process.stdin.flush()
+        except (OSError, ValueError):  # a closed pipe, or closed by us
+            return False
+        return True
+
+    def flush(self) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError, ValueError):
+            self.process.stdin.flush()
+
+    def finish(self) -> None:
+        """Close the worker's input: it answers what it has, then ends."""
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.process.wait(timeout)
+
+    def death(self) -> str:
+        """Why the worker ended: its exit status, and the last line it wrote to stderr."""
+        try:
+            status = self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # its output closed, yet it runs: stop it
+            self.process.kill()
+            status = self.process.wait()
+        with contextlib.suppress(OSError, ValueError):
+            self._stderr.seek(0)
+            lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+            if lines:
+                return f"exit status {status}: {lines[-1]}"
+        return f"exit status {status}"
+
+    def kill(self) -> None:
+        """Stop the worker, whatever state it is in."""
+        if self.process.poll() is None:
+            self.process.kill()
+        with contextlib.suppress(OSError), self.process:
+            # Popen's exit closes the pipes and waits for the process.
+            pass
+        self._stderr.close()
+
+
+def run_once(executable: str, mode: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``worker.py`` with ``mode`` (``--info``) to its end: its exit status, stdout and
+    stderr as text. Raises what :func:`subprocess.run` raises for an executable that cannot
+    be run (OSError) or takes longer than ``timeout`` seconds."""
+    return subprocess.run(
+        [executable, "-I", "-B", worker.__file__, *mode], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _forward(tag: Tag, lines: IO[bytes], into: queue.SimpleQueue[tuple[Tag, bytes | None]]) -> None:
+    """Pass each line the worker writes to ``into``, then None when it stops writing."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in lines:
+            into.put((tag, line))
+    into.put((tag, None))

@@ -1,0 +1,154 @@
+"""The ``.dist-info`` files of a wheel, read and written: WHEEL, METADATA, ``entry_points.txt``,
+and the one writer of wheels (``convert``'s output), whose RECORD comes from :mod:`hatch_pyc.wheel.records`.
+
+Readers take the file's text and a label for messages, and raise :class:`BadArtifact`; none
+opens an archive (:mod:`hatch_pyc.wheel.artifact` does that).
+"""
+
+from __future__ import annotations
+
+import configparser
+import email.message
+import email.parser
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from installer.utils import parse_entrypoints
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.tags import parse_tag
+
+from hatch_pyc.core.config import ENTRY_POINT_PATTERN
+from hatch_pyc.core.errors import BadArtifact, HatchPycError, printable
+from hatch_pyc.wheel import archive, records
+
+#: ``.data`` directories a wheel may install into (the wheel spec's schemes).
+DATA_SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
+#: The schemes that install beside the wheel's root, where the import system finds them.
+IMPORTABLE_SCHEMES = ("purelib", "platlib")
+#: A regular file, ``rw-r--r--``, as zip ``external_attr``.
+FILE_ATTR = 0o100644 << 16
+
+
+def parse_wheel(label: str, text: str) -> dict[str, list[str]]:
+    """The fields of a WHEEL file, each a list of values; only version 1.x with its required fields."""
+    message = email.parser.Parser().parsestr(text)
+    fields: dict[str, list[str]] = {}
+    for key, value in message.items():
+        fields.setdefault(key, []).append(str(value).strip())
+    if not fields.get("Wheel-Version") or not fields.get("Tag"):
+        raise BadArtifact(f"{label}: WHEEL has no Wheel-Version or no Tag line")
+    version = fields["Wheel-Version"][0]
+    if not version.startswith("1.") or not version[2:].isdigit():
+        raise BadArtifact(f"{label}: WHEEL says Wheel-Version {printable(version)}; hatch-pyc reads version 1.x only")
+    if fields.get("Root-Is-Purelib", [""])[0].lower() not in ("true", "false"):
+        raise BadArtifact(f"{label}: WHEEL has no Root-Is-Purelib: true or false")
+    for line in fields["Tag"]:
+        try:
+            parse_tag(line)
+        except Exception:  # packaging raises several types for a malformed tag
+            raise BadArtifact(f"{label}: WHEEL has a malformed Tag line {printable(line)}") from None
+    return fields
+
+
+def wheel_with_tags(text: str, tags: Sequence[str]) -> str:
+    """A WHEEL file's text with its Tag lines replaced by ``tags``."""
+    lines = [line for line in text.rstrip("\n").split("\n") if not line.startswith("Tag:")]
+    return "\n".join([*lines, *(f"Tag: {tag}" for tag in tags)]) + "\n"
+
+
+def metadata_headers(text: str) -> email.message.Message:
+    """The headers of a METADATA file (its body, the description, is not read)."""
+    return email.parser.Parser().parsestr(text, headersonly=True)
+
+
+def requirements(label: str, text: str, environment: Mapping[str, str]) -> list[str]:
+    """METADATA's ``Requires-Dist`` lines whose markers hold in ``environment``."""
+    needed = []
+    for value in metadata_headers(text).get_all("Requires-Dist") or []:
+        line = str(value)
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as exc:
+            raise BadArtifact(f"{label}: Requires-Dist {line!r} is invalid: {exc}") from None
+        if requirement.marker is None or requirement.marker.evaluate(dict(environment)):
+            needed.append(line)
+    return needed
+
+
+def with_requires_python(text: str, requires_python: str) -> str:
+    """METADATA with its ``Requires-Python`` header set to ``requires_python``, in its place
+    (or last among the headers, where there was none)."""
+    head, separator, body = text.partition("\n\n")
+    lines = head.rstrip("\n").split("\n")
+    line = f"Requires-Python: {requires_python}"
+    found = [index for index, text in enumerate(lines) if text.lower().startswith("requires-python:")]
+    if found:
+        lines[found[0]] = line
+        lines = [text for index, text in enumerate(lines) if index not in found[1:]]
+    else:
+        lines.append(line)
+    return "\n".join(lines) + (separator + body if separator else "\n")
+
+
+def scripts(label: str, text: str) -> list[str]:
+    """The names of the scripts ``entry_points.txt`` asks an installer to make, parsed as
+    pypa/installer parses them, so that what it would refuse is refused first."""
+    try:
+        return [name for name, _, _, _ in parse_entrypoints(text)]
+    except HatchPycError:
+        raise
+    except Exception as exc:  # configparser errors, and pypa/installer's asserts
+        raise BadArtifact(f"{label}: entry_points.txt is malformed ({type(exc).__name__})") from None
+
+
+def console_scripts(label: str, text: str) -> dict[str, str]:
+    """``{script: module:function}`` of the ``console_scripts`` group, each checked to be
+    ``module:function`` (a bundle's bootstrap imports it by name, so the message names the value)."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment, method-assign]
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise BadArtifact(f"{label}: entry_points.txt is not readable: {exc}") from None
+    if not parser.has_section("console_scripts"):
+        return {}
+    found = {}
+    for script, value in parser.items("console_scripts"):
+        target = value.split("[")[0].strip().replace(" ", "")
+        if not ENTRY_POINT_PATTERN.match(target):
+            raise BadArtifact(f"{label}: console script {script!r} is {value!r}, not 'module:function'")
+        found[script] = target
+    return found
+
+
+@dataclass
+class Entry:
+    """One file of a wheel being written: its content (a file on disk, or bytes) and zip attributes."""
+
+    content: str | bytes
+    external_attr: int = FILE_ATTR
+
+
+def write_wheel(target: str, entries: Mapping[str, Entry], dist_info: str, date_time: tuple[int, ...]) -> None:
+    """Write ``entries`` and their RECORD to ``target`` (through a temporary file), every
+    entry deflated and dated ``date_time``; the ``.dist-info`` comes last, RECORD at its end."""
+    order = sorted(entries, key=lambda name: (name.startswith(f"{dist_info}/"), name))
+    rows = []
+    with archive.replacing(target) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in order:
+            entry = entries[name]
+            data = entry.content
+            if isinstance(data, str):
+                with open(data, "rb") as f:
+                    data = f.read()
+            _write(out, name, data, entry.external_attr, date_time)
+            rows.append(records.row(name, data))
+        _write(out, f"{dist_info}/RECORD", records.render(dist_info, rows), FILE_ATTR, date_time)
+
+
+def _write(out: zipfile.ZipFile, name: str, data: bytes, external_attr: int, date_time: tuple[int, ...]) -> None:
+    info = zipfile.ZipInfo(name, date_time=date_time)  # type: ignore[arg-type]
+    info.external_attr = external_attr
+    info.compress_type = zipfile.ZIP_DEFLATED
+    out.writestr(info, data)
