@@ -373,7 +373,7 @@ def interpreter_info():
 
 
 #: The version of what ``--info`` prints: a build refuses a worker that speaks another.
-PROTOCOL = 1
+PROTOCOL = 2
 
 
 def interpreter_facts():
@@ -392,6 +392,11 @@ def interpreter_facts():
             # Not the path it was started by (a pyenv shim, say): scripts' shebangs name this.
             "executable": sys.executable,
         },
+        "imports": {
+            # Where the import system looks at start-up, before any .pth file of a wheel.
+            "path": [os.path.abspath(entry) for entry in sys.path if entry],
+            "stdlib": stdlib_names(),
+        },
         "platform": {
             "platform": sysconfig.get_platform(),
             "soabi": sysconfig.get_config_var("SOABI") or "",
@@ -400,6 +405,28 @@ def interpreter_facts():
             "suffixes": list(importlib.machinery.EXTENSION_SUFFIXES),
         },
     }
+
+
+def stdlib_names():
+    """The top-level module names the standard library provides (and the built-in modules),
+    which nothing a wheel installs may answer in their place."""
+    import importlib.machinery
+
+    names = set(sys.builtin_module_names)
+    names.update(getattr(sys, "stdlib_module_names", ()))  # 3.10+
+    if not hasattr(sys, "stdlib_module_names"):
+        suffixes = tuple(importlib.machinery.all_suffixes())
+        for directory in {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}:
+            for parent in (directory, os.path.join(directory, "lib-dynload")):
+                try:
+                    entries = os.listdir(parent)
+                except OSError:
+                    continue
+                for entry in entries:
+                    if entry.endswith(suffixes) or os.path.isfile(os.path.join(parent, entry, "__init__.py")):
+                        names.add(entry.split(".")[0])
+        names.discard("site-packages")
+    return sorted(names)
 
 
 def pyc_header(source, mode, mtime):

@@ -82,6 +82,9 @@ class Target:
     scheme: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     #: Which native code it loads: ``platform``, ``soabi``, ``sys_platform``, ``machine``, ``suffixes``.
     platform: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: Where its import system looks: ``path`` (``sys.path`` at start-up, absolute) and ``stdlib``
+    #: (the top-level names of its standard library and built-in modules).
+    imports: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def running() -> Target:
@@ -90,7 +93,7 @@ def running() -> Target:
 
 
 def _target(executable: str, facts: dict[str, Any]) -> Target:
-    return Target(executable, Interpreter(**facts["interpreter"]), facts["scheme"], facts["platform"])
+    return Target(executable, Interpreter(**facts["interpreter"]), facts["scheme"], facts["platform"], facts["imports"])
 
 
 def pyenv_root() -> str:
