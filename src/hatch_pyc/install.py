@@ -27,7 +27,7 @@ from installer.destinations import SchemeDictionaryDestination
 from installer.records import RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme, get_launcher_kind
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from hatch_pyc.check.checker import CheckResult, check_for
 from hatch_pyc.core import interpreters
@@ -134,10 +134,10 @@ class _Previous:
     """An installed version of the project, moved aside while another is written in its place:
     put back if that fails, removed if it succeeds."""
 
-    def __init__(self, dist_info: str, paths: Mapping[str, str]) -> None:
+    def __init__(self, dist_info: str, paths: Mapping[str, str], files: list[str]) -> None:
         self.site = os.path.dirname(dist_info)
         self.roots = {os.path.realpath(directory) for directory in paths.values()}
-        self.files = _recorded_files(dist_info, paths)
+        self.files = files
         self.aside = os.path.join(self.site, f".hatch-pyc-previous-{os.getpid()}")
         self.moved: list[tuple[str, str]] = []
 
@@ -296,7 +296,16 @@ def install_wheel(
     """
     path = os.fspath(path)
     found = interpreters.find(python) if python else interpreters.running()
-    result = check_for(path, found, verify_code=verify_code, jobs=jobs)
+    scheme = found.scheme
+    # The version installed now, whose files a reinstall replaces: neither they nor their
+    # names are another distribution's.
+    other = replaced = None
+    with contextlib.suppress(InvalidWheelFilename):
+        project = str(parse_wheel_filename(os.path.basename(path))[0])
+        other = _installed_already(project, [scheme["paths"]["purelib"], scheme["paths"]["platlib"]])
+    if reinstall and other is not None and other.endswith(".dist-info"):
+        replaced = _recorded_files(other, {**scheme["paths"], "headers": os.path.join(scheme["include"], project)})
+    result = check_for(path, found, verify_code=verify_code, jobs=jobs, replacing=replaced or [])
     if result.inspection.kind != "wheel":
         raise BadArtifact(f"{path}: only wheels can be installed")
     if not result.ok:
@@ -305,7 +314,6 @@ def install_wheel(
         raise InstallRefused(
             [*result.startup, "it runs code at every start of Python; --allow-startup-code installs it anyway"]
         )
-    scheme = found.scheme
     target_tag = result.target.cache_tag
     with open_artifact(path) as artifact:
         root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")
@@ -319,13 +327,12 @@ def install_wheel(
                 pycache[name] = artifact.read(name)
         paths = dict(scheme["paths"])
         paths["headers"] = os.path.join(scheme["include"], artifact.name)
-        other = _installed_already(artifact.name, [paths["purelib"], paths["platlib"]])
         previous = None
         if other is not None:
             if not reinstall or not other.endswith(".dist-info"):
                 how = "--reinstall replaces it" if other.endswith(".dist-info") else "uninstall it first"
                 raise InstallRefused([f"{artifact.name} is installed already ({other}); {how}"])
-            previous = _Previous(other, paths)
+            previous = _Previous(other, paths, replaced or [])
         # pypa/installer writes no other file under a __pycache__ directory.
         written = [n for n in artifact.names if "__pycache__" not in n.split("/")[:-1] or n in pycache]
         try:

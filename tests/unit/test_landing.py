@@ -1,5 +1,5 @@
-"""Where wheel files land and what the import system makes of them: the rules ``check`` and
-``install`` apply, on entry names alone (a case-insensitive file system simulated by name)."""
+"""The model of an install: where wheel files land (real paths, links resolved) and what the
+target's import system can execute from there, on entry names and paths alone."""
 
 from __future__ import annotations
 
@@ -7,21 +7,48 @@ from collections.abc import Mapping
 
 import pytest
 
-from hatch_pyc.check.landing import audit_archive, audit_wheel, fold, land, site_prefixes
+from hatch_pyc.check.landing import Audit, Places, audit_archive, audit_wheel, destinations, fold
 
 DATA = "demo_pkg-0.1.0.data"
 INFO = "demo_pkg-0.1.0.dist-info"
 PYC = "cpython-311"
+SITE = "/v/lib/python3.11/site-packages"
+#: A venv: its lib64 is a link to lib.
+VENV = Places(
+    schemes={"purelib": SITE, "platlib": SITE, "data": "/v", "scripts": "/v/bin", "headers": "/v/include/demo"},
+    path=["/py/lib/python311.zip", "/py/lib/python3.11", "/py/lib/python3.11/lib-dynload"],
+    stdlib=frozenset({"json", "os", "sys"}),
+    suffixes=(".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"),
+)
+#: An interpreter that is not a venv: its data scheme is the prefix that holds the standard library.
+SYSTEM = Places(
+    schemes={"purelib": "/usr/lib/python3.11/site-packages", "platlib": "/usr/lib/python3.11/site-packages"}
+    | {"data": "/usr", "scripts": "/usr/bin", "headers": "/usr/include/python3.11/demo"},
+    path=["/usr/lib/python311.zip", "/usr/lib/python3.11", "/usr/lib/python3.11/lib-dynload"],
+    stdlib=frozenset({"json", "os", "sys"}),
+)
 
 
-def audit(*entries: str, layout: str | None = "alongside", texts: Mapping[str, str] | None = None) -> object:
+def resolve(path: str) -> str:
+    return path.replace("/v/lib64/", "/v/lib/")
+
+
+def audit(
+    *entries: str,
+    layout: str | None = "alongside",
+    texts: Mapping[str, str] | None = None,
+    places: Places = VENV,
+) -> Audit:
     return audit_wheel(
         [*entries, f"{INFO}/RECORD"],
         data_dir=DATA,
+        dist_info=INFO,
         layout=layout,
         archive_name="demo_pkg.zip",
+        selector="_hatch_pyc_bytecode_demo_pkg",
         read_text=lambda entry: (texts or {})[entry],
-        in_site={"data": ["lib/python3.11/site-packages"]},
+        places=places,
+        resolve=resolve,
     )
 
 
@@ -32,18 +59,28 @@ def test_fold_compares_names_as_the_strictest_file_system() -> None:
     assert fold("STRASSE") == fold("straße")
 
 
-def test_every_scheme_that_reaches_site_packages_lands_there() -> None:
-    prefixes = site_prefixes(
-        {"purelib": "/v/lib/python3.11/site-packages", "platlib": "/v/lib64/python3.11/site-packages", "data": "/v"}
-        | {"scripts": "/v/bin", "headers": "/v/include/site/python3.11/demo"}
-    )
-    assert prefixes == {"data": ["lib/python3.11/site-packages", "lib64/python3.11/site-packages"]}
-    assert land("demo/core.py", DATA, prefixes).scheme == "site"
-    assert land(f"{DATA}/purelib/demo/core.py", DATA, prefixes).path == "demo/core.py"
-    assert land(f"{DATA}/platlib/demo/core.py", DATA, prefixes).scheme == "site"
-    assert land(f"{DATA}/data/LIB/python3.11/site-packages/evil.pth", DATA, prefixes).path == "evil.pth"
-    assert land(f"{DATA}/data/share/demo.txt", DATA, prefixes).scheme == "data"
-    assert land(f"{DATA}/scripts/demo", DATA, prefixes).scheme == "scripts"
+def test_every_entry_lands_on_a_real_path() -> None:
+    entries = [
+        "demo/core.py",
+        f"{DATA}/purelib/demo/a.py",
+        f"{DATA}/platlib/demo/b.py",
+        f"{DATA}/data/lib64/python3.11/site-packages/evil.pth",
+        f"{DATA}/data/LIB/python3.11/site-packages/c.py",
+        f"{DATA}/scripts/demo",
+        f"{DATA}/nowhere/x",
+    ]
+    landed, problems = destinations(entries, data_dir=DATA, root_scheme="purelib", places=VENV, resolve=resolve)
+    assert landed == {
+        "demo/core.py": f"{SITE}/demo/core.py",
+        f"{DATA}/purelib/demo/a.py": f"{SITE}/demo/a.py",
+        f"{DATA}/platlib/demo/b.py": f"{SITE}/demo/b.py",
+        # Through the venv's lib64 link: site-packages itself.
+        f"{DATA}/data/lib64/python3.11/site-packages/evil.pth": f"{SITE}/evil.pth",
+        # Not site-packages where names keep their case.
+        f"{DATA}/data/LIB/python3.11/site-packages/c.py": "/v/LIB/python3.11/site-packages/c.py",
+        f"{DATA}/scripts/demo": "/v/bin/demo",
+    }
+    assert problems == [f"{DATA}/nowhere/x is in no scheme an installer knows (nowhere)"]
 
 
 @pytest.mark.parametrize("source", ["demo/core.py", f"{DATA}/purelib/demo/core.py", f"{DATA}/platlib/demo/core.py"])
@@ -54,15 +91,15 @@ def test_a_pycache_pyc_is_checked_against_the_source_that_lands_beside_it(source
     assert not result.problems
 
 
-def test_a_pycache_pyc_from_data_is_checked_against_a_root_source() -> None:
-    pyc = f"{DATA}/purelib/demo/__pycache__/core.{PYC}.opt-1.pyc"
+def test_a_pycache_pyc_through_the_lib64_link_is_checked_against_the_source_beside_it() -> None:
+    pyc = f"{DATA}/data/lib64/python3.11/site-packages/demo/__pycache__/core.{PYC}.opt-1.pyc"
     assert audit(pyc, "demo/core.py").sources == {pyc: "demo/core.py"}
 
 
 @pytest.mark.parametrize(
     ("entries", "says"),
     [
-        ([f"victim/__pycache__/core.{PYC}.pyc"], "no source beside it (victim/core.py)"),
+        ([f"victim/__pycache__/core.{PYC}.pyc"], "no source beside it from this wheel (/v/lib/python3.11/site"),
         ([f"demo/__pycache__/core.{PYC}.pyc", "demo/other.py"], "no source beside it"),
         ([f"demo/__PYCACHE__/core.{PYC}.pyc", "demo/core.py"], "spelled '__PYCACHE__'"),
         ([f"demo/__pycache__./core.{PYC}.pyc", "demo/core.py"], "spelled '__pycache__.'"),
@@ -71,14 +108,27 @@ def test_a_pycache_pyc_from_data_is_checked_against_a_root_source() -> None:
         (["demo/core.py", "demo/CORE.py"], "land on one file"),
         (["demo/café.py", "demo/cafe\u0301.py"], "land on one file"),
         (["demo/core.py", f"{DATA}/purelib/demo/core.py"], "land on one file"),
+        (["demo/core.py", f"{DATA}/data/lib64/python3.11/site-packages/demo/core.py"], "land on one file"),
         (["demo/core.py", "Demo/core.py/x.py"], "needs a directory where demo/core.py lands as a file"),
         (["demo/hidden.pyc"], "bytecode with no source beside it"),
+        # A package directory wins over the module of that name: its __init__ runs, unverified.
+        ([f"{DATA}/data/lib64/python3.11/site-packages/demo/core/__init__.pyc", "demo/core.py"], "no source beside"),
         ([f"{DATA}/data/lib/python3.11/site-packages/demo/__pycache__/x.{PYC}.pyc"], "no source beside it"),
+        # The scripts directory is sys.path[0] of every console script.
+        ([f"{DATA}/scripts/demo.pyc"], "lands in the scripts directory"),
+        ([f"{DATA}/data/bin/pip.pyc"], "lands in the scripts directory"),
+        ([f"{DATA}/scripts/json.py"], "in place of the standard library's module"),
+        ([f"{DATA}/scripts/core.cpython-311-x86_64-linux-gnu.so"], "lands in the scripts directory"),
+        ([f"{DATA}/purelib/other-1.0.dist-info/RECORD"], "the metadata of another distribution"),
     ],
 )
 def test_what_the_import_system_would_load_unverified_is_a_problem(entries: list[str], says: str) -> None:
     result = audit(*entries)
     assert any(says in problem for problem in result.problems), result.problems
+
+
+def test_a_script_that_is_no_module_name_is_fine_in_the_scripts_directory() -> None:
+    assert audit(f"{DATA}/scripts/demo-script", f"{DATA}/scripts/tool.sh", f"{DATA}/scripts/x-y.py").problems == []
 
 
 def test_names_that_only_look_like_pycache_are_ordinary_directories() -> None:
@@ -93,14 +143,30 @@ def test_bytecode_without_source_passes_only_where_the_recorded_layout_puts_it()
     assert audit("demo/core.pyc", "demo/core.py", layout=None).problems == []
     assert audit("demo/core.pyc", layout=None).problems
     assert audit("demo/core.pyc", layout="zip").problems
+    # Beside its source, which is what runs: never what hatch-pyc writes.
+    assert "bytecode beside its source" in audit("demo/core.pyc", "demo/core.py", layout="sourceless").problems[0]
+    # Only in site-packages: not in the standard library's directories, not in the scripts directory.
+    outside = audit(f"{DATA}/data/lib/python3.11/json.pyc", layout="sourceless", places=SYSTEM)
+    assert "in the standard library's directories" in outside.problems[0]
+
+
+def test_site_packages_inside_the_standard_library_is_searched_as_site_packages() -> None:
+    assert audit("demo/core.pyc", layout="sourceless", places=SYSTEM).problems == []
 
 
 def test_archives_on_sys_path_are_found_from_pth_files_not_from_the_metadata() -> None:
     texts = {"demo_pkg.pth": "demo_pkg.zip\n", "extra.pth": "# comment\n\nextra.zip/lib\n"}
     result = audit("demo_pkg.pth", "demo_pkg.zip", "extra.pth", "extra.zip", "plain.zip", layout="zip", texts=texts)
-    assert result.archives == {"demo_pkg.zip": True, "extra.zip": False}
+    assert result.archives == {
+        "demo_pkg.zip": (True, "demo_pkg.pth line 1"),
+        "extra.zip": (False, "extra.pth line 3"),
+    }
+    assert not result.startup
     alongside = audit("demo_pkg.pth", "demo_pkg.zip", layout="alongside", texts=texts)
-    assert alongside.archives == {"demo_pkg.zip": False}
+    assert alongside.archives == {"demo_pkg.zip": (False, "demo_pkg.pth line 1")}
+    # Through the data scheme, an archive outside site-packages that a .pth line names.
+    far = audit(f"{DATA}/data/h1.zip", "x.pth", texts={"x.pth": "../../../h1.zip\n"})
+    assert far.archives == {f"{DATA}/data/h1.zip": (False, "x.pth line 1")}
     assert audit_archive(["pkg/mod.pyc"], label="extra.zip", declared=False).problems == [
         "extra.zip/pkg/mod.pyc: bytecode with no source beside it in an archive on sys.path that the bytecode "
         "metadata does not declare: nothing can verify it"
@@ -129,8 +195,45 @@ def test_code_that_runs_at_every_start_is_named() -> None:
         "demo.start: its entry points run at every start of Python 3.15+ (PEP 829)",
         "evil.pth line 2 runs code at every start of Python: import os; os.system('x')",
         "evil.pth line 3 runs code at every start of Python: import\\tsys",
-        "sitecustomize.py: the site module imports it at every start of Python",
-        "usercustomize: the site module imports it at every start of Python",
+        "quiet.pth line 1 puts /opt/elsewhere on sys.path, which this wheel does not install: whatever is there "
+        "is imported as if installed",
+        "quiet.pth line 2 puts ../outside on sys.path, which this wheel does not install: whatever is there "
+        "is imported as if installed",
+        "sitecustomize.py: the site module imports it as sitecustomize at every start of Python",
+        "usercustomize/__init__.py: the site module imports it as usercustomize at every start of Python",
     ]
-    assert len(result.notes) == 2
-    assert all("not in this wheel" in note for note in result.notes)
+    assert result.notes == []
+
+
+@pytest.mark.parametrize(
+    ("entries", "texts"),
+    [
+        # Through the venv's lib64 link: site-packages.
+        (
+            [f"{DATA}/data/lib64/python3.11/site-packages/zz.pth"],
+            {f"{DATA}/data/lib64/python3.11/site-packages/zz.pth": "import os\n"},
+        ),
+        # Below a directory a .pth line adds.
+        (["extra.pth", "h1extra/sitecustomize.py"], {"extra.pth": "h1extra\n"}),
+        (["extra.pth", "demo/_site/sitecustomize.pyc", "demo/__init__.py"], {"extra.pth": "demo/_site\n"}),
+        # A .pth line to the scripts directory, which the wheel fills.
+        (["extra.pth", f"{DATA}/scripts/sitecustomize.pyc"], {"extra.pth": "../../../bin\n"}),
+        # In the standard library's directory, outside a venv.
+        ([f"{DATA}/data/lib/python3.11/sitecustomize.py"], {}),
+    ],
+)
+def test_start_up_code_is_found_wherever_it_is_on_sys_path(entries: list[str], texts: dict[str, str]) -> None:
+    places = SYSTEM if any("data/lib/python3.11/sitecustomize" in entry for entry in entries) else VENV
+    assert audit(*entries, texts=texts, places=places).startup
+
+
+def test_sitecustomize_in_an_archive_on_sys_path_is_start_up_code() -> None:
+    assert audit_archive(["sitecustomize.py"], label="x.zip", declared=True).startup
+    assert audit_archive(["sitecustomize/__init__.pyc"], label="x.zip", declared=True).startup
+    assert not audit_archive(["demo/sitecustomize.py"], label="x.zip", declared=True).startup
+
+
+def test_native_code_is_counted() -> None:
+    result = audit("demo/_speedups.cpython-311-x86_64-linux-gnu.so", "demo/__init__.py")
+    assert result.native == 1
+    assert not result.problems

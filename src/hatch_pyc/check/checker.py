@@ -10,6 +10,7 @@ import _imp
 import os
 import posixpath
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,8 @@ from hatch_pyc.check import bytecode, landing
 from hatch_pyc.check.bootstrap import bootstrap_problems
 from hatch_pyc.check.code_verifier import CodeVerifier
 from hatch_pyc.check.filenames import FilenameReader, Filenames
-from hatch_pyc.check.survey import Member, Survey, survey_artifact
+from hatch_pyc.check.landing import Places
+from hatch_pyc.check.survey import Member, Survey, recorded_interpreters, survey_artifact
 from hatch_pyc.core import interpreters
 from hatch_pyc.core.config import SOURCELESS_LAYOUTS
 from hatch_pyc.core.errors import printable
@@ -81,10 +83,10 @@ class CheckResult:
         }
 
 
-def _inspect(artifact: Artifact, in_site: dict[str, list[str]] | None = None) -> tuple[Inspection, Survey]:
+def _inspect(artifact: Artifact, places: Places | None = None) -> tuple[Inspection, Survey]:
     meta = metadata.read(artifact)
     layout = meta["layout"] if meta else None
-    survey = survey_artifact(artifact, layout, in_site)
+    survey = survey_artifact(artifact, meta, places)
     members = survey.members
     infos = artifact.archive.infolist()
     inspection = Inspection(
@@ -326,26 +328,37 @@ def check_wheel(
 
 
 def check_for(
-    path: str | os.PathLike[str], found: Target, *, verify_code: bool = False, jobs: int | None = None
+    path: str | os.PathLike[str],
+    found: Target,
+    *,
+    verify_code: bool = False,
+    jobs: int | None = None,
+    replacing: Iterable[str] | None = None,
 ) -> CheckResult:
-    """:func:`check_wheel` against an interpreter already found."""
+    """:func:`check_wheel` against an interpreter already found. With ``replacing`` (the files
+    of an installed version the install replaces, possibly none), also what the install would
+    change for names that the standard library or another installed distribution answers
+    (:func:`~hatch_pyc.check.landing.environment_problems`)."""
     target = found.interpreter
     verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1) if verify_code else None
     try:
         with open_artifact(os.fspath(path)) as artifact:
-            in_site = landing.site_prefixes(found.scheme["paths"]) if artifact.kind == "wheel" else None
-            inspection, survey = _inspect(artifact, in_site)
+            places = Places.of(found.scheme, found.imports, found.platform, artifact.name) if found.scheme else None
+            inspection, survey = _inspect(artifact, places)
             meta = inspection.bytecode_metadata
-            recorded = [
-                Interpreter(**{key: entry[key] for key in (*metadata.INTERPRETER_KEYS, "free_threaded")})
-                for entry in inspection.interpreters
-            ]
+            recorded = recorded_interpreters(meta)
             # The pycs first: RECORD verification then takes the digests of what they read.
             pyc_problems = _pyc_problems(artifact, survey, recorded, found, meta, verifier)
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
             problems += survey.audit.problems + pyc_problems
             if artifact.kind == "wheel":
                 problems += _tag_problems(artifact, recorded, inspection.layout, target)
+                if replacing is not None:
+                    ours = {*survey.audit.landed.values(), *replacing}
+                    environment = landing.Environment(
+                        survey.places, ours | {p for f in ours for p in landing.parents(f)}
+                    )
+                    problems += landing.environment_problems(survey.audit, environment)
             elif inspection.layout == "zipapp":
                 problems += bootstrap_problems(artifact, found)
     finally:

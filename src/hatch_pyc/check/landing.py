@@ -1,35 +1,46 @@
-"""Where each file of a wheel lands when it is installed, and what the import system makes of it there.
+"""The model of an install: every file of a wheel at the real path it lands on, and what the
+target interpreter can execute from there.
 
-``check`` and ``install`` decide what to verify from this, never from what the artifact says
-about itself: a pyc is checked against the source that lands beside it, wherever in the
-wheel either came from (the root, ``.data/purelib``, ``.data/platlib``, or ``.data/data``
-when the data scheme reaches site-packages); archives are opened when a ``.pth`` file puts
-them on ``sys.path``; names are compared as the strictest file system compares them. The
-bytecode metadata can only narrow what is allowed: bytecode without a source passes only
-where the recorded layout puts it.
+``check``, ``verify`` and ``install`` decide what to verify from this, never from what the
+artifact says about itself. Each entry is mapped through the target's install scheme to an
+absolute path with its links resolved (a venv's ``lib64`` is ``lib``; outside a venv the data
+scheme reaches the standard library). Then every directory the import system searches is a
+root: the target's ``sys.path``, site-packages, what this wheel's ``.pth`` lines add (archives
+too, read as zipimport reads them), and the scripts directory, which is ``sys.path[0]`` of
+every console script. Under each root a file is what the path finder makes of it:
 
-Everything here works on entry names and text, so that the rules are tested without a wheel.
+- a source module (``.py``): the distribution's source, readable as it is;
+- a ``__pycache__`` pyc: it runs in place of the source beside it, so it is verified against
+  that source, which must land from this wheel;
+- a pyc without a source beside it (``pkg/mod.pyc``): bytecode only the recorded layout may
+  ship, in site-packages;
+- an extension module: native code, which nothing here verifies;
+- start-up code: ``.pth`` import lines and path lines to anything outside the wheel, PEP 829
+  ``.start`` files, and ``sitecustomize``/``usercustomize`` at the top of any root.
+
+Everything here works on entry names, text and the target's paths, so that the rules are
+tested without a wheel or a file system; :func:`real_path` is the one place that asks the
+file system, and the caller can replace it.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hatch_pyc.core.errors import printable
-from hatch_pyc.wheel.wheelfile import IMPORTABLE_SCHEMES
+from hatch_pyc.core.naming import CACHED_PYC
+from hatch_pyc.wheel.wheelfile import DATA_SCHEMES, IMPORTABLE_SCHEMES
 
-#: purelib and platlib: both on ``sys.path`` (usually one directory), so one namespace here.
-SITE = "site"
-#: ``name.<cache tag>.pyc`` or ``name.<cache tag>.opt-1.pyc``: what the import system looks
-#: for in ``__pycache__`` (``importlib.util.cache_from_source``).
-CACHED_PYC = re.compile(r"^(?P<stem>.+?)\.(?P<tag>[^.]+)(?:\.opt-[12])?\.pyc$")
-#: Modules the ``site`` module imports at every start when they are on ``sys.path``.
+#: Modules the ``site`` module imports at every start when they are anywhere on ``sys.path``.
 STARTUP_MODULES = ("sitecustomize", "usercustomize")
+#: The file suffixes of Python code the path finder loads, besides extension modules.
+SOURCE = ".py"
+BYTECODE = ".pyc"
 
 
 def fold(path: str) -> str:
@@ -42,30 +53,71 @@ def fold(path: str) -> str:
     )
 
 
+def real_path(path: str) -> str:
+    """``path`` with every link among its existing parts resolved, as a POSIX path."""
+    return os.path.realpath(path).replace(os.sep, "/")
+
+
 @dataclass(frozen=True)
-class Landing:
-    """Where an entry goes: a scheme (:data:`SITE`, ``scripts``, ``data``, ``headers``, or a
-    scheme no installer knows) and a path relative to that scheme's directory."""
+class Places:
+    """Where the target installs a wheel and where its import system looks: absolute POSIX
+    paths with their links resolved."""
 
-    scheme: str
+    #: ``{scheme: directory}`` for purelib, platlib, scripts, data and headers.
+    schemes: Mapping[str, str]
+    #: ``sys.path`` at the target's start-up, before any ``.pth`` file of the wheel.
+    path: Sequence[str]
+    #: The top-level names its standard library and built-in modules answer.
+    stdlib: frozenset[str] = frozenset()
+    #: Its extension module suffixes (``.cpython-311-x86_64-linux-gnu.so``, ``.so``).
+    suffixes: Sequence[str] = (".so", ".pyd")
+
+    @classmethod
+    def of(
+        cls,
+        scheme: Mapping[str, Any],
+        imports: Mapping[str, Any],
+        platform: Mapping[str, Any],
+        name: str,
+        resolve: Callable[[str], str] = real_path,
+    ) -> Places:
+        """The places of a target from its probe (:class:`~hatch_pyc.core.interpreters.Target`)
+        for distribution ``name`` (headers go to a directory of their own, as installers put them)."""
+        paths = dict(scheme.get("paths", {}))
+        if "include" in scheme:
+            paths["headers"] = os.path.join(scheme["include"], name)
+        return cls(
+            schemes={key: resolve(paths[key]) for key in DATA_SCHEMES if key in paths},
+            path=[resolve(entry) for entry in imports.get("path", ())],
+            stdlib=frozenset(imports.get("stdlib", ())),
+            suffixes=tuple(platform.get("suffixes") or (".so", ".pyd")),
+        )
+
+    @classmethod
+    def generic(cls) -> Places:
+        """A venv of no particular interpreter, for reading an artifact without a target."""
+        site = "/venv/lib/python/site-packages"
+        return cls(
+            schemes={"purelib": site, "platlib": site, "scripts": "/venv/bin", "data": "/venv"}
+            | {"headers": "/venv/include/site"},
+            path=["/python/lib/python", site],
+        )
+
+    @property
+    def sites(self) -> list[str]:
+        """The directories whose ``.pth`` files ``site`` reads."""
+        return list(dict.fromkeys(self.schemes[key] for key in IMPORTABLE_SCHEMES if key in self.schemes))
+
+
+@dataclass(frozen=True)
+class Root:
+    """A directory or archive the import system searches, with what puts it there."""
+
     path: str
-
-
-def land(entry: str, data_dir: str, in_site: Mapping[str, Sequence[str]]) -> Landing:
-    """Where the wheel entry ``entry`` lands. ``data_dir`` is the wheel's ``.data`` directory;
-    ``in_site`` maps the other schemes (``data``...) to the paths of site-packages inside
-    them (:func:`site_prefixes`)."""
-    if not entry.startswith(data_dir + "/"):
-        return Landing(SITE, entry)
-    scheme, _, rest = entry[len(data_dir) + 1 :].partition("/")
-    if scheme in IMPORTABLE_SCHEMES:
-        return Landing(SITE, rest)
-    parts = rest.split("/")
-    for prefix in in_site.get(scheme, ()):
-        depth = prefix.count("/") + 1
-        if len(parts) > depth and fold("/".join(parts[:depth])) == fold(prefix):
-            return Landing(SITE, "/".join(parts[depth:]))
-    return Landing(scheme, rest)
+    #: ``stdlib`` (the target's own ``sys.path``), ``site``, ``pth`` (a ``.pth`` line of the
+    #: wheel) or ``scripts`` (``sys.path[0]`` of console scripts).
+    kind: str
+    why: str = ""
 
 
 @dataclass
@@ -76,15 +128,24 @@ class Audit:
     sources: dict[str, str] = field(default_factory=dict)
     #: One line per file that must not be installed as it is.
     problems: list[str] = field(default_factory=list)
-    #: One line per piece of code that runs at every start of Python (``.pth`` import lines,
-    #: PEP 829 ``.start`` files, ``sitecustomize``).
+    #: One line per piece of code that runs at every start of Python.
     startup: list[str] = field(default_factory=list)
     #: What fits but is worth knowing.
     notes: list[str] = field(default_factory=list)
-    #: Archives a ``.pth`` file puts on ``sys.path``: ``{entry: whether the layout declares it}``.
-    archives: dict[str, bool] = field(default_factory=dict)
+    #: Archives on ``sys.path``: ``{entry: (whether the layout declares it, why it is there)}``.
+    archives: dict[str, tuple[bool, str]] = field(default_factory=dict)
     #: Pycs with no source, which only the recorded layout allows: nothing here can verify them.
     unverifiable: int = 0
+    #: Extension modules the import system can load: native code nothing here verifies.
+    native: int = 0
+    #: Where each entry lands: ``{entry: absolute path}`` (entries of unknown schemes left out).
+    landed: dict[str, str] = field(default_factory=dict)
+    #: The top-level names the wheel puts in site-packages (modules, packages, directories).
+    top_level: set[str] = field(default_factory=set)
+    #: The roots the import system searches, in order, and below which one each landed file
+    #: is found: ``{entry: (root, path below it)}``.
+    roots: list[Root] = field(default_factory=list)
+    placed: dict[str, tuple[Root, str]] = field(default_factory=dict)
 
 
 def pth_lines(text: str) -> Iterable[tuple[int, str, bool]]:
@@ -95,184 +156,295 @@ def pth_lines(text: str) -> Iterable[tuple[int, str, bool]]:
         yield number, line.rstrip(), line.startswith(("import ", "import\t"))
 
 
+def destinations(
+    entries: Iterable[str], *, data_dir: str, root_scheme: str, places: Places, resolve: Callable[[str], str]
+) -> tuple[dict[str, str], list[str]]:
+    """Where each entry lands, ``{entry: absolute path}``, and one problem per entry in a
+    scheme no installer knows."""
+    landed: dict[str, str] = {}
+    problems = []
+    for entry in entries:
+        scheme, rest = root_scheme, entry
+        if entry.startswith(data_dir + "/"):
+            scheme, _, rest = entry[len(data_dir) + 1 :].partition("/")
+        directory = places.schemes.get(scheme)
+        if directory is None or not rest:
+            problems.append(f"{printable(entry)} is in no scheme an installer knows ({printable(scheme)})")
+            continue
+        landed[entry] = resolve(posixpath.join(directory, rest))
+    return landed, problems
+
+
+def _inside(path: str, root: str) -> str | None:
+    """``path`` relative to ``root``, or None when it is not below it."""
+    if path.startswith(root.rstrip("/") + "/"):
+        return path[len(root.rstrip("/")) + 1 :]
+    return None
+
+
+def _identifier(name: str) -> bool:
+    return name.isidentifier()
+
+
+def _module_stem(name: str, suffixes: Sequence[str]) -> tuple[str, str] | None:
+    """``(stem, kind)`` of a file the path finder loads: kind ``native``, ``source`` or
+    ``bytecode``; None for any other file."""
+    for suffix in sorted(suffixes, key=len, reverse=True):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)], "native"
+    if name.endswith(SOURCE) and len(name) > len(SOURCE):
+        return name[: -len(SOURCE)], "source"
+    if name.endswith(BYTECODE) and len(name) > len(BYTECODE):
+        return name[: -len(BYTECODE)], "bytecode"
+    return None
+
+
+def _startup_name(relative: str, suffixes: Sequence[str]) -> str:
+    """The ``sitecustomize`` or ``usercustomize`` module that ``relative`` (below a root) is or
+    belongs to, or ""."""
+    head, slash, rest = relative.partition("/")
+    if slash:
+        return head if head in STARTUP_MODULES and rest.startswith("__init__.") else ""
+    found = _module_stem(head, suffixes)
+    return found[0] if found is not None and found[0] in STARTUP_MODULES else ""
+
+
 def audit_wheel(
     entries: Iterable[str],
     *,
     data_dir: str,
+    dist_info: str,
     layout: str | None,
     archive_name: str,
+    selector: str,
     read_text: Callable[[str], str],
-    in_site: Mapping[str, Sequence[str]] | None = None,
+    places: Places,
+    root_scheme: str = "purelib",
+    resolve: Callable[[str], str] = real_path,
 ) -> Audit:
-    """Audit the install of a wheel holding ``entries`` (files only).
+    """Audit the install of a wheel holding ``entries`` (files only) on the target of ``places``.
 
     ``layout`` is the one the bytecode metadata records (None without metadata);
-    ``archive_name`` the zip layout's archive (``demo_pkg.zip``), allowed to hold bytecode
-    without source when that layout is recorded; ``read_text`` reads a ``.pth`` file.
+    ``archive_name`` the zip layout's archive (``demo_pkg.zip``) and ``selector`` the selector
+    package (``_hatch_pyc_bytecode_demo_pkg``), allowed to hold bytecode without source when
+    that layout is recorded; ``read_text`` reads a ``.pth`` file.
     """
     audit = Audit()
-    landings = {entry: land(entry, data_dir, in_site or {}) for entry in entries}
-    exact: dict[str, str] = {}
-    folded: dict[tuple[str, str], str] = {}
-    for entry, where in landings.items():
-        key = (where.scheme, fold(where.path))
+    entries = list(entries)
+    landed, audit.problems = destinations(
+        entries, data_dir=data_dir, root_scheme=root_scheme, places=places, resolve=resolve
+    )
+    audit.landed = landed
+    at: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    for entry, path in landed.items():
+        key = fold(path)
         if key in folded:
             other = folded[key]
-            how = "" if landings[other] == where else " where names are compared without case (macOS, Windows)"
+            how = "" if landed[other] == path else " where names are compared without case (macOS, Windows)"
             audit.problems.append(f"{printable(other)} and {printable(entry)} land on one file{how}")
         folded[key] = entry
-        if where.scheme == SITE:
-            exact[where.path] = entry
-    for (scheme, path), entry in folded.items():
-        for parent in _parents(path):
-            clash = folded.get((scheme, parent))
-            if clash is not None:
-                audit.problems.append(f"{printable(entry)} needs a directory where {printable(clash)} lands as a file")
-    site_dirs = {parent for (scheme, path) in folded if scheme == SITE for parent in _parents(path)}
-    for entry, where in landings.items():
-        if where.scheme == SITE:
-            _audit_site_file(audit, entry, where.path, exact, folded, layout)
-    for module in sorted({_startup_module(where.path) for where in landings.values() if where.scheme == SITE} - {""}):
-        audit.startup.append(f"{printable(module)}: the site module imports it at every start of Python")
-    for entry, where in landings.items():
-        if where.scheme == SITE and "/" not in where.path:
-            _audit_top_level(audit, entry, where.path, read_text, exact, folded, site_dirs, layout, archive_name)
+        at[path] = entry
+    directories = {parent for path in at for parent in parents(path)}
+    folded_directories = {fold(directory): directory for directory in directories}
+    for path, entry in at.items():
+        if fold(path) in folded_directories:
+            below = next(other for other in sorted(at) if other.startswith(folded_directories[fold(path)] + "/"))
+            audit.problems.append(f"{printable(at[below])} needs a directory where {printable(entry)} lands as a file")
+
+    sites = places.sites
+    for entry, path in landed.items():
+        for site in sites:
+            relative = _inside(path, site)
+            if relative is not None:
+                top = relative.split("/")[0]
+                if top.endswith((".dist-info", ".egg-info")) and top != dist_info:
+                    audit.problems.append(
+                        f"{printable(entry)}: lands in {printable(top)}, the metadata of another distribution"
+                    )
+                elif top != dist_info:
+                    audit.top_level.add(top.split(".")[0] if "/" not in relative else top)
+
+    roots = audit.roots = _roots(audit, landed, at, directories, places, read_text, layout, archive_name)
+    for path, entry in sorted(at.items()):
+        placed = [(root, relative) for root in roots if (relative := _inside(path, root.path)) is not None]
+        for _, relative in placed:
+            startup = _startup_name(relative, places.suffixes)
+            if startup:
+                audit.startup.append(
+                    f"{printable(entry)}: the site module imports it as {startup} at every start of Python"
+                )
+        if placed:
+            # The innermost root decides: site-packages inside the standard library's directory
+            # (outside a venv) is searched as site-packages.
+            root, relative = audit.placed[entry] = max(placed, key=lambda found: len(found[0].path))
+            _audit_file(audit, entry, path, root, relative, at, folded, places, layout, selector)
+    audit.startup = list(dict.fromkeys(audit.startup))
     return audit
 
 
-def _parents(path: str) -> Iterable[str]:
+def parents(path: str) -> Iterable[str]:
+    """The directories above ``path``, innermost first."""
     parent = posixpath.dirname(path)
-    while parent:
+    while parent and parent != "/":
         yield parent
         parent = posixpath.dirname(parent)
 
 
-def _startup_module(path: str) -> str:
-    """The ``sitecustomize`` module or package ``path`` (in site-packages) belongs to, or ""."""
-    head, slash, _ = path.partition("/")
-    key = fold(head)
-    if key in STARTUP_MODULES and slash:
-        return head
-    if key.split(".")[0] in STARTUP_MODULES and not slash and key.endswith((".py", ".pyc", ".so", ".pyd")):
-        return head
-    return ""
-
-
-def site_prefixes(paths: Mapping[str, str]) -> dict[str, list[str]]:
-    """For each scheme that is not site-packages, the paths inside it that are: what a file of
-    ``.data/data`` must start with to land in site-packages. ``paths`` is an install scheme."""
-    found: dict[str, list[str]] = {}
-    for scheme in ("data", "headers", "scripts"):
-        if scheme not in paths:
+def _roots(
+    audit: Audit,
+    landed: Mapping[str, str],
+    at: Mapping[str, str],
+    directories: set[str],
+    places: Places,
+    read_text: Callable[[str], str],
+    layout: str | None,
+    archive_name: str,
+) -> list[Root]:
+    """Every directory the target's import system searches for this install, in order, and the
+    archives among them (into ``audit.archives``)."""
+    roots = [Root(path, "stdlib") for path in places.path if path not in places.sites]
+    roots += [Root(site, "site") for site in places.sites]
+    if "scripts" in places.schemes:
+        roots.append(Root(places.schemes["scripts"], "scripts", "sys.path[0] of every console script"))
+    for path, entry in sorted(at.items()):
+        site = posixpath.dirname(path)
+        name = posixpath.basename(path)
+        if site not in places.sites or name.startswith("."):
             continue
-        for site in dict.fromkeys((paths["purelib"], paths["platlib"])):
-            relative = os.path.relpath(site, paths[scheme])
-            if relative != os.curdir and not relative.startswith(os.pardir):
-                found.setdefault(scheme, []).append(relative.replace(os.sep, "/"))
-    return found
+        if name.endswith(".start"):
+            audit.startup.append(f"{printable(entry)}: its entry points run at every start of Python 3.15+ (PEP 829)")
+        if not name.endswith(".pth"):
+            continue
+        for number, line, runs_code in pth_lines(read_text(entry)):
+            where = f"{printable(entry)} line {number}"
+            if runs_code:
+                audit.startup.append(f"{where} runs code at every start of Python: {printable(line[:100])}")
+                continue
+            target = posixpath.normpath(posixpath.join(site, line.replace("\\", "/")))
+            member = _archive_of(target, at)
+            if member is not None:
+                declared = layout == "zip" and at[member] == archive_name and posixpath.dirname(member) == site
+                kept, _ = audit.archives.get(at[member], (False, ""))
+                audit.archives[at[member]] = (kept or declared, where)
+            elif target in directories:
+                roots.append(Root(target, "pth", where))
+            else:
+                audit.startup.append(
+                    f"{where} puts {printable(line)} on sys.path, which this wheel does not install: whatever is "
+                    "there is imported as if installed"
+                )
+    return roots
 
 
-def _audit_site_file(
+def _archive_of(target: str, at: Mapping[str, str]) -> str | None:
+    """The landed file that ``target`` is, or is a path inside (zipimport takes ``a.zip/lib``)."""
+    for candidate in (target, *parents(target)):
+        if candidate in at:
+            return candidate
+    return None
+
+
+def _audit_file(
     audit: Audit,
     entry: str,
     path: str,
-    exact: Mapping[str, str],
-    folded: Mapping[tuple[str, str], str],
+    root: Root,
+    relative: str,
+    at: Mapping[str, str],
+    folded: Mapping[str, str],
+    places: Places,
     layout: str | None,
+    selector: str,
 ) -> None:
-    parts = path.split("/")
-    folded_parts = fold(path).split("/")
-    for raw, same in zip(parts[:-1], folded_parts[:-1], strict=True):
-        if same == "__pycache__" and raw != "__pycache__":
+    """What the path finder makes of ``entry`` below ``root``."""
+    label = printable(entry)
+    parts = relative.split("/")
+    for raw in parts[:-1]:
+        if fold(raw) == "__pycache__" and raw != "__pycache__":
             audit.problems.append(
-                f"{printable(entry)}: a directory spelled {printable(raw)!r}, which is __pycache__ where names are "
+                f"{label}: a directory spelled {printable(raw)!r}, which is __pycache__ where names are "
                 "compared without case (macOS, Windows)"
             )
-    if not folded_parts[-1].endswith(".pyc"):
+    name = parts[-1]
+    if len(parts) >= 2 and parts[-2] == "__pycache__":
+        _audit_cached(audit, entry, path, at, folded)
         return
-    if len(parts) >= 2 and folded_parts[-2] == "__pycache__":
-        match = CACHED_PYC.match(parts[-1])
-        if match is None:
-            return  # no name the import system looks for
-        source = posixpath.join(*parts[:-2], match["stem"] + ".py")
-        if source in exact:
-            audit.sources[entry] = exact[source]
-            return
-        twin = folded.get((SITE, fold(source)))
-        if twin is not None:
+    found = _module_stem(name, places.suffixes)
+    if found is None:
+        return
+    stem, kind = found
+    directory = posixpath.dirname(path)
+    if kind == "native":
+        audit.native += 1
+    if root.kind == "scripts" and _identifier(stem):
+        if kind != "source" or stem in places.stdlib or stem in audit.top_level:
+            what = "the standard library's" if stem in places.stdlib else "any"
             audit.problems.append(
-                f"{printable(entry)}: named unlike its source {printable(twin)}; the import system loads it in that "
-                "source's place where names are compared without case (macOS, Windows)"
-            )
-        else:
-            audit.problems.append(
-                f"{printable(entry)}: a __pycache__ pyc with no source beside it ({printable(source)}): it would run "
-                "in place of a module of that name installed later, and nothing can verify it"
+                f"{label}: lands in the scripts directory, {root.why}: every console script that imports "
+                f"{printable(stem)} runs it in place of {what} module of that name"
             )
         return
-    if path[:-1] in exact:
-        return  # the source beside it is imported, not the pyc
-    if layout == "sourceless":
+    if kind != "bytecode":
+        return
+    if f"{directory}/{stem}{SOURCE}" in at:
+        if layout is not None:
+            audit.problems.append(
+                f"{label}: bytecode beside its source, which is what the import system loads; hatch-pyc never "
+                "ships such a pair outside an archive"
+            )
+        return
+    in_tree = relative.split("/")[0] == selector
+    if root.kind == "site" and (layout == "sourceless" or (in_tree and layout == "zip")):
         audit.unverifiable += 1
     else:
+        where = {"stdlib": "in the standard library's directories", "pth": f"in a directory {root.why} adds"}
         audit.problems.append(
-            f"{printable(entry)}: bytecode with no source beside it, which only a wheel whose bytecode metadata "
-            "records the sourceless layout may ship: nothing can verify it"
+            f"{label}: bytecode with no source beside it"
+            + (f" {where[root.kind]}" if root.kind in where else "")
+            + ", which only a wheel whose bytecode metadata records the sourceless layout may ship, in "
+            "site-packages: nothing can verify it"
         )
 
 
-def _audit_top_level(
-    audit: Audit,
-    entry: str,
-    name: str,
-    read_text: Callable[[str], str],
-    exact: Mapping[str, str],
-    folded: Mapping[tuple[str, str], str],
-    site_dirs: set[str],
-    layout: str | None,
-    archive_name: str,
-) -> None:
-    """A file at the top of site-packages: ``.pth`` and ``.start`` files, ``sitecustomize``."""
-    key = fold(name)
-    if key.endswith(".start") and not name.startswith("."):
-        audit.startup.append(f"{printable(entry)}: its entry points run at every start of Python 3.15+ (PEP 829)")
-    if not key.endswith(".pth") or name.startswith("."):
+def _audit_cached(audit: Audit, entry: str, path: str, at: Mapping[str, str], folded: Mapping[str, str]) -> None:
+    """A ``__pycache__`` pyc: it runs in place of the source beside it."""
+    label = printable(entry)
+    match = CACHED_PYC.match(posixpath.basename(path))
+    if match is None or not path.endswith(BYTECODE):
+        return  # no name the import system looks for
+    source = f"{posixpath.dirname(posixpath.dirname(path))}/{match['stem']}{SOURCE}"
+    if source in at:
+        audit.sources.setdefault(entry, at[source])
         return
-
-    def outside(number: int, line: str) -> None:
-        audit.notes.append(f"{printable(entry)} line {number} puts {printable(line)} on sys.path: not in this wheel")
-
-    for number, line, runs_code in pth_lines(read_text(entry)):
-        if runs_code:
-            audit.startup.append(
-                f"{printable(entry)} line {number} runs code at every start of Python: {printable(line[:100])}"
-            )
-            continue
-        target = posixpath.normpath(line.replace("\\", "/"))
-        if line.startswith(("/", "\\")) or (len(line) > 1 and line[1] == ":") or target.startswith(".."):
-            outside(number, line)
-            continue
-        parts = target.split("/")
-        # zipimport takes a path inside an archive too: ``extra.zip/lib``.
-        for depth in range(1, len(parts) + 1):
-            member = folded.get((SITE, fold("/".join(parts[:depth]))))
-            if member is not None:
-                declared = layout == "zip" and member == archive_name and exact.get(archive_name) == member
-                audit.archives[member] = audit.archives.get(member, False) or declared
-                break
-        else:
-            if fold(target) not in site_dirs:
-                outside(number, line)
+    twin = folded.get(fold(source))
+    if twin is not None:
+        audit.problems.append(
+            f"{label}: named unlike its source {printable(twin)}; the import system loads it in that "
+            "source's place where names are compared without case (macOS, Windows)"
+        )
+    else:
+        audit.problems.append(
+            f"{label}: a __pycache__ pyc with no source beside it from this wheel ({printable(source)}): it would "
+            "run in place of a module of that name installed before or after, and nothing can verify it"
+        )
 
 
-def audit_archive(names: Iterable[str], *, label: str, declared: bool) -> Audit:
-    """Audit an archive on ``sys.path``: zipimport loads ``pkg/mod.pyc`` before ``pkg/mod.py``
-    (checking it against that source, which it is verified against here) and, without a
-    source, runs it as it is: allowed only in the archive the recorded layout declares."""
+def audit_archive(
+    names: Iterable[str], *, label: str, declared: bool, suffixes: Sequence[str] = (".so", ".pyd")
+) -> Audit:
+    """Audit an archive on ``sys.path`` as zipimport reads it: it loads ``pkg/mod.pyc`` before
+    ``pkg/mod.py`` (checking it against that source, which it is verified against here) and,
+    without a source, runs it as it is: allowed only in the archive the recorded layout
+    declares. A ``sitecustomize`` at its top runs at every start."""
     audit = Audit()
     present = set(names)
     for name in sorted(present):
-        if not name.endswith(".pyc") or "__pycache__" in name.split("/")[:-1]:
+        shown = f"{printable(label)}/{printable(name)}" if label else printable(name)
+        startup = _startup_name(name, ())
+        if startup and (name.endswith((SOURCE, BYTECODE))):
+            audit.startup.append(f"{shown}: the site module imports it as {startup} at every start of Python")
+        if not name.endswith(BYTECODE) or "__pycache__" in name.split("/")[:-1]:
             continue  # zipimport never reads __pycache__
         source = name[:-1]
         if source in present:
@@ -281,7 +453,132 @@ def audit_archive(names: Iterable[str], *, label: str, declared: bool) -> Audit:
             audit.unverifiable += 1
         else:
             audit.problems.append(
-                f"{printable(label)}/{printable(name)}: bytecode with no source beside it in an archive on sys.path "
+                f"{shown}: bytecode with no source beside it in an archive on sys.path "
                 "that the bytecode metadata does not declare: nothing can verify it"
             )
     return audit
+
+
+class Environment:
+    """What is installed where the target's import system looks, read from the file system
+    once per directory: for :func:`environment_problems`."""
+
+    def __init__(self, places: Places, ours: Iterable[str]) -> None:
+        self.places = places
+        self.ours = set(ours)
+        self._listings: dict[str, frozenset[str]] = {}
+
+    def names(self, directory: str) -> frozenset[str]:
+        """The names in ``directory`` (none if it cannot be read), leaving out what this install writes."""
+        if directory not in self._listings:
+            try:
+                found = frozenset(
+                    name for name in os.listdir(directory) if posixpath.join(directory, name) not in self.ours
+                )
+            except OSError:
+                found = frozenset()
+            self._listings[directory] = found
+        return self._listings[directory]
+
+    def answers(self, directory: str, name: str) -> list[str]:
+        """The files or directories in ``directory`` that answer module ``name`` there, other
+        than this install's: ``name/`` (a package or a namespace portion), ``name.py``..."""
+        present = self.names(directory)
+        found = [name] if name in present else []
+        for entry in sorted(present):
+            stem = _module_stem(entry, self.places.suffixes)
+            if stem is not None and stem[0] == name:
+                found.append(entry)
+        return found
+
+    def package_init(self, directory: str) -> str | None:
+        """The ``__init__`` of another distribution that makes ``directory`` a package, if any."""
+        return next(iter(self.answers(directory, "__init__")), None)
+
+    def pth_roots(self) -> list[str]:
+        """The directories the ``.pth`` files already installed put on ``sys.path``."""
+        roots = []
+        for site in self.places.sites:
+            for name in sorted(self.names(site)):
+                if not name.endswith(".pth") or name.startswith("."):
+                    continue
+                try:
+                    with open(posixpath.join(site, name), "rb") as f:
+                        text = f.read(MAX_PTH_SIZE).decode("utf-8", errors="replace")
+                except OSError:
+                    continue
+                for _, line, runs_code in pth_lines(text):
+                    if not runs_code:
+                        roots.append(real_path(posixpath.join(site, line)))
+        return roots
+
+
+#: The most of an installed ``.pth`` file read to find the directories it adds.
+MAX_PTH_SIZE = 1024 * 1024
+
+
+def environment_problems(audit: Audit, environment: Environment) -> list[str]:
+    """What this install would change for names the standard library or another installed
+    distribution answers: a package over their module, a source over their bytecode, a
+    top-level module in a directory searched before theirs, a file inside their package, a
+    namespace package they share turned into this distribution's own."""
+    places = environment.places
+    problems = []
+    order = [root.path for root in audit.roots if root.kind != "scripts"]
+    later_roots = [*order, *(root for root in environment.pth_roots() if root not in order)]
+    for entry, (root, relative) in sorted(audit.placed.items()):
+        label = printable(entry)
+        parts = relative.split("/")
+        found = _module_stem(parts[-1], places.suffixes)
+        if found is None or "__pycache__" in parts:
+            continue
+        stem, kind = found
+        directory = posixpath.join(root.path, *parts[:-1])
+        owner = environment.package_init(directory) if len(parts) > 1 else None
+        if owner is not None and stem != "__init__":
+            problems.append(
+                f"{label}: lands in {printable(directory)}, a package of another installed distribution "
+                f"({printable(owner)})"
+            )
+            continue
+        if stem == "__init__":
+            if len(parts) < 2:
+                continue
+            name, parent = parts[-2], posixpath.join(root.path, *parts[:-2])
+            beaten = [other for other in environment.answers(parent, name) if other != name]
+            if environment.names(directory):
+                beaten.append(f"{name}/ (a namespace package it shares)")
+            top = len(parts) == 2
+        else:
+            name, parent, top = stem, directory, len(parts) == 1
+            rank = {"native": 0, "source": 1, "bytecode": 2}[kind]
+            beaten = []
+            for other in environment.answers(parent, name):
+                other_kind = _module_stem(other, places.suffixes)
+                if other_kind is not None and {"native": 0, "source": 1, "bytecode": 2}[other_kind[1]] > rank:
+                    beaten.append(other)
+        if beaten:
+            problems.append(
+                f"{label}: would be imported as {printable(name)} in place of {printable(beaten[0])}, which "
+                f"another installed distribution put in {printable(parent)}"
+            )
+            continue
+        if not top:
+            continue
+        if root.kind == "scripts" or root.path in order:
+            after = later_roots if root.kind == "scripts" else later_roots[later_roots.index(root.path) + 1 :]
+            if root.kind == "scripts" and name in places.stdlib:
+                problems.append(
+                    f"{label}: in the scripts directory ({root.why}) it is imported as {printable(name)} in place "
+                    "of the standard library's module"
+                )
+                continue
+            for other_root in after:
+                others = environment.answers(other_root, name)
+                if others:
+                    problems.append(
+                        f"{label}: would be imported as {printable(name)} in place of "
+                        f"{printable(posixpath.join(other_root, others[0]))}, which is searched after it"
+                    )
+                    break
+    return problems

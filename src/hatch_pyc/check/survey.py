@@ -1,16 +1,24 @@
 """What an install of an artifact puts where the import system finds it: every member,
 nested archives that a ``.pth`` file puts on ``sys.path`` included, audited by
-:mod:`hatch_pyc.check.landing`. ``check`` and ``verify`` both start from this survey.
+:mod:`hatch_pyc.check.landing`, and the files hatch-pyc itself writes into sourceless and zip
+wheels (stubs and the selector package), which must be exactly what this version writes.
+``check`` and ``verify`` both start from this survey.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from hatch_pyc.build import metadata, stubs
 from hatch_pyc.check import landing
-from hatch_pyc.check.landing import Audit
-from hatch_pyc.core.limits import MAX_METADATA_SIZE
+from hatch_pyc.check.landing import Audit, Places
+from hatch_pyc.core.errors import printable
+from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.core.limits import MAX_METADATA_SIZE, MAX_PYC_SIZE
 from hatch_pyc.core.naming import distribution_id
+from hatch_pyc.wheel import wheelfile
 from hatch_pyc.wheel.artifact import Artifact
 
 
@@ -33,33 +41,140 @@ class Survey:
     #: The source each pyc is checked against: ``{(id(container), pyc entry): source entry}``.
     sources: dict[tuple[int, str], str]
     audit: Audit
+    #: hatch-pyc's own files, as this version writes them: ``{(id(container), entry): bytes}``.
+    own: dict[tuple[int, str], bytes]
+    #: Where the wheel's entries that land in site-packages land: ``{entry: path there}``.
+    site_paths: dict[str, str]
+    places: Places
+
+    def site_path(self, entry: str, data_dir: str) -> str | None:
+        """Where ``entry`` of the wheel (one it holds or not) lands in site-packages, or None."""
+        if entry in self.site_paths:
+            return self.site_paths[entry]
+        landed, _ = landing.destinations(
+            [entry], data_dir=data_dir, root_scheme="purelib", places=self.places, resolve=lambda path: path
+        )
+        return _site_paths(landed, self.places).get(entry)
 
 
-def survey_artifact(artifact: Artifact, layout: str | None, in_site: dict[str, list[str]] | None = None) -> Survey:
-    """Audit where each file lands (:mod:`hatch_pyc.check.landing`), opening every archive a ``.pth``
-    file puts on ``sys.path``, whatever the bytecode metadata says."""
+def recorded_interpreters(meta: Mapping[str, Any] | None) -> list[Interpreter]:
+    """The interpreters the bytecode metadata records."""
+    keys = (*metadata.INTERPRETER_KEYS, "free_threaded")
+    entries = (meta or {}).get("interpreters", [])
+    return [Interpreter(**{key: entry[key] for key in keys if key in entry}) for entry in entries]
+
+
+def survey_artifact(artifact: Artifact, meta: Mapping[str, Any] | None, places: Places | None = None) -> Survey:
+    """Audit where each file lands (:mod:`hatch_pyc.check.landing`) on the target of ``places``
+    (a generic venv without one), opening every archive a ``.pth`` file puts on ``sys.path``,
+    whatever the bytecode metadata says."""
+    layout = meta["layout"] if meta else None
     members = [Member(artifact, name, name) for name in artifact.names]
     if artifact.kind != "wheel":
         audit = landing.audit_archive(artifact.names, label="", declared=layout == "zipapp")
-        return Survey(members, {(id(artifact), pyc): src for pyc, src in audit.sources.items()}, audit)
+        sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
+        return Survey(members, sources, audit, {}, {}, places or Places.generic())
 
     def read_text(entry: str) -> str:
         return artifact.read(entry, MAX_METADATA_SIZE).decode("utf-8-sig", errors="replace")
 
+    places = places or Places.generic()
+    selector = stubs.selector_package(artifact.name)
+    root_is_purelib = artifact.wheel.get("Root-Is-Purelib", ["true"])[0].lower() == "true"
     audit = landing.audit_wheel(
         artifact.names,
         data_dir=artifact.data_dir,
+        dist_info=artifact.dist_info,
         layout=layout,
         archive_name=f"{distribution_id(artifact.name)}.zip",
+        selector=selector,
         read_text=read_text,
-        in_site=in_site,
+        places=places,
+        root_scheme="purelib" if root_is_purelib else "platlib",
     )
     sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
-    for name, declared in sorted(audit.archives.items()):
+    own: dict[tuple[int, str], bytes] = {}
+    in_site = _site_paths(audit.landed, places)
+    if layout == "sourceless":
+        own.update({(id(artifact), entry): data for entry, data in _own_files(artifact, meta, in_site).items()})
+    for name, (declared, _) in sorted(audit.archives.items()):
         nested = artifact.open_nested(name)
         members.extend(Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
         inner_audit = landing.audit_archive(nested.names, label=name, declared=declared)
         sources.update({(id(nested), pyc): src for pyc, src in inner_audit.sources.items()})
         audit.problems += inner_audit.problems
+        audit.startup += inner_audit.startup
         audit.unverifiable += inner_audit.unverifiable
-    return Survey(members, sources, audit)
+        if declared:
+            paths = {inner: inner for inner in nested.names}
+            own.update({(id(nested), entry): data for entry, data in _own_files(artifact, meta, paths).items()})
+    own_problems(audit, members, own, selector, in_site)
+    return Survey(members, sources, audit, own, in_site, places)
+
+
+def _site_paths(landed: Mapping[str, str], places: Places) -> dict[str, str]:
+    """``{entry: its path in site-packages}`` of the ``landed`` entries that land there."""
+    found = {}
+    for entry, path in landed.items():
+        for site in places.sites:
+            if path.startswith(site + "/"):
+                found[entry] = path[len(site) + 1 :]
+                break
+    return found
+
+
+def _own_files(artifact: Artifact, meta: Mapping[str, Any] | None, paths: Mapping[str, str]) -> dict[str, bytes]:
+    """What this version writes as stubs and selector package for the bytecode ``paths``
+    (``{entry: path in site-packages or the archive}``) hold: ``{entry: bytes}``."""
+    selector = stubs.selector_package(artifact.name)
+    interpreters = recorded_interpreters(meta)
+    by_path = {path: entry for entry, path in paths.items()}
+    init = f"{selector}/__init__.py"
+    if init not in by_path or not interpreters:
+        return {}
+    compiled = set()
+    for path in paths.values():
+        tree = stubs.tree_entry(path, selector)
+        if tree is not None:
+            compiled.add(tree[1][: -len(".pyc")] + ".py")
+    shipped = compiled | {path for path in paths.values() if path.endswith(".py")}
+    modules = stubs.manifest(compiled, shipped)
+    headers = wheelfile.metadata_headers(artifact.text(f"{artifact.dist_info}/METADATA"))
+    distribution = f"{headers.get('Name', artifact.name)} {headers.get('Version', artifact.version)}"
+    expected = {init: stubs.selector_source(distribution, interpreters, modules)}
+    stub = stubs.stub(selector)
+    for name, kind in modules.items():
+        if "." not in name and kind is not None:
+            expected[f"{name}/__init__.py" if kind else f"{name}.py"] = stub
+    return {by_path.get(path, path): data for path, data in expected.items()}
+
+
+def own_problems(
+    audit: Audit,
+    members: list[Member],
+    own: Mapping[tuple[int, str], bytes],
+    selector: str,
+    in_site: Mapping[str, str],
+) -> None:
+    """A stub or selector file that is not what this version writes, a missing one, and a
+    source in the selector package, are problems: they run, and no sdist holds them."""
+    present = {(id(member.container), member.entry): member for member in members}
+    for key, data in sorted(own.items(), key=lambda item: item[0][1]):
+        member = present.get(key)
+        if member is None:
+            audit.problems.append(f"{printable(key[1])}: missing; hatch-pyc writes it for this layout")
+            continue
+        if member.container.info(member.entry).file_size != len(data) or (
+            member.container.read(member.entry, MAX_PYC_SIZE) != data
+        ):
+            audit.problems.append(
+                f"{printable(member.display)}: not what hatch-pyc writes there for this wheel (a stub or the "
+                "selector package): it runs at import, and no sdist holds it"
+            )
+    for member in members:
+        path = in_site.get(member.entry, member.entry) if member.container is members[0].container else member.entry
+        top = path.split("/")[0]
+        if top == selector and path.endswith(".py") and (id(member.container), member.entry) not in own:
+            audit.problems.append(
+                f"{printable(member.display)}: a source in the selector package, which hatch-pyc never writes"
+            )
