@@ -149,3 +149,41 @@ def test_an_interpreter_with_no_bytecode_gets_one_clear_import_error(tmp_path: P
         "install the wheel built for this interpreter, or the sdist"
     )
     assert "bad magic" not in result.stderr
+
+
+def test_the_selector_answers_no_name_the_standard_library_owns(tmp_path: Path) -> None:
+    """A module table naming ``json.decoder`` (its bytecode in the tree, a stub ``json``) takes
+    nothing from the standard library: the stub never runs for ``json``, so the finder leaves
+    every name below it alone, and it sits after the built-in and frozen importers."""
+    site = tmp_path / "site"
+    sources = {**SOURCES, "json/__init__.py": "", "json/decoder.py": "open('MARKER', 'w')\n"}
+    manifest = stubs.manifest(list(sources), list(sources))
+    files = {
+        f"{PACKAGE}/__init__.py": stubs.selector_source("demo-pkg 1.0", [HERE], manifest),
+        "demo/__init__.py": stubs.stub(PACKAGE),
+        "json/__init__.py": stubs.stub(PACKAGE),
+    }
+    for path, source in sources.items():
+        files[f"{PACKAGE}/{HERE.cache_tag}/{path}c"] = _pyc(source, path)
+    for path, content in files.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_bytes(content)
+    # site-packages comes after the standard library on sys.path, as addsitedir puts it.
+    code = (
+        "import site, sys; site.addsitedir(sys.argv[1])\n"
+        "import demo, json.decoder\n"
+        "print(json.decoder.__file__.startswith(sys.argv[1]))\n"
+        "names = [getattr(f, '__name__', type(f).__name__) for f in sys.meta_path]\n"
+        "finder = names.index('Finder')\n"
+        "print(finder > names.index('FrozenImporter'), finder < names.index('PathFinder'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(site)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert result.stderr == ""
+    assert result.stdout.split() == ["False", "True", "True"]
+    assert not (tmp_path / "MARKER").exists()

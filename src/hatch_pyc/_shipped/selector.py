@@ -1,9 +1,12 @@
-"""Runs inside sourceless and zip wheels built for several interpreters, as their
-``_hatch_pyc_<distribution>`` package.
+"""Runs inside sourceless and zip wheels, as their ``_hatch_pyc_bytecode_<distribution>``
+package.
 
 Each top-level module and package of the distribution ships as a two-line stub that calls
 :func:`run`: it executes that module's bytecode for the running interpreter, after putting
-:class:`Finder` first on ``sys.meta_path`` for the distribution's other modules. Nothing runs
+:class:`Finder` on ``sys.meta_path`` (after the built-in and frozen importers, where
+site-packages is searched) for the distribution's other modules. The finder answers only
+names below a top-level module whose stub ran, so the distribution answers no name that the
+standard library or another distribution owns. Nothing runs
 at interpreter start-up. On an interpreter the wheel has no bytecode for, the import fails
 with one :class:`ImportError` that names the distribution, the interpreters it is for, the
 running one, and what to do.
@@ -46,6 +49,8 @@ TARGETS: dict[str, str] = {}
 #: of every module whose bytecode is here (the modules that keep their source are not).
 MODULES: dict[str, bool | None] = {}
 
+#: The top-level modules whose stub ran: the Finder answers only names below them.
+_TOP: set[str] = set()
 #: This package's directory (in site-packages, or in an archive on sys.path) and what it sits in.
 HERE = os.path.dirname(__file__)
 ROOT = os.path.dirname(HERE)
@@ -83,8 +88,12 @@ def run(namespace: dict[str, Any]) -> None:
     data = _read(os.path.join(_tree(), _relative(name)))
     if data[:4] != MAGIC_NUMBER:  # a directory of another interpreter under this one's tag
         raise ImportError(f"{DISTRIBUTION}: {name} is not bytecode for this interpreter", name=name)
+    # The path finders chose this stub for ``name``: the names below it are the distribution's.
+    _TOP.add(name)
     if Finder not in sys.meta_path:
-        sys.meta_path.insert(0, Finder)
+        # After the built-in and frozen importers, as site-packages is searched after them.
+        finders = [finder for finder in sys.meta_path if getattr(finder, "__name__", "") == "PathFinder"]
+        sys.meta_path.insert(sys.meta_path.index(finders[0]) if finders else len(sys.meta_path), Finder)
     exec(marshal.loads(data[16:]), namespace)
 
 
@@ -140,7 +149,7 @@ class Finder:
 
     @classmethod
     def find_spec(cls, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
-        if fullname not in MODULES or "." not in fullname:
+        if fullname not in MODULES or fullname.partition(".")[0] not in _TOP or "." not in fullname:
             return None  # another distribution's, or a top-level stub, which the path finders find
         directory = os.path.join(ROOT, *fullname.split("."))
         if MODULES[fullname] is None:
