@@ -163,6 +163,8 @@ def destinations(
     scheme no installer knows."""
     landed: dict[str, str] = {}
     problems = []
+    #: Each directory resolved once: an existing file of a new entry's name is refused by install.
+    resolved: dict[str, str] = {}
     for entry in entries:
         scheme, rest = root_scheme, entry
         if entry.startswith(data_dir + "/"):
@@ -171,7 +173,10 @@ def destinations(
         if directory is None or not rest:
             problems.append(f"{printable(entry)} is in no scheme an installer knows ({printable(scheme)})")
             continue
-        landed[entry] = resolve(posixpath.join(directory, rest))
+        parent, _, name = posixpath.join(directory, rest).rpartition("/")
+        if parent not in resolved:
+            resolved[parent] = resolve(parent)
+        landed[entry] = f"{resolved[parent]}/{name}"
     return landed, problems
 
 
