@@ -1,24 +1,33 @@
 """``hatch-pyc verify``: real wheels, bundles and sdists built by hatchling, compiled again and
-compared byte for byte; tampered bytecode, edited sources, missing sources and unusable input."""
+compared byte for byte; tampered bytecode, edited sources, missing sources and unusable input;
+each module's source at its top-level name's one root in the sdist, and every shipped source,
+which is what Python imports, the sdist's file."""
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import marshal
 import struct
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
 import wheels
-from helpers import REPO, copy_project, run, set_hook_options
+from helpers import PROJECTS, REPO, copy_project, find_python, run, set_hook_options
 from test_hostile import _limited
 
 from hatch_pyc import verify_artifact
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+VERSION = ".".join(map(str, sys.version_info[:3]))
+#: What every shipped source that is not the sdist's is told to do.
+REBUILD = "and Python imports it as it is: rebuild the artifact from the sdist"
+#: The project's module whose source every layout keeps (``keep-source``).
+KEPT = "demo/selfsource.py"
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +53,13 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_every_layout_is_what_its_sdist_compiles_to(dists: dict[str, Path], kind: str) -> None:
     code, out, err = _limited(["verify", str(dists[kind]), "--source", str(dists["sdist"])])
     assert code == 0, out + err
-    version = ".".join(map(str, sys.version_info[:3]))
     assert out.startswith("ok: the ")
-    assert out.endswith(f" pycs of {dists[kind].name} are what cpython {version} compiles from {dists['sdist'].name}\n")
+    assert out.endswith(f" pycs of {dists[kind].name} are what cpython {VERSION} compiles from {dists['sdist'].name}\n")
+    # Every shipped source is compared too: all twelve beside their pycs, else the kept one (the
+    # stubs, the selector package and a bundle's __main__.py are hatch-pyc's, not the sdist's).
+    result = verify_artifact(dists[kind], [dists["sdist"]])
+    assert result.ok, result.problems
+    assert result.sources == (12 if kind == "alongside" else 1)
 
 
 def test_other_code_under_a_right_name_is_found(dists: dict[str, Path], tmp_path: Path) -> None:
@@ -72,7 +85,7 @@ def test_an_edited_source_and_a_missing_one_are_each_a_line(dists: dict[str, Pat
     (tree / "src" / "demo" / "bom.py").unlink()
     result = verify_artifact(dists["zip"], [tree])
     assert result.problems == [
-        "demo_pkg.zip/demo/bom.pyc: no source for it (demo/bom.py)",
+        f"demo_pkg.zip/demo/bom.pyc: no source for it (demo/bom.py, not in {tree}/src/)",
         f"demo_pkg.zip/demo/core.pyc: not what cpython {'.'.join(map(str, sys.version_info[:3]))} compiles from "
         f"{tree}/src/demo/core.py",
     ]
@@ -135,3 +148,165 @@ def _plain_wheel(dists: dict[str, Path], tmp_path: Path) -> Path:
     alongside = dists["alongside"]
     dropped = {name: None for name in wheels.names(alongside) if name.endswith("hatch_pyc.json")}
     return wheels.rewrite(alongside, tmp_path / "plain" / alongside.name, dropped)  # type: ignore[arg-type]
+
+
+LEGACY = b"# demo 0.0.1's core, kept as an example of migrating\nRESULT = 'legacy'\n\n\ndef main():\n    pass\n"
+
+
+def test_a_module_is_compiled_from_its_own_root_not_any_file_ending_in_its_path(tmp_path: Path) -> None:
+    """An sdist that also holds ``examples/legacy/demo/core.py``: a wheel whose ``demo/core``
+    was built from that file is refused, the genuine one verified. ``demo`` comes from
+    ``src/``, where all its modules are, and each of them from exactly there."""
+    demo = copy_project("demo", tmp_path / "src")
+    (demo / "examples" / "legacy" / "demo").mkdir(parents=True)
+    (demo / "examples" / "legacy" / "demo" / "core.py").write_bytes(LEGACY)
+    set_hook_options(demo, 'layout = "sourceless"\ncache = false')
+    run([sys.executable, "-m", "hatchling", "build", "-d", tmp_path / "genuine"], cwd=demo)
+    sdist, genuine = next((tmp_path / "genuine").glob("*.tar.gz")), next((tmp_path / "genuine").glob("*.whl"))
+    with tarfile.open(sdist) as archive:
+        assert "demo_pkg-0.1.0/examples/legacy/demo/core.py" in archive.getnames()
+    assert verify_artifact(genuine, [sdist]).ok
+
+    # The same project, its demo/core.py the legacy example: each layout's wheel of it.
+    (demo / "src" / "demo" / "core.py").write_bytes(LEGACY)
+    core = f"{sdist.name}!demo_pkg-0.1.0/src/demo/core.py"
+    for layout, expected in [
+        ("sourceless", [f"demo/core.pyc: not what cpython {VERSION} compiles from {core}"]),
+        (
+            "alongside",
+            [
+                f"demo/__pycache__/core.{sys.implementation.cache_tag}.pyc: not what cpython {VERSION} compiles "
+                f"from {core}",
+                f"demo/core.py: not the same as {core}, {REBUILD}",
+            ],
+        ),
+    ]:
+        set_hook_options(demo, f'layout = "{layout}"\ncache = false')
+        run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", tmp_path / layout], cwd=demo)
+        wheel = next((tmp_path / layout).glob("*.whl"))
+        assert verify_artifact(wheel, [sdist]).problems == expected, layout
+    code, out, _ = _limited(["verify", str(wheel), "--source", str(sdist)])
+    assert code == 1
+    assert out.splitlines() == [f"{wheel.name}: {line}" for line in expected]
+
+
+def test_a_source_beside_a_pyc_is_what_runs_and_must_be_the_sdists(dists: dict[str, Path], tmp_path: Path) -> None:
+    """A sourceless wheel with demo/core.py added beside demo/core.pyc: the path finder imports
+    the source, so it must be the sdist's, and the pyc beside it never runs."""
+    sourceless, sdist = dists["sourceless"], dists["sdist"]
+    root = f"{sdist.name}!demo_pkg-0.1.0/src/"
+    genuine = (PROJECTS / "demo" / "src" / "demo" / "core.py").read_bytes()
+    never_runs = "demo/core.pyc: the source beside it (demo/core.py) is what runs, not this bytecode: rebuild the "
+    never_runs += "artifact so that it ships one or the other"
+    for label, added, expected in [
+        (
+            "another source",
+            {"demo/core.py": b"import os\nHIDDEN = True\n"},
+            [f"demo/core.py: not the same as {root}demo/core.py, {REBUILD}", never_runs],
+        ),
+        ("the sdist's own source", {"demo/core.py": genuine}, [never_runs]),
+        (
+            "through .data/purelib",
+            {"demo_pkg-0.1.0.data/purelib/demo/core.py": genuine + b"HIDDEN = True\n"},
+            [f"demo_pkg-0.1.0.data/purelib/demo/core.py: not the same as {root}demo/core.py, {REBUILD}", never_runs],
+        ),
+        (
+            "sources the sdist does not have",
+            {"demo/extra.py": b"x = 1\n", "evil.py": b"x = 1\n"},
+            [
+                f"demo/extra.py: no source for it (demo/extra.py, not in {root}), and Python imports it as it is: "
+                "remove it, or rebuild the artifact from the sdist",
+                "evil.py: no source for it (evil.py), and Python imports it as it is: remove it, or rebuild the "
+                "artifact from the sdist",
+            ],
+        ),
+    ]:
+        tampered = wheels.rewrite(sourceless, tmp_path / label / sourceless.name, added)  # type: ignore[arg-type]
+        assert verify_artifact(tampered, [sdist]).problems == sorted(expected), label
+    code, out, _ = _limited(["verify", str(tampered), "--source", str(sdist)])
+    assert code == 1
+    assert out.splitlines() == [f"{sourceless.name}: {line}" for line in sorted(expected)]
+
+
+def test_a_source_in_an_archive_on_sys_path_must_be_the_sdists(dists: dict[str, Path], tmp_path: Path) -> None:
+    """The zip layout's archive and a bundle: zipimport runs a source whose pyc it cannot use."""
+    sdist, zipped = dists["sdist"], dists["zip"]
+    root = f"{sdist.name}!demo_pkg-0.1.0/src/"
+    archive = _rezipped(wheels.read(zipped, "demo_pkg.zip"), {"demo/core.py": b"HIDDEN = True\n"})
+    tampered = wheels.rewrite(zipped, tmp_path / "zip" / zipped.name, {"demo_pkg.zip": archive})
+    # zipimport prefers the pyc beside it, when that is valid: only the source is a problem.
+    assert verify_artifact(tampered, [sdist]).problems == [
+        f"demo_pkg.zip/demo/core.py: not the same as {root}demo/core.py, {REBUILD}"
+    ]
+    pyz = dists["pyz"]
+    tampered = tmp_path / "pyz" / pyz.name
+    tampered.parent.mkdir()
+    tampered.write_bytes(_rezipped(pyz.read_bytes(), {"demo/extra.py": b"x = 1\n"}))
+    assert verify_artifact(tampered, [sdist]).problems == [
+        f"demo/extra.py: no source for it (demo/extra.py, not in {root}), and Python imports it as it is: remove "
+        "it, or rebuild the artifact from the sdist"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["alongside", "sourceless", "zip", "pyz"])
+def test_a_changed_shipped_source_is_found(dists: dict[str, Path], kind: str, tmp_path: Path) -> None:
+    """The kept module's source (keep-source), or in the alongside layout any source: its pycs
+    still match the sdist, but Python imports the source, or compiles it again."""
+    sdist, artifact = dists["sdist"], dists[kind]
+    changed = (PROJECTS / "demo" / "src" / KEPT).read_bytes() + b"\nHIDDEN = True\n"
+    name = {"alongside": "demo/core.py", "zip": "demo_pkg.zip"}.get(kind, KEPT)
+    if kind == "zip":
+        data = _rezipped(wheels.read(artifact, name), {KEPT: changed})
+    elif kind == "alongside":
+        data = (PROJECTS / "demo" / "src" / name).read_bytes() + b"HIDDEN = True\n"
+    else:
+        data = changed
+    tampered = tmp_path / artifact.name
+    if kind == "pyz":
+        tampered.write_bytes(_rezipped(artifact.read_bytes(), {name: data}))
+    else:
+        wheels.rewrite(artifact, tampered, {name: data})
+    shown = {"alongside": "demo/core.py", "zip": f"demo_pkg.zip/{KEPT}"}.get(kind, KEPT)
+    assert verify_artifact(tampered, [sdist]).problems == [
+        f"{shown}: not the same as {sdist.name}!demo_pkg-0.1.0/src/{shown.removeprefix('demo_pkg.zip/')}, {REBUILD}"
+    ]
+
+
+@pytest.mark.parametrize("layout", ["sourceless", "zip"])
+def test_a_wheel_for_several_interpreters_is_what_its_sdist_compiles_to(layout: str, tmp_path: Path) -> None:
+    """Its stubs and selector package are hatch-pyc's, its kept source the sdist's."""
+    pythons = [python for version in ("3.11", "3.12") if (python := find_python(version)) is not None]
+    if len(pythons) < 2:
+        pytest.skip("CPython 3.11 and 3.12 are not both installed")
+    demo = copy_project("demo", tmp_path / "src")
+    names = json.dumps([str(python) for python in pythons])
+    set_hook_options(demo, f'layout = "{layout}"\ncache = false\npython = {names}\nkeep-source = ["{KEPT}"]')
+    run([sys.executable, "-m", "hatchling", "build", "-d", tmp_path / "out"], cwd=demo)
+    wheel, sdist = next((tmp_path / "out").glob("*.whl")), next((tmp_path / "out").glob("*.tar.gz"))
+    result = verify_artifact(wheel, [sdist])
+    assert result.ok, result.problems
+    assert len(result.interpreters) == 2
+    assert result.sources == 1
+    # The stubs are left to the checks of hatch-pyc's own files; a source below them is no
+    # stub, and is what the path finder imports.
+    added = {"demo/sub/__init__.py": b"x = 1\n"}
+    if layout == "zip":
+        inside, changes = "demo_pkg.zip/", {"demo_pkg.zip": _rezipped(wheels.read(wheel, "demo_pkg.zip"), added)}
+    else:
+        inside, changes = "", dict(added)
+    tampered = wheels.rewrite(wheel, tmp_path / "tampered" / wheel.name, changes)  # type: ignore[arg-type]
+    assert verify_artifact(tampered, [sdist]).problems == [
+        f"{inside}demo/sub/__init__.py: not the same as {sdist.name}!demo_pkg-0.1.0/src/demo/sub/__init__.py, {REBUILD}"
+    ]
+
+
+def _rezipped(archive: bytes, changes: dict[str, bytes]) -> bytes:
+    """The zip archive ``archive`` with entries replaced or added (a ``.pyz``'s shebang dropped)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename not in changes:
+                target.writestr(info, source.read(info))
+        for name, data in changes.items():
+            target.writestr(name, data)
+    return out.getvalue()

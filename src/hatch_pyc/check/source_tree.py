@@ -1,4 +1,9 @@
-"""The sources ``verify`` compiles again: sdists and directories, found by file name.
+"""The sources ``verify`` compiles again: sdists and directories, and where in them each module's source is.
+
+A module's source is decided as a build maps files to modules: each top-level name of the
+artifact (``demo``, ``tool.py``) comes from one directory of one source, its root
+(:meth:`SourceTree.root`), and each of its modules from exactly ``<root>/<its path>``; no other
+file that happens to end in the same path (``examples/legacy/demo/core.py``) is a candidate.
 
 An sdist is as untrusted as the artifact it verifies: it is unpacked under hatch-pyc's limits,
 regular files and directories only, never a link, an absolute name or a ``..``.
@@ -10,20 +15,38 @@ import os
 import posixpath
 import stat
 import tarfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from hatch_pyc.build import scripts
 from hatch_pyc.core.errors import VerifyError, printable
 from hatch_pyc.core.limits import MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_TOTAL_SIZE, LimitExceeded
 
 
+@dataclass(frozen=True)
+class SourceRoot:
+    """The directory of one source that a top-level name's modules come from."""
+
+    #: Which source, in the order they were added.
+    source: int
+    #: Its path in that source, ``""`` or ending in ``/``: ``demo_pkg-0.1.0/src/``.
+    prefix: str
+    #: Its name in messages: ``demo_pkg-0.1.0.tar.gz!demo_pkg-0.1.0/src/``.
+    display: str
+
+
 class SourceTree:
-    """The files of the sdists and directories given, by name, for finding a module's source."""
+    """The files of the sdists and directories given, for finding a module's source."""
 
     def __init__(self, scratch: str) -> None:
         self._scratch = scratch
-        #: ``{file name: [(path relative to its root, name in messages, file on disk)]}``.
-        self._by_name: dict[str, list[tuple[str, str, str]]] = {}
+        #: Each source's name in messages, in the order added.
+        self._labels: list[str] = []
+        #: ``{file name: [(source, path relative to its root, name in messages, file on disk)]}``.
+        self._by_name: dict[str, list[tuple[int, str, str, str]]] = {}
+        #: ``{(source, path relative to its root): (name in messages, file on disk)}``.
+        self._files: dict[tuple[int, str], tuple[str, str]] = {}
 
     def add(self, source: str) -> None:
         number = len(os.listdir(self._scratch))
@@ -33,21 +56,39 @@ class SourceTree:
             root, label = _unpack(source, os.path.join(self._scratch, str(number))), f"{os.path.basename(source)}!"
         else:
             raise VerifyError(f"{source}: not an sdist (.tar.gz) or a directory of sources")
+        index = len(self._labels)
+        self._labels.append(label)
         for directory, subdirectories, files in os.walk(root):
             subdirectories[:] = sorted(d for d in subdirectories if d not in (".git", "__pycache__"))
             for name in files:
                 file = os.path.join(directory, name)
                 relative = os.path.relpath(file, root).replace(os.sep, "/")
-                self._by_name.setdefault(name, []).append((relative, label + relative, file))
+                self._by_name.setdefault(name, []).append((index, relative, label + relative, file))
+                self._files[(index, relative)] = (label + relative, file)
 
-    def find(self, path: str) -> list[tuple[str, str]]:
-        """The files whose path ends with ``path`` (``pkg/mod.py``), shortest path first."""
-        found = sorted(
-            (len(relative), display, file)
-            for relative, display, file in self._by_name.get(posixpath.basename(path), [])
-            if relative == path or relative.endswith("/" + path)
-        )
-        return [(display, file) for _, display, file in found]
+    def root(self, paths: Iterable[str]) -> SourceRoot | None:
+        """Where the modules ``paths`` of one top-level name (``demo/__init__.py``,
+        ``demo/core.py``...) come from: of the directories ``<root>`` of every source such that
+        ``<root>/<path>`` is a file for some of them, the one where most are, of those the
+        shortest (then the first source given, then the first by name); None where none is.
+
+        A build maps one directory to a top-level name (hatchling's ``packages``, setuptools'
+        ``package_dir``), never a file here and another there: a module found only under
+        another root has no source.
+        """
+        counts: Counter[tuple[int, str]] = Counter()
+        for path in set(paths):
+            for source, relative, _, _ in self._by_name.get(posixpath.basename(path), []):
+                if relative == path or relative.endswith("/" + path):
+                    counts[(source, relative[: len(relative) - len(path)])] += 1
+        if not counts:
+            return None
+        (source, prefix), _ = min(counts.items(), key=lambda item: (-item[1], len(item[0][1]), item[0]))
+        return SourceRoot(source, prefix, self._labels[source] + prefix)
+
+    def at(self, root: SourceRoot, path: str) -> tuple[str, str] | None:
+        """``(name in messages, file on disk)`` of ``<root>/<path>``, or None when it is not there."""
+        return self._files.get((root.source, root.prefix + path))
 
     def scripts(self, module: str) -> tuple[str | None, list[tuple[str, str]]]:
         """The name of the script whose code is compiled as ``module``
@@ -59,7 +100,7 @@ class SourceTree:
             return None, []
         found = []
         # Two names of one module (demo-script, demo_script) would have been refused at build.
-        for _, display, file in sorted((len(r), d, f) for r, d, f in self._by_name[names[0]]):
+        for _, _, display, file in sorted(self._by_name[names[0]], key=lambda found: (len(found[1]), found[2])):
             with open(file, "rb") as f:
                 data = f.read(MAX_ENTRY_SIZE)
             if scripts.python_shebang(data) is None:

@@ -6,12 +6,22 @@ target), so anyone holding the sdist can compile it again with the interpreter a
 the bytecode metadata records and check that every pyc is exactly that: the artifact is then
 as auditable as its sdist.
 
-Which pycs there are is decided by where files land (:func:`hatch_pyc.check.checker.survey_artifact`):
-the wheel's own, the ones in archives a ``.pth`` file puts on ``sys.path``, a bundle's. Each
-is matched to a source by its module's path (``pkg/mod.py`` is ``src/pkg/mod.py`` in the
-sdist, the shortest such path first), a compiled script by its launcher's name. The column
-positions a module keeps (the ``debug-ranges`` option) are not recorded, so a pyc that does
-not match is compiled again the other way before it is reported.
+What there is to compare is decided by where files land (:func:`hatch_pyc.check.survey.survey_artifact`):
+the wheel's own, the ones in archives a ``.pth`` file puts on ``sys.path``, a bundle's. That
+is everything that can run, not only pycs:
+
+- Each top-level name (``demo``, ``tool.py``) has one root in the sources, as a build maps one
+  directory to it (:meth:`SourceTree.root`): a module's source is ``<root>/<its path>`` and no
+  other file ending in that path. A compiled script is matched by its launcher's name, and
+  hatch-pyc's own modules in a bundle are the running hatch-pyc's.
+- Each pyc is compiled again from its source and compared. The column positions a module
+  keeps (the ``debug-ranges`` option) are not recorded, so a pyc that does not match is
+  compiled again the other way before it is reported.
+- Each source shipped there (``.py``) is what Python imports: it must be byte for byte the
+  sdist's file. hatch-pyc's generated sources (stubs, the selector package, a bundle's
+  ``__main__.py``) are left to the checks that compare them with what hatch-pyc writes.
+- A legacy pyc beside a source in a directory never runs (the path finder imports the source):
+  a problem, whatever it holds.
 """
 
 from __future__ import annotations
@@ -20,8 +30,9 @@ import contextlib
 import os
 import posixpath
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hatch_pyc import __version__
 from hatch_pyc._shipped import bundle_index, bundle_resources, bundle_runtime
@@ -29,27 +40,30 @@ from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, OWN_MODULES_OPTIMIZE
 from hatch_pyc.build import metadata, scripts, stubs
 from hatch_pyc.build.compilation import CompilationFailed, compile_modules
 from hatch_pyc.build.placement import Request
-from hatch_pyc.check.landing import SITE, land
-from hatch_pyc.check.source_tree import SourceTree
-from hatch_pyc.check.survey import survey_artifact
+from hatch_pyc.check.source_tree import SourceRoot, SourceTree
+from hatch_pyc.check.survey import Member, Survey, survey_artifact
 from hatch_pyc.core import interpreters
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BadArtifact, printable
 from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
 from hatch_pyc.core.limits import MAX_PYC_SIZE
-from hatch_pyc.core.naming import CACHED_PYC, code_filename, legacy_pyc_path, pyc_level, pyc_path
+from hatch_pyc.core.naming import CACHED_PYC, code_filename, distribution_id, legacy_pyc_path, pyc_level, pyc_path
 from hatch_pyc.wheel.artifact import Artifact, intact_wheel, open_artifact
 
 
 @dataclass
 class VerifyResult:
     """The outcome of :func:`verify_artifact`: ``problems`` is empty when every pyc is what its
-    source compiles to."""
+    source compiles to and every shipped source is the sdist's."""
 
     artifact: str
     #: How many pycs were compiled again and compared.
     pycs: int = 0
-    #: One line per pyc that differs from what its source compiles to, or has no source.
+    #: How many sources the artifact ships where the import system finds them were compared
+    #: with the sdist's (hatch-pyc's own stubs, selector package and bootstrap left out).
+    sources: int = 0
+    #: One line per pyc that differs from what its source compiles to, has no source, or never
+    #: runs (a source beside it does), and per shipped source not byte for byte the sdist's.
     problems: list[str] = field(default_factory=list)
     #: The interpreters that compiled them: ``cpython 3.11.7``.
     interpreters: list[str] = field(default_factory=list)
@@ -80,8 +94,9 @@ _OWN = {
 
 @dataclass
 class _Module:
-    """A module whose pycs are compiled again: its path in its container, the name its code
-    carries, its pycs, and the sources it may have been compiled from, best first."""
+    """A module whose pycs are compiled again: its path where the import system finds it, the
+    name its code carries, its pycs, and the sources it may have been compiled from: one, at
+    its top-level name's root, but for a compiled script (every script of its launcher's name)."""
 
     path: str
     filename: str | None
@@ -93,6 +108,27 @@ class _Module:
     #: Whether the code keeps its column positions: the layout's default first.
     columns: bool
     mtime: int = 0
+    #: Where its top-level name's sources are, for messages.
+    root: SourceRoot | None = None
+
+
+@dataclass
+class _Source:
+    """A source the artifact ships where the import system finds it: Python imports it as it
+    is, so it must be byte for byte the file its candidate is."""
+
+    display: str
+    container: Artifact
+    entry: str
+    #: Its path where the import system finds it: ``demo/core.py``.
+    path: str
+    #: ``(name in messages, file)``, as for :class:`_Module`.
+    candidates: list[tuple[str, str]] = field(default_factory=list)
+    root: SourceRoot | None = None
+
+
+#: What the path finder imports as source (``.pyw`` on Windows), in place of a legacy pyc beside it.
+_SOURCE_SUFFIXES = (".py", ".pyw")
 
 
 def verify_artifact(
@@ -104,7 +140,8 @@ def verify_artifact(
 ) -> VerifyResult:
     """Compile the sources of every pyc in the wheel or ``.pyz`` at ``path`` again, from the
     sdists or directories ``sources``, with the interpreters (found as ``python`` names them,
-    else by the recorded version) and options its bytecode metadata records, and compare.
+    else by the recorded version) and options its bytecode metadata records, and compare; and
+    compare every source it ships where the import system finds it with the sdist's.
 
     Raises :class:`BadArtifact` for an artifact it cannot use (no bytecode metadata, a
     damaged wheel), :class:`VerifyError` for sources it cannot read and
@@ -133,10 +170,12 @@ def verify_artifact(
         ]
         targets = _targets(recorded, python)
         optimize = sorted(meta.get("optimize") or [0])
-        modules = _modules(artifact, meta["layout"], recorded, optimize, tree)
+        modules, shipped, problems = _modules(artifact, meta, recorded, optimize, tree)
         result = VerifyResult(
             artifact=path,
             interpreters=[f"{t.interpreter.implementation} {t.interpreter.version}" for t in targets.values()],
+            sources=len(shipped),
+            problems=problems + _compare_sources(shipped),
         )
         for magic, target in targets.items():
             mine = [module for module in modules if module.pycs and module.pycs[0].interpreter.magic_number == magic]
@@ -144,7 +183,8 @@ def verify_artifact(
             _compare(mine, target, meta.get("invalidation_mode", "checked-hash"), jobs, work, result)
         for module in modules:
             if not module.candidates:
-                result.problems += [f"{p.display}: no source for it ({printable(module.path)})" for p in module.pycs]
+                where = _no_source(module.path, module.root)
+                result.problems += [f"{p.display}: no source for it ({where})" for p in module.pycs]
         result.problems.sort()
         return result
 
@@ -187,11 +227,63 @@ def _tree_entry(entry: str, packages: set[str]) -> tuple[str, str] | None:
     return next((found for package in packages if (found := stubs.tree_entry(entry, package))), None)
 
 
+def _importable(artifact: Artifact, surveyed: Survey) -> list[tuple[Member, str]]:
+    """Each file where the import system finds it, with its path there: the wheel's own files
+    that land in site-packages (the root, ``.data/purelib``, ``.data/platlib``), and every
+    file of an archive a ``.pth`` file puts on ``sys.path`` or of a ``.pyz``."""
+    found = []
+    for member in surveyed.members:
+        if member.container is artifact and artifact.kind == "wheel":
+            path = surveyed.site_paths.get(member.entry)
+            if path is not None:
+                found.append((member, path))
+        else:
+            found.append((member, member.entry))
+    return found
+
+
+def _generated(artifact: Artifact, layout: str, found: list[tuple[Member, str]]) -> set[tuple[int, str]]:
+    """The sources hatch-pyc writes itself, by ``(id(container), path)``: not the sdist's, so not
+    compared with it here (their own checks compare them with what hatch-pyc writes).
+
+    In a sourceless wheel (the wheel's own files) or a zip-layout wheel (its archive): the
+    selector package's ``__init__.py`` and the stub of each top-level module or package whose
+    bytecode is in the selector's tree (:func:`hatch_pyc.build.stubs.stub`). In a ``.pyz``: its
+    ``__main__.py`` and hatch-pyc's own modules.
+    """
+    if artifact.kind == "pyz":
+        return {(id(artifact), path) for path in ("__main__.py", *_OWN)}
+    if artifact.kind != "wheel" or layout not in ("sourceless", "zip"):
+        return set()
+    package = stubs.selector_package(artifact.name)
+    archive = f"{distribution_id(artifact.name)}.zip/"
+    generated = set()
+    for member, path in found:
+        container = member.container
+        if layout == "sourceless" and container is not artifact:
+            continue
+        if layout == "zip" and (container is artifact or not member.display.startswith(archive)):
+            continue
+        generated.add((id(container), f"{package}/__init__.py"))
+        tree = stubs.tree_entry(path, package)
+        if tree is None:
+            continue
+        module = tree[1][: -len("c")]
+        if "/" not in module or (module.count("/") == 1 and module.endswith("/__init__.py")):
+            generated.add((id(container), module))
+    return generated
+
+
 def _modules(
-    artifact: Artifact, layout: str, recorded: list[Interpreter], optimize: list[int], tree: SourceTree
-) -> list[_Module]:
-    """Every module with pycs where the import system finds them, with its candidate sources."""
-    surveyed = survey_artifact(artifact, layout)
+    artifact: Artifact, meta: Mapping[str, Any], recorded: list[Interpreter], optimize: list[int], tree: SourceTree
+) -> tuple[list[_Module], list[_Source], list[str]]:
+    """Every module with pycs where the import system finds them, with the source it was
+    compiled from; every source the artifact ships there, but hatch-pyc's own; and one problem
+    per pyc that never runs, a source beside it being what the path finder imports."""
+    layout = meta["layout"]
+    surveyed = survey_artifact(artifact, meta)
+    found = _importable(artifact, surveyed)
+    generated = _generated(artifact, layout, found)
     by_tag = {interpreter.cache_tag: interpreter for interpreter in recorded}
     # A bundle keeps the selector package of the wheel it was made from, under that wheel's name.
     packages = (
@@ -199,14 +291,21 @@ def _modules(
         if artifact.kind == "wheel"
         else {name.split("/")[0] for name in artifact.names if name.startswith(stubs.PREFIX) and "/" in name}
     )
-    modules: dict[tuple[int, str, str], _Module] = {}
-    for member in surveyed.members:
-        entry, container = member.entry, member.container
-        # Where the wheel's own files install; an archive's names are where zipimport finds them.
-        in_wheel = container is artifact and artifact.kind == "wheel"
-        if not entry.endswith(".pyc") or (in_wheel and land(entry, artifact.data_dir, {}).scheme != SITE):
+    paths: dict[int, set[str]] = {}
+    for member, path in found:
+        paths.setdefault(id(member.container), set()).add(path)
+    modules: dict[tuple[int, str, str, str], _Module] = {}
+    shipped: list[_Source] = []
+    problems: list[str] = []
+    for member, path in found:
+        container = member.container
+        if path.endswith(_SOURCE_SUFFIXES):
+            if (id(container), path) not in generated:
+                shipped.append(_Source(member.display, container, member.entry, path))
             continue
-        directory, base = posixpath.split(entry)
+        if not path.endswith(".pyc"):
+            continue
+        directory, base = posixpath.split(path)
         if posixpath.basename(directory) == "__pycache__":
             match = CACHED_PYC.match(base)
             interpreter = by_tag.get(match["tag"]) if match else None
@@ -214,37 +313,102 @@ def _modules(
                 continue  # check says what is wrong with it
             source_path = posixpath.join(posixpath.dirname(directory), match["stem"] + ".py")
             pyc = _Pyc(member.display, b"", interpreter, pyc_level(base), legacy=False)
-        elif (selected := _tree_entry(entry, packages)) is not None and selected[0] in by_tag:
+        elif (selected := _tree_entry(path, packages)) is not None and selected[0] in by_tag:
             # A wheel for several interpreters: each one's legacy pycs in its own directory.
             source_path = selected[1][: -len("c")]
             pyc = _Pyc(member.display, b"", by_tag[selected[0]], optimize[0], legacy=True)
         else:
-            source_path = entry[: -len("c")]
+            source_path = path[: -len("c")]
+            beside = [f"{source_path[: -len('.py')]}{end}" for end in _SOURCE_SUFFIXES]
+            if container.kind == "wheel" and (running := [other for other in beside if other in paths[id(container)]]):
+                # The path finder prefers a source to a legacy pyc in a directory; zipimport prefers the pyc.
+                problems.append(
+                    f"{printable(member.display)}: the source beside it ({printable(running[0])}) is what runs, not "
+                    "this bytecode: rebuild the artifact so that it ships one or the other"
+                )
+                continue
             level = OWN_MODULES_OPTIMIZE if artifact.kind == "pyz" and source_path in _OWN else optimize[0]
             pyc = _Pyc(member.display, b"", recorded[0], level, legacy=True)
-        pyc.data = container.read(entry, MAX_PYC_SIZE)
-        # One module per interpreter: each target compiles and compares its own pycs.
-        key = (id(container), source_path, pyc.interpreter.magic_number)
+        pyc.data = container.read(member.entry, MAX_PYC_SIZE)
+        # One module per interpreter: each target compiles and compares its own pycs. (Two
+        # entries landing on one file, ``.data/purelib/`` and the root, are two modules.)
+        key = (id(container), member.entry[: len(member.entry) - len(path)], source_path, pyc.interpreter.magic_number)
         if key not in modules:
-            beside = source_path in container.names
+            beside_it = source_path in paths[id(container)]
             # The alongside layout names code ``<path>`` (the import system puts the real path
             # into a pyc it loads beside its source); elsewhere a module whose source ships
             # beside its pyc (keep-source) carries its plain path. Columns go with a source.
-            kept = beside and layout != "alongside"
-            landed = land(source_path, artifact.data_dir, {}).path if in_wheel else source_path
-            filename = None if landed == source_path else landed
-            candidates = tree.find(landed)
-            if landed.startswith(scripts.PACKAGE + "/"):
-                script, candidates = tree.scripts(landed[: -len(".py")].replace("/", "."))
-                filename = script or filename
-            elif artifact.kind == "pyz" and landed in _OWN:
-                # hatch-pyc's own: the same only when its version is the one recorded.
-                candidates = [(f"hatch-pyc {__version__}'s {landed[: -len('.py')]}", _OWN[landed])]
-            modules[key] = _Module(source_path, filename, kept, [], candidates, columns=beside)
+            kept = beside_it and layout != "alongside"
+            modules[key] = _Module(source_path, None, kept, [], [], columns=beside_it)
         modules[key].pycs.append(pyc)
         if len(pyc.data) >= 12:
             modules[key].mtime = int.from_bytes(pyc.data[8:12], "little")
-    return list(modules.values())
+    _locate(artifact, list(modules.values()), shipped, tree)
+    return list(modules.values()), shipped, problems
+
+
+def _locate(artifact: Artifact, modules: list[_Module], shipped: list[_Source], tree: SourceTree) -> None:
+    """Each module's and shipped source's candidates: a compiled script's are the scripts of its
+    launcher's name, hatch-pyc's own modules in a bundle the running hatch-pyc's; every other is
+    ``<root>/<its path>``, one root per top-level name (:meth:`SourceTree.root`), or none."""
+    plain: dict[str, set[str]] = {}
+    for path in [module.path for module in modules] + [source.path for source in shipped]:
+        if not path.startswith(scripts.PACKAGE + "/") and not (artifact.kind == "pyz" and path in _OWN):
+            plain.setdefault(path.split("/")[0], set()).add(path)
+    roots = {top: tree.root(paths) for top, paths in plain.items()}
+
+    def candidates(path: str) -> tuple[list[tuple[str, str]], SourceRoot | None, str | None]:
+        """``(candidates, root, script name)`` of the module or source at ``path``."""
+        if path.startswith(scripts.PACKAGE + "/"):
+            script, found = tree.scripts(posixpath.splitext(path)[0].replace("/", "."))
+            return found, None, script
+        if artifact.kind == "pyz" and path in _OWN:
+            # hatch-pyc's own: the same only when its version is the one recorded.
+            return [(f"hatch-pyc {__version__}'s {path[: -len('.py')]}", _OWN[path])], None, None
+        root = roots[path.split("/")[0]]
+        source = tree.at(root, path) if root is not None else None
+        return [source] if source is not None else [], root, None
+
+    for module in modules:
+        module.candidates, module.root, script = candidates(module.path)
+        module.filename = script or module.filename
+    for shipped_source in shipped:
+        shipped_source.candidates, shipped_source.root, _ = candidates(shipped_source.path)
+
+
+def _no_source(path: str, root: SourceRoot | None) -> str:
+    """Where a module's source was looked for, in a message."""
+    return printable(path) if root is None else f"{printable(path)}, not in {printable(root.display)}"
+
+
+def _compare_sources(shipped: list[_Source]) -> list[str]:
+    """One problem per shipped source that is not byte for byte its candidate: it is what runs."""
+    problems = []
+    for source in shipped:
+        display = printable(source.display)
+        if not source.candidates:
+            problems.append(
+                f"{display}: no source for it ({_no_source(source.path, source.root)}), and Python imports it as it "
+                "is: remove it, or rebuild the artifact from the sdist"
+            )
+        elif not any(_same(source.container, source.entry, file) for _, file in source.candidates):
+            origin = ", ".join(printable(display) for display, _ in source.candidates[:3])
+            problems.append(
+                f"{display}: not the same as {origin}, and Python imports it as it is: rebuild the artifact from "
+                "the sdist"
+            )
+    return problems
+
+
+def _same(container: Artifact, entry: str, file: str) -> bool:
+    """Whether the entry holds exactly the bytes of ``file``, read in chunks."""
+    if container.info(entry).file_size != os.path.getsize(file):
+        return False
+    with open(file, "rb") as f:
+        for chunk in container.chunks(entry):
+            if f.read(len(chunk)) != chunk:
+                return False
+        return f.read(1) == b""
 
 
 def _compare(
