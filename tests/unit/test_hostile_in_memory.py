@@ -152,6 +152,8 @@ UNUSABLE = [
     ("a backslash entry", _raw([("demo\\core.py", b"")]), "absolute, empty, or with a backslash"),
     ("a control character", _raw([("demo/\x1b[2Jcore.py", b"")]), "demo/\\x1b[2Jcore.py"),
     ("a bidi control", _raw([("demo/\u202ecore.py", b"")]), "demo/\\u202ecore.py"),
+    ("an alternate data stream", _raw([("zz.pth::$DATA", b"")]), "unsafe entry 'zz.pth::$DATA' (a ':', which Windows"),
+    ("a Windows short name", _raw([("demo/CORE_M~1.PY", b"")]), "shaped like a Windows short name"),
     ("an entry twice", _raw([("demo/a.py", b""), ("demo/a.py", b"x")]), "an entry appears twice"),
     ("no dist-info", _raw([("demo/a.py", b"")]), "expected one .dist-info directory, found 0"),
     ("two dist-infos", _raw([(f"{DIST}/WHEEL", b""), ("other-1.0.dist-info/WHEEL", b"")]),

@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import struct
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, NoReturn
 
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -122,6 +124,7 @@ class Artifact:
         nested = Artifact(path=label, kind="zip", archive=archive, names=[], budget=self.budget)
         self.nested.append(nested)
         nested.names = _checked_names(label, archive, self.budget)
+        _one_directory(label, archive)
         return nested
 
     def close(self) -> None:
@@ -138,10 +141,27 @@ class Artifact:
         self.close()
 
 
+#: The base of a Windows short name: ``CORE_M~1``, ``AB12~10``.
+_SHORT_BASE = re.compile(r".+~[0-9]+", re.ASCII)
+
+
+def _short_name(part: str) -> bool:
+    """Whether ``part`` is shaped like a Windows short (8.3) name: ``CORE_M~1.PY``, ``PROGRA~1``.
+
+    Windows looks a name up after dropping trailing dots and spaces, and finds a file by its
+    short name too: a base of at most 8 characters ending in ``~`` and digits, and an extension
+    of at most 3. ``demo/CORE_M~1.PY`` can be ``demo/core_module.py``, whoever wrote it.
+    """
+    base, _, extension = part.rstrip(". ").partition(".")
+    return len(base) <= 8 and len(extension) <= 3 and "." not in extension and _SHORT_BASE.fullmatch(base) is not None
+
+
 def _unsafe_name(name: str) -> str | None:
     """Why an entry name cannot be installed or trusted, or None."""
     if not name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or "\\" in name:
         return "absolute, empty, or with a backslash"
+    if ":" in name:
+        return "a ':', which Windows reads as a drive or an alternate data stream: 'x.pth::$DATA' is the file x.pth"
     parts = name.split("/")
     if name.endswith("/"):
         parts.pop()
@@ -149,6 +169,8 @@ def _unsafe_name(name: str) -> str | None:
         return "a '..', '.' or empty part: escaping the install directory or landing on another entry's path"
     if printable(name) != name:
         return "a control character"
+    if any(_short_name(part) for part in parts):
+        return "shaped like a Windows short name ('CORE_M~1.PY'): Windows may resolve it to another file's long name"
     return None
 
 
@@ -176,6 +198,130 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
     return names
 
 
+_END = b"PK\x05\x06"
+_END64 = b"PK\x06\x06"
+_LOCATOR64 = b"PK\x06\x07"
+_CENTRAL = b"PK\x01\x02"
+#: The end of central directory record (22 bytes, then its comment), the zip64 end record
+#: without extensible data (56 bytes) and the zip64 locator (20 bytes) just before it.
+_END_RECORD = struct.Struct("<4s4H2LH")
+_END64_RECORD = struct.Struct("<4sQ2H2L4Q")
+_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_PART = _END64_RECORD.size + _LOCATOR.size
+#: How much of the end of an archive is read: the end record may have a comment of up to
+#: 65535 bytes after it, and the zip64 records lie before it.
+_TAIL = 0xFFFF + _END_RECORD.size + _ZIP64_PART + 1
+#: Where zipfile looks for the end record: in the last 64 KiB and 22 bytes.
+_ZIPFILE_WINDOW = (1 << 16) + _END_RECORD.size
+_CENTRAL_HEADER = 46
+
+
+def _one_directory(path: str, archive: zipfile.ZipFile) -> None:
+    """Refuse an archive in which Python's readers could find different central directories.
+
+    ``zipfile`` (pip, pypa/installer, hatch-pyc) follows a zip64 end record where one is
+    present; ``zipimport`` (archives on ``sys.path``, a ``.pyz`` run by ``runpy``) follows the
+    32-bit end record before CPython 3.13, the zip64 one after, and reads directory entries
+    until the next signature is not one, whatever the record's size. So the archive must have
+    one end record, zip64 values that agree with the 32-bit ones (or the 32-bit ones set to
+    their "see zip64" value), a directory that ends exactly where the record says, and no
+    other directory where the 32-bit record would send zipimport.
+    """
+
+    def refuse(what: str) -> NoReturn:
+        raise BadArtifact(
+            f"{path}: {what}, so zipimport and zipfile (pip, installers, hatch-pyc) could read different "
+            "files from it; rebuild it with a standard zip writer"
+        )
+
+    fp = archive.fp
+    if fp is None:  # only a closed archive has none
+        raise BadArtifact(f"{path}: closed before it was read")
+    try:
+        size = fp.seek(0, os.SEEK_END)
+        tail_at = max(size - _TAIL, 0)
+        fp.seek(tail_at)
+        tail = fp.read()
+    except OSError as exc:
+        raise BadArtifact(f"{path}: cannot read its end: {exc}") from None
+    # zipfile's own search (_EndRecData): a record without a comment at the very end, else the
+    # last signature in the last 64 KiB.
+    if tail[-_END_RECORD.size : -_END_RECORD.size + 4] == _END and tail[-2:] == b"\0\0":
+        at = len(tail) - _END_RECORD.size
+    else:
+        at = tail.rfind(_END, max(len(tail) - _ZIPFILE_WINDOW, 0))
+    if at < 0 or at + _END_RECORD.size > len(tail):
+        refuse("its end of central directory record is not where zipfile looks for it")
+    if tail.rfind(_END) != at:
+        # zipimport takes the last signature (3.13) or the one at the very end (before).
+        refuse("an end of central directory signature follows its end record")
+    end = tail_at + at
+    _, _, _, count_here, count, cd_size, cd_offset, _ = _END_RECORD.unpack_from(tail, at)
+    has_locator = at >= _LOCATOR.size and tail[at - _LOCATOR.size : at - _LOCATOR.size + 4] == _LOCATOR64
+    has_record = at >= _ZIP64_PART and tail[at - _ZIP64_PART : at - _ZIP64_PART + 4] == _END64
+    if has_locator != has_record:
+        # zipfile takes the zip64 record only with its locator, CPython 3.13's zipimport without.
+        refuse("a zip64 end record without its locator just after it, or a locator without the record")
+    used = (count_here, count, cd_size, cd_offset)
+    before = 0
+    if has_record:
+        _, record_size, _, _, _, _, *zip64 = _END64_RECORD.unpack_from(tail, at - _ZIP64_PART)
+        record_offset = _LOCATOR.unpack_from(tail, at - _LOCATOR.size)[2]
+        if record_size != _END64_RECORD.size - 12 or record_offset != zip64[3] + zip64[2]:
+            refuse("its zip64 end record is not where its locator points, just after the central directory")
+        sentinels = (0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+        if any(small not in (sentinel, big) for small, big, sentinel in zip(used, zip64, sentinels, strict=True)):
+            refuse(
+                f"its two end records name different central directories (entries {count}, size {cd_size}, "
+                f"offset {cd_offset} in the 32-bit one; entries {zip64[1]}, size {zip64[2]}, offset {zip64[3]} "
+                "in the zip64 one)"
+            )
+        used = (zip64[0], zip64[1], zip64[2], zip64[3])
+        before = _ZIP64_PART
+    used_here, used_count, used_size, used_offset = used
+    start = end - before - used_size
+    if start != archive.start_dir:
+        refuse(f"zipfile read its central directory at {archive.start_dir}, not at {start} where its end record says")
+    entries = len(archive.infolist())
+    walked, stop = _walk_directory(fp, start, used_size, entries)
+    if (walked, stop) != (used_count, start + used_size) or used_here != used_count or walked != entries:
+        refuse(
+            f"its central directory holds {walked} entries in {stop - start} bytes where its end record says "
+            f"{used_count} in {used_size}"
+        )
+    # zipimport before 3.13 (and 3.13 where it does not take the zip64 record) reads from where
+    # the 32-bit record puts it, with the data offsets moved as that start implies.
+    zipimport_start = end - cd_size
+    if zipimport_start >= cd_offset and (zipimport_start, cd_offset) != (start, used_offset):
+        try:
+            fp.seek(zipimport_start)
+            there = fp.read(4)
+        except OSError as exc:
+            raise BadArtifact(f"{path}: cannot read its end: {exc}") from None
+        if there == _CENTRAL:
+            refuse(f"its 32-bit end record names another central directory (at {zipimport_start}) than zipfile read")
+
+
+def _walk_directory(fp: IO[bytes], start: int, size: int, most: int) -> tuple[int, int]:
+    """How many directory entries follow one another from ``start`` (at most ``most`` + 1),
+    counting until ``size`` bytes are passed or a signature is not one; and where they end."""
+    count, at = 0, start
+    buffer, buffer_at = b"", start
+    while at < start + size and count <= most:
+        offset = at - buffer_at
+        if offset + _CENTRAL_HEADER > len(buffer):
+            try:
+                fp.seek(at)
+                buffer, buffer_at, offset = fp.read(_CHUNK), at, 0
+            except OSError:
+                break
+        if buffer[offset : offset + 4] != _CENTRAL or offset + _CENTRAL_HEADER > len(buffer):
+            break
+        at += _CENTRAL_HEADER + sum(struct.unpack_from("<3H", buffer, offset + 28))
+        count += 1
+    return count, at
+
+
 def _open_wheel(artifact: Artifact) -> None:
     path = artifact.path
     try:
@@ -195,11 +341,40 @@ def _open_wheel(artifact: Artifact) -> None:
         same = False
     if not same:
         raise BadArtifact(f"{path}: its .dist-info directory {printable(artifact.dist_info)} is not {name} {version}'s")
+    _one_data_directory(artifact)
     for required in ("WHEEL", "RECORD", "METADATA"):
         if f"{artifact.dist_info}/{required}" not in artifact.names:
             raise BadArtifact(f"{path}: {artifact.dist_info}/{required} is missing")
     artifact.wheel = wheelfile.parse_wheel(path, artifact.text(f"{artifact.dist_info}/WHEEL"))
     artifact.record = records.parse(path, artifact.text(f"{artifact.dist_info}/RECORD"))
+
+
+def _one_data_directory(artifact: Artifact) -> None:
+    """Refuse a wheel whose ``.data`` directory installers would not agree on.
+
+    pypa/installer takes ``{distribution}-{version}.data`` as the wheel's file name spells
+    them, hatch-pyc (and uv) the ``.dist-info`` directory's name, pip every top-level
+    directory whose name ends in ``.data``. Where the wheel has one, all three must be it.
+    """
+    path = artifact.path
+    tops = sorted({name.split("/", 1)[0] for name in artifact.names if name.split("/", 1)[0].endswith(".data")})
+    if not tops:
+        return
+    distribution, version = os.path.basename(path)[: -len(".whl")].split("-")[:2]
+    by_file_name = f"{distribution}-{version}.data"
+    if by_file_name != artifact.data_dir:
+        raise BadArtifact(
+            f"{path}: its data directory is {printable(artifact.data_dir)} by its .dist-info directory but "
+            f"{printable(by_file_name)} by its file name, and installers take one or the other; spell the "
+            "distribution and version in the file name as in the .dist-info directory"
+        )
+    for top in tops:
+        if top != artifact.data_dir:
+            raise BadArtifact(
+                f"{path}: {printable(top)} is a second data directory beside {printable(artifact.data_dir)}: pip "
+                f"installs the files of every *.data directory, pypa/installer leaves them in site-packages; move "
+                f"its files into {printable(artifact.data_dir)}"
+            )
 
 
 def open_artifact(path: str) -> Artifact:
@@ -217,6 +392,7 @@ def open_artifact(path: str) -> Artifact:
     try:
         artifact = Artifact(path=path, kind=kind, archive=archive, names=[], budget=budget)
         artifact.names = _checked_names(path, archive, budget)
+        _one_directory(path, archive)
         if kind == "wheel":
             _open_wheel(artifact)
     except BaseException:
