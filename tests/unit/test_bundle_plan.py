@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from hatch_pyc._shipped import bundle_index
+from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE
+from hatch_pyc.build import bootstrap
 from hatch_pyc.bundle import plan as bundle_plan
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BundleError
@@ -109,7 +111,7 @@ def _run_bootstrap(tmp_path: Path, interpreter: Interpreter) -> subprocess.Compl
     (tmp_path / "app.py").write_text("import sys\ndef main():\n    print('ran', sys.argv[1:])\n    return 4\n")
     main = tmp_path / "__main__.py"
     main.write_bytes(bundle_plan.bootstrap("app:main", interpreter, "app-1.0.pyz", ["app-1.0.dist-info"]))
-    shutil.copy(bundle_index.__file__, tmp_path / f"{bundle_plan.INDEX_MODULE}.py")
+    shutil.copy(bundle_index.__file__, tmp_path / f"{INDEX_MODULE}.py")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     return subprocess.run([sys.executable, str(main), "x"], capture_output=True, text=True, env=env)
 
@@ -156,3 +158,123 @@ def test_packages_that_run_from_files_on_disk_and_why() -> None:
         "black": "extension modules beside pure-Python ones",
         "blib2to3": "data files that its modules find by __file__",
     }
+
+
+def _native_bootstrap(needed: tuple[str, ...] = ()) -> bytes:
+    """A bootstrap with native code, a runtime and resources, as ``make_bundle`` writes one."""
+    platform = bundle_plan.Platform("cp311-cp311-linux_x86_64", "linux", "x86_64", (".abi3.so", ".so"))
+    files = {"a/_x.abi3.so": 3, "a/__init__.pyc": 2, "six.pyc": 6}
+    manifest = bundle_plan.extraction(files, {"a": "aa", "six": "66"}, platform, needed)
+    dist_infos = ["a-1.0.dist-info", "six-1.16.0.dist-info"]
+    return bundle_plan.bootstrap("a.cli:main.run", HERE, "a-1.0.pyz", dist_infos, manifest, resources=True)
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        bundle_plan.bootstrap("app:main", HERE, "app-1.0.pyz", ["app-1.0.dist-info"]),
+        bundle_plan.bootstrap("app:main", OTHER, "x');import os;('", ["x');import os;('", "\n"], resources=True),
+        _native_bootstrap(),
+        _native_bootstrap(("six",)),
+    ],
+    ids=["plain", "odd strings", "native", "native, needed"],
+)
+def test_the_bootstrap_is_read_back_by_name_and_written_again_byte_for_byte(main: bytes) -> None:
+    values = bootstrap.read(ast.parse(main))
+    assert values is not None
+    assert bootstrap.write(values) == main
+
+
+def test_the_values_read_back_are_those_written() -> None:
+    values = bootstrap.read(ast.parse(_native_bootstrap(("six",))))
+    assert values == bootstrap.Bootstrap(
+        entry="a.cli:main.run",
+        bundle="a-1.0.pyz",
+        python="{}.{}".format(*HERE.minor),
+        magic=HERE.magic_number,
+        dist_infos=("a-1.0.dist-info", "six-1.16.0.dist-info"),
+        resources=True,
+        native=bootstrap.Native("cp311-cp311-linux_x86_64", "linux", "x86_64", (".abi3.so",)),
+        runtime=bootstrap.Runtime(
+            digest=values.runtime.digest if values and values.runtime else "",
+            groups={"a": ("aa", "2 a/__init__.pyc\n3 a/_x.abi3.so"), "six": ("66", "6 six.pyc")},
+            modules={"a._x": "a/_x.abi3.so"},
+            needed=("six",),
+        ),
+    )
+    main = _native_bootstrap().decode()
+    # The runtime's install() takes keywords only; the bundle's name is written once.
+    assert "_hatch_pyc_runtime.install(\n    label=BUNDLE,\n    digest=" in main
+    assert "needed=(),\n)" in main
+    assert main.count("a-1.0.pyz") == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("label=BUNDLE", "label='a-1.0.pyz'"),
+        ("    label=BUNDLE,\n", ""),
+        ("    label=BUNDLE,\n", "    BUNDLE,\n"),
+        ("serve(dist_infos=['a-1.0.dist-info', 'six-1.16.0.dist-info'])", "serve(**{'dist_infos': []})"),
+        ("ENTRY = 'a.cli:main.run'", "ENTRY = 'a.cli:main.run'\nENTRY = 'b:c'"),
+        ("ENTRY = 'a.cli:main.run'", "ENTRY = ['a.cli:main.run']"),
+        ("MAGIC = ", "MAGIC = 1 or "),
+        ("TAG = ", "TAG = b"),
+        ("SUFFIXES = ('.abi3.so',)", "SUFFIXES = ['.abi3.so']"),
+        ("needed=()", "needed=[]"),
+        ("modules={'a._x': 'a/_x.abi3.so'}", "modules={'a._x': 1}"),
+        ("groups={'a': ('aa',", "groups={'a': ('aa', 'x',"),
+        ("_hatch_pyc_resources.serve()", "_hatch_pyc_resources.serve(1)"),
+        ("_hatch_pyc_index.serve(dist_infos=['a-1.0.dist-info', 'six-1.16.0.dist-info'])", "pass"),
+        ("SYS_PLATFORM = 'linux'\n", ""),
+    ],
+)
+def test_values_that_cannot_be_read_by_name_are_none(old: str, new: str) -> None:
+    main = _native_bootstrap().decode()
+    assert old in main
+    assert bootstrap.read(ast.parse(main.replace(old, new, 1))) is None
+
+
+@pytest.mark.parametrize("entry", ["app:main()", "app;import os:main", "app:ma in", "app:", "app.:main", "app:class"])
+def test_an_entry_point_that_is_no_dotted_name_is_never_written_as_code(entry: str) -> None:
+    with pytest.raises(BundleError, match="is not 'module:function' of dotted identifiers"):
+        bundle_plan.bootstrap(entry, HERE, "app-1.0.pyz", [])
+
+
+def test_the_modules_a_bundle_may_not_hold_at_its_top_are_the_standard_librarys() -> None:
+    names = [
+        "hashlib.py",
+        "email/__init__.pyc",
+        "json/decoder.pyc",  # a namespace portion: the standard library's package is found first
+        "os.cpython-311-x86_64-linux-gnu.so",
+        "ssl.cpython-39-x86_64-linux-gnu.so",  # not loaded by this interpreter
+        "abc.foo.py",
+        "demo/__init__.pyc",
+        "_hatch_pyc_runtime.pyc",
+        "a/hashlib.pyc",
+        "csv.txt",
+    ]
+    stdlib = ["hashlib", "email", "json", "os", "ssl", "abc", "csv", "a"]
+    suffixes = [".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so"]
+    assert bootstrap.stdlib_shadows(names, stdlib, suffixes) == {
+        "email": "email/__init__.pyc",
+        "hashlib": "hashlib.py",
+        "os": "os.cpython-311-x86_64-linux-gnu.so",
+    }
+    assert bootstrap.stdlib_shadows(["ssl.cpython-39-x86_64-linux-gnu.so"], stdlib, []) == {
+        "ssl": "ssl.cpython-39-x86_64-linux-gnu.so"
+    }
+    probed = running().imports["stdlib"]
+    assert {"hashlib", "os", "sys"} <= set(probed)
+    assert not [name for name in probed if name.startswith("_hatch_pyc")]
+
+
+def test_the_bootstrap_refuses_another_platform_in_one_line(tmp_path: Path) -> None:
+    platform = bundle_plan.Platform("cp311-cp311-plan9_mips", "plan9", "mips", (".so",))
+    manifest = bundle_plan.extraction({"a/_x.so": 3}, {"a": "aa"}, platform)
+    main = tmp_path / "__main__.py"
+    main.write_bytes(bundle_plan.bootstrap("a:main", HERE, "a-1.0.pyz", [], manifest))
+    result = subprocess.run([sys.executable, str(main)], capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("a-1.0.pyz holds extension modules for cp311-cp311-plan9_mips; this is CPython ")
+    assert result.stderr.count("\n") == 1

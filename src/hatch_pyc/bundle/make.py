@@ -34,6 +34,7 @@ from hatch_pyc._shipped.bundle_runtime import (
     group_of,
 )
 from hatch_pyc.build import metadata
+from hatch_pyc.build.bootstrap import stdlib_shadows
 from hatch_pyc.build.cache import CompileCache
 from hatch_pyc.build.compilation import Progress
 from hatch_pyc.build.pipeline import Session, build_archive, find_targets
@@ -134,6 +135,7 @@ def make_bundle(
         contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, where, cache, progress)
         platform = native_platform(target, interpreter) if tree.native else None
         contents.update(tree.native)
+        _refuse_stdlib_names(contents, target or running(), wheel)
         native = _extraction(tree, contents, platform, extracted, cached) if extracts else None
         name = pyz_name(artifact.name, artifact.version, interpreter, platform)
         for dist_info, paths in tree.records.items():
@@ -155,6 +157,18 @@ def make_bundle(
         except OSError as exc:
             raise BundleError(f"cannot write the bundle to {path}: {exc.strerror or exc}") from None
         return path
+
+
+def _refuse_stdlib_names(contents: Collection[str], target: Target, wheel: str) -> None:
+    """Refuse a top-level module or package named as one of the target's standard library:
+    the bundle is ``sys.path[0]`` when it runs, so it would replace it (``check`` says so too)."""
+    shadows = stdlib_shadows(contents, target.imports.get("stdlib") or (), target.platform.get("suffixes") or ())
+    if shadows:
+        listed = ", ".join(f"{member} ({module})" for module, member in sorted(shadows.items()))
+        raise BundleError(
+            f"{wheel}: the bundle would hold modules named as the standard library's: {listed}; the bundle is "
+            "first on sys.path, so they would replace them: rename them"
+        )
 
 
 def _own(source: str, name: str) -> Module:

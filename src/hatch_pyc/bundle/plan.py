@@ -11,7 +11,8 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE, group_of
+from hatch_pyc._shipped.bundle_runtime import group_of
+from hatch_pyc.build.bootstrap import Bootstrap, Native, Runtime, write
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BundleError
 from hatch_pyc.core.interpreters import Interpreter, Target, abi_tag, platform_tag, running
@@ -151,73 +152,28 @@ def bootstrap(
     native: Extraction | None = None,
     resources: bool = False,
 ) -> bytes:
-    """The bundle's ``__main__.py``: refuse an interpreter that cannot load the bundle, serve the
-    bundle's ``dist_infos`` to ``importlib.metadata``, then run.
-
-    It stays source (every Python can read it) and takes ``importlib.util.MAGIC_NUMBER`` from
-    the module the import system already loaded (importing ``importlib.util`` would add to
-    every start). On a mismatch it prints one line instead of the traceback a pyc with a bad
-    magic number gives, or an extension module built for another platform. Every string
-    from the input is written as a Python literal.
-    """
-    module, _, attribute = target.partition(":")
-    head = attribute.split(".")[0]
+    """The bundle's ``__main__.py`` (:func:`hatch_pyc.build.bootstrap.write`): refuse an
+    interpreter that cannot load the bundle, serve the bundle's ``dist_infos`` to
+    ``importlib.metadata``, hand the runtime what it extracts (``native``), then run
+    ``target``. Every string from the input is written as a Python literal."""
     major, minor = interpreter.minor
-    refusal = (
-        f"{name} needs CPython {major}.{minor} (bytecode magic {interpreter.magic_number}); "
-        "this is %s %s at %s (magic %s)\n"
+    where = native.platform if native is not None else None
+    values = Bootstrap(
+        entry=target,
+        bundle=name,
+        python=f"{major}.{minor}",
+        magic=interpreter.magic_number,
+        dist_infos=tuple(dist_infos),
+        resources=resources,
+        native=Native(where.tag, where.sys_platform, where.machine, native.suffixes)
+        if where is not None and native is not None
+        else None,
+        runtime=Runtime(native.digest, native.groups, native.modules, native.needed) if native is not None else None,
     )
-    lines = [
-        f"# Written by hatch-pyc: runs {target} if this Python can load the bundle.",
-        "import sys",
-        "",
-        "try:  # importlib.util.MAGIC_NUMBER, from the module the import system already loaded",
-        "    from _frozen_importlib_external import MAGIC_NUMBER",
-        "except ImportError:",
-        "    from importlib.util import MAGIC_NUMBER",
-        "",
-        f"if MAGIC_NUMBER != bytes.fromhex({interpreter.magic_number!r}):",
-        "    import platform",
-        "",
-        "    running = (platform.python_implementation(), platform.python_version(), sys.executable, "
-        "MAGIC_NUMBER.hex())",
-        f"    sys.stderr.write({refusal!r} % running)",
-        "    sys.exit(1)",
-        "",
-    ]
-    if native is not None and native.platform is not None:
-        where = native.platform
-        refusal = f"{name} holds extension modules for {where.tag}; this is %s %s on %s %s at %s\n"
-        lines += [
-            "import _imp",
-            "import os",
-            "",
-            "machine = os.uname().machine if hasattr(os, 'uname') else ''",
-            f"if sys.platform != {where.sys_platform!r} or machine != {where.machine!r} or not "
-            f"set(_imp.extension_suffixes()).issuperset({native.suffixes!r}):",
-            "    import platform",
-            "",
-            "    running = (platform.python_implementation(), platform.python_version(), sys.platform, "
-            "platform.machine(), sys.executable)",
-            f"    sys.stderr.write({refusal!r} % running)",
-            "    sys.exit(1)",
-            "",
-        ]
-    lines += [f"import {INDEX_MODULE}", "", f"{INDEX_MODULE}.serve({list(dist_infos)!r})", ""]
-    if resources:
-        lines += [f"import {RESOURCES_MODULE}", "", f"{RESOURCES_MODULE}.serve()", ""]
-    if native is not None:
-        # Strings, not dicts of tuples: compiling a literal of a thousand entries at every
-        # start cost httpie's bundle 5 ms; the runtime parses a group's lines at its first use.
-        needed = f", {native.needed!r}" if native.needed else ""
-        lines += [
-            f"import {RUNTIME_MODULE}",
-            "",
-            f"{RUNTIME_MODULE}.install({name!r}, {native.digest!r}, {native.groups!r}, {native.modules!r}{needed})",
-            "",
-        ]
-    lines += [f"from {module} import {head}", "", f"sys.exit({attribute}())", ""]
-    return "\n".join(lines).encode()
+    try:
+        return write(values)
+    except ValueError as exc:
+        raise BundleError(f"the entry point {exc}") from None
 
 
 def extraction(

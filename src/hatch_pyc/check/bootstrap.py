@@ -1,22 +1,25 @@
 """What a hatch-pyc bundle's ``__main__.py`` needs in order to start, checked against the
 bundle's entries and the target interpreter, so that ``check`` does not call ok a bundle
-whose first start would fail.
+whose first start would fail, or one whose start runs more than hatch-pyc wrote.
 
-The bootstrap (:func:`hatch_pyc.bundle.plan.bootstrap`) is read as Python source with
-:mod:`ast`, never run; the manifest it hands the runtime is read with
-:func:`ast.literal_eval`. What it says is compared with the entries themselves: the module
-it runs must be in the archive, every file it extracts must be there, each group of them
-with the SHA-256 it records, every extension module in the archive must be among them, and
-the target must load their extension suffixes.
+The bootstrap is read as Python source with :mod:`ast`, never run: its values are read back
+by name (:func:`hatch_pyc.build.bootstrap.read`) and written again with the one writer
+(:func:`hatch_pyc.build.bootstrap.write`); anything but those very bytes is a problem, since
+``__main__.py`` runs at every start. What the values say is compared with the entries
+themselves: the module it runs must be in the archive, every file it extracts must be
+there, each group of them with the SHA-256 it records, every extension module in the
+archive must be among them, and the target must load their extension suffixes. No
+top-level module of the archive may be named as one of the target's standard library: the
+archive is first on ``sys.path``, so it would be imported in the standard library's place.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Mapping
 
-from hatch_pyc._shipped.bundle_runtime import RUNTIME_MODULE, group_hash, parse_files
+from hatch_pyc._shipped.bundle_runtime import group_hash, parse_files
+from hatch_pyc.build.bootstrap import Bootstrap, read, stdlib_shadows, write
 from hatch_pyc.core.errors import printable
 from hatch_pyc.core.interpreters import Target
 from hatch_pyc.core.limits import MAX_BOOTSTRAP_SIZE
@@ -25,19 +28,48 @@ from hatch_pyc.wheel.artifact import Artifact
 BOOTSTRAP = "__main__.py"
 #: Entries that are native code: extension modules and the shared libraries beside them.
 _NATIVE = (".so", ".pyd", ".dylib")
+#: The one line for a bootstrap that is not what hatch-pyc writes.
+NOT_OURS = f"{BOOTSTRAP}: not what hatch-pyc writes for these values: it runs at every start"
 
 
 def bootstrap_problems(artifact: Artifact, target: Target) -> list[str]:
-    """Why the bundle would not start on ``target``, one line each; none if it would."""
+    """Why the bundle would not start on ``target``, or would run more than hatch-pyc wrote,
+    one line each; none if neither."""
+    shadows = stdlib_shadows(artifact.names, target.imports.get("stdlib") or (), _suffixes(target))
+    problems = [
+        f"{printable(member)}: named as the standard library's {printable(module)}, which it replaces: "
+        "the bundle is first on sys.path"
+        for module, member in sorted(shadows.items())
+    ]
     if BOOTSTRAP not in artifact.names:
-        return [f"no {BOOTSTRAP}: `python {artifact.path}` cannot start it"]
+        return [f"no {BOOTSTRAP}: `python {artifact.path}` cannot start it", *problems]
+    data = artifact.read(BOOTSTRAP, MAX_BOOTSTRAP_SIZE)
     try:
-        tree = ast.parse(artifact.read(BOOTSTRAP, MAX_BOOTSTRAP_SIZE))
+        tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return [f"{BOOTSTRAP} is not valid Python: {printable(str(exc))}"]
+        return [f"{BOOTSTRAP} is not valid Python: {printable(str(exc))}", *problems]
+    values = None
+    try:
+        values = read(tree)
+        ours = values is not None and write(values) == data
+    except (ValueError, RecursionError, MemoryError):
+        ours = False
+    if values is None or not ours:
+        return [NOT_OURS, *problems]
+    return _start_problems(artifact, target, values) + problems
+
+
+def _suffixes(target: Target) -> tuple[str, ...]:
+    return tuple(target.platform.get("suffixes") or ())
+
+
+def _start_problems(artifact: Artifact, target: Target, values: Bootstrap) -> list[str]:
+    """What the first start of a bootstrap written from ``values`` needs and the bundle lacks."""
     names = set(artifact.names)
-    problems = _entry_problems(tree, names)
-    groups, modules = _manifest(tree)
+    problems = _entry_problems(values.entry, names)
+    runtime = values.runtime
+    groups = dict(runtime.groups) if runtime is not None else {}
+    modules = dict(runtime.modules) if runtime is not None else {}
     files: set[str] = set()
     for group, (digest, listed) in sorted(groups.items()):
         try:
@@ -57,7 +89,7 @@ def bootstrap_problems(artifact: Artifact, target: Target) -> list[str]:
         top = member.split("/")[0]
         if member.endswith(_NATIVE) and not top.endswith(".dist-info"):
             problems.append(f"{printable(member)}: native code {BOOTSTRAP} does not extract: it cannot be loaded")
-    suffixes = tuple(target.platform.get("suffixes") or ())
+    suffixes = _suffixes(target)
     for module, member in sorted(modules.items()):
         suffix = member[len(module.replace(".", "/")) :]
         if suffixes and suffix not in suffixes:
@@ -68,45 +100,15 @@ def bootstrap_problems(artifact: Artifact, target: Target) -> list[str]:
     return problems
 
 
-def _entry_problems(tree: ast.Module, names: set[str]) -> list[str]:
-    """The module the bootstrap runs (its last ``from M import f``) must be in the archive."""
-    imports = [node for node in tree.body if isinstance(node, ast.ImportFrom) and node.module]
-    if not imports:
-        return [f"{BOOTSTRAP} runs no module of the bundle"]
-    module = str(imports[-1].module)
+def _entry_problems(entry: str, names: set[str]) -> list[str]:
+    """The module the bootstrap runs (``module`` of its ``module:function``) must be in the archive."""
+    module = entry.partition(":")[0]
     base = module.replace(".", "/")
     candidates = [f"{base}{end}" for end in (".pyc", ".py", "/__init__.pyc", "/__init__.py")]
     native = any(name.startswith(f"{base}.") and name.endswith(_NATIVE) for name in names)
     if any(candidate in names for candidate in candidates) or native:
         return []
     return [f"{BOOTSTRAP} runs {printable(module)}, which the bundle does not hold"]
-
-
-def _manifest(tree: ast.Module) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-    """The groups of files (``{group: (SHA-256 hex, size and path lines)}``) and extension
-    modules (``{module: path}``) the bootstrap hands the runtime; empty where it hands none or
-    something else than those literals."""
-    for node in tree.body:
-        call = node.value if isinstance(node, ast.Expr) else None
-        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
-            continue
-        owner = call.func.value
-        if call.func.attr != "install" or not (isinstance(owner, ast.Name) and owner.id == RUNTIME_MODULE):
-            continue
-        try:
-            groups, modules = (ast.literal_eval(argument) for argument in call.args[2:4])
-        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-            return {}, {}
-        if _is_manifest(groups) and isinstance(modules, Mapping):
-            return dict(groups), {str(k): str(v) for k, v in modules.items()}
-    return {}, {}
-
-
-def _is_manifest(groups: object) -> bool:
-    return isinstance(groups, Mapping) and all(
-        isinstance(k, str) and isinstance(v, tuple) and len(v) == 2 and all(isinstance(part, str) for part in v)
-        for k, v in groups.items()
-    )
 
 
 def _group_digest(artifact: Artifact, members: list[tuple[str, int]]) -> str:
