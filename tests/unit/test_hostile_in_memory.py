@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hatch_pyc import cli
-from hatch_pyc.build import metadata
+from hatch_pyc.build import bootstrap, metadata
 from hatch_pyc.core.interpreters import running
 from hatch_pyc.wheel import records
 
@@ -265,49 +265,55 @@ def test_usage_errors_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("hatch-pyc ")
 
 
-def _bundle(target: Path, main: bytes) -> Path:
-    """A ``.pyz`` whose bytecode is fine and whose ``__main__.py`` is ``main``."""
+def _bundle(target: Path, main: bytes, extra: dict[str, bytes] | None = None) -> Path:
+    """A ``.pyz`` whose bytecode is fine and whose ``__main__.py`` is ``main``, with ``extra`` entries."""
     with zipfile.ZipFile(target, "w") as zf:
         zf.writestr("demo/__init__.pyc", _pyc(b""))
         zf.writestr("__main__.py", main)
         zf.writestr(metadata.FILENAME, _meta("zipapp"))
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
     return target
+
+
+def _main(entry: str = "demo:main", groups: dict[str, tuple[str, str]] | None = None) -> bytes:
+    """The ``__main__.py`` hatch-pyc writes for ``entry`` (and a runtime extracting ``groups``)."""
+    runtime = bootstrap.Runtime("b", groups, {}) if groups is not None else None
+    values = bootstrap.Bootstrap(entry, "demo.pyz", "{}.{}".format(*HERE.minor), HERE.magic_number, runtime=runtime)
+    return bootstrap.write(values)
+
+
+#: The one line for a ``__main__.py`` that is not what hatch-pyc writes.
+NOT_OURS = "demo.pyz: __main__.py: not what hatch-pyc writes for these values: it runs at every start"
 
 
 @pytest.mark.parametrize(
     ("main", "code", "says"),
     [
-        (b"from demo import main\n", 0, ""),
-        (b"from gone import main\n", 1, "__main__.py runs gone, which the bundle does not hold"),
+        (_main(), 0, ""),
+        (_main("gone:main"), 1, "__main__.py runs gone, which the bundle does not hold"),
         (b"(" * 200_000, 1, "__main__.py is not valid Python"),
         (b"x = 1\0\n", 1, "__main__.py is not valid Python"),
         (b"x = " + b"-" * 100_000 + b"1\n", 1, "__main__.py is not valid Python"),
         (
-            b"import _hatch_pyc_runtime\n"
-            b"_hatch_pyc_runtime.install('a', 'b', {'x': ('00', '1 x/y.pyc')}, {})\n"
-            b"from demo import m\n",
+            _main(groups={"x": ("00", "1 x/y.pyc")}),
             1,
             "x/y.pyc: __main__.py extracts it at the first start, and the bundle lacks it",
         ),
         (
-            b"import _hatch_pyc_runtime\n"
-            b"_hatch_pyc_runtime.install('a', 'b', {'demo': ('00', 'many demo.pyc')}, {})\n"
-            b"from demo import m\n",
+            _main(groups={"demo": ("00", "many demo.pyc")}),
             1,
             "demo: __main__.py lists its files in no form the runtime reads",
         ),
         (
-            b"import _hatch_pyc_runtime\n"
-            b"_hatch_pyc_runtime.install('a', 'b', {'demo': ('00', '1 demo/__init__.pyc')}, {})\n"
-            b"from demo import m\n",
+            _main(groups={"demo": ("00", "1 demo/__init__.pyc")}),
             1,
             "demo: not the files __main__.py records (sizes and SHA-256): its first start would fail",
         ),
         (
-            b"import _hatch_pyc_runtime\n_hatch_pyc_runtime.install('a', 'b', " + b"[" * 150 + b"]" * 150 + b", {})\n"
-            b"from demo import m\n",
-            0,
-            "",
+            _main(groups={}).replace(b"groups={}", b"groups=" + b"[" * 150 + b"]" * 150),
+            1,
+            NOT_OURS,
         ),
         (b"# " + b"x" * (1024 * 1024), 2, "more than 1048576 (a limit of hatch-pyc)"),
     ],
@@ -332,3 +338,65 @@ def test_a_hostile_bootstrap_is_read_never_run_and_answered_in_one_line(
     assert found == code, out + err
     assert says in (out + err)
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("main", "extra"),
+    [
+        (_main().replace(b"import sys\n", b"import sys\nopen('/tmp/owned', 'w')\n", 1), {}),
+        (_main() + b"print('and more')\n", {}),
+        (b"#!/usr/bin/env python3\n" + _main(), {}),
+        (_main().replace(b"\n", b"\r\n"), {}),
+        (_main().replace(b"'demo:main'", b'"demo:main"'), {}),
+        (_main().replace(b"ENTRY = 'demo:main'", b"ENTRY = 'demo' + ':main'"), {}),
+        (
+            _main(groups={"demo": ("00", "1 demo/__init__.pyc")}).replace(
+                b"install(\n    label=BUNDLE,\n    digest='b',\n",
+                b"install(\n    BUNDLE,\n    'b',\n",
+            ),
+            {},
+        ),
+        (
+            b"import _hatch_pyc_runtime\n"
+            b"_hatch_pyc_runtime.install('a', 'b', {'demo': ('00', '1 demo/__init__.pyc')}, {})\n"
+            b"from demo import main\n",
+            {},
+        ),
+        (_main().replace(b"serve(dist_infos=[])", b"serve([])"), {}),
+        (_main().replace(b"from demo import main", b"from demo import main, os"), {}),
+        (_main() + b"import _hatch_pyc_index\n\n_hatch_pyc_index.serve(dist_infos=[])\n", {}),
+        (_main(), {"hashlib.py": b"open('/tmp/owned', 'w')\n"}),
+        (_main(), {"email/__init__.pyc": _pyc(b""), "email/utils.pyc": _pyc(b"")}),
+        (_main(), {"json.pyc": _pyc(b"")}),
+    ],
+    ids=[
+        "a statement added",
+        "a statement appended",
+        "a shebang line",
+        "other line endings",
+        "a value written otherwise",
+        "a value that is no literal",
+        "a positional call",
+        "the old positional bootstrap",
+        "a positional serve",
+        "another name imported",
+        "a call twice",
+        "hashlib.py at the root",
+        "a package named email",
+        "json.pyc at the root",
+    ],
+)
+def test_a_bundle_that_runs_more_than_hatch_pyc_wrote_is_one_problem(
+    main: bytes, extra: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyz = _bundle(tmp_path / "demo.pyz", main, extra)
+    found, out, err = _run(capsys, "check", str(pyz))
+    assert (found, err) == (1, ""), out
+    (line,) = out.splitlines()
+    if extra:
+        module = next(iter(extra)).split("/")[0].split(".")[0]
+        shadow = next(iter(extra))
+        expected = f"demo.pyz: {shadow}: named as the standard library's {module}, which it replaces: the bundle"
+        assert line.startswith(expected)
+    else:
+        assert line == NOT_OURS
