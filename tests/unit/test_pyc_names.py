@@ -13,7 +13,6 @@ import stat
 import struct
 import sys
 import sysconfig
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -92,15 +91,17 @@ def test_a_size_that_lies_costs_the_worker_its_memory_limit_not_the_machines(tmp
 def test_a_pyc_that_takes_too_much_cpu_is_a_limit(tmp_path: Path) -> None:
     huge_int = b"\xec" + struct.pack("<i", 500_000) + b"\xff\x7f" * 500_000
     rehash = b"{" + (b"r" + struct.pack("<i", 0) + b"N") * 10_000 + b"0"
-    with pytest.raises(LimitExceeded, match="more CPU time than 2 seconds and one per 32 MiB"):
-        _read_all(_worker(), [b"(" + struct.pack("<i", 2) + huge_int + rehash])
+    reader = FilenameReader(Budget("test", cpu_seconds=1), sys.executable, MAGIC, "this python")
+    with pytest.raises(LimitExceeded, match="more CPU time than 1 seconds and one per 32 MiB"):
+        _read_all(reader, [b"(" + struct.pack("<i", 2) + huge_int + rehash])
 
 
-@pytest.mark.parametrize("reader", [_worker, _walker])
-def test_both_readers_count_objects_against_the_artifacts_budget(reader: Callable[[], FilenameReader]) -> None:
-    nones = marshal.dumps(compile("x = 1", "<a>", "exec").replace(co_consts=(None,) * 1_000_000))
-    with pytest.raises(LimitExceeded, match="more than 20000000 objects in its bytecode"):
-        _read_all(reader(), [nones] * 25)
+@pytest.mark.parametrize("executable", [sys.executable, None], ids=["worker", "walker"])
+def test_both_readers_count_objects_against_the_artifacts_budget(executable: str | None) -> None:
+    nones = marshal.dumps(compile("x = 1", "<a>", "exec").replace(co_consts=(None,) * 100_000))
+    reader = FilenameReader(Budget("test", max_objects=2_000_000), executable, MAGIC, "this python")
+    with pytest.raises(LimitExceeded, match="more than 2000000 objects in its bytecode"):
+        _read_all(reader, [nones] * 25)
 
 
 def _fake_python(tmp_path: Path, script: str) -> str:

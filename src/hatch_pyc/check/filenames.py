@@ -21,7 +21,6 @@ from hatch_pyc._shipped import worker
 from hatch_pyc.check import bytecode
 from hatch_pyc.core.limits import (
     MARSHAL_BYTES_PER_CPU_SECOND,
-    MARSHAL_CPU_SECONDS,
     MARSHAL_MEMORY,
     MAX_HELD,
     Budget,
@@ -32,7 +31,6 @@ from hatch_pyc.core.workers import WorkerProcess
 #: Wall-clock seconds a worker may take beyond its CPU limit before it is killed: it only
 #: computes, so it never waits that long unless something outside stops it.
 _SLACK_SECONDS = 30
-_LIMITS = (MARSHAL_CPU_SECONDS, MARSHAL_BYTES_PER_CPU_SECOND, MARSHAL_MEMORY)
 #: How a worker ends when it goes past its CPU limit: the soft limit's signal, or the hard one's.
 _OVER_TIME = {-number for number in (getattr(signal, "SIGXCPU", 0), getattr(signal, "SIGKILL", 0)) if number}
 
@@ -123,7 +121,8 @@ class FilenameReader:
 
     def _worker(self) -> WorkerProcess[None] | None:
         if self._process is None and self._executable is not None:
-            self._process = WorkerProcess(self._executable, ["--filenames", *map(str, _LIMITS)], self._replies, None)
+            limits = (self._budget.cpu_seconds, MARSHAL_BYTES_PER_CPU_SECOND, MARSHAL_MEMORY)
+            self._process = WorkerProcess(self._executable, ["--filenames", *map(str, limits)], self._replies, None)
         return self._process if self._executable is not None else None
 
     def _collect(self, wait: bool) -> None:
@@ -131,7 +130,7 @@ class FilenameReader:
         if wait and self._in_flight:
             assert self._process is not None
             self._process.flush()
-        seconds = MARSHAL_CPU_SECONDS + self._sent / MARSHAL_BYTES_PER_CPU_SECOND + _SLACK_SECONDS
+        seconds = self._budget.cpu_seconds + self._sent / MARSHAL_BYTES_PER_CPU_SECOND + _SLACK_SECONDS
         while self._in_flight:
             if wait:
                 try:
@@ -174,6 +173,6 @@ class FilenameReader:
     def _over_time(self) -> str:
         return (
             f"{self._budget.label}: loading its bytecode took {self._name} more CPU time than "
-            f"{MARSHAL_CPU_SECONDS} seconds and one per {MARSHAL_BYTES_PER_CPU_SECOND // 2**20} MiB "
+            f"{self._budget.cpu_seconds} seconds and one per {MARSHAL_BYTES_PER_CPU_SECOND // 2**20} MiB "
             "(a limit of hatch-pyc)"
         )

@@ -6,7 +6,7 @@ included, so that no input costs more time or memory than these numbers allow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hatch_pyc.core.errors import HatchPycError
 
@@ -50,23 +50,34 @@ class LimitExceeded(HatchPycError):
 
 @dataclass
 class Budget:
-    """What is left of the limits for one artifact."""
+    """What is left of the limits for one artifact. The limits default to the ones above;
+    tests give smaller ones."""
 
     label: str
-    entries_left: int = MAX_ENTRIES
-    bytes_left: int = MAX_TOTAL_SIZE
-    objects_left: int = MAX_MARSHAL_OBJECTS
+    max_entries: int = MAX_ENTRIES
+    max_bytes: int = MAX_TOTAL_SIZE
+    max_objects: int = MAX_MARSHAL_OBJECTS
+    #: The marshal worker's CPU seconds before the per-byte allowance (:data:`MARSHAL_CPU_SECONDS`).
+    cpu_seconds: int = MARSHAL_CPU_SECONDS
+    entries_left: int = field(init=False)
+    bytes_left: int = field(init=False)
+    objects_left: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.entries_left = self.max_entries
+        self.bytes_left = self.max_bytes
+        self.objects_left = self.max_objects
 
     def take_entries(self, count: int) -> None:
         self.entries_left -= count
         if self.entries_left < 0:
-            raise LimitExceeded(f"{self.label}: more than {MAX_ENTRIES} entries (a limit of hatch-pyc)")
+            raise LimitExceeded(f"{self.label}: more than {self.max_entries} entries (a limit of hatch-pyc)")
 
     def take_bytes(self, count: int) -> None:
         self.bytes_left -= count
         if self.bytes_left < 0:
             raise LimitExceeded(
-                f"{self.label}: more than {MAX_TOTAL_SIZE} bytes uncompressed in all, refusing a possible zip bomb "
+                f"{self.label}: more than {self.max_bytes} bytes uncompressed in all, refusing a possible zip bomb "
                 "(a limit of hatch-pyc)"
             )
 
@@ -74,5 +85,5 @@ class Budget:
         self.objects_left -= count
         if self.objects_left < 0:
             raise LimitExceeded(
-                f"{self.label}: more than {MAX_MARSHAL_OBJECTS} objects in its bytecode (a limit of hatch-pyc)"
+                f"{self.label}: more than {self.max_objects} objects in its bytecode (a limit of hatch-pyc)"
             )
