@@ -269,6 +269,58 @@ def canonicalize(data, version=None, implementation=None):
     return b"".join(writer.out)
 
 
+def code_digest(data, version=None, implementation=None):
+    """A SHA-256 digest of the code object in the marshal stream ``data`` (written by
+    ``implementation`` ``version``, default this interpreter), of everything in it but
+    ``co_filename``; two streams have one digest when they load to code that behaves alike.
+
+    The digest is taken over the bytes marshal stored, not over the loaded objects: code
+    equality (``==``) leaves out what a crafted pyc can change the behaviour with, such as
+    specialized opcodes and inline caches in the bytecode (CPython 3.11 and newer read them
+    as stored, and compare them as their base instructions), the stack size or the
+    qualified name. So every field of every code object takes part, as stored: the
+    bytecode, the argument counts, stack size and flags, the constants (code objects the
+    same way, others by type code and bytes, so that ``1``, ``1.0`` and ``True`` differ),
+    the names, the local, free and cell variables and their kinds, the name and qualified
+    name, the first line number, line and exception tables. What the writer's history
+    decides is left out, as :func:`canonicalize` leaves it out: back-references (each
+    object counts as a whole wherever it occurs), which strings are marked interned, and the
+    order of set and frozenset items. Each distinct object is hashed once, however often
+    back-references repeat it. Raises ValueError (and others, on a crafted stream) for data
+    that is not one code object.
+    """
+    version = version or sys.version_info[:2]
+    implementation = implementation or sys.implementation.name
+    reader = _Reader(data, version, implementation)
+    root = reader.read()
+    if reader.pos != len(data):
+        raise ValueError("trailing bytes after marshal data")
+    if root.code != _CODE:
+        raise ValueError("the marshal data is not a code object")
+    # The part of a code node that is co_filename: after the raw int32 fields.
+    return _digest(root, 1 + code_layout(version, implementation)[3], {})
+
+
+def _digest(node, filename_part, memo):
+    """The digest of ``node``: its type code, then each part, raw bytes by their length and
+    content, objects by their own digests (of set items, sorted)."""
+    kept = memo.get(id(node))
+    if kept is not None:
+        return kept
+    parts = []
+    for index, part in enumerate(node.parts):
+        if node.code == _CODE and index == filename_part:
+            parts.append(b"f")  # co_filename: any string
+        elif isinstance(part, _Node):
+            parts.append(b"o" + _digest(part, filename_part, memo))
+        else:
+            parts.append(b"b" + struct.pack("<Q", len(part)) + part)
+    if node.code in _SETS:
+        parts[1:] = sorted(parts[1:])
+    kept = memo[id(node)] = hashlib.sha256(bytes((node.code,)) + b"".join(parts)).digest()
+    return kept
+
+
 #: Characters of the strings CPython interns as identifiers (``all_name_chars``).
 _NAME_SET = frozenset(_NAME_CHARS.decode())
 
@@ -545,12 +597,14 @@ def verify(job, source, pyc):
     """Whether ``pyc`` holds the code this interpreter compiles from ``source``.
 
     ``job`` gives the ``level`` and the ``dfile`` to compile with. The bytes hatch-pyc would
-    write are compared first; failing that (another tool's pyc, another marshal writer), the
-    code objects, which compare everything that runs (bytecode, constants, names, line
-    tables, nested code) but not ``co_filename``. A hash-based pyc's header must hold this
-    interpreter's hash of ``source``. Returns ``{"problem": None}`` when they match, else
-    why not; and ``"without_columns": True`` when the pyc has no column positions and this
-    process compiles with them: a process started with ``-X no_debug_ranges`` can tell.
+    write are compared first; failing that (another tool's pyc, another marshal writer),
+    their :func:`code_digest`, which covers every field of every code object as stored but
+    ``co_filename``, and none of what only the writer's history decides. (Not code equality:
+    that reads specialized instructions as their base ones and skips inline caches, the
+    stack size and more, and a pyc can hold those.) A hash-based pyc's header must hold
+    this interpreter's hash of ``source``. Returns ``{"problem": None}`` when they match,
+    else why not; and ``"without_columns": True`` when the pyc has no column positions and
+    this process compiles with them: a process started with ``-X no_debug_ranges`` can tell.
     """
     flags = struct.unpack("<I", pyc[4:8])[0]
     if flags & 0b01 and pyc[8:16] != importlib.util.source_hash(source):
@@ -559,13 +613,22 @@ def verify(job, source, pyc):
         code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=job["level"])
     except Exception as exc:
         return {"problem": "its source does not compile: %s: %s" % (type(exc).__name__, exc)}
-    if pyc[16:] == canonical_dumps(code):
+    expected = canonical_dumps(code)
+    if pyc[16:] == expected:
         return {"problem": None}
     try:
         shipped = marshal.loads(pyc[16:])
     except Exception as exc:
         return {"problem": "its code does not load: %s: %s" % (type(exc).__name__, exc)}
-    if shipped == code:
+    try:
+        digest = code_digest(pyc[16:])
+    except Exception as exc:
+        return {"problem": "its marshal data is not as marshal writes it: %s: %s" % (type(exc).__name__, exc)}
+    try:
+        same = digest == code_digest(expected)
+    except Exception as exc:  # its source's code is nested too deeply to be read here
+        return {"problem": "its code cannot be compared: %s: %s" % (type(exc).__name__, exc)}
+    if same:
         return {"problem": None}
     result = {"problem": "its code is not what its source compiles to"}
     if HAS_COLUMNS and not COMPILES_WITHOUT_COLUMNS and not has_columns(shipped):
