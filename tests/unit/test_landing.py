@@ -144,7 +144,10 @@ def test_bytecode_without_source_passes_only_where_the_recorded_layout_puts_it()
     assert audit("demo/core.pyc", layout=None).problems
     assert audit("demo/core.pyc", layout="zip").problems
     # Beside its source, which is what runs: never what hatch-pyc writes.
-    assert "bytecode beside its source" in audit("demo/core.pyc", "demo/core.py", layout="sourceless").problems[0]
+    assert (
+        "the source beside it (demo/core.py) is what runs"
+        in audit("demo/core.pyc", "demo/core.py", layout="sourceless").problems[0]
+    )
     # Only in site-packages: not in the standard library's directories, not in the scripts directory.
     outside = audit(f"{DATA}/data/lib/python3.11/json.pyc", layout="sourceless", places=SYSTEM)
     assert "in the standard library's directories" in outside.problems[0]

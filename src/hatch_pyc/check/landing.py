@@ -392,11 +392,12 @@ def _audit_file(
         return
     if kind != "bytecode":
         return
-    if f"{directory}/{stem}{SOURCE}" in at:
-        if layout is not None:
+    source = at.get(f"{directory}/{stem}{SOURCE}")
+    if source is not None:
+        if layout is not None:  # never what hatch-pyc writes outside an archive
             audit.problems.append(
-                f"{label}: bytecode beside its source, which is what the import system loads; hatch-pyc never "
-                "ships such a pair outside an archive"
+                f"{label}: the source beside it ({printable(source)}) is what runs, not this bytecode: rebuild the "
+                "artifact so that it ships one or the other"
             )
         return
     in_tree = relative.split("/")[0] == selector

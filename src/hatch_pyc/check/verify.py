@@ -41,7 +41,7 @@ from hatch_pyc.build import metadata, scripts, stubs
 from hatch_pyc.build.compilation import CompilationFailed, compile_modules
 from hatch_pyc.build.placement import Request
 from hatch_pyc.check.source_tree import SourceRoot, SourceTree
-from hatch_pyc.check.survey import Member, Survey, survey_artifact
+from hatch_pyc.check.survey import Member, Survey, recorded_interpreters, survey_artifact
 from hatch_pyc.core import interpreters
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BadArtifact, printable
@@ -164,10 +164,7 @@ def verify_artifact(
                 f"{path}: has no bytecode metadata: hatch-pyc did not build it, so nothing records how its "
                 "bytecode was compiled"
             )
-        recorded = [
-            Interpreter(**{key: entry[key] for key in ("implementation", "version", "cache_tag", "magic_number")})
-            for entry in meta["interpreters"]
-        ]
+        recorded = recorded_interpreters(meta)
         targets = _targets(recorded, python)
         optimize = sorted(meta.get("optimize") or [0])
         modules, shipped, problems = _modules(artifact, meta, recorded, optimize, tree)
@@ -283,6 +280,9 @@ def _modules(
     layout = meta["layout"]
     surveyed = survey_artifact(artifact, meta)
     found = _importable(artifact, surveyed)
+    # What the model of the install finds (a stub or selector not written by hatch-pyc, bytecode
+    # under a name that never runs or runs unverified) is a mismatch here too.
+    problems = list(surveyed.audit.problems)
     generated = _generated(artifact, layout, found)
     by_tag = {interpreter.cache_tag: interpreter for interpreter in recorded}
     # A bundle keeps the selector package of the wheel it was made from, under that wheel's name.
@@ -296,7 +296,6 @@ def _modules(
         paths.setdefault(id(member.container), set()).add(path)
     modules: dict[tuple[int, str, str, str], _Module] = {}
     shipped: list[_Source] = []
-    problems: list[str] = []
     for member, path in found:
         container = member.container
         if path.endswith(_SOURCE_SUFFIXES):
@@ -320,12 +319,9 @@ def _modules(
         else:
             source_path = path[: -len("c")]
             beside = [f"{source_path[: -len('.py')]}{end}" for end in _SOURCE_SUFFIXES]
-            if container.kind == "wheel" and (running := [other for other in beside if other in paths[id(container)]]):
-                # The path finder prefers a source to a legacy pyc in a directory; zipimport prefers the pyc.
-                problems.append(
-                    f"{printable(member.display)}: the source beside it ({printable(running[0])}) is what runs, not "
-                    "this bytecode: rebuild the artifact so that it ships one or the other"
-                )
+            if container.kind == "wheel" and any(other in paths[id(container)] for other in beside):
+                # The path finder prefers a source to a legacy pyc in a directory (zipimport prefers
+                # the pyc): this one never runs, and the survey reports it.
                 continue
             level = OWN_MODULES_OPTIMIZE if artifact.kind == "pyz" and source_path in _OWN else optimize[0]
             pyc = _Pyc(member.display, b"", recorded[0], level, legacy=True)
