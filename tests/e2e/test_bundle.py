@@ -240,6 +240,40 @@ def test_check_says_when_a_bundle_could_not_start(tmp_path: Path) -> None:
     ]
 
 
+def test_check_refuses_a_bundle_that_runs_more_than_hatch_pyc_wrote(tmp_path: Path) -> None:
+    project = copy_project("clickapp", tmp_path / "src")
+    out = _built(project, tmp_path / "out")
+    (pyz,) = out.glob("*.pyz")
+    assert run([HATCH_PYC, "check", pyz, "--verify-code"]).returncode == 0
+    marker = tmp_path / "ran"
+    line = f"open({str(marker)!r}, 'w').close()\n".encode()
+    # One line added to __main__.py runs at every start; check names it, with or without
+    # --verify-code, wherever it is (appended after sys.exit, it would not run: still not ours).
+    edits = {
+        "edited.pyz": lambda data: data.replace(b"import sys\n", b"import sys\n" + line, 1),
+        "appended.pyz": lambda data: data + line,
+    }
+    for name, edit in edits.items():
+        edited = _rewritten(pyz, tmp_path / name, {"__main__.py": edit})
+        for flags in ([], ["--verify-code"]):
+            found = run([HATCH_PYC, "check", edited, *flags], check=False)
+            assert found.returncode == 1
+            assert found.stdout.splitlines() == [
+                f"{name}: __main__.py: not what hatch-pyc writes for these values: it runs at every start"
+            ]
+    edited = tmp_path / "edited.pyz"
+    run([sys.executable, edited], env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}, check=False)
+    assert marker.exists()  # what check refused does run
+    # A module named as the standard library's, which the archive (sys.path[0]) would replace.
+    shadowed = _rewritten(pyz, tmp_path / "shadowed.pyz", {"hashlib.py": line})
+    found = run([HATCH_PYC, "check", shadowed], check=False)
+    assert found.returncode == 1
+    assert found.stdout.splitlines() == [
+        "shadowed.pyz: hashlib.py: named as the standard library's hashlib, which it replaces: "
+        "the bundle is first on sys.path"
+    ]
+
+
 def _finder(
     tmp_path: Path, files: dict[str, bytes], modules: dict[str, str] | None = None
 ) -> bundle_runtime.ExtractedFinder:
