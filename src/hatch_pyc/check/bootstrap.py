@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 
 from hatch_pyc._shipped.bundle_runtime import group_hash, parse_files
 from hatch_pyc.build.bootstrap import Bootstrap, read, stdlib_shadows, write
@@ -41,6 +42,7 @@ def bootstrap_problems(artifact: Artifact, target: Target) -> list[str]:
         "the bundle is first on sys.path"
         for module, member in sorted(shadows.items())
     ]
+    problems += _prefix_problems(artifact)
     if BOOTSTRAP not in artifact.names:
         return [f"no {BOOTSTRAP}: `python {artifact.path}` cannot start it", *problems]
     data = artifact.read(BOOTSTRAP, MAX_BOOTSTRAP_SIZE)
@@ -57,6 +59,28 @@ def bootstrap_problems(artifact: Artifact, target: Target) -> list[str]:
     if values is None or not ours:
         return [NOT_OURS, *problems]
     return _start_problems(artifact, target, values) + problems
+
+
+def _prefix_problems(artifact: Artifact) -> list[str]:
+    """The bytes before the archive's first entry must be nothing or one ``#!`` line, as
+    hatch-pyc writes them: ``./app.pyz`` hands the file to what that line names, and a shell
+    would run any line after it."""
+    offsets = [info.header_offset for info in artifact.archive.infolist()]
+    start = min(offsets, default=0)
+    if start == 0:
+        return []
+    prefix = b""
+    if start <= MAX_BOOTSTRAP_SIZE:
+        try:
+            with open(artifact.path, "rb") as f:
+                prefix = f.read(start)
+        except OSError:
+            prefix = b""
+    line = prefix[2:-1]
+    if prefix.startswith(b"#!") and prefix.endswith(b"\n") and not any(c in line for c in b"\n\r\0"):
+        return []
+    name = os.path.basename(artifact.path)
+    return [f"{start} bytes before the archive, not one #! line as hatch-pyc writes: `./{name}` would run them"]
 
 
 def _suffixes(target: Target) -> tuple[str, ...]:
