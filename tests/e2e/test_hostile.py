@@ -393,7 +393,12 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
         )
     victim = cached.replace("demo/", "victim/")
     yield Case("a pyc in another distribution's package", changed(alongside, {victim: hidden_pyc}), 1, "no source")
-    yield Case("a pyc with no source", changed(alongside, {core: None}), 1, "no source beside it (demo/core.py)")
+    yield Case(
+        "a pyc with no source",
+        changed(alongside, {core: None}),
+        1,
+        "a __pycache__ pyc with no source beside it from this wheel",
+    )
     for label, name in {
         "__PYCACHE__": cached.replace("__pycache__", "__PYCACHE__"),
         "__pycache__ with a trailing dot": cached.replace("__pycache__", "__pycache__."),

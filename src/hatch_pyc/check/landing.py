@@ -158,11 +158,10 @@ def pth_lines(text: str) -> Iterable[tuple[int, str, bool]]:
 
 def destinations(
     entries: Iterable[str], *, data_dir: str, root_scheme: str, places: Places, resolve: Callable[[str], str]
-) -> tuple[dict[str, str], list[str]]:
-    """Where each entry lands, ``{entry: absolute path}``, and one problem per entry in a
-    scheme no installer knows."""
+) -> dict[str, str]:
+    """Where each entry lands: ``{entry: absolute path}``. An entry in a scheme no installer
+    knows lands nowhere (``install`` refuses the wheel)."""
     landed: dict[str, str] = {}
-    problems = []
     #: Each directory resolved once: an existing file of a new entry's name is refused by install.
     resolved: dict[str, str] = {}
     for entry in entries:
@@ -171,13 +170,12 @@ def destinations(
             scheme, _, rest = entry[len(data_dir) + 1 :].partition("/")
         directory = places.schemes.get(scheme)
         if directory is None or not rest:
-            problems.append(f"{printable(entry)} is in no scheme an installer knows ({printable(scheme)})")
             continue
         parent, _, name = posixpath.join(directory, rest).rpartition("/")
         if parent not in resolved:
             resolved[parent] = resolve(parent)
         landed[entry] = f"{resolved[parent]}/{name}"
-    return landed, problems
+    return landed
 
 
 def _inside(path: str, root: str) -> str | None:
@@ -236,9 +234,7 @@ def audit_wheel(
     """
     audit = Audit()
     entries = list(entries)
-    landed, audit.problems = destinations(
-        entries, data_dir=data_dir, root_scheme=root_scheme, places=places, resolve=resolve
-    )
+    landed = destinations(entries, data_dir=data_dir, root_scheme=root_scheme, places=places, resolve=resolve)
     audit.landed = landed
     at: dict[str, str] = {}
     folded: dict[str, str] = {}

@@ -51,7 +51,7 @@ class Survey:
         """Where ``entry`` of the wheel (one it holds or not) lands in site-packages, or None."""
         if entry in self.site_paths:
             return self.site_paths[entry]
-        landed, _ = landing.destinations(
+        landed = landing.destinations(
             [entry], data_dir=data_dir, root_scheme="purelib", places=self.places, resolve=lambda path: path
         )
         return _site_paths(landed, self.places).get(entry)
