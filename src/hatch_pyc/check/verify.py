@@ -40,6 +40,7 @@ from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, OWN_MODULES_OPTIMIZE
 from hatch_pyc.build import metadata, scripts, stubs
 from hatch_pyc.build.compilation import CompilationFailed, compile_modules
 from hatch_pyc.build.placement import Request
+from hatch_pyc.check.bootstrap import bootstrap_problems
 from hatch_pyc.check.source_tree import SourceRoot, SourceTree
 from hatch_pyc.check.survey import Member, Survey, recorded_interpreters, survey_artifact
 from hatch_pyc.core import interpreters
@@ -182,6 +183,9 @@ def verify_artifact(
             if not module.candidates:
                 where = _no_source(module.path, module.root)
                 result.problems += [f"{p.display}: no source for it ({where})" for p in module.pycs]
+        if artifact.kind == "pyz":
+            # What a bundle runs before any module: __main__.py, as hatch-pyc writes it.
+            result.problems += bootstrap_problems(artifact, next(iter(targets.values())))
         result.problems.sort()
         return result
 
