@@ -30,9 +30,11 @@ from installer.utils import Scheme, get_launcher_kind
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from hatch_pyc.check.checker import CheckResult, check_for
+from hatch_pyc.check.landing import Places, real_path
 from hatch_pyc.core import interpreters
 from hatch_pyc.core.errors import BadArtifact, HatchPycError, printable
 from hatch_pyc.core.interpreters import TargetError
+from hatch_pyc.core.limits import MAX_METADATA_SIZE
 from hatch_pyc.core.naming import CACHED_PYC
 from hatch_pyc.wheel import records, wheelfile
 from hatch_pyc.wheel.artifact import Artifact, open_artifact
@@ -169,32 +171,88 @@ class _Previous:
             os.rmdir(self.aside)
 
 
-def _recorded_files(dist_info: str, paths: Mapping[str, str]) -> list[str]:
-    """The files an installed version's RECORD lists (and the bytecode beside its modules, which
-    an installer may not record), those inside the install scheme's directories only: a RECORD
-    is the installed project's word, not a licence to remove anything else."""
-    record = os.path.join(dist_info, "RECORD")
-    try:
-        with open(record, encoding="utf-8") as f:
-            rows = records.parse(record, f.read())
-    except OSError as exc:
-        raise InstallRefused([f"{dist_info} has no readable RECORD ({exc.strerror}); uninstall it first"]) from None
+#: Files of the environment itself, which no distribution's RECORD can claim: in the scripts
+#: directory, the interpreter and the activation scripts; at the environment's root, its
+#: configuration.
+_ENVIRONMENT_SCRIPTS = ("python", "pypy", "activate", "deactivate", "Activate.ps1")
+_ENVIRONMENT_FILES = ("pyvenv.cfg",)
+
+
+def _recorded_files(dist_info: str, places: Places) -> list[str]:
+    """The files an installed version owns, which a reinstall removes: the rows of its RECORD
+    (and the bytecode beside its modules, which an installer may not record) that lie in its
+    own top-level names or ``.dist-info`` in site-packages, or in the scripts or data
+    directories; never a file another distribution's RECORD lists, another ``.dist-info``,
+    the standard library, or the environment's own files (``pyvenv.cfg``, ``bin/python*``,
+    ``bin/activate*``). A RECORD is the installed project's word, not a licence to remove
+    anything else; links are resolved first (a venv's ``lib64`` is ``lib``)."""
+    rows = _record_rows(dist_info)
+    if rows is None:
+        raise InstallRefused([f"{dist_info} has no readable RECORD; uninstall it first"])
     site = os.path.dirname(dist_info)
-    roots = [os.path.realpath(directory) for directory in paths.values()]
+    own_info = real_path(dist_info)
+    others = _listed_by_others(places, own_info)
+    sites = places.sites
+    elsewhere = [places.schemes[key] for key in ("scripts", "data", "headers") if key in places.schemes]
     found: dict[str, None] = {}
     for path, _, _ in rows:
-        file = os.path.realpath(os.path.join(site, path))
-        inside = any(os.path.commonpath([file, root]) == root for root in roots)
-        if inside and os.path.isfile(file) and not os.path.islink(os.path.dirname(file)):
-            found[file] = None
-            if file.endswith(".py"):
-                cache = os.path.join(os.path.dirname(file), "__pycache__")
-                stem = os.path.basename(file)[: -len(".py")]
-                with contextlib.suppress(OSError):
-                    for name in os.listdir(cache):
-                        if name.startswith(f"{stem}.") and name.endswith(".pyc"):
-                            found[os.path.join(cache, name)] = None
+        file = real_path(os.path.join(site, path))
+        if file in others or not os.path.isfile(file) or os.path.islink(file):
+            continue
+        in_site = next((root for root in sites if file.startswith(root + "/")), None)
+        if in_site is not None:
+            top = file[len(in_site) + 1 :].split("/")[0]
+            if top.endswith((".dist-info", ".egg-info")) and posixpath.join(in_site, top) != own_info:
+                continue
+        elif not any(file.startswith(root + "/") for root in elsewhere) or _environment_file(file, places):
+            continue
+        elif any(file.startswith(root + "/") for root in places.path):
+            continue  # the standard library, where the data scheme reaches it outside a venv
+        found[file] = None
+        if file.endswith(".py"):
+            cache = os.path.join(os.path.dirname(file), "__pycache__")
+            stem = os.path.basename(file)[: -len(".py")]
+            with contextlib.suppress(OSError):
+                for name in os.listdir(cache):
+                    if name.startswith(f"{stem}.") and name.endswith(".pyc"):
+                        found[os.path.join(cache, name)] = None
     return list(found)
+
+
+def _record_rows(dist_info: str) -> list[tuple[str, str, str]] | None:
+    record = os.path.join(dist_info, "RECORD")
+    try:
+        with open(record, "rb") as f:
+            data = f.read(MAX_METADATA_SIZE + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_METADATA_SIZE:
+        raise InstallRefused([f"{record} is larger than {MAX_METADATA_SIZE} bytes (a limit of hatch-pyc)"])
+    return records.parse(record, data.decode("utf-8", errors="replace"))
+
+
+def _listed_by_others(places: Places, own_info: str) -> set[str]:
+    """Every file another installed distribution's RECORD lists, as real paths."""
+    listed: set[str] = set()
+    for site in places.sites:
+        try:
+            names = os.listdir(site)
+        except OSError:
+            continue
+        for name in names:
+            other = posixpath.join(site, name)
+            if not name.endswith(".dist-info") or real_path(other) == own_info:
+                continue
+            with contextlib.suppress(HatchPycError):
+                listed.update(real_path(os.path.join(site, row)) for row, _, _ in _record_rows(other) or [])
+    return listed
+
+
+def _environment_file(file: str, places: Places) -> bool:
+    directory, name = posixpath.split(file)
+    if directory == places.schemes.get("scripts"):
+        return name.startswith(_ENVIRONMENT_SCRIPTS)
+    return directory == places.schemes.get("data") and name in _ENVIRONMENT_FILES
 
 
 def _plan(
@@ -297,14 +355,14 @@ def install_wheel(
     path = os.fspath(path)
     found = interpreters.find(python) if python else interpreters.running()
     scheme = found.scheme
-    # The version installed now, whose files a reinstall replaces: neither they nor their
-    # names are another distribution's.
+    # The version installed now: its files are not another distribution's (the environment
+    # check leaves them alone), and they are what a reinstall removes.
     other = replaced = None
     with contextlib.suppress(InvalidWheelFilename):
         project = str(parse_wheel_filename(os.path.basename(path))[0])
         other = _installed_already(project, [scheme["paths"]["purelib"], scheme["paths"]["platlib"]])
-    if reinstall and other is not None and other.endswith(".dist-info"):
-        replaced = _recorded_files(other, {**scheme["paths"], "headers": os.path.join(scheme["include"], project)})
+    if other is not None and other.endswith(".dist-info"):
+        replaced = _recorded_files(other, Places.of(scheme, found.imports, found.platform, project))
     result = check_for(path, found, verify_code=verify_code, jobs=jobs, replacing=replaced or [])
     if result.inspection.kind != "wheel":
         raise BadArtifact(f"{path}: only wheels can be installed")

@@ -556,3 +556,32 @@ def test_reinstall_replaces_what_pip_installed_all_or_nothing(
     # Nothing of the old version left: the venv holds what an install into a fresh one holds.
     assert {f for f in venv.files() if "site-packages" in f} == {f for f in fresh.files() if "site-packages" in f}
     assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
+
+
+def test_reinstall_removes_only_what_the_installed_version_owns(
+    demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
+) -> None:
+    """Rows added to the installed RECORD (the environment's own files, another distribution's,
+    the same through the venv's lib64 link, another .dist-info) are not removed."""
+    set_hook_options(demo, "cache = false")
+    wheel = build_wheel(demo)
+    venv = make_venv()
+    run([*HATCH_PYC, "install", wheel, "--python", venv.python])
+    site = venv.site_packages()
+    record = next(site.glob("demo_pkg-*.dist-info")) / "RECORD"
+    pip_info = next(site.glob("pip-*.dist-info"))
+    planted = [
+        "../../../pyvenv.cfg",
+        "../../../bin/activate",
+        "../../../bin/python",
+        "pip/__init__.py",
+        "../../../lib64/python3.11/site-packages/pip/__main__.py",
+        f"{pip_info.name}/METADATA",
+    ]
+    record.write_text(record.read_text() + "".join(f"{row},,\n" for row in planted))
+    kept = [site / row for row in planted if (site / row).exists()]
+    assert len(kept) == len(planted)
+    run([*HATCH_PYC, "install", wheel, "--python", venv.python, "--reinstall"])
+    assert all(path.exists() for path in kept)
+    assert run([venv.python, "-m", "pip", "--version"]).returncode == 0
+    assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
