@@ -335,6 +335,7 @@ def _startup_changes(built: dict[str, Path], tmp_path: Path, case: str, marker: 
         },
         "a-pth-path-line-to-bin": {"demo_h1.pth": b"../../../bin\n"},
         "a-pth-path-line-to-an-absolute-directory": {"demo_h1.pth": b"/opt/x\n"},
+        "a-pth-path-line-to-the-directory-above-the-venv": {"demo_h1.pth": b"../../../..\n"},
     }
     if case in alongside:
         return rewrite(built["alongside"], tmp_path / "attack" / built["alongside"].name, alongside[case])  # type: ignore[arg-type]
@@ -357,6 +358,7 @@ STARTUP = {
     "h2-06-sitecustomize-in-a-package-directory-a-pth-line-adds": "sitecustomize",
     "a-pth-path-line-to-bin": "../../../bin",
     "a-pth-path-line-to-an-absolute-directory": "/opt/x",
+    "a-pth-path-line-to-the-directory-above-the-venv": "../../../..",
 }
 
 
