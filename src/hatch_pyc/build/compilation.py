@@ -111,28 +111,30 @@ def _drive(python: list[str], out_dir: str, take: Callable[[], Job], results: qu
     raises IndexError (none left); put each result (or the exception that ended the worker)
     in ``results``."""
     replies: queue.SimpleQueue[tuple[None, bytes | None]] = queue.SimpleQueue()
-    process = WorkerProcess(python[0], ["--serve", out_dir], replies, None, options=python[1:])
-    #: What the worker has been given and not answered, oldest (the one it compiles) first.
-    in_flight: collections.deque[str] = collections.deque()
+    #: The worker, with the name of each module it was given and has not answered for, oldest
+    #: (the one it compiles) first.
+    process: WorkerProcess[None, str] = WorkerProcess(
+        python[0], ["--serve", out_dir], replies, None, options=python[1:]
+    )
     try:
         while True:
-            while len(in_flight) < _IN_FLIGHT:
+            while len(process.in_flight) < _IN_FLIGHT:
                 try:
                     job, source = take()
                 except IndexError:
                     break
                 request: worker.CompileRequest = {**job, "size": len(source)}
-                process.send(request, source)
-                in_flight.append(job["display"])
-            if not in_flight:
+                process.send(job["display"], request, source)
+            if not process.in_flight:
                 break
             _, line = replies.get()
             if line is None:
+                compiling = process.unanswered()[0]
                 raise WorkerFailed(
-                    f"{in_flight[0]}: the compile worker ({python[0]}) died compiling it, {process.death()}"
+                    f"{compiling}: the compile worker ({python[0]}) died compiling it, {process.death()}"
                 )
             results.put(json.loads(line))
-            in_flight.popleft()
+            process.answered()
         process.finish()
         process.wait()
     except BaseException as exc:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import queue
-from collections import deque
 from dataclasses import dataclass
 
 from hatch_pyc._shipped import worker
@@ -42,16 +41,14 @@ class CodeVerifier:
     def __init__(self, executable: str, jobs: int) -> None:
         self.executable = executable
         self.jobs = max(1, jobs)
-        self._processes: dict[_Key, WorkerProcess[_Key]] = {}
-        self._pending: dict[_Key, deque[_Request]] = {}
+        self._processes: dict[_Key, WorkerProcess[_Key, _Request]] = {}
         self._replies: queue.SimpleQueue[tuple[_Key, bytes | None]] = queue.SimpleQueue()
         self._done: list[tuple[int, str | None]] = []
         self._turn = 0
-        self._held = 0
 
     def submit(self, key: int, level: int, dfile: str, source: bytes, pyc: bytes) -> None:
         """Compare ``pyc`` with what ``source`` compiles to at ``level``, named ``dfile``."""
-        while self._held > MAX_HELD and self._take(wait=True):
+        while sum(process.held for process in self._processes.values()) > MAX_HELD and self._take(wait=True):
             pass
         self._turn += 1
         self._send((False, self._turn % self.jobs), _Request(key, level, dfile, source, pyc))
@@ -85,45 +82,36 @@ class CodeVerifier:
             process = self._processes[where] = WorkerProcess(
                 self.executable, ["--verify"], self._replies, where, options=options
             )
-            self._pending[where] = deque()
-        self._pending[where].append(request)
-        self._held += len(request.source) + len(request.pyc)
         header: worker.VerifyRequest = {
             "level": request.level,
             "dfile": request.dfile,
             "source_size": len(request.source),
             "pyc_size": len(request.pyc),
         }
-        process.send(header, request.source, request.pyc)  # if it died, its reader says so
+        process.send(request, header, request.source, request.pyc)  # if it died, its reader says so
 
     def _take(self, wait: bool) -> bool:
         """Handle one reply (waiting for it with ``wait``); False when none is left to wait for."""
-        if not any(self._pending.values()):
+        if not any(process.in_flight for process in self._processes.values()):
             return False
         try:
             where, line = self._replies.get(block=wait)
         except queue.Empty:
             return False
-        pending = self._pending[where]
+        process = self._processes[where]
         if line is None:
             # The worker is gone: each pyc it had not answered for is a problem, and the next
             # request starts another.
-            process = self._processes.pop(where)
+            del self._processes[where]
             death = process.death()
             process.kill()
-            for request in pending:
-                self._settle(request, f"{DIED} ({death})")
-            pending.clear()
+            for request in process.unanswered():
+                self._done.append((request.key, f"{DIED} ({death})"))
             return True
-        request = pending.popleft()
+        request = process.answered()
         verdict: worker.Verdict = json.loads(line)
         if verdict.get("without_columns") and not where[0]:
-            self._held -= len(request.source) + len(request.pyc)
             self._send((True, where[1]), request)
         else:
-            self._settle(request, verdict["problem"])
+            self._done.append((request.key, verdict["problem"]))
         return True
-
-    def _settle(self, request: _Request, problem: str | None) -> None:
-        self._held -= len(request.source) + len(request.pyc)
-        self._done.append((request.key, problem))

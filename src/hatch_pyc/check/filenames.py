@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import queue
 import signal
-from collections import deque
 from dataclasses import dataclass
 
 from hatch_pyc._shipped import worker
@@ -72,14 +71,12 @@ class FilenameReader:
         self._executable = executable
         self._magic = magic
         self._name = name
-        self._process: WorkerProcess[None] | None = None
+        #: The worker, with ``(key, data, writer)`` of each pyc it has not answered for; the
+        #: bytes it holds are kept under MAX_HELD.
+        self._process: WorkerProcess[None, tuple[int, bytes, Writer]] | None = None
         self._replies: queue.SimpleQueue[tuple[None, bytes | None]] = queue.SimpleQueue()
-        #: Handed to the worker and not answered yet, oldest first.
-        self._in_flight: deque[tuple[int, bytes, Writer]] = deque()
         self._done: list[tuple[int, Filenames | str]] = []
         self._sent = 0
-        #: Bytes of the pycs in ``_in_flight``, kept under MAX_HELD.
-        self._held = 0
 
     def submit(self, key: int, magic: bytes, writer: Writer, data: bytes) -> None:
         """Read the marshal ``data`` (a pyc without its header) that ``writer`` wrote."""
@@ -87,13 +84,11 @@ class FilenameReader:
         if process is None:
             self._done.append((key, _walked(data, writer, self._budget)))
             return
-        if self._in_flight and self._held + len(data) > MAX_HELD:
+        if process.in_flight and process.held + len(data) > MAX_HELD:
             self._collect(wait=True)
-        self._in_flight.append((key, data, writer))
-        self._held += len(data)
         self._sent += len(data)
         request: worker.FilenamesRequest = {"size": len(data)}
-        self._collect(wait=not process.send(request, data, flush=False))
+        self._collect(wait=not process.send((key, data, writer), request, data, flush=False))
 
     def wait(self) -> None:
         """Wait for every result still out: what the checking process holds for them is freed."""
@@ -119,7 +114,7 @@ class FilenameReader:
             self._process.kill()
             self._executable = None
 
-    def _worker(self) -> WorkerProcess[None] | None:
+    def _worker(self) -> WorkerProcess[None, tuple[int, bytes, Writer]] | None:
         if self._process is None and self._executable is not None:
             limits = (self._budget.cpu_seconds, MARSHAL_BYTES_PER_CPU_SECOND, MARSHAL_MEMORY)
             self._process = WorkerProcess(self._executable, ["--filenames", *map(str, limits)], self._replies, None)
@@ -127,11 +122,13 @@ class FilenameReader:
 
     def _collect(self, wait: bool) -> None:
         """Take the worker's answers: those in already, or with ``wait`` all of them."""
-        if wait and self._in_flight:
-            assert self._process is not None
-            self._process.flush()
+        process = self._process
+        if process is None:
+            return
+        if wait and process.in_flight:
+            process.flush()
         seconds = self._budget.cpu_seconds + self._sent / MARSHAL_BYTES_PER_CPU_SECOND + _SLACK_SECONDS
-        while self._in_flight:
+        while process.in_flight:
             if wait:
                 try:
                     _, line = self._replies.get(timeout=seconds)
@@ -144,10 +141,9 @@ class FilenameReader:
                 except queue.Empty:
                     return
             if line is None:
-                self._died()
+                self._died(process)
                 return
-            key, data, _ = self._in_flight.popleft()
-            self._held -= len(data)
+            key, _, _ = process.answered()
             reply: worker.FilenamesReply = json.loads(line)
             if "error" in reply:
                 self._done.append((key, reply["error"]))
@@ -155,14 +151,11 @@ class FilenameReader:
                 self._budget.take_objects(reply["objects"])
                 self._done.append((key, Filenames(reply["names"], reply["first"], reply["absolute"])))
 
-    def _died(self) -> None:
+    def _died(self, process: WorkerProcess[None, tuple[int, bytes, Writer]]) -> None:
         """The worker ended before answering everything: say why, then read the rest here."""
-        assert self._process is not None
-        status = self._process.wait()
+        status = process.wait()
+        left = process.unanswered()
         self.kill()
-        left = list(self._in_flight)
-        self._in_flight.clear()
-        self._held = 0
         if status in _OVER_TIME:
             raise LimitExceeded(self._over_time())
         if status != worker.NO_LIMITS and left:

@@ -6,6 +6,11 @@ reaches a worker (``PYTHONNODEBUGRANGES``, ``PYTHONOPTIMIZE``, ``PYTHONPATH``, s
 A reader thread passes each reply line to a queue (one worker's own, or one that several
 share, each line tagged with its worker), then None when the worker stops writing. stderr
 goes to a temporary file, never a pipe nobody reads: its last line says why a worker died.
+
+A worker answers its requests in order, so each :class:`WorkerProcess` keeps what it was
+sent and has not answered, oldest first, with the bytes that holds: the client that
+compiles, the one that verifies code and the one that reads file names all pipeline their
+requests through it, and what a dead worker leaves unanswered is known in one place.
 """
 
 from __future__ import annotations
@@ -16,20 +21,23 @@ import queue
 import subprocess
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Generic, TypeVar
 
 from hatch_pyc._shipped import worker
 
 Tag = TypeVar("Tag")
+Item = TypeVar("Item")
 if TYPE_CHECKING:
     #: The request lines of the protocol, one per serving mode (types of the stub only).
     Request = worker.CompileRequest | worker.VerifyRequest | worker.FilenamesRequest
 
 
-class WorkerProcess(Generic[Tag]):
+class WorkerProcess(Generic[Tag, Item]):
     """One worker: ``executable`` with ``options`` (``-X no_debug_ranges``) runs ``worker.py``
-    with ``mode`` (``--verify``). Its replies go to ``replies`` as ``(tag, line)``."""
+    with ``mode`` (``--verify``). Its replies go to ``replies`` as ``(tag, line)``; the client's
+    ``Item`` for each request it has not answered yet waits in :attr:`in_flight`."""
 
     def __init__(
         self,
@@ -51,9 +59,17 @@ class WorkerProcess(Generic[Tag]):
         )
         assert self.process.stdout is not None
         threading.Thread(target=_forward, args=(tag, self.process.stdout, replies), daemon=True).start()
+        #: ``(item, bytes it holds)`` of each request sent and not answered, oldest first.
+        self.in_flight: deque[tuple[Item, int]] = deque()
+        #: The bytes of the requests in flight.
+        self.held = 0
 
-    def send(self, header: Request, *payloads: bytes, flush: bool = True) -> bool:
-        """Write one request; False if the worker is gone (its reader then says so)."""
+    def send(self, item: Item, header: Request, *payloads: bytes, flush: bool = True) -> bool:
+        """Write one request, for the client's ``item``; False if the worker is gone (its reader
+        then says so, and ``item`` is among those :meth:`unanswered` gives back)."""
+        size = sum(map(len, payloads))
+        self.in_flight.append((item, size))
+        self.held += size
         assert self.process.stdin is not None
         try:
             self.process.stdin.write(json.dumps(header).encode() + b"\n")
@@ -64,6 +80,19 @@ class WorkerProcess(Generic[Tag]):
         except (OSError, ValueError):  # a closed pipe, or closed by us
             return False
         return True
+
+    def answered(self) -> Item:
+        """The item of the oldest request, which the reply just taken answers."""
+        item, size = self.in_flight.popleft()
+        self.held -= size
+        return item
+
+    def unanswered(self) -> list[Item]:
+        """The items of every request not answered, oldest first, which the client takes back."""
+        items = [item for item, _ in self.in_flight]
+        self.in_flight.clear()
+        self.held = 0
+        return items
 
     def flush(self) -> None:
         assert self.process.stdin is not None
