@@ -4,7 +4,7 @@ contents, which zipimport has read already at the start.
 
 Left to itself, ``importlib.metadata`` opens the archive again with ``zipfile`` and lists all
 its entries at each process start that asks for a distribution, reading every
-distribution's METADATA for its name too (httpie's ``entry_points()``: 46 ms from its bundle).
+distribution's METADATA for its name too (docs/performance.md has what that costs).
 
 Standard library only, in the syntax of the oldest target (3.8): it is compiled for
 whichever interpreter the bundle is for.

@@ -1,4 +1,5 @@
-"""Compile modules to pycs: from the cache, in the build process, or in worker processes.
+"""Compile modules to pycs: from the cache, or in worker processes of the target (never in
+the build process, whose flags and environment would change what it compiles).
 
 The bytes of each pyc are a function of the module's source, its path in the wheel, the
 target interpreter and the options alone (see :mod:`hatch_pyc._shipped.worker`), so whichever

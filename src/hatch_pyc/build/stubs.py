@@ -1,6 +1,7 @@
-"""What a sourceless or zip wheel for several interpreters ships besides their bytecode: the
-selector package (:mod:`hatch_pyc._shipped.selector`, ending with this wheel's values) and, in place of
-each top-level module and package ``__init__``, a stub that hands over to it."""
+"""What a sourceless or zip wheel ships besides its bytecode: the selector package
+(:mod:`hatch_pyc._shipped.selector`, ending with this wheel's values) and, in place of each
+top-level module and package ``__init__``, a stub that hands over to it. ``check`` and
+``verify`` write them again from the wheel and require the same bytes."""
 
 from __future__ import annotations
 
