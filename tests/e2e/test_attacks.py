@@ -288,6 +288,23 @@ UNVERIFIED: dict[str, tuple[Callable[[Path], dict[str, bytes]], tuple[str, ...],
         ("zmod.pyc", "no source"),
         "import zmod",
     ),
+    # Round 2: what the interpreter reads beside its executable, and a script that is a zip.
+    "r2-04-a-pth-file-beside-the-interpreter": (
+        lambda marker: {
+            f"{DATA}/scripts/python._pth": b"../lib/evil\n",
+            f"{DATA}/data/lib/evil/encodings/__init__.pyc": pyc(marker_code(marker), "<encodings.py>"),
+        },
+        (f"{DATA}/scripts/python._pth", "find its paths at start-up"),
+        "pass",
+    ),
+    "r2-03-a-script-that-is-a-zip-application": (
+        lambda marker: {
+            f"{DATA}/scripts/evil-tool": b"#!python\n"
+            + zip_of({"__main__.pyc": pyc(marker_code(marker), "<__main__.py>")}),
+        },
+        ("__main__.pyc", "no source"),
+        "pass",
+    ),
     "h1-14-a-package-pyc-and-its-source-under-data-LIB": (
         lambda marker: {
             "demo/core/__init__.pyc": pyc(marker_code(marker) + "X = 1\n", "<demo/core.py>"),

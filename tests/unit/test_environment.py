@@ -36,7 +36,11 @@ def _installed(root: Path, *files: str) -> None:
 
 
 def problems(
-    root: Path, *entries: str, layout: str | None = "sourceless", replacing: tuple[str, ...] = ()
+    root: Path,
+    *entries: str,
+    layout: str | None = "sourceless",
+    replacing: tuple[str, ...] = (),
+    texts: dict[str, str] | None = None,
 ) -> list[str]:
     places = _places(root)
     audit = audit_wheel(
@@ -46,7 +50,7 @@ def problems(
         layout=layout,
         archive_name="demo_pkg.zip",
         selector="_hatch_pyc_bytecode_demo_pkg",
-        read_text=lambda entry: "",
+        read_text=lambda entry: (texts or {}).get(entry, ""),
         places=places,
     )
     ours = {*audit.landed.values(), *(str(root / file) for file in replacing)}
@@ -78,6 +82,8 @@ SITE = "lib/python3.11/site-packages"
         ([f"{SITE}/requests/__init__.py"], [f"{DATA}/scripts/requests.py"], "which is searched after it"),
         # Site-packages is searched before the directories installed .pth files add.
         (["editable/victim/__init__.py", f"{SITE}/victim.pth"], ["victim.py"], "which is searched after it"),
+        # A package in the scripts directory beside a file in another distribution's package.
+        ([f"{SITE}/victim/__init__.py"], [f"{DATA}/scripts/victim/__init__.py", "victim/data.txt"], "victim"),
     ],
 )
 def test_a_name_another_distribution_answers_is_not_taken(
@@ -107,3 +113,18 @@ def test_the_version_being_replaced_is_not_another_distribution(tmp_path: Path) 
         )
         == []
     )
+
+
+def test_a_regular_package_in_a_directory_searched_later_takes_a_namespace_package(tmp_path: Path) -> None:
+    """A namespace package's portions are gathered only when no directory on sys.path has a
+    regular package of that name: one in a directory the wheel's .pth adds takes it over."""
+    _installed(tmp_path, f"{SITE}/google/protobuf/__init__.py")
+    found = problems(
+        tmp_path,
+        "demo/__init__.py",
+        "demo/_vendor/google/__init__.py",
+        "demo.pth",
+        layout=None,
+        texts={"demo.pth": "demo/_vendor\n"},
+    )
+    assert any("in place of the namespace package" in problem for problem in found), found

@@ -119,6 +119,12 @@ def test_a_pycache_pyc_through_the_lib64_link_is_checked_against_the_source_besi
         ([f"{DATA}/scripts/json.py"], "in place of the standard library's module"),
         ([f"{DATA}/scripts/core.cpython-311-x86_64-linux-gnu.so"], "lands in the scripts directory"),
         ([f"{DATA}/purelib/other-1.0.dist-info/RECORD"], "the metadata of another distribution"),
+        # A package in the scripts directory, named like a module of the wheel's own.
+        (["demo/__init__.py", f"{DATA}/scripts/demo/__init__.py"], "imports demo runs it"),
+        # What the interpreter reads beside its executable to find its paths, before any import.
+        ([f"{DATA}/scripts/python._pth"], "a file Python reads to find its paths at start-up"),
+        ([f"{DATA}/data/bin/python3.11._pth"], "a file Python reads to find its paths at start-up"),
+        ([f"{DATA}/scripts/pyvenv.cfg"], "a file Python reads to find its paths at start-up"),
     ],
 )
 def test_what_the_import_system_would_load_unverified_is_a_problem(entries: list[str], says: str) -> None:
@@ -218,8 +224,12 @@ def test_code_that_runs_at_every_start_is_named() -> None:
         # Below a directory a .pth line adds.
         (["extra.pth", "h1extra/sitecustomize.py"], {"extra.pth": "h1extra\n"}),
         (["extra.pth", "demo/_site/sitecustomize.pyc", "demo/__init__.py"], {"extra.pth": "demo/_site\n"}),
-        # A .pth line to the scripts directory, which the wheel fills.
+        # A .pth line to the scripts directory, which the wheel fills, or to a directory above
+        # the wheel's files: they hold files of others too.
         (["extra.pth", f"{DATA}/scripts/sitecustomize.pyc"], {"extra.pth": "../../../bin\n"}),
+        (["extra.pth", f"{DATA}/scripts/demo-cli"], {"extra.pth": "../../../bin\n"}),
+        (["extra.pth", "demo/__init__.py"], {"extra.pth": "../../../..\n"}),
+        (["extra.pth", "demo/__init__.py"], {"extra.pth": ".\n"}),
         # In the standard library's directory, outside a venv.
         ([f"{DATA}/data/lib/python3.11/sitecustomize.py"], {}),
     ],

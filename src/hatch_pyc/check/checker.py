@@ -27,7 +27,7 @@ from hatch_pyc.core import interpreters
 from hatch_pyc.core.config import SOURCELESS_LAYOUTS
 from hatch_pyc.core.errors import printable
 from hatch_pyc.core.interpreters import Interpreter, Target
-from hatch_pyc.core.limits import MAX_HELD, MAX_PYC_SIZE
+from hatch_pyc.core.limits import MAX_HELD, MAX_INTERPRETERS, MAX_PYC_SIZE, LimitExceeded
 from hatch_pyc.core.naming import CACHED_PYC, OPT_LEVEL, pyc_level
 from hatch_pyc.wheel.artifact import Artifact, open_artifact, record_problems
 
@@ -120,12 +120,23 @@ def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
         return _inspect(artifact)[0]
 
 
+def _by_cache_tag(recorded: list[Interpreter], target: Interpreter) -> dict[str, Interpreter]:
+    """``{cache tag: interpreter}`` of the recorded interpreters and the target, the first
+    recorded one of each tag first: each pyc's interpreter is one look-up, however many the
+    metadata records."""
+    found: dict[str, Interpreter] = {}
+    for interpreter in [*recorded, target]:
+        found.setdefault(interpreter.cache_tag, interpreter)
+    return found
+
+
 def _expected_interpreter(
-    name: str, recorded: list[Interpreter], target: Interpreter, package: str
+    name: str, recorded: list[Interpreter], target: Interpreter, package: str, by_tag: dict[str, Interpreter]
 ) -> Interpreter | None:
     """The interpreter that loads the pyc ``name``: by its cache tag (in its name, or the
-    directory of a wheel for several interpreters that selector ``package`` reads), or, for a
-    legacy pyc, the one the metadata records (or the target, without metadata)."""
+    directory of a wheel for several interpreters that selector ``package`` reads; ``by_tag``
+    is :func:`_by_cache_tag`), or, for a legacy pyc, the one the metadata records (or the
+    target, without metadata)."""
     directory, base = posixpath.split(name)
     tag: str | None = None
     if posixpath.basename(directory) == "__pycache__":
@@ -135,7 +146,7 @@ def _expected_interpreter(
         tag = tree[0]
     else:
         return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
-    return next((interpreter for interpreter in [*recorded, target] if interpreter.cache_tag == tag), None)
+    return by_tag.get(tag) if tag is not None else None
 
 
 def _level(member: Member, meta: dict[str, Any] | None) -> int:
@@ -172,6 +183,7 @@ def _pyc_problems(
     target_magic = bytes.fromhex(target.magic_number)
     package = stubs.selector_package(artifact.name) if artifact.kind == "wheel" else ""
     writers = {bytes.fromhex(i.magic_number): (i.implementation, i.minor) for i in [*recorded, target]}
+    by_tag = _by_cache_tag(recorded, target)
     mode = meta.get("invalidation_mode") if meta else None
     pycs = sorted((member for member in survey.members if member.entry.endswith(".pyc")), key=lambda m: m.display)
     problems: list[list[str]] = [[] for _ in pycs]
@@ -215,7 +227,7 @@ def _pyc_problems(
     try:
         for index, member in enumerate(pycs):
             label = labels[index]
-            expected = _expected_interpreter(member.entry, recorded, target, package)
+            expected = _expected_interpreter(member.entry, recorded, target, package, by_tag)
             if expected is None:
                 if recorded:
                     problems[index].append(f"{label}: a pyc for no interpreter the bytecode metadata records")
@@ -347,6 +359,11 @@ def check_for(
             inspection, survey = _inspect(artifact, places)
             meta = inspection.bytecode_metadata
             recorded = recorded_interpreters(meta)
+            if len(recorded) > MAX_INTERPRETERS:
+                raise LimitExceeded(
+                    f"{artifact.path}: its bytecode metadata records {len(recorded)} interpreters, more than "
+                    f"{MAX_INTERPRETERS} (a limit of hatch-pyc)"
+                )
             # The pycs first: RECORD verification then takes the digests of what they read.
             pyc_problems = _pyc_problems(artifact, survey, recorded, found, meta, verifier)
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
@@ -354,10 +371,11 @@ def check_for(
             if artifact.kind == "wheel":
                 problems += _tag_problems(artifact, recorded, inspection.layout, target)
                 if replacing is not None:
-                    ours = {*survey.audit.landed.values(), *replacing}
-                    environment = landing.Environment(
-                        survey.places, ours | {p for f in ours for p in landing.parents(f)}
-                    )
+                    # The directories of the version being replaced are its own; those above this
+                    # install's files may hold another distribution's, and stay in view.
+                    files = set(replacing)
+                    replaced = {*files, *(parent for file in files for parent in landing.parents(file))}
+                    environment = landing.Environment(survey.places, {*survey.audit.landed.values(), *replaced})
                     problems += landing.environment_problems(survey.audit, environment)
             elif inspection.layout == "zipapp":
                 problems += bootstrap_problems(artifact, found)

@@ -38,6 +38,9 @@ from hatch_pyc.wheel.wheelfile import DATA_SCHEMES, IMPORTABLE_SCHEMES
 
 #: Modules the ``site`` module imports at every start when they are anywhere on ``sys.path``.
 STARTUP_MODULES = ("sitecustomize", "usercustomize")
+#: What the interpreter reads at start-up to find its paths, beside its executable or at the
+#: environment's root (``<executable>._pth`` replaces ``sys.path`` whole, on every platform).
+STARTUP_FILES = ("._pth", "pyvenv.cfg", "pybuilddir.txt")
 #: The file suffixes of Python code the path finder loads, besides extension modules.
 SOURCE = ".py"
 BYTECODE = ".pyc"
@@ -253,6 +256,13 @@ def audit_wheel(
             below = next(other for other in sorted(at) if other.startswith(folded_directories[fold(path)] + "/"))
             audit.problems.append(f"{printable(at[below])} needs a directory where {printable(entry)} lands as a file")
 
+    for entry, path in landed.items():
+        name = posixpath.basename(path)
+        if name.endswith(STARTUP_FILES) or name in STARTUP_FILES:
+            audit.problems.append(
+                f"{printable(entry)}: a file Python reads to find its paths at start-up ({printable(name)}): it "
+                "can put anything on sys.path before the standard library, and no wheel ships one"
+            )
     sites = places.sites
     for entry, path in landed.items():
         for site in sites:
@@ -328,7 +338,7 @@ def _roots(
                 declared = layout == "zip" and at[member] == archive_name and posixpath.dirname(member) == site
                 kept, _ = audit.archives.get(at[member], (False, ""))
                 audit.archives[at[member]] = (kept or declared, where)
-            elif target in directories:
+            elif target in directories and _own_directory(target, places.sites, audit.top_level):
                 roots.append(Root(target, "pth", where))
             else:
                 audit.startup.append(
@@ -336,6 +346,17 @@ def _roots(
                     "there is imported as if installed"
                 )
     return roots
+
+
+def _own_directory(target: str, sites: Sequence[str], top_level: set[str]) -> bool:
+    """Whether ``target`` is a directory inside site-packages below one of the wheel's own
+    top-level names: anything else a ``.pth`` line adds (the scripts directory, the
+    environment's root, another distribution's package) holds files the wheel does not."""
+    for site in sites:
+        relative = _inside(target, site)
+        if relative is not None and relative.split("/")[0] in top_level:
+            return True
+    return False
 
 
 def _archive_of(target: str, at: Mapping[str, str]) -> str | None:
@@ -378,12 +399,13 @@ def _audit_file(
     directory = posixpath.dirname(path)
     if kind == "native":
         audit.native += 1
-    if root.kind == "scripts" and _identifier(stem):
-        if kind != "source" or stem in places.stdlib or stem in audit.top_level:
-            what = "the standard library's" if stem in places.stdlib else "any"
+    if root.kind == "scripts":
+        top = parts[0] if len(parts) > 1 else stem
+        if _identifier(top) and (kind != "source" or top in places.stdlib or top in audit.top_level):
+            what = "the standard library's" if top in places.stdlib else "any"
             audit.problems.append(
                 f"{label}: lands in the scripts directory, {root.why}: every console script that imports "
-                f"{printable(stem)} runs it in place of {what} module of that name"
+                f"{printable(top)} runs it in place of {what} module of that name"
             )
         return
     if kind != "bytecode":
@@ -493,6 +515,11 @@ class Environment:
                 found.append(entry)
         return found
 
+    def namespace(self, directory: str, name: str) -> bool:
+        """Whether ``directory/name`` is a namespace package portion another distribution installed."""
+        path = posixpath.join(directory, name)
+        return name in self.names(directory) and os.path.isdir(path) and self.package_init(path) is None
+
     def package_init(self, directory: str) -> str | None:
         """The ``__init__`` of another distribution that makes ``directory`` a package, if any."""
         return next(iter(self.answers(directory, "__init__")), None)
@@ -583,4 +610,13 @@ def environment_problems(audit: Audit, environment: Environment) -> list[str]:
                         f"{printable(posixpath.join(other_root, others[0]))}, which is searched after it"
                     )
                     break
+            else:
+                # A regular package or module anywhere on sys.path wins over a namespace package,
+                # whose portions are only gathered when no directory has one.
+                shared = next((r for r in later_roots if r != root.path and environment.namespace(r, name)), None)
+                if shared is not None:
+                    problems.append(
+                        f"{label}: would be imported as {printable(name)} in place of the namespace package that "
+                        f"{printable(posixpath.join(shared, name))} is part of"
+                    )
     return problems

@@ -7,6 +7,8 @@ wheels (stubs and the selector package), which must be exactly what this version
 
 from __future__ import annotations
 
+import posixpath
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +21,7 @@ from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.limits import MAX_METADATA_SIZE, MAX_PYC_SIZE
 from hatch_pyc.core.naming import distribution_id
 from hatch_pyc.wheel import wheelfile
-from hatch_pyc.wheel.artifact import Artifact
+from hatch_pyc.wheel.artifact import ZIP_ERRORS, Artifact
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,12 @@ def survey_artifact(artifact: Artifact, meta: Mapping[str, Any] | None, places: 
     in_site = _site_paths(audit.landed, places)
     if layout == "sourceless":
         own.update({(id(artifact), entry): data for entry, data in _own_files(artifact, meta, in_site).items()})
+    scripts = places.schemes.get("scripts")
+    for entry, path in sorted(audit.landed.items()):
+        # ``python bin/tool`` runs a script that is a zip archive (after its #! line) as a zipapp:
+        # its __main__ and what it imports come from the archive, as zipimport reads it.
+        if posixpath.dirname(path) == scripts and entry not in audit.archives and _is_zip(artifact, entry):
+            audit.archives[entry] = (False, "a script run as a zip application")
     for name, (declared, _) in sorted(audit.archives.items()):
         nested = artifact.open_nested(name)
         members.extend(Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
@@ -110,6 +118,15 @@ def survey_artifact(artifact: Artifact, meta: Mapping[str, Any] | None, places: 
             own.update({(id(nested), entry): data for entry, data in _own_files(artifact, meta, paths).items()})
     own_problems(audit, members, own, selector, in_site)
     return Survey(members, sources, audit, own, in_site, places)
+
+
+def _is_zip(artifact: Artifact, entry: str) -> bool:
+    """Whether the entry is a zip archive, its end record read (seeking inflates what is before it)."""
+    try:
+        with artifact.archive.open(entry) as stream:
+            return zipfile.is_zipfile(stream)
+    except ZIP_ERRORS:
+        return False
 
 
 def _site_paths(landed: Mapping[str, str], places: Places) -> dict[str, str]:
