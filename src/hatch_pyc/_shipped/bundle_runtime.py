@@ -8,15 +8,20 @@ Run from files, a warm start reads each pyc as an installed package does, where 
 archive it inflates it again at every start (cookiecutter: 192 against 171 ms, installed 164).
 
 The directory is ``<user cache dir>/hatch-pyc/pyz/<hash>``, ``<hash>`` being that of the
-extracted files (their paths, sizes and SHA-256): two bundles with the same files share one
-directory, and no bundle finds other files under its name. Each group in it (a top-level
-package or module, a ``.libs`` directory of shared libraries) is extracted at the first
-import that needs it: its files are written into a directory inside, checked against the
-SHA-256 the bundle records for the group, and renamed into place, so a group there is whole
-and checked. Two first starts at once both write; one rename wins and both use the winner's.
-A later start checks, before it loads anything, that the directory is a directory of the
-user's own that no one else can write to, and that each file of the groups it needs is
-there at its recorded size, through no link; where not, it extracts that group again.
+groups it extracts (:func:`extraction_digest`: their names and SHA-256, which cover each
+file's path, size and bytes): two bundles with the same files share one directory, and no
+bundle finds other files under its name (the runtime checks the name before it writes there,
+``check`` requires it). Each group in it (a top-level package or module, a ``.libs``
+directory of shared libraries) is extracted at the first import that needs it: its files
+are written into a directory inside, checked against the SHA-256 the bundle records for the
+group, flushed to disk, renamed into place, and marked done (an empty ``.done-<SHA-256>``,
+written last), so a group there with its marker is whole, checked and on disk. Two first
+starts at once both write; one rename wins and both use the winner's. A later start checks,
+before it loads anything, that the directory is a directory of the user's own that no one
+else can write to, that the group's marker is there, that each file of the groups it needs
+is there at its recorded size, through no link, and (one listing per directory) that
+nothing else is there that import could find, which it removes; where not, it extracts that
+group again.
 A check of the final directory alone could be raced:
 whoever can write a directory above it can swap it between the check and the load. So
 ``hatch-pyc`` and ``hatch-pyc/pyz`` must be the user's own, closed to others and no links,
@@ -107,6 +112,26 @@ def group_hash(path: str, size: int, hasher: Any) -> None:
     hasher.update(f"{path}\n{size}\n".encode())
 
 
+def extraction_digest(groups: Mapping[str, tuple[str, str]]) -> str:
+    """The name of the directory a bundle extracts ``groups`` to (``{group: (SHA-256 of its
+    files, its lines)}``): a hash of every group's name and SHA-256, which cover each file's
+    path, size and bytes. ``bundle`` writes it into the bootstrap, ``check`` requires it, and
+    the runtime checks it before it writes anything there: bundles share a directory only
+    when they extract the same files."""
+    import hashlib
+    import json
+
+    listing = json.dumps(sorted((group, digest) for group, (digest, _) in groups.items()))
+    return hashlib.sha256(listing.encode()).hexdigest()[:32]
+
+
+#: The start of the name of a group's completion marker in the extraction directory, followed
+#: by the group's SHA-256: an empty file written after the group's files are durably in place.
+DONE = ".done-"
+#: Bytecode Python writes beside a source it imports; read only as the cache of that source.
+PYCACHE = "__pycache__"
+
+
 class ExtractedFinder:
     """A meta path finder for what the bundle runs from files: its extension modules, the
     packages that must run from files on disk (``needed``) and, in a bundle that runs from
@@ -150,6 +175,14 @@ class ExtractedFinder:
         self._failed: OSError | None = None
         #: The private directory holding every needed group, once the shared one failed.
         self._private: str | None = None
+        #: The entries at the top of the shared directory, read at the first group's check.
+        self._top: dict[str, os.DirEntry[str]] | None = None
+        #: ``{group: its layout}`` (:meth:`_layout`), made at a group's first check.
+        self._layouts: dict[str, tuple[dict[str, int], dict[str, dict[str, int]]]] = {}
+        #: Whether the directory's name was found to be the hash of the groups (before a write).
+        self._named = False
+        #: Whether this start said it removed files it does not hold.
+        self._warned = False
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         member = self._modules.get(fullname)
@@ -179,10 +212,11 @@ class ExtractedFinder:
         if self._failed is None:
             try:
                 for name in sorted(self._with_libraries(group) - self._ready):
-                    if not self._ready:
+                    if self._top is None:
                         _prepare(os.path.dirname(self._shared))
                         self._own_root()
-                    if not self._intact(self._shared, name):
+                        self._top = self._list_top()
+                    if not self._intact(name, self._top):
                         self._publish(name)
                     self._ready.add(name)
                 return self._shared
@@ -221,52 +255,162 @@ class ExtractedFinder:
         _set_aside(self._shared)
         os.makedirs(self._shared, 0o700)
 
-    def _intact(self, directory: str, group: str) -> bool:
-        """Whether ``directory`` holds every file of ``group``, at its recorded size, through
-        directories and no link."""
-        checked: set[str] = set()
-        for member, size in self._listed(group):
-            parts = member.split("/")
-            try:
-                # lstat of each directory on the way: a link planted inside is not followed.
+    def _owner(self, name: str) -> str | None:
+        """The group an entry at the top of the shared directory would belong to (the name of a
+        package or ``.libs`` directory, or the module name of a file), or None."""
+        if name in self._groups:
+            return name
+        module = name.split(".")[0]
+        return module if module in self._groups else None
+
+    def _list_top(self) -> dict[str, os.DirEntry[str]]:
+        """The entries at the top of the shared directory, read once a start (one ``scandir``),
+        after removing those no group of the bundle can claim. Names that start with a dot are
+        never imported (the completion markers, the partial and damaged directories of other
+        starts, a ``.DS_Store``), nor is a ``__pycache__`` directory but for a source beside it."""
+        top: dict[str, os.DirEntry[str]] = {}
+        stray = []
+        with os.scandir(self._shared) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or self._owner(entry.name) is not None or _pycache(entry):
+                    top[entry.name] = entry
+                else:
+                    stray.append(entry.name)
+        self._remove(stray)
+        return top
+
+    def _layout(self, group: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """``group``'s entries at the top of the directory, and for each directory of it (parents
+        first), its entries: ``{name: size, or -1 for a directory}``."""
+        if group not in self._layouts:
+            tops: dict[str, int] = {}
+            directories: dict[str, dict[str, int]] = {}
+            for member, size in self._listed(group):
+                parts = member.split("/")
+                at = tops
                 for depth in range(1, len(parts)):
-                    inside = "/".join(parts[:depth])
-                    if inside not in checked:
-                        if not stat.S_ISDIR(os.lstat(os.path.join(directory, *parts[:depth])).st_mode):
-                            return False
-                        checked.add(inside)
-                entry = os.lstat(os.path.join(directory, *parts))
-            except OSError:
-                return False
-            if not stat.S_ISREG(entry.st_mode) or entry.st_size != size:
-                return False
-        return True
+                    at[parts[depth - 1]] = -1
+                    at = directories.setdefault("/".join(parts[:depth]), {})
+                at[parts[-1]] = size
+            self._layouts[group] = (tops, directories)
+        return self._layouts[group]
+
+    def _intact(self, group: str, top: Mapping[str, os.DirEntry[str]], verify: bool = False) -> bool:
+        """Whether the shared directory (whose entries are ``top``) holds ``group`` whole: its
+        completion marker, each file it records at its recorded size, through directories and
+        no link, and nothing else that import could find there; with ``verify``, each file's
+        bytes against the group's SHA-256 instead of the marker. What the group does not
+        record is removed, whichever the answer."""
+        stray: list[str] = []
+        try:
+            return self._check(group, top, verify, stray)
+        finally:
+            self._remove(stray)
+
+    def _check(self, group: str, top: Mapping[str, os.DirEntry[str]], verify: bool, stray: list[str]) -> bool:
+        tops, directories = self._layout(group)
+        stray += [name for name in top if name not in tops and self._owner(name) == group]
+        # The marker is in the listing of the top, read once: no call of its own.
+        if not verify and DONE + self._groups[group][0] not in top:
+            return False
+        try:
+            for name, size in tops.items():
+                entry = top.get(name)
+                if entry is None or not _fits(entry, size):
+                    return False
+            for inside, expected in directories.items():
+                # One scandir per directory: its entries' types come with the names, so no
+                # link is followed and nothing unlisted goes unseen.
+                with os.scandir(os.path.join(self._shared, *inside.split("/"))) as entries:
+                    found = {entry.name: entry for entry in entries}
+                for name, size in expected.items():
+                    entry = found.pop(name, None)
+                    if entry is None or not _fits(entry, size):
+                        return False
+                if inside.rpartition("/")[2] != PYCACHE:  # Python's cache of the sources: its own
+                    stray += [f"{inside}/{name}" for name, entry in found.items() if not _unimported(entry)]
+        except OSError:
+            return False
+        return not verify or self._hashed(group)
+
+    def _hashed(self, group: str) -> bool:
+        """Whether the files of ``group`` in the shared directory hash to the group's SHA-256,
+        flushed to disk (another start's copy, without its marker: torn or just renamed)."""
+        import hashlib
+
+        hasher = hashlib.sha256()
+        for member, size in self._listed(group):
+            file = os.path.join(self._shared, *member.split("/"))
+            descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+            try:
+                group_hash(member, size, hasher)
+                while True:
+                    chunk = os.read(descriptor, 1 << 20)
+                    if not chunk:
+                        break
+                    hasher.update(chunk)
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        for inside in self._layout(group)[1]:
+            _sync_directory(os.path.join(self._shared, *inside.split("/")))
+        return hasher.hexdigest() == self._groups[group][0]
+
+    def _remove(self, stray: Sequence[str]) -> None:
+        """Remove what the bundle does not hold from the shared directory (a ``core.py`` beside
+        ``core.pyc``, an ``__init__.py``), so that import never finds it; one line says so,
+        once a start."""
+        for name in stray:
+            path = os.path.join(self._shared, *name.split("/"))
+            try:
+                if stat.S_ISDIR(os.lstat(path).st_mode):
+                    _set_aside(path)
+                else:
+                    os.unlink(path)
+            except FileNotFoundError:
+                continue  # another start removed it first
+        if stray and not self._warned:
+            self._warned = True
+            named = ", ".join(stray[:3]) + (f" and {len(stray) - 3} more" if len(stray) > 3 else "")
+            sys.stderr.write(f"{self._label}: warning: removed {named} from {self._shared}: not files it extracts\n")
 
     def _publish(self, group: str) -> None:
-        """Write ``group``'s files beside their place in the shared directory and rename them
-        into place: a group there is whole and checked."""
+        """Write ``group``'s files beside their place in the shared directory, flushed to disk,
+        rename them into place, and mark the group done: a group there with its marker is whole,
+        checked and on disk."""
         import shutil
         import tempfile
 
+        if not self._named:
+            expected = extraction_digest(self._groups)
+            if expected != os.path.basename(self._shared):
+                raise OSError(f"its files hash to {expected}, another directory: the bundle was changed")
+            self._named = True
         partial = tempfile.mkdtemp(prefix=".partial-", dir=self._shared)
         try:
-            self._write(partial, group)
-            for top in sorted({member.split("/")[0] for member, _ in self._listed(group)}):
+            self._write(partial, group, durable=True)
+            for top in sorted(self._layout(group)[0]):
                 final = os.path.join(self._shared, top)
                 try:
                     os.rename(os.path.join(partial, top), final)
                 except OSError:
                     # Another first start renamed its copy first; or a damaged copy is in the way.
-                    if self._intact(self._shared, group):
-                        return
+                    if self._intact(group, self._list_top(), verify=True):
+                        break
                     _set_aside(final)
                     os.rename(os.path.join(partial, top), final)
+            _sync_directory(self._shared)
+            marker = os.path.join(self._shared, DONE + self._groups[group][0])
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT, 0o600))
+            _sync_directory(self._shared)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
 
-    def _write(self, directory: str, group: str) -> None:
+    def _write(self, directory: str, group: str, durable: bool = False) -> None:
         """Write ``group``'s files into ``directory``, checked against the SHA-256 the bundle
-        records for the group before anything renames them into use."""
+        records for the group before anything renames them into use; ``durable``: each file
+        and directory flushed to disk (``fsync``), so that a crash cannot leave the renamed
+        files torn."""
         import hashlib
 
         hasher = hashlib.sha256()
@@ -282,14 +426,52 @@ class ExtractedFinder:
             if os.path.dirname(file) not in made:
                 os.makedirs(os.path.dirname(file), mode=0o700, exist_ok=True)
                 made.add(os.path.dirname(file))
-            descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755)
+            descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o755)
             with os.fdopen(descriptor, "wb") as out:
                 out.write(data)
                 out.flush()
                 if os.fstat(descriptor).st_size != len(data):
                     raise OSError(f"{file} was not written whole")
+                if durable:
+                    os.fsync(descriptor)
         if hasher.hexdigest() != self._groups[group][0]:
             raise ImportError(f"{self._label}: {group}'s files do not match the SHA-256 the bundle records")
+        if durable:
+            for inside in reversed(list(self._layout(group)[1])):
+                _sync_directory(os.path.join(directory, *inside.split("/")))
+            _sync_directory(directory)
+
+
+def _fits(entry: os.DirEntry[str], size: int) -> bool:
+    """Whether ``entry`` is a directory (``size`` -1), or a file of ``size`` bytes; no link."""
+    if size < 0:
+        return entry.is_dir(follow_symlinks=False)
+    return entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size == size
+
+
+def _pycache(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a ``__pycache__`` directory: where Python writes the bytecode of a
+    source it imports, and reads it only for that source (a pyc there with no source beside
+    it is never imported)."""
+    return entry.name == PYCACHE and entry.is_dir(follow_symlinks=False)
+
+
+def _unimported(entry: os.DirEntry[str]) -> bool:
+    """Whether an entry the bundle does not hold may stay: a name with a leading dot (no module
+    has one), or ``__pycache__``."""
+    return entry.name.startswith(".") or _pycache(entry)
+
+
+def _sync_directory(path: str) -> None:
+    """Flush ``path``'s entries to disk (where a directory can be opened: not on Windows, whose
+    file system journals its renames)."""
+    if os.name == "nt":
+        return
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _set_aside(path: str) -> None:

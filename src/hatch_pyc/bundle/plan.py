@@ -6,12 +6,10 @@ what the runtime (:mod:`hatch_pyc._shipped.bundle_runtime`) extracts.
 from __future__ import annotations
 
 import ast
-import hashlib
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from hatch_pyc._shipped.bundle_runtime import group_of
+from hatch_pyc._shipped.bundle_runtime import extraction_digest, group_of
 from hatch_pyc.build.bootstrap import Bootstrap, Native, Runtime, write
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BundleError
@@ -131,7 +129,8 @@ class Extraction:
 
     #: The platform of its native code; None where it has none.
     platform: Platform | None
-    #: The hash that names the directory the files are extracted to.
+    #: The hash that names the directory the files are extracted to
+    #: (:func:`hatch_pyc._shipped.bundle_runtime.extraction_digest` of ``groups``).
     digest: str
     #: ``{group: (SHA-256 hex of its files, its ``size path`` lines)}``.
     groups: dict[str, tuple[str, str]]
@@ -194,10 +193,9 @@ def extraction(
             modules[path[: -len(suffix)].replace("/", ".")] = path
             used.add(suffix)
     groups = {group: (digests[group], "\n".join(listed)) for group, listed in lines.items()}
-    digest = hashlib.sha256(json.dumps(sorted((g, d) for g, (d, _) in groups.items())).encode()).hexdigest()[:32]
     return Extraction(
         platform=platform,
-        digest=digest,
+        digest=extraction_digest(groups),
         groups=groups,
         modules=modules,
         suffixes=tuple(sorted(used)),
