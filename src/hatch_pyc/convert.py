@@ -146,10 +146,10 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
         ]
         metadata_name = f"{artifact.dist_info}/METADATA"
         headers = wheelfile.metadata_headers(artifact.text(metadata_name))
-        selection = pipeline.select(options, shipped, headers.get("Requires-Python", ""), config.as_flag)
+        selection = pipeline.select(options, shipped, headers.get("Requires-Python", ""))
         script_modules = (
             _script_modules(artifact, files, entries, infos, os.path.join(work, "scripts"))
-            if options.compile_scripts
+            if options.compiles_scripts
             else []
         )
         result = pipeline.build(
@@ -160,7 +160,6 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
             shipped=shipped,
             scripts=script_modules,
             out_dir=os.path.join(work, "compiled"),
-            where=config.as_flag,
             cache=session.open_cache(options),
             progress=session.reporter(),
         )

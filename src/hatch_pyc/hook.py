@@ -101,10 +101,6 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
             return f"tool.hatch.build.targets.{self.target_name}.hooks.{self.PLUGIN_NAME}"
         return f"tool.hatch.build.hooks.{self.PLUGIN_NAME}"
 
-    def _where(self, option: config.Option) -> str:
-        """Where ``option`` is set: its TOML path, in the hook's table or its ``zipapp`` table."""
-        return f"{self._table()}.{ZIPAPP.key}.{option.key}" if option.zipapp else f"{self._table()}.{option.key}"
-
     def _shipped_files(self, build_data: dict[str, Any]) -> list[Module]:
         """Every file the wheel will ship, as hatchling decides it.
 
@@ -210,7 +206,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         from hatch_pyc.bundle import plan as bundle_plan
 
         assert options.zipapp is not None
-        key = self._where(config.ENTRY_POINT)
+        key = options.where(config.ENTRY_POINT)
         entry = bundle_plan.entry_point(options.zipapp.entry_point, self.metadata.core.scripts, key)
         own = {m.path.split("/")[0].removesuffix(".py") for m in modules}
         if not options.zipapp.include_dependencies or entry.partition(":")[0].split(".")[0] in own:
@@ -228,7 +224,6 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                     self._options,
                     output=os.path.dirname(wheel),
                     target=target,
-                    where=self._where,
                     cache=self._cache,
                     progress=self._session.reporter(),
                     warn=self._session.warn,
@@ -262,7 +257,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 f"compiled at optimize {min(options.optimize)}, the lowest of {list(options.optimize)}"
             )
         included = self._shipped_files(build_data)
-        selection = pipeline.select(options, included, self.metadata.core.requires_python, self._where)
+        selection = pipeline.select(options, included, self.metadata.core.requires_python)
         shipped = [(file.source, file.path) for file in included]
 
         out_dir = tempfile.mkdtemp(prefix="hatch-pyc-")
@@ -277,7 +272,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 assert selection.tag is not None
                 self._set_tag(build_data, selection.interpreters, selection.tag)
                 self._state.set_requires_python(self.metadata.core, selection.requires_python)
-            script_modules = self._compiled_scripts(build_data, out_dir) if options.compile_scripts else []
+            script_modules = self._compiled_scripts(build_data, out_dir) if options.compiles_scripts else []
             result = pipeline.build(
                 options,
                 selection,
@@ -286,7 +281,6 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 shipped=included,
                 scripts=script_modules,
                 out_dir=out_dir,
-                where=self._where,
                 cache=self._cache,
                 progress=self._session.reporter(),
                 mtimes=self._mtimes,

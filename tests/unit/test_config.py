@@ -93,7 +93,8 @@ def test_valid_values_and_hatchling_keys() -> None:
 
 def test_defaults() -> None:
     options = parse_options({}, "t", environ={})
-    assert options == Options(jobs=os.cpu_count() or 1)
+    assert options == Options()
+    assert options.workers == (os.cpu_count() or 1)
     assert options.cache
     assert not options.sourceless
     assert options.zipapp is None
@@ -102,8 +103,10 @@ def test_defaults() -> None:
 
 @pytest.mark.parametrize(("layout", "compiles_scripts"), [("alongside", False), ("sourceless", True), ("zip", True)])
 def test_scripts_are_compiled_by_default_where_sources_leave(layout: str, compiles_scripts: bool) -> None:
-    assert parse_options({"layout": layout}, "t", environ={}).compile_scripts is compiles_scripts
-    assert parse_options({"layout": layout, "compile-scripts": False}, "t", environ={}).compile_scripts is False
+    assert parse_options({"layout": layout}, "t", environ={}).compiles_scripts is compiles_scripts
+    assert parse_options({"layout": layout, "compile-scripts": False}, "t", environ={}).compiles_scripts is False
+    several = parse_options({"layout": layout, "python": ["3.11", "3.12"]}, "t", environ={})
+    assert several.compiles_scripts is False
 
 
 def test_zipapp_table_defaults() -> None:
@@ -113,7 +116,7 @@ def test_zipapp_table_defaults() -> None:
 def test_environment_overrides_layout_and_python_and_is_named() -> None:
     environ = {"HATCH_PYC_LAYOUT": " sourceless ", "HATCH_PYC_PYTHON": "3.11"}
     options = parse_options({"layout": "alongside", "python": ["3.10", "3.12"]}, "t", environ=environ)
-    assert (options.layout, options.python, options.python_origin) == (
+    assert (options.layout, options.python, options.where(config.PYTHON)) == (
         "sourceless",
         ("3.11",),
         "HATCH_PYC_PYTHON (environment)",
@@ -128,7 +131,7 @@ def test_environment_overrides_layout_and_python_and_is_named() -> None:
 
 def test_several_interpreters_in_a_sourceless_layout_compile_no_scripts_by_default() -> None:
     options = parse_options({"python": ["3.11", "3.12"]}, "t", environ={"HATCH_PYC_LAYOUT": "zip"})
-    assert (options.layout, options.python, options.compile_scripts) == ("zip", ("3.11", "3.12"), False)
+    assert (options.layout, options.python, options.compiles_scripts) == ("zip", ("3.11", "3.12"), False)
     with pytest.raises(ConfigError) as info:
         parse_options({"python": ["3.11", "3.12"], "compile-scripts": True}, "t", environ={"HATCH_PYC_LAYOUT": "zip"})
     (problem,) = info.value.problems
@@ -171,7 +174,7 @@ def test_every_option_is_in_the_table_once_and_has_a_field() -> None:
     assert len(keys) == len(set(keys))
     assert all(option.attribute in fields for option in config.TABLE)
     hook = {option.attribute for option in config.HOOK_OPTIONS.values()}
-    assert hook == set(Options.__dataclass_fields__) - {"python_origin"}
+    assert hook == set(Options.__dataclass_fields__) - {"origins"}
     assert {option.attribute for option in config.ZIPAPP_OPTIONS.values()} == set(Zipapp.__dataclass_fields__)
 
 

@@ -80,32 +80,31 @@ def find_targets(options: Options) -> tuple[Target, ...]:
         try:
             targets.append(interpreters.find(spec))
         except TargetError as exc:
-            problems.append(f"{options.python_origin}: {exc.message}")
+            problems.append(f"{options.where(config.PYTHON)}: {exc.message}")
     # Two builds of one version share its pycs (a free-threaded one too); PyPy has pycs of its own.
     versions = [(target.interpreter.implementation, target.interpreter.minor) for target in targets]
     for target, version in zip(targets, versions, strict=True):
         if versions.count(version) > 1:
             name = f"{target.interpreter.implementation} {target.interpreter.version}"
-            problems.append(f"{options.python_origin}: {name} is named twice")
+            problems.append(f"{options.where(config.PYTHON)}: {name} is named twice")
     if problems:
         raise TargetError("cannot compile for the interpreters asked for:\n  " + "\n  ".join(problems))
     return tuple(targets)
 
 
-def select(
-    options: Options, shipped: Sequence[Module], requires_python: str, where: Callable[[config.Option], str]
-) -> Selection:
+def select(options: Options, shipped: Sequence[Module], requires_python: str) -> Selection:
     """Find the targets and the modules among ``shipped``, and refuse what cannot be built:
     a target the project's ``requires_python`` excludes, extension modules in the zip
-    layout, ``exclude`` globs that match nothing. ``where(option)`` names an option in
-    messages (its TOML path, or its flag)."""
+    layout, ``exclude`` globs that match nothing."""
     targets = find_targets(options)
     compiled_for = tuple(target.interpreter for target in targets) or (interpreters.running().interpreter,)
     if targets or options.sourceless:
         interpreters.check_admitted(interpreters.parse_requires_python(requires_python), compiled_for)
     if options.layout == "zip":
         refuse_extension_modules([file.path for file in shipped], options.layout)
-    problems = unmatched(options.exclude, [f.path for f in shipped if f.path.endswith(".py")], where(config.EXCLUDE))
+    problems = unmatched(
+        options.exclude, [f.path for f in shipped if f.path.endswith(".py")], options.where(config.EXCLUDE)
+    )
     if problems:
         raise ConfigError(problems)
     if options.sourceless and len(targets) > 1:
@@ -116,8 +115,8 @@ def select(
         ]
         if pypy:
             raise TargetError(
-                f"{options.python_origin}: a {options.layout} wheel for several interpreters is for CPython versions; "
-                f"{', '.join(pypy)} needs a wheel of its own"
+                f"{options.where(config.PYTHON)}: a {options.layout} wheel for several interpreters is for CPython "
+                f"versions; {', '.join(pypy)} needs a wheel of its own"
             )
     narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for) if options.sourceless else None
     tag = interpreters.wheel_tags(targets or (interpreters.running(),)) if options.sourceless else None
@@ -150,7 +149,7 @@ def compile_placed(
         out_dir,
         invalidation_mode=options.invalidation_mode,
         mtimes=mtimes,
-        jobs=options.jobs,
+        jobs=options.workers,
         target=target,
         cache=cache,
         progress=progress,
@@ -188,7 +187,6 @@ def build(
     shipped: Sequence[Module],
     scripts: Sequence[Module],
     out_dir: str,
-    where: Callable[[config.Option], str],
     cache: CompileCache | None = None,
     progress: Callable[[Progress], None] | None = None,
     mtimes: Callable[[Sequence[Module]], list[int]] | None = None,
@@ -205,7 +203,7 @@ def build(
         names = sorted(module.display for module in scripts if module.path in twice)
         raise LayoutError(f"scripts {', '.join(names)} compile to the same module {twice[0]}; rename one")
     if options.sourceless or options.zipapp is not None:
-        problems = unmatched(options.keep_source, [m.path for m in modules], where(config.KEEP_SOURCE))
+        problems = unmatched(options.keep_source, [m.path for m in modules], options.where(config.KEEP_SOURCE))
         if problems:
             raise ConfigError(problems)
     several = options.sourceless and len(selection.targets) > 1

@@ -76,7 +76,6 @@ def make_bundle(
     *,
     output: str,
     target: Target | None = None,
-    where: Callable[[config.Option], str],
     cache: CompileCache | None = None,
     progress: Callable[[Progress], None] | None = None,
     warn: Callable[[str], None] | None = None,
@@ -86,8 +85,7 @@ def make_bundle(
     None) as ``output`` (a ``.pyz`` path, or a directory to put it in under its standard
     name); return its path.
 
-    ``options.zipapp`` says how; the other options say how to compile, as for a wheel.
-    ``where(option)`` names an option in messages (its TOML path or its flag); ``warn`` gets
+    ``options.zipapp`` says how; the other options say how to compile, as for a wheel. ``warn`` gets
     the one line that says what the bundle leaves out, ``inform`` the one that says which
     distributions it extracts at its first start, and why.
     """
@@ -104,19 +102,19 @@ def make_bundle(
         elif needed and warn is not None:
             warn(
                 f"{artifact.name} {artifact.version}'s bundle leaves out its dependencies ({', '.join(needed)}): "
-                f"they must be importable where it runs ({where(config.INCLUDE_DEPENDENCIES)} bundles them)"
+                f"they must be importable where it runs ({options.where(config.INCLUDE_DEPENDENCIES)} bundles them)"
             )
         project = os.path.join(work, "project")
         unpack_project(artifact, project, interpreter.cache_tag)
         gather(project, True, tree)
-        entry = entry_point(zipapp.entry_point, console_scripts(artifact), where(config.ENTRY_POINT))
+        entry = entry_point(zipapp.entry_point, console_scripts(artifact), options.where(config.ENTRY_POINT))
         excluded = matching(tree.modules, options.exclude)
         modules = [m for m in tree.modules if m.path not in excluded]
-        check_entry_point(entry, modules, where(config.ENTRY_POINT), tree.precompiled)
+        check_entry_point(entry, modules, options.where(config.ENTRY_POINT), tree.precompiled)
         runtime = [INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE]
         reserved = {"__main__.py", metadata.FILENAME, *(f"{name}{end}" for name in runtime for end in (".py", ".pyc"))}
         if tree.native and zipapp.extension_modules == "refuse":
-            raise BundleError(_refused(tree, where(config.EXTENSION_MODULES)))
+            raise BundleError(_refused(tree, options.where(config.EXTENSION_MODULES)))
         paths = [*(m.path for m in tree.modules), *tree.files, *tree.native]
         extracted = extracted_packages(paths, tree.native, [m.path for m in tree.modules if _uses_file(m.source)])
         cached = zipapp.run_from == "cache"
@@ -132,7 +130,7 @@ def make_bundle(
         if extracts:
             tree.modules.append(_own(bundle_runtime.__file__, RUNTIME_MODULE))
         compiled_dir = os.path.join(work, "compiled")
-        contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, where, cache, progress)
+        contents = _compiled(tree, excluded, options, interpreter, target, compiled_dir, cache, progress)
         platform = native_platform(target, interpreter) if tree.native else None
         contents.update(tree.native)
         _refuse_stdlib_names(contents, target or running(), wheel)
@@ -191,14 +189,13 @@ def _compiled(
     interpreter: Interpreter,
     target: Target | None,
     out_dir: str,
-    where: Callable[[config.Option], str],
     cache: CompileCache | None,
     progress: Callable[[Progress], None] | None,
 ) -> dict[str, str | bytes]:
     """Compile the modules but the ``excluded`` paths as the zip layout does:
     ``{path in the bundle: file on disk}``."""
-    problems = unmatched(options.keep_source, [m.path for m in tree.modules], where(config.KEEP_SOURCE))
-    problems += unmatched(options.exclude, [m.path for m in tree.modules], where(config.EXCLUDE))
+    problems = unmatched(options.keep_source, [m.path for m in tree.modules], options.where(config.KEEP_SOURCE))
+    problems += unmatched(options.exclude, [m.path for m in tree.modules], options.where(config.EXCLUDE))
     if problems:
         raise ConfigError(problems)
     for path in tree.precompiled:
@@ -330,7 +327,6 @@ def bundle_wheel(
         parsed,
         output=os.fspath(output) if output is not None else os.path.dirname(os.path.abspath(path)),
         target=targets[0] if targets else None,
-        where=config.as_flag,
         cache=session.open_cache(parsed),
         progress=session.reporter(),
         warn=session.warn,

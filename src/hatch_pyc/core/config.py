@@ -263,11 +263,6 @@ HOOK_OPTIONS = {option.key: option for option in TABLE if not option.zipapp}
 ZIPAPP_OPTIONS = {option.key: option for option in TABLE if option.zipapp}
 
 
-def as_flag(option: Option) -> str:
-    """How the commands name ``option`` in messages: its flag."""
-    return option.flag
-
-
 def command_options(command: str) -> tuple[Option, ...]:
     """The options ``command`` (``convert``, ``bundle``) takes as flags."""
     return tuple(option for option in TABLE if command in option.commands)
@@ -292,19 +287,21 @@ class Zipapp:
 
 @dataclass(frozen=True)
 class Options:
-    """Validated options of the ``pyc`` build hook."""
+    """Validated options of the ``pyc`` build hook, made by :func:`parse_options` (or
+    :func:`flag_options`): each field's default is its option's. Defaults derived from other
+    options are properties here, nowhere else."""
 
     optimize: tuple[int, ...] = (0,)
     invalidation_mode: str = "checked-hash"
     exclude: tuple[str, ...] = ()
-    jobs: int = 1
+    #: Worker processes; None means :attr:`workers` decides.
+    jobs: int | None = None
     layout: str = "alongside"
     #: Target interpreters as the user named them; empty means the one running the build.
     python: tuple[str, ...] = ()
-    #: Where ``python`` was set (its TOML path or the environment variable), for messages.
-    python_origin: str = field(default="python", compare=False)
     keep_source: tuple[str, ...] = ()
-    compile_scripts: bool = False
+    #: Compile Python scripts into modules; None means :attr:`compiles_scripts` decides.
+    compile_scripts: bool | None = None
     zipapp: Zipapp | None = None
     #: Reuse and keep pycs in the compile cache.
     cache: bool = True
@@ -315,13 +312,41 @@ class Options:
     #: Deflate the zip layout's archive. Stored, it is bigger on disk, and zipimport reads
     #: each module without inflating it; the wheel is deflated anyway.
     compress: bool = False
+    #: Where each option was set or would be (its TOML path, flag or environment variable),
+    #: by :func:`origin_key`: for messages, see :meth:`where`.
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def sourceless(self) -> bool:
         return self.layout in SOURCELESS_LAYOUTS
 
+    @property
+    def several(self) -> bool:
+        """A sourceless or zip wheel for several interpreters."""
+        return self.sourceless and len(self.python) > 1
 
-def _zipapp(value: object, key: str, problems: Problems, flags: bool) -> Zipapp | None:
+    @property
+    def workers(self) -> int:
+        """Worker processes to compile in: ``jobs``, else the CPU count."""
+        return self.jobs or os.cpu_count() or 1
+
+    @property
+    def compiles_scripts(self) -> bool:
+        """Whether Python scripts become modules: by default where sources leave, for one
+        interpreter (a script's launcher runs one interpreter's bytecode)."""
+        return self.compile_scripts if self.compile_scripts is not None else self.sourceless and not self.several
+
+    def where(self, option: Option) -> str:
+        """How messages name ``option``: where it was set, else its flag."""
+        return self.origins.get(origin_key(option), option.flag)
+
+
+def origin_key(option: Option) -> str:
+    """``option``'s key in :attr:`Options.origins`: the ``zipapp`` table's own keys apart."""
+    return f"{ZIPAPP.key}.{option.key}" if option.zipapp else option.key
+
+
+def _zipapp(value: object, key: str, problems: Problems, flags: bool, origins: dict[str, str]) -> Zipapp | None:
     table = ZIPAPP.read(value, key, problems)
     if table is None:
         return None
@@ -332,6 +357,7 @@ def _zipapp(value: object, key: str, problems: Problems, flags: bool) -> Zipapp 
     for name in sorted(set(table) - set(ZIPAPP_OPTIONS)):
         where = f"--{name}" if flags else f"{key}.{name}"
         problems.append(f"{where}: unknown option; valid options are: {', '.join(sorted(ZIPAPP_OPTIONS))}")
+    origins.update({origin_key(option): at(option) for option in ZIPAPP_OPTIONS.values()})
     found = {
         option.attribute: option.read(table.get(option.key, option.default), at(option), problems)
         for option in ZIPAPP_OPTIONS.values()
@@ -375,11 +401,13 @@ def parse_options(
         where = f"--{key}" if table is None else f"{table}.{key}"
         problems.append(f"{where}: unknown option; valid options are: {', '.join(sorted(HOOK_OPTIONS))}")
 
+    origins = {origin_key(option): at(option) for option in HOOK_OPTIONS.values()}
     values: dict[str, Any] = {}
     for option in (OPTIMIZE, INVALIDATION_MODE, EXCLUDE, KEEP_SOURCE, JOBS, LAYOUT, PYTHON):
         value = raw.get(option.key, option.default)
         if option is JOBS and value is None:
-            value = os.cpu_count() or 1
+            values[option.attribute] = None
+            continue
         if option.env and environ.get(option.env):
             value = environ[option.env].strip()
             if option is PYTHON:
@@ -389,12 +417,14 @@ def parse_options(
             continue
         values[option.attribute] = option.read(value, at(option), problems)
     layout = values["layout"]
-    # On by default where sources leave, for one interpreter: a script's launcher runs one's bytecode.
-    one = len(values["python"]) <= 1
-    values["compile_scripts"] = COMPILE_SCRIPTS.read(
-        raw.get(COMPILE_SCRIPTS.key, layout in SOURCELESS_LAYOUTS and one), at(COMPILE_SCRIPTS), problems
+    values["compile_scripts"] = (
+        COMPILE_SCRIPTS.read(raw[COMPILE_SCRIPTS.key], at(COMPILE_SCRIPTS), problems)
+        if raw.get(COMPILE_SCRIPTS.key) is not None
+        else None
     )
-    values["zipapp"] = _zipapp(raw[ZIPAPP.key], at(ZIPAPP), problems, table is None) if ZIPAPP.key in raw else None
+    values["zipapp"] = (
+        _zipapp(raw[ZIPAPP.key], at(ZIPAPP), problems, table is None, origins) if ZIPAPP.key in raw else None
+    )
     for option in (CACHE, DEBUG_RANGES, COMPRESS, CACHE_DIR):
         values[option.attribute] = option.read(raw.get(option.key, option.default), at(option), problems)
     cache_dir = values["cache_dir"]
@@ -421,4 +451,4 @@ def parse_options(
 
     if problems:
         raise ConfigError(problems)
-    return Options(python_origin=at(PYTHON), **values)
+    return Options(origins=origins, **values)
