@@ -3,7 +3,11 @@ dependencies from the package index, started as a user starts them."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import dataclasses
+import hashlib
+import marshal
 import os
 import re
 import shutil
@@ -19,6 +23,8 @@ from helpers import MakeVenv, copy_project, hatchling_build, pypy_or_skip, pytho
 from test_zip import other_python
 
 from hatch_pyc._shipped import bundle_index, bundle_resources, bundle_runtime
+from hatch_pyc._shipped.bundle_runtime import DONE
+from hatch_pyc.build import bootstrap
 from hatch_pyc.bundle import plan as bundle_plan
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
@@ -101,7 +107,8 @@ def _first_starts(pyz: Path, cache: Path, count: int) -> list[subprocess.Complet
 
 
 def _cache_files(cache: Path) -> list[str]:
-    return sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if not p.is_dir())
+    """The files extracted under ``cache``, but the runtime's completion markers."""
+    return sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if not p.is_dir() and not p.name.startswith(DONE))
 
 
 @pytest.mark.slow
@@ -137,6 +144,9 @@ def test_a_cli_with_native_dependencies_runs_from_its_bundle(tmp_path: Path, mak
     assert {"nativeapp/__init__.pyc", "pydantic/main.pyc"} <= set(inside)
     assert set(inside) <= set(names)
     root = cache / "hatch-pyc" / "pyz" / digest
+    # Each group it extracted is marked done, after its files reached the disk.
+    groups = {bundle_runtime.group_of(path) for path in inside}
+    assert len([name for name in os.listdir(root) if name.startswith(DONE)]) == len(groups)
     assert first.stdout.splitlines() == [
         "hello you",
         "hello you",
@@ -274,6 +284,131 @@ def test_check_refuses_a_bundle_that_runs_more_than_hatch_pyc_wrote(tmp_path: Pa
     ]
 
 
+@pytest.fixture(scope="module")
+def clickapp_pyz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """clickapp's bundle, which runs clickapp and click from the user cache."""
+    work = tmp_path_factory.mktemp("clickapp")
+    (pyz,) = _built(copy_project("clickapp", work / "src"), work / "out").glob("*.pyz")
+    return pyz
+
+
+def _start(pyz: Path, cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, pyz, *args], env={**os.environ, "XDG_CACHE_HOME": str(cache)}, check=False)
+
+
+def _extraction_root(cache: Path) -> Path:
+    (root,) = (cache / "hatch-pyc" / "pyz").iterdir()
+    return root
+
+
+def test_check_refuses_a_bundle_that_extracts_other_files_under_a_bundles_directory(
+    clickapp_pyz: Path, tmp_path: Path
+) -> None:
+    """A copy with one group changed (its SHA-256 and sizes made to fit) that kept the
+    directory name: it would share the genuine bundle's directory, and the genuine bundle
+    would run its code there. check names it; the runtime writes nothing there."""
+    pyz = clickapp_pyz
+    with zipfile.ZipFile(pyz) as archive:
+        values = _values(archive.read("__main__.py"))
+        genuine = archive.read("clickapp/cli.pyc")
+        code = marshal.loads(genuine[16:])
+        source = (Path(__file__).parents[1] / "projects" / "clickapp" / "src" / "clickapp" / "cli.py").read_text()
+        changed = genuine[:16] + marshal.dumps(compile(source.replace("hello", "CHANGED"), code.co_filename, "exec"))
+        files = dict(bundle_runtime.parse_files(values.runtime.groups["clickapp"][1]))
+        files["clickapp/cli.pyc"] = len(changed)
+        hasher = hashlib.sha256()
+        for path in sorted(files):
+            data = changed if path == "clickapp/cli.pyc" else archive.read(path)
+            bundle_runtime.group_hash(path, len(data), hasher)
+            hasher.update(data)
+    lines = "\n".join(f"{size} {path}" for path, size in sorted(files.items()))
+    groups = {**values.runtime.groups, "clickapp": (hasher.hexdigest(), lines)}
+    runtime = dataclasses.replace(values.runtime, groups=groups)  # the directory's name kept
+    main = bootstrap.write(dataclasses.replace(values, runtime=runtime))
+    edits = {"__main__.py": lambda _: main, "clickapp/cli.pyc": lambda _: changed}
+    copy = _rewritten(pyz, tmp_path / "copy.pyz", edits)
+
+    assert run([HATCH_PYC, "check", pyz, "--verify-code"]).returncode == 0
+    found = run([HATCH_PYC, "check", copy, "--verify-code"], check=False)
+    assert found.returncode == 1
+    expected = bundle_runtime.extraction_digest(groups)
+    assert found.stdout.splitlines() == [
+        f"copy.pyz: __main__.py extracts to the directory {values.runtime.digest}, not the hash of the groups it "
+        f"records ({expected}): the bundles that extract other files there would run them"
+    ]
+
+    # Run, the copy runs its own code from the archive and writes nothing into the genuine
+    # bundle's directory, before and after the genuine bundle's first start.
+    cache = tmp_path / "cache"
+    for bundle, says in [(copy, "CHANGED"), (pyz, "hello"), (copy, "CHANGED"), (pyz, "hello")]:
+        started = _start(bundle, cache, "you")
+        assert (started.returncode, started.stderr) == (0, "")
+        assert started.stdout.startswith(f"{says} you from clickapp.cli")
+    root = _extraction_root(cache)
+    assert root.name == values.runtime.digest
+    assert (root / "clickapp" / "cli.pyc").read_bytes() == genuine
+
+
+def test_files_planted_in_the_extraction_directory_are_never_imported(clickapp_pyz: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = _start(clickapp_pyz, cache, "you")
+    assert (first.returncode, first.stderr) == (0, "")
+    root = _extraction_root(cache)
+    ran = tmp_path / "planted-code-ran"
+    planted = f"open({str(ran)!r}, 'w').close()\n"
+    # A source beside a pyc (the path finder prefers it), an __init__.py beside __init__.pyc,
+    # a module the bundle does not hold, a package named as a top-level module.
+    paths = ["clickapp/cli.py", "click/__init__.py", "click/_planted.py", "clickapp.py"]
+    for path in paths:
+        (root / path).write_text(planted)
+
+    warm = _start(clickapp_pyz, cache, "you")
+    assert warm.returncode == 0
+    assert warm.stdout == first.stdout
+    assert not ran.exists()
+    (line,) = warm.stderr.splitlines()
+    assert line.startswith(f"{clickapp_pyz.name}: warning: removed ")
+    assert line.endswith(f" from {root}: not files it extracts")
+    assert "Traceback" not in warm.stderr
+    assert not [path for path in paths if (root / path).exists()]
+
+    again = _start(clickapp_pyz, cache, "you")
+    assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
+    assert not ran.exists()
+
+
+def test_a_torn_extraction_is_extracted_again_once(clickapp_pyz: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = _start(clickapp_pyz, cache, "you")
+    assert (first.returncode, first.stderr) == (0, "")
+    root = _extraction_root(cache)
+    markers = sorted(name for name in os.listdir(root) if name.startswith(DONE))
+    # A crash after the rename, before the files reached the disk: the right sizes, other
+    # bytes, and no completion marker for the group.
+    torn = root / "clickapp" / "cli.pyc"
+    genuine = torn.read_bytes()
+    torn.write_bytes(b"\0" * len(genuine))
+    with zipfile.ZipFile(clickapp_pyz) as archive:
+        values = _values(archive.read("__main__.py"))
+    (root / (DONE + values.runtime.groups["clickapp"][0])).unlink()
+
+    again = _start(clickapp_pyz, cache, "you")
+    assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
+    assert torn.read_bytes() == genuine
+    assert sorted(name for name in os.listdir(root) if name.startswith(DONE)) == markers
+    written = {path: path.stat().st_mtime_ns for path in root.rglob("*")}
+    assert _start(clickapp_pyz, cache, "you").stdout == first.stdout
+    assert {path: path.stat().st_mtime_ns for path in root.rglob("*")} == written  # once
+
+
+def _values(main: bytes) -> Any:
+    """The values of a bundle's bootstrap, read back as check reads them."""
+    values = bootstrap.read(ast.parse(main))
+    assert values is not None
+    assert values.runtime is not None
+    return values
+
+
 def _finder(
     tmp_path: Path, files: dict[str, bytes], modules: dict[str, str] | None = None
 ) -> bundle_runtime.ExtractedFinder:
@@ -292,16 +427,23 @@ def _finder(
     groups = bundle_plan.extraction({name: len(data) for name, data in files.items()}, digests, None).groups
     if modules is None:
         modules = {name.split(".")[0].replace("/", "."): name for name in files}
-    return bundle_runtime.ExtractedFinder("app.pyz", files.__getitem__, str(tmp_path), "d1g35t", groups, modules)
+    digest = bundle_runtime.extraction_digest(groups)
+    return bundle_runtime.ExtractedFinder("app.pyz", files.__getitem__, str(tmp_path), digest, groups, modules)
+
+
+def _shown(directory: str | os.PathLike[str]) -> list[str]:
+    """The names in ``directory`` but the runtime's own (the completion markers start with a dot)."""
+    return sorted(name for name in os.listdir(directory) if not name.startswith("."))
 
 
 def test_the_runtime_refuses_a_bundle_entry_that_does_not_match_its_hash(tmp_path: Path) -> None:
     finder = _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"})
     finder._groups = {name: ("0" * 64, listed) for name, (_, listed) in finder._groups.items()}  # not its entry
+    finder._shared = str(tmp_path / bundle_runtime.extraction_digest(finder._groups))
     refusal = re.escape("app.pyz: pkg's files do not match the SHA-256 the bundle records")
     with pytest.raises(ImportError, match=refusal):
         finder.find_spec("pkg._ext")
-    assert os.listdir(tmp_path / "d1g35t") == []  # the partial directory is gone
+    assert os.listdir(finder._shared) == []  # the partial directory is gone
 
 
 def test_the_runtime_extracts_each_top_level_name_at_its_first_import(tmp_path: Path) -> None:
@@ -314,13 +456,13 @@ def test_the_runtime_extracts_each_top_level_name_at_its_first_import(tmp_path: 
     }
     modules = {"a._ext": "a/_ext.cpython-311-x86_64-linux-gnu.so", "b._ext": "b/_ext.cpython-311-x86_64-linux-gnu.so"}
     finder = _finder(tmp_path, files, modules)
-    root = tmp_path / "d1g35t"
+    root = Path(finder._shared)
     assert finder.find_spec("c") is not None
-    assert sorted(os.listdir(root)) == ["c"]  # a package without native code: itself alone
+    assert _shown(root) == ["c"]  # a package without native code: itself alone
     assert finder.find_spec("a._ext") is not None
-    assert sorted(os.listdir(root)) == ["a", "b.libs", "c"]  # native code: with the shared libraries
+    assert _shown(root) == ["a", "b.libs", "c"]  # native code: with the shared libraries
     assert _finder(tmp_path, files, modules).find_spec("b._ext") is not None
-    assert sorted(os.listdir(root)) == ["a", "b", "b.libs", "c"]
+    assert _shown(root) == ["a", "b", "b.libs", "c"]
     assert (root / "c" / "data.txt").read_bytes() == b"c's data"
 
 
@@ -328,8 +470,8 @@ def test_the_runtime_extracts_a_top_level_module_as_a_group_of_its_own(tmp_path:
     finder = _finder(tmp_path, {"six.pyc": b"six", "pkg/__init__.pyc": b"pkg"}, {})
     spec = finder.find_spec("six")
     assert spec is not None
-    assert spec.origin == str(tmp_path / "d1g35t" / "six.pyc")
-    assert sorted(os.listdir(tmp_path / "d1g35t")) == ["six.pyc"]
+    assert spec.origin == os.path.join(finder._shared, "six.pyc")
+    assert _shown(finder._shared) == ["six.pyc"]
     assert finder.find_spec("pkg.sub") is None  # the package's own __path__ finds its modules
 
 
@@ -357,10 +499,11 @@ def test_the_runtime_uses_no_directory_another_user_could_write(tmp_path: Path) 
     finder = _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"})
     spec = finder.find_spec("pkg._ext")
     assert spec is not None
-    assert spec.origin == str(tmp_path / "d1g35t" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so")
-    (tmp_path / "d1g35t").chmod(0o777)
+    root = Path(finder._shared)
+    assert spec.origin == str(root / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so")
+    root.chmod(0o777)
     assert _finder(tmp_path, {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}).find_spec("pkg._ext") == spec
-    assert (tmp_path / "d1g35t").stat().st_mode & 0o777 == 0o700
+    assert root.stat().st_mode & 0o777 == 0o700
     assert finder.find_spec("pkg.other") is None
 
 
@@ -376,7 +519,7 @@ def test_the_runtime_loads_nothing_from_a_cache_another_user_could_swap(tmp_path
     assert spec is not None
     assert spec.origin is not None
     assert not spec.origin.startswith(str(shared))
-    assert not (shared / "hatch-pyc" / "pyz" / "d1g35t").exists()
+    assert not Path(finder._shared).exists()
     if os.geteuid() == 0:
         shared.chmod(0o755)
         (shared / "hatch-pyc" / "pyz").mkdir(parents=True, exist_ok=True)
@@ -390,17 +533,19 @@ def test_the_runtime_loads_nothing_from_a_cache_another_user_could_swap(tmp_path
 def test_the_runtime_follows_no_link_inside_its_directory(tmp_path: Path) -> None:
     files = {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}
     cache = tmp_path / "hatch-pyc" / "pyz"
-    first = _finder(cache, files).find_spec("pkg._ext")
+    finder = _finder(cache, files)
+    first = finder.find_spec("pkg._ext")
     assert first is not None
+    root = Path(finder._shared)
     planted = tmp_path / "planted"
     planted.mkdir()
     (planted / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")  # same size: other code
-    shutil.rmtree(cache / "d1g35t" / "pkg")
-    (cache / "d1g35t" / "pkg").symlink_to(planted)
+    shutil.rmtree(root / "pkg")
+    (root / "pkg").symlink_to(planted)
     again = _finder(cache, files).find_spec("pkg._ext")
     assert again is not None
     assert again.origin == first.origin
-    assert not (cache / "d1g35t" / "pkg").is_symlink()
+    assert not (root / "pkg").is_symlink()
 
 
 @pytest.mark.skipif(
@@ -414,10 +559,11 @@ def test_200_starts_load_nothing_from_a_directory_another_user_swaps(tmp_path: P
     ours = b"\x7fELF" + b"ours" * 100
     files = {"pkg/_ext.cpython-311-x86_64-linux-gnu.so": ours}
     cache = tmp_path / "shared" / "hatch-pyc" / "pyz"
-    for directory in (cache / "d1g35t" / "pkg", cache / "hers" / "pkg"):
+    digest = os.path.basename(_finder(cache, files)._shared)
+    for directory in (cache / digest / "pkg", cache / "hers" / "pkg"):
         directory.mkdir(parents=True)
     (cache / "hers" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF" + b"hers" * 100)
-    (cache / "d1g35t" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(ours)
+    (cache / digest / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(ours)
     for path in [cache, *cache.rglob("*")]:
         os.chown(path, 4242, 4242)
     stop = threading.Event()
@@ -430,8 +576,8 @@ def test_200_starts_load_nothing_from_a_directory_another_user_swaps(tmp_path: P
                 (cache / "hers" / "pkg" / "_ext.cpython-311-x86_64-linux-gnu.so").write_bytes(
                     b"\x7fELF" + b"hers" * 100
                 )
-                os.rename(cache / "d1g35t", cache / "tmp")
-                os.rename(cache / "hers", cache / "d1g35t")
+                os.rename(cache / digest, cache / "tmp")
+                os.rename(cache / "hers", cache / digest)
                 os.rename(cache / "tmp", cache / "hers")
 
     swapper = threading.Thread(target=swap)

@@ -7,8 +7,10 @@ by name (:func:`hatch_pyc.build.bootstrap.read`) and written again with the one 
 (:func:`hatch_pyc.build.bootstrap.write`); anything but those very bytes is a problem, since
 ``__main__.py`` runs at every start. What the values say is compared with the entries
 themselves: the module it runs must be in the archive, every file it extracts must be
-there, each group of them with the SHA-256 it records, every extension module in the
-archive must be among them, and the target must load their extension suffixes. No
+there, each group of them with the SHA-256 it records, the directory it extracts them to
+named by the hash of those groups (:func:`extraction_digest`, which names it at every
+start: another name would be shared with a bundle of other files), every extension module
+in the archive must be among them, and the target must load their extension suffixes. No
 top-level module of the archive may be named as one of the target's standard library: the
 archive is first on ``sys.path``, so it would be imported in the standard library's place.
 """
@@ -19,7 +21,7 @@ import ast
 import hashlib
 import os
 
-from hatch_pyc._shipped.bundle_runtime import group_hash, parse_files
+from hatch_pyc._shipped.bundle_runtime import extraction_digest, group_hash, parse_files
 from hatch_pyc.build.bootstrap import Bootstrap, read, stdlib_shadows, write
 from hatch_pyc.core.errors import printable
 from hatch_pyc.core.interpreters import Target
@@ -109,6 +111,11 @@ def _start_problems(artifact: Artifact, target: Target, values: Bootstrap) -> li
             problems.append(
                 f"{printable(group)}: not the files {BOOTSTRAP} records (sizes and SHA-256): its first start would fail"
             )
+    if runtime is not None and runtime.digest != extraction_digest(groups):
+        problems.append(
+            f"{BOOTSTRAP} extracts to the directory {printable(runtime.digest)}, not the hash of the groups it "
+            f"records ({extraction_digest(groups)}): the bundles that extract other files there would run them"
+        )
     for member in sorted(names - set(files)):
         top = member.split("/")[0]
         if member.endswith(_NATIVE) and not top.endswith(".dist-info"):
