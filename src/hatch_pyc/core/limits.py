@@ -43,6 +43,30 @@ MAX_METADATA_SIZE = 64 * 1024 * 1024
 #: its size (8,000 native files' manifest in 1 MiB).
 MAX_BOOTSTRAP_SIZE = 1024 * 1024
 
+#: Bytes of one part of an entry name (between slashes): what file systems hold (255 on ext4,
+#: NTFS, APFS).
+MAX_NAME_PART = 255
+#: Bytes of a whole entry name: Linux's PATH_MAX.
+MAX_NAME_SIZE = 4096
+#: Parts of an entry name (directories and the file): deeper than any real package, and
+#: shallow enough that what walks a name's parents stays linear.
+MAX_NAME_DEPTH = 256
+#: Lines of the header section of a WHEEL or METADATA file, and bytes of that section:
+#: ``email`` holds each line as an object of its own, so a crafted file of one-byte folded
+#: lines would take 40 times its size. Headers past the section (METADATA's body, the
+#: description) are not given to ``email``. A long description folded into a
+#: ``Description`` header (old setuptools) takes a line per line of it.
+MAX_HEADER_LINES = 100_000
+MAX_HEADER_SIZE = 4 * 1024 * 1024
+#: Interpreters the bytecode metadata records: hatch-pyc builds for the few it is given.
+MAX_INTERPRETERS = 256
+#: Bytes of one tar extended header of an sdist (PAX ``x`` or ``g``, GNU long name ``L`` or
+#: long link ``K``), which ``tarfile`` reads whole; of all global (``g``) ones; and how many
+#: may come one after another before a member (tarfile holds each one as it reads the next).
+MAX_TAR_HEADER_SIZE = 1024 * 1024
+MAX_TAR_GLOBAL_SIZE = 1024 * 1024
+MAX_TAR_HEADER_CHAIN = 8
+
 
 class LimitExceeded(HatchPycError):
     """The artifact goes past one of the limits above; the message names it and its value."""
@@ -87,3 +111,20 @@ class Budget:
             raise LimitExceeded(
                 f"{self.label}: more than {self.max_objects} objects in its bytecode (a limit of hatch-pyc)"
             )
+
+
+def name_over_limits(name: str) -> str | None:
+    """Why the entry name ``name`` (``/``-separated) goes past the name limits, or None.
+
+    Checked before anything splits the name or walks its parents, so a name of 32,000 parts
+    costs no more than one of 256."""
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > MAX_NAME_SIZE:
+        return f"a name of {size} bytes, more than {MAX_NAME_SIZE} (a limit of hatch-pyc)"
+    depth = name.rstrip("/").count("/") + 1
+    if depth > MAX_NAME_DEPTH:
+        return f"{depth} parts deep, more than {MAX_NAME_DEPTH} (a limit of hatch-pyc)"
+    longest = max(len(part.encode("utf-8", "surrogateescape")) for part in name.split("/"))
+    if longest > MAX_NAME_PART:
+        return f"a part of {longest} bytes, more than {MAX_NAME_PART} (a limit of hatch-pyc)"
+    return None

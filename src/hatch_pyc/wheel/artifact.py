@@ -27,7 +27,15 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from hatch_pyc.core.errors import BadArtifact, printable
-from hatch_pyc.core.limits import MAX_ENTRY_SIZE, MAX_METADATA_SIZE, MAX_RATIO, RATIO_FROM, Budget, LimitExceeded
+from hatch_pyc.core.limits import (
+    MAX_ENTRY_SIZE,
+    MAX_METADATA_SIZE,
+    MAX_RATIO,
+    RATIO_FROM,
+    Budget,
+    LimitExceeded,
+    name_over_limits,
+)
 from hatch_pyc.wheel import records, wheelfile
 
 #: What zipfile and zlib raise for an archive they cannot read: a corrupt deflate stream, an
@@ -181,6 +189,10 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
     for info in infos:
         # zipfile cuts a name at its first NUL: the name as stored is the one to judge.
         name = info.orig_filename
+        too_long = name_over_limits(name)
+        if too_long is not None:
+            shown = printable(name[:200]) + ("..." if len(name) > 200 else "")
+            raise LimitExceeded(f"{path}: entry '{shown}' has {too_long}")
         reason = _unsafe_name(name)
         if reason is not None:
             raise BadArtifact(f"{path}: unsafe entry '{printable(name)}' ({reason})")
