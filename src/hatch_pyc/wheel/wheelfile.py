@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import email.message
 import email.parser
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from packaging.tags import parse_tag
 
 from hatch_pyc.core.config import ENTRY_POINT_PATTERN
 from hatch_pyc.core.errors import BadArtifact, HatchPycError, printable
+from hatch_pyc.core.limits import MAX_HEADER_LINES, MAX_HEADER_SIZE, LimitExceeded
 from hatch_pyc.wheel import archive, records
 
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
@@ -30,9 +32,37 @@ IMPORTABLE_SCHEMES = ("purelib", "platlib")
 FILE_ATTR = 0o100644 << 16
 
 
+#: The first empty line, which ends a header section for ``email`` whatever else it counts as
+#: a line break.
+_END_OF_HEADERS = re.compile(r"\r?\n\r?\n|\r\r")
+#: What ``email`` (``str.splitlines``) breaks lines at.
+_LINE_BREAKS = ("\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _headers(label: str, text: str) -> email.message.Message:
+    """The header section of ``text`` as ``email`` parses it, given to ``email`` only within
+    :data:`~hatch_pyc.core.limits.MAX_HEADER_LINES` and :data:`~hatch_pyc.core.limits.MAX_HEADER_SIZE`:
+    ``email`` keeps an object for every line, so folded one-byte lines cost it 40 times their
+    size. What follows the first empty line (METADATA's description) is not given to it."""
+    end = _END_OF_HEADERS.search(text)
+    section = text[: end.start() + 1] if end else text
+    if len(section) > MAX_HEADER_SIZE:
+        raise LimitExceeded(
+            f"{label}: its header section has {len(section)} characters, more than {MAX_HEADER_SIZE} "
+            "(a limit of hatch-pyc)"
+        )
+    # An upper bound on the lines email sees (it counts "\r\n" once).
+    lines = sum(section.count(brk) for brk in _LINE_BREAKS)
+    if lines > MAX_HEADER_LINES:
+        raise LimitExceeded(
+            f"{label}: its header section has {lines} lines, more than {MAX_HEADER_LINES} (a limit of hatch-pyc)"
+        )
+    return email.parser.Parser().parsestr(section, headersonly=True)
+
+
 def parse_wheel(label: str, text: str) -> dict[str, list[str]]:
     """The fields of a WHEEL file, each a list of values; only version 1.x with its required fields."""
-    message = email.parser.Parser().parsestr(text)
+    message = _headers(f"{label}: WHEEL", text)
     fields: dict[str, list[str]] = {}
     for key, value in message.items():
         fields.setdefault(key, []).append(str(value).strip())
@@ -59,7 +89,7 @@ def wheel_with_tags(text: str, tags: Sequence[str]) -> str:
 
 def metadata_headers(text: str) -> email.message.Message:
     """The headers of a METADATA file (its body, the description, is not read)."""
-    return email.parser.Parser().parsestr(text, headersonly=True)
+    return _headers("METADATA", text)
 
 
 def requirements(label: str, text: str, environment: Mapping[str, str]) -> list[str]:
