@@ -21,7 +21,16 @@ from dataclasses import dataclass
 
 from hatch_pyc.build import scripts
 from hatch_pyc.core.errors import VerifyError, printable
-from hatch_pyc.core.limits import MAX_ENTRIES, MAX_ENTRY_SIZE, MAX_TOTAL_SIZE, LimitExceeded
+from hatch_pyc.core.limits import (
+    MAX_ENTRIES,
+    MAX_ENTRY_SIZE,
+    MAX_TAR_GLOBAL_SIZE,
+    MAX_TAR_HEADER_CHAIN,
+    MAX_TAR_HEADER_SIZE,
+    MAX_TOTAL_SIZE,
+    LimitExceeded,
+    name_over_limits,
+)
 
 
 @dataclass(frozen=True)
@@ -118,11 +127,15 @@ def _unpack(sdist: str, scratch: str) -> str:
     os.makedirs(scratch)
     total = 0
     try:
-        with tarfile.open(sdist, "r:" if sdist.endswith(".tar") else "r:gz") as archive:
+        with tarfile.open(sdist, "r:" if sdist.endswith(".tar") else "r:gz", tarinfo=_BoundedInfo) as archive:
             for count, member in enumerate(_members(archive), 1):
                 if count > MAX_ENTRIES:
                     raise LimitExceeded(f"{sdist}: more than {MAX_ENTRIES} entries (a limit of hatch-pyc)")
                 name = member.name.removeprefix("./")
+                too_long = name_over_limits(name)
+                if too_long is not None:
+                    shown = printable(name[:200]) + ("..." if len(name) > 200 else "")
+                    raise LimitExceeded(f"{sdist}: member '{shown}' has {too_long}")
                 parts = name.split("/")
                 if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in name:
                     raise VerifyError(f"{sdist}: unsafe member name {printable(name)}")
@@ -143,6 +156,10 @@ def _unpack(sdist: str, scratch: str) -> str:
                     while chunk := stream.read(1024 * 1024):
                         out.write(chunk)
                 os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)
+    except _Refused as exc:
+        if exc.limit:
+            raise LimitExceeded(f"{sdist}: {exc} (a limit of hatch-pyc)") from None
+        raise VerifyError(f"{sdist}: {exc}") from None
     except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise VerifyError(f"{sdist}: not a readable sdist ({reason})") from None
@@ -152,3 +169,51 @@ def _unpack(sdist: str, scratch: str) -> str:
 def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
     while (member := archive.next()) is not None:
         yield member
+
+
+#: Headers whose content tarfile reads whole before the member they describe: GNU long names
+#: and long link names, PAX extended and global headers (and Solaris's).
+_EXTENDED = (
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+)
+
+
+class _Refused(Exception):
+    """An extended header past a limit, or a sparse member: what :func:`_unpack` says, with the sdist's name."""
+
+    def __init__(self, message: str, limit: bool = True) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class _BoundedInfo(tarfile.TarInfo):
+    """A member header, read as tarfile reads it, after its extended headers are checked
+    against the limits: tarfile reads each whole, and holds it while it reads the next."""
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        #: Extended headers since the last member, and bytes of global ones so far.
+        state = vars(archive).setdefault("_hatch_pyc_extended", [0, 0])
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise _Refused("a GNU sparse member, which no sdist holds", limit=False)
+        if self.type not in _EXTENDED:
+            state[0] = 0
+            return super()._proc_member(archive)  # type: ignore[misc, no-any-return]
+        state[0] += 1
+        if self.size > MAX_TAR_HEADER_SIZE:
+            raise _Refused(f"an extended tar header of {self.size} bytes, more than {MAX_TAR_HEADER_SIZE}")
+        if state[0] > MAX_TAR_HEADER_CHAIN:
+            raise _Refused(f"more than {MAX_TAR_HEADER_CHAIN} extended tar headers before one member")
+        if self.type == tarfile.XGLTYPE:
+            state[1] += self.size
+            if state[1] > MAX_TAR_GLOBAL_SIZE:
+                raise _Refused(f"more than {MAX_TAR_GLOBAL_SIZE} bytes of global tar headers")
+        return super()._proc_member(archive)  # type: ignore[misc, no-any-return]
+
+    def _proc_gnusparse_00(self, *args: object) -> None:
+        raise _Refused("a member stored sparse (PAX GNU.sparse), which no sdist holds", limit=False)
+
+    _proc_gnusparse_01 = _proc_gnusparse_10 = _proc_gnusparse_00
