@@ -1,0 +1,200 @@
+"""Bounds on every path, in process: entry names past the name limits, WHEEL and METADATA
+header sections past the header limits, the interpreters of the bytecode metadata, and tar
+extended headers past theirs; each refused before the costly part runs, each fast."""
+
+from __future__ import annotations
+
+import base64
+import email.parser
+import hashlib
+import io
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hatch_pyc.check import checker
+from hatch_pyc.check.source_tree import _unpack
+from hatch_pyc.core.errors import VerifyError
+from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.core.limits import (
+    MAX_HEADER_LINES,
+    MAX_HEADER_SIZE,
+    MAX_NAME_DEPTH,
+    MAX_NAME_PART,
+    MAX_NAME_SIZE,
+    MAX_TAR_HEADER_CHAIN,
+    MAX_TAR_HEADER_SIZE,
+    LimitExceeded,
+    name_over_limits,
+)
+from hatch_pyc.wheel import wheelfile
+from hatch_pyc.wheel.artifact import open_artifact
+
+WHEEL = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+METADATA = "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n"
+
+
+def wheel(path: Path, files: dict[str, bytes], wheel_text: str = WHEEL, metadata: str = METADATA) -> Path:
+    """A wheel of ``files`` with its dist-info and a RECORD that matches."""
+    dist_info = "evil-1.0.dist-info"
+    entries = {**files, f"{dist_info}/WHEEL": wheel_text.encode(), f"{dist_info}/METADATA": metadata.encode()}
+    rows = []
+    for name, data in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        rows.append(f"{name},sha256={digest},{len(data)}\n")
+    entries[f"{dist_info}/RECORD"] = ("".join(rows) + f"{dist_info}/RECORD,,\n").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in entries.items():
+            out.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("a/" * 32_000 + "x.py", "a name of"),
+        ("a/" * MAX_NAME_DEPTH + "x.py", "parts deep"),
+        ("demo/" + "x" * (MAX_NAME_PART + 1) + ".py", "a part of"),
+        ("/".join(["y" * 200] * 30), "a name of"),
+    ],
+)
+def test_names_past_the_limits_are_refused(name: str, says: str) -> None:
+    reason = name_over_limits(name)
+    assert reason is not None
+    assert says in reason
+
+
+def test_names_within_the_limits_pass() -> None:
+    assert name_over_limits("demo/core.py") is None
+    assert name_over_limits("a/" * (MAX_NAME_DEPTH - 1) + "x.py") is None
+    assert name_over_limits("d/" + "x" * (MAX_NAME_PART - 3) + ".py") is None
+    assert name_over_limits("é" * (MAX_NAME_PART // 2)) is None
+    assert name_over_limits("é" * (MAX_NAME_PART // 2 + 1)) is not None
+    assert name_over_limits("/".join(["y" * 200] * (MAX_NAME_SIZE // 201))) is None
+
+
+def test_a_wheel_with_an_entry_32000_directories_deep_is_refused_at_once(tmp_path: Path) -> None:
+    path = wheel(tmp_path / "evil-1.0-py3-none-any.whl", {"evil/__init__.py": b"", "a/" * 32_000 + "x.py": b"x = 1\n"})
+    start = time.perf_counter()
+    with pytest.raises(LimitExceeded, match="a limit of hatch-pyc"):
+        open_artifact(str(path))
+    assert time.perf_counter() - start < 0.5
+
+
+def test_folded_wheel_headers_are_refused_before_email_parses_them() -> None:
+    start = time.perf_counter()
+    eight_mib = WHEEL + "X: a\n" + " b\n" * (8 * 1024 * 1024 // 3)
+    with pytest.raises(LimitExceeded, match="header section has .* characters"):
+        wheelfile.parse_wheel("w.whl", eight_mib)
+    many_lines = WHEEL + "X: a\n" + " \n" * MAX_HEADER_LINES
+    assert len(many_lines) < MAX_HEADER_SIZE
+    with pytest.raises(LimitExceeded, match="lines, more than"):
+        wheelfile.parse_wheel("w.whl", many_lines)
+    # Breaks email counts that are no newline count too.
+    with pytest.raises(LimitExceeded, match="lines, more than"):
+        wheelfile.parse_wheel("w.whl", WHEEL + "X: a\x0b\x0c\x1c" * (MAX_HEADER_LINES // 3 + 1))
+    with pytest.raises(LimitExceeded, match="header section"):
+        wheelfile.metadata_headers(METADATA + "Description: a\n" + " b\n" * MAX_HEADER_LINES)
+    assert time.perf_counter() - start < 1
+
+
+def test_a_metadata_body_is_not_given_to_email_and_headers_read_as_before() -> None:
+    text = METADATA + "Requires-Dist: a\nDescription: x\n        y\n" + "\n" + "b\n" * (4 * 1024 * 1024)
+    start = time.perf_counter()
+    headers = wheelfile.metadata_headers(text)
+    assert time.perf_counter() - start < 0.5
+    whole = email.parser.Parser().parsestr(METADATA + "Requires-Dist: a\nDescription: x\n        y\n\nbody\n")
+    assert headers.items() == whole.items()
+    assert wheelfile.requirements("m", text, {}) == ["a"]
+    for ending in ("\r\n", "\r"):
+        crlf = text[:200].replace("\n", ending)
+        expected = email.parser.Parser().parsestr(crlf, headersonly=True)
+        assert wheelfile.metadata_headers(crlf).items() == expected.items()
+    fields = wheelfile.parse_wheel("w.whl", WHEEL + "\nBody: not a header\n")
+    assert "Body" not in fields
+    assert fields["Tag"] == ["py3-none-any"]
+
+
+def _interpreter(tag: str, magic: str = "a70d0d0a") -> Interpreter:
+    return Interpreter(implementation="cpython", version="3.11.0", cache_tag=tag, magic_number=magic)
+
+
+def test_each_pyc_finds_its_interpreter_in_one_look_up() -> None:
+    recorded = [_interpreter(f"x-{n}") for n in range(5000)] + [_interpreter("cpython-311", "first")]
+    recorded.append(_interpreter("cpython-311", "second"))
+    target = _interpreter("cpython-312", "target")
+    by_tag = checker._by_cache_tag(recorded, target)
+    start = time.perf_counter()
+    for n in range(20_000):
+        found = checker._expected_interpreter(f"demo/__pycache__/m{n}.cpython-311.pyc", recorded, target, "", by_tag)
+        assert found is not None
+        assert found.magic_number == "first"
+    assert time.perf_counter() - start < 0.5
+    assert checker._expected_interpreter("demo/__pycache__/m.cpython-312.pyc", recorded, target, "", by_tag) == target
+    assert checker._expected_interpreter("demo/__pycache__/m.pypy-311.pyc", recorded, target, "", by_tag) is None
+    assert checker._expected_interpreter("demo/__pycache__/m.pyc", recorded, target, "", by_tag) is None
+    assert checker._expected_interpreter("demo/m.pyc", [], target, "", {}) == target
+
+
+def _tar(path: Path, headers: list[tuple[bytes, bytes]], name: str = "evil-1.0/x.py") -> Path:
+    """A tar of one member ``name`` after the extended headers ``(type, content)``."""
+    body = io.BytesIO()
+    for kind, content in headers:
+        info = tarfile.TarInfo("././@LongLink")
+        info.type = kind
+        info.size = len(content)
+        body.write(info.tobuf(format=tarfile.GNU_FORMAT) + content + b"\0" * (-len(content) % 512))
+    member = tarfile.TarInfo(name)
+    member.size = 6
+    body.write(member.tobuf(format=tarfile.GNU_FORMAT) + b"x = 1\n".ljust(512, b"\0") + b"\0" * 1024)
+    path.write_bytes(body.getvalue())
+    return path
+
+
+def _pax(records: dict[str, str]) -> bytes:
+    out = b""
+    for key, value in records.items():
+        line = f" {key}={value}\n".encode()
+        size = len(line) + len(str(len(line)))
+        size = len(line) + len(str(size))
+        out += str(size).encode() + line
+    return out
+
+
+def test_tar_extended_headers_past_the_limit_are_refused_before_tarfile_reads_them(tmp_path: Path) -> None:
+    big = MAX_TAR_HEADER_SIZE + 1
+    for kind in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE):
+        sdist = _tar(tmp_path / f"{kind.decode()}.tar", [(kind, b"a" * big)])
+        with pytest.raises(LimitExceeded, match="extended tar header of"):
+            _unpack(str(sdist), str(tmp_path / f"out-{kind.decode()}"))
+    chain = [(tarfile.XHDTYPE, _pax({"comment": "c"}))] * (MAX_TAR_HEADER_CHAIN + 1)
+    with pytest.raises(LimitExceeded, match="extended tar headers before one member"):
+        _unpack(str(_tar(tmp_path / "chain.tar", chain)), str(tmp_path / "out-chain"))
+    globals_ = [(tarfile.XGLTYPE, _pax({f"k{n}": "v" * (MAX_TAR_HEADER_SIZE // 2)})) for n in range(3)]
+    with pytest.raises(LimitExceeded, match="global tar headers"):
+        _unpack(str(_tar(tmp_path / "global.tar", globals_)), str(tmp_path / "out-global"))
+    sparse = [(tarfile.XHDTYPE, _pax({"GNU.sparse.major": "1", "GNU.sparse.minor": "0"}))]
+    with pytest.raises(VerifyError, match="sparse"):
+        _unpack(str(_tar(tmp_path / "sparse.tar", sparse)), str(tmp_path / "out-sparse"))
+
+
+def test_tar_extended_headers_within_the_limits_unpack(tmp_path: Path) -> None:
+    long_name = "evil-1.0/" + "d" * 200 + "/x.py"
+    headers = [
+        (tarfile.XGLTYPE, _pax({"comment": "0123abcd"})),
+        (tarfile.GNUTYPE_LONGNAME, long_name.encode() + b"\0"),
+        (tarfile.XHDTYPE, _pax({"path": long_name, "mtime": "1.5"})),
+    ]
+    out = _unpack(str(_tar(tmp_path / "fine.tar", headers, name="short")), str(tmp_path / "out"))
+    assert (Path(out) / long_name).read_bytes() == b"x = 1\n"
+
+
+def test_sdist_member_names_past_the_limits_are_refused(tmp_path: Path) -> None:
+    deep = "evil-1.0/" + "a/" * MAX_NAME_DEPTH + "x.py"
+    headers = [(tarfile.XHDTYPE, _pax({"path": deep}))]
+    with pytest.raises(LimitExceeded, match="parts deep"):
+        _unpack(str(_tar(tmp_path / "deep.tar", headers, name="short")), str(tmp_path / "out"))
