@@ -17,7 +17,7 @@ from typing import Any
 
 from packaging.tags import parse_tag
 
-from hatch_pyc.build import metadata, pipeline, scripts
+from hatch_pyc.build import assembly, metadata, pipeline, scripts
 from hatch_pyc.build.pipeline import Session
 from hatch_pyc.core import config, naming
 from hatch_pyc.core.config import Options
@@ -165,7 +165,8 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
         )
         for name in result.dropped:
             del entries[name]
-        entries.update({name: Entry(disk) for disk, name in result.added.items()})
+        added = assembly.on_disk(result.added, work)
+        entries.update({name: Entry(disk) for disk, name in added.items()})
 
         dist_info = artifact.dist_info
         tags = _tags(artifact, options.layout, selection.interpreters[0], selection.tag)

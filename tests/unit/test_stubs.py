@@ -44,11 +44,10 @@ def test_the_manifest_names_modules_packages_and_namespaces() -> None:
     ],
 )
 def test_a_top_level_that_cannot_select_its_bytecode_is_refused(
-    compiled: list[str], kept: list[str], says: str, tmp_path: Path
+    compiled: list[str], kept: list[str], says: str
 ) -> None:
     with pytest.raises(stubs.StubError, match=re.escape(says)):
-        stubs.write(
-            str(tmp_path),
+        stubs.files(
             distribution="demo-pkg",
             version="1.0",
             interpreters=[HERE],

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from hatch_pyc.build.compilation import Compilation
 from hatch_pyc.core.naming import distribution_id
-from hatch_pyc.wheel import archive
+from hatch_pyc.wheel.archive import Archive
 
 
 def pyc_files(compilations: Sequence[Compilation]) -> dict[str, str]:
@@ -46,18 +46,34 @@ def archive_files(
     return files
 
 
-def zip_layout_files(distribution: str, contents: Mapping[str, str], out_dir: str, *, compress: bool) -> dict[str, str]:
-    """Write the zip layout's two files into ``out_dir``: ``{file on disk: path in the wheel}``.
+def zip_layout_files(
+    distribution: str, contents: Mapping[str, str | bytes], *, compress: bool
+) -> dict[str, bytes | Archive]:
+    """The zip layout's two files: ``{path in the wheel: content}``.
 
-    ``<distribution>.zip`` holds ``contents`` (``{path in archive: file on disk}``, see
-    :func:`archive_files`), deflated if ``compress``; ``<distribution>.pth`` names it on its one
-    line: a path relative to site-packages and no ``import``, so nothing runs at interpreter
-    start-up.
+    ``<distribution>.zip`` holds ``contents`` (``{path in archive: file on disk, or bytes}``,
+    see :func:`archive_files`), deflated if ``compress``; ``<distribution>.pth`` names it on its
+    one line: a path relative to site-packages and no ``import``, so nothing runs at
+    interpreter start-up.
     """
     name = distribution_id(distribution)
-    archive_file = os.path.join(out_dir, f"{name}.zip")
-    archive.write_zip(archive_file, contents, compress=compress)
-    pth_file = os.path.join(out_dir, f"{name}.pth")
-    with open(pth_file, "w", encoding="utf-8") as f:
-        f.write(f"{name}.zip\n")
-    return {archive_file: f"{name}.zip", pth_file: f"{name}.pth"}
+    return {f"{name}.zip": Archive(contents, compress), f"{name}.pth": f"{name}.zip\n".encode()}
+
+
+def on_disk(files: Mapping[str, str | bytes | Archive], directory: str) -> dict[str, str]:
+    """What a front end hands on of ``files`` (``{path in the wheel: content}``): ``{file on
+    disk: path in the wheel}``, the bytes and archives written into ``directory`` first."""
+    found = {}
+    for path, content in sorted(files.items()):
+        if isinstance(content, str):
+            found[content] = path
+            continue
+        file = os.path.join(directory, "added", *path.split("/"))
+        os.makedirs(os.path.dirname(file), exist_ok=True)
+        if isinstance(content, Archive):
+            content.write(file)
+        else:
+            with open(file, "wb") as f:
+                f.write(content)
+        found[file] = path
+    return found

@@ -23,6 +23,7 @@ from hatch_pyc.core import config, interpreters
 from hatch_pyc.core.config import ConfigError, Options
 from hatch_pyc.core.discovery import Module, select_modules, unmatched
 from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
+from hatch_pyc.wheel.archive import Archive
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ class Result:
     #: The modules compiled, compiled scripts included.
     modules: tuple[Module, ...]
     compilations: tuple[Compilation, ...]
-    #: Files to add: ``{file on disk: path in the wheel}``.
-    added: dict[str, str]
+    #: Files to add: ``{path in the wheel: file on disk, its bytes, or an archive to write}``;
+    #: the front end writes what is not on disk yet (:func:`~hatch_pyc.build.assembly.on_disk`).
+    added: dict[str, str | bytes | Archive]
     #: Paths in the wheel of shipped files that leave it.
     dropped: frozenset[str]
     #: The bytecode metadata file's text.
@@ -227,10 +229,9 @@ def build(
         for target in (selection.targets or (None,))
     )
     shipped_paths = frozenset(file.path for file in shipped)
-    selector: dict[str, str] = {}
+    selector: dict[str, bytes] = {}
     if placement.in_tree:
-        selector = stubs.write(
-            out_dir,
+        selector = stubs.files(
             distribution=distribution,
             version=version,
             interpreters=[compilation.interpreter for compilation in compilations],
@@ -238,21 +239,23 @@ def build(
             kept=placement.kept if several else (),
             shipped=[path for path in shipped_paths if path.endswith(".py")],
         )
+    added: dict[str, str | bytes | Archive]
     if options.layout == "zip":
         pairs = [(file.source, file.path) for file in shipped]
+        contents: dict[str, str | bytes]
         if several:
             contents = {path: file for file, path in pairs if path not in placement.sourceless}
             contents.update({path: file for file, path in assembly.pyc_files(compilations).items()})
         else:
-            contents = assembly.archive_files(pairs, compilations[0], placement.sourceless)
-        contents.update({path: file for file, path in selector.items()})
-        added = assembly.zip_layout_files(distribution, contents, out_dir, compress=options.compress)
+            contents = dict(assembly.archive_files(pairs, compilations[0], placement.sourceless))
+        contents.update(selector)
+        added = dict(assembly.zip_layout_files(distribution, contents, compress=options.compress))
         # Everything the wheel ships now lives in the archive.
         dropped = shipped_paths
     else:
-        added = assembly.pyc_files(compilations)
+        added = {path: file for file, path in assembly.pyc_files(compilations).items()}
         added.update(selector)
-        added.update({m.source: m.path for m in scripts if m.path not in placement.sourceless})
+        added.update({m.path: m.source for m in scripts if m.path not in placement.sourceless})
         # Compiled scripts were never among the shipped files: nothing to drop there.
         dropped = placement.sourceless & shipped_paths
     # Without a source beside it only the lowest level ships: Python loads it at every -O level.

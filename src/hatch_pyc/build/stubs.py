@@ -5,7 +5,6 @@ top-level module and package ``__init__``, a stub that hands over to it. ``check
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections.abc import Collection, Mapping, Sequence
 
@@ -96,8 +95,7 @@ def selector_source(
     return text.rstrip(b"\n") + values.encode()
 
 
-def write(
-    out_dir: str,
+def files(
     *,
     distribution: str,
     version: str,
@@ -105,20 +103,15 @@ def write(
     compiled: Collection[str],
     kept: Collection[str],
     shipped: Collection[str],
-) -> dict[str, str]:
-    """Write the selector package and the stubs into ``out_dir``: ``{file on disk: path in the wheel}``."""
+) -> dict[str, bytes]:
+    """The selector package and the stubs: ``{path in the wheel: bytes}``. ``compiled`` are the
+    module paths whose bytecode is in the selector's tree, ``shipped`` the ``.py`` paths the
+    wheel had, ``kept`` those that keep their source."""
     package = selector_package(distribution)
     modules = manifest(compiled, shipped)
-    files = {f"{package}/__init__.py": selector_source(f"{distribution} {version}", interpreters, modules)}
-    files.update({path: stub(package) for path in _top_level(modules, kept)})
-    written = {}
-    for path, content in files.items():
-        file = os.path.join(out_dir, "stubs", *path.split("/"))
-        os.makedirs(os.path.dirname(file), exist_ok=True)
-        with open(file, "wb") as f:
-            f.write(content)
-        written[file] = path
-    return written
+    found = {f"{package}/__init__.py": selector_source(f"{distribution} {version}", interpreters, modules)}
+    found.update({path: stub(package) for path in _top_level(modules, kept)})
+    return found
 
 
 def tree_entry(path: str, package: str) -> tuple[str, str] | None:

@@ -155,14 +155,18 @@ def _own_files(artifact: Artifact, meta: Mapping[str, Any] | None, paths: Mappin
         if tree is not None:
             compiled.add(tree[1][: -len(".pyc")] + ".py")
     shipped = compiled | {path for path in paths.values() if path.endswith(".py")}
-    modules = stubs.manifest(compiled, shipped)
     headers = wheelfile.metadata_headers(artifact.text(f"{artifact.dist_info}/METADATA"))
-    distribution = f"{headers.get('Name', artifact.name)} {headers.get('Version', artifact.version)}"
-    expected = {init: stubs.selector_source(distribution, interpreters, modules)}
-    stub = stubs.stub(selector)
-    for name, kind in modules.items():
-        if "." not in name and kind is not None:
-            expected[f"{name}/__init__.py" if kind else f"{name}.py"] = stub
+    try:
+        expected = stubs.files(
+            distribution=headers.get("Name", artifact.name),
+            version=headers.get("Version", artifact.version),
+            interpreters=interpreters,
+            compiled=compiled,
+            kept=(),
+            shipped=shipped,
+        )
+    except stubs.StubError:
+        return {by_path[init]: b""}  # no selector hatch-pyc writes has this tree: the one there is not its own
     return {by_path.get(path, path): data for path, data in expected.items()}
 
 

@@ -14,6 +14,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 #: The earliest time a zip entry can hold; the pycs are hash-based, so no time matters.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -57,6 +58,18 @@ def replacing(target: str, mode: int = FILE_MODE) -> Iterator[str]:
         if os.path.exists(partial):
             os.unlink(partial)
         raise
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A zip archive still to be written (the zip layout's): ``{path in archive: file on disk,
+    or its bytes}``, deflated or stored. The pipeline returns it; front ends write it."""
+
+    files: Mapping[str, str | bytes]
+    compress: bool
+
+    def write(self, target: str) -> None:
+        write_zip(target, self.files, compress=self.compress)
 
 
 def write_zip(target: str, files: Mapping[str, str | bytes], *, shebang: str | None = None, compress: bool) -> None:
