@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -316,3 +317,43 @@ def test_a_refusal_closes_the_archive(tmp_path: Path) -> None:
     wheel.write_bytes(another_end_signature(_entries(wheel)))
     with pytest.raises(BadArtifact, match="an end of central directory signature follows"):
         open_artifact(str(wheel))
+
+
+def _overlong(deflated: bool) -> Callable[[dict[str, bytes]], bytes]:
+    """An archive whose ``zmod.py`` declares the size and CRC of its first line, while its data
+    holds a second one too: zipfile stops at the declared size, zipimport reads it all."""
+
+    def make(entries: dict[str, bytes]) -> bytes:
+        genuine, payload = b"X = 1\n", b"import os\n"
+        buffer = io.BytesIO()
+        method = zipfile.ZIP_DEFLATED if deflated else zipfile.ZIP_STORED
+        with zipfile.ZipFile(buffer, "w", method) as zf:
+            zf.writestr("zmod.py", genuine + payload)
+            for name, data in entries.items():
+                zf.writestr(name, data)
+        data = bytearray(buffer.getvalue())
+        crc, size = zlib.crc32(genuine), len(genuine)
+        local = data.index(b"PK\x03\x04")
+        struct.pack_into("<L", data, local + 14, crc)
+        struct.pack_into("<L", data, local + 22, size)
+        central = data.index(b"PK\x01\x02")
+        struct.pack_into("<L", data, central + 16, crc)
+        struct.pack_into("<L", data, central + 24, size)
+        return bytes(data)
+
+    return make
+
+
+@pytest.mark.parametrize("deflated", [False, True], ids=["stored", "deflated"])
+def test_module_data_longer_than_declared_is_refused_where_zipimport_reads_it(
+    deflated: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _overlong(deflated)({"zmod2.py": b"Y = 2\n"})
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        assert zf.read("zmod.py") == b"X = 1\n"  # zipfile sees the first line only
+    wheel = write(tmp_path / NAME, {**sourceless(), "extra.pth": b"extra.zip\n", "extra.zip": archive})
+    err = _refused(wheel, capsys, "zipimport would read what zipfile does not")
+    assert f"{wheel}!extra.zip: zmod.py: " in err
+    pyz = _bundle(tmp_path / "demo.pyz", b"from demo import main\n")
+    pyz.write_bytes(_overlong(deflated)(_entries(pyz)))
+    _refused(pyz, capsys, "zipimport would read what zipfile does not")
