@@ -88,7 +88,7 @@ def test_a_wheel_with_an_entry_32000_directories_deep_is_refused_at_once(tmp_pat
 def test_folded_wheel_headers_are_refused_before_email_parses_them() -> None:
     start = time.perf_counter()
     eight_mib = WHEEL + "X: a\n" + " b\n" * (8 * 1024 * 1024 // 3)
-    with pytest.raises(LimitExceeded, match="header section has .* characters"):
+    with pytest.raises(LimitExceeded, match=r"header section has \d+ characters"):
         wheelfile.parse_wheel("w.whl", eight_mib)
     many_lines = WHEEL + "X: a\n" + " \n" * MAX_HEADER_LINES
     assert len(many_lines) < MAX_HEADER_SIZE
