@@ -131,3 +131,20 @@ def test_convert_makes_one_wheel_for_several_interpreters(demo: Path, make_venv:
         venv = make_venv(python)
         venv.uv_install(converted)
         assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
+
+
+def test_check_says_which_interpreters_pycs_it_compared_by_header_only(demo: Path, build_wheel: BuildWheel) -> None:
+    """An alongside wheel for several interpreters: --verify-code compiles with the target only,
+    and says how to compare the others' code."""
+    pythons = _found()
+    names = json.dumps([str(python) for python in pythons.values()])
+    set_hook_options(demo, f"python = {names}\ncache = false")
+    wheel = build_wheel(demo)
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    out = run([*HATCH_PYC_CHECK, wheel, "--verify-code"]).stdout
+    others = [version for version in pythons if version != here]
+    for version in others:
+        assert (
+            f"checked by their headers here, not their code: `hatch-pyc check --verify-code --python {version}`" in out
+        )
+    assert f"--python {here}`" not in out

@@ -390,6 +390,18 @@ def check_for(
             f"built for {built}; the target is {target.implementation} {target.version} (magic {target.magic_number})"
         )
     notes = list(survey.audit.notes)
+    if verify_code:
+        # Only the target compiles here: another interpreter's pycs beside their sources are
+        # checked by their headers, and run unverified there until checked for it.
+        cached = {
+            match["tag"] for member in survey.members if (match := CACHED_PYC.match(posixpath.basename(member.entry)))
+        }
+        others = [i for i in recorded if i.magic_number != target.magic_number and i.cache_tag in cached]
+        for other in others:
+            notes.append(
+                f"the pycs for {other.implementation} {other.version} are checked by their headers here, not their "
+                f"code: `hatch-pyc check --verify-code --python {other.minor[0]}.{other.minor[1]}` compares it"
+            )
     if survey.audit.unverifiable:
         notes.append(
             f"{survey.audit.unverifiable} pycs ship without their source, as the {inspection.layout} layout does: "
