@@ -62,6 +62,13 @@ _SLICE = ord(":")
 _STRING_PAIRS = {ord(c): (ord(pair[0]), ord(pair[1])) for pair in ("ut", "aA", "zZ") for c in pair}
 #: Objects that are not merged with equal ones: mutable containers and code objects.
 _MUTABLE = {ord(c) for c in "[{<c"}
+#: Objects whose hash no process decides: ints and bools (see :meth:`_Reader.fixed_hash`).
+_FIXED_HASH = {ord(c) for c in "ilTF"}
+_NONE = ord("N")
+_FLOAT = ord("g")
+_COMPLEX = ord("y")
+_TUPLES = {ord("("), _SMALL_TUPLE}
+_FROZENSET = ord(">")
 _NAME_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
@@ -101,8 +108,15 @@ class _Reader:
         self.values = {}
         #: How often each node is an item of another (or the root): refs go to those used twice.
         self.uses = {}
-        #: Set and frozenset nodes, inner ones before the sets that hold them.
+        #: Set and frozenset nodes whose items' order is not compared (see
+        #: :meth:`fixed_hash`), inner ones before the sets that hold them.
         self.sets = []
+        #: Whether a set's iteration order is its items' stored order, whatever they are:
+        #: PyPy's sets keep the order items were added in.
+        self.ordered_sets = implementation == "pypy"
+        self.none_hash_fixed = version >= (3, 12)  # before, hash(None) is its address
+        self.nan_hash_fixed = version < (3, 10)  # from 3.10, a NaN's hash is its address
+        self.fixed = {}
         self.singletons = {code: _Node(code, []) for code in _SINGLETONS}
 
     def raw(self, size):
@@ -136,7 +150,7 @@ class _Reader:
             # interns identifier-like constants (and every name, again, on load), so that
             # is the one canonical rule.
             node.code = _STRING_PAIRS[code][not node.parts[0][_width(code) :].translate(None, _NAME_CHARS)]
-        elif code in _SETS:
+        elif code in _SETS and not (self.ordered_sets or all(self.fixed_hash(item) for item in node.parts[1:])):
             self.sets.append(node)
         if code not in _MUTABLE:
             key = (node.code, *[id(p) if isinstance(p, _Node) else p for p in node.parts])
@@ -154,6 +168,35 @@ class _Reader:
         key = id(node)
         uses[key] = uses.get(key, 0) + 1
         return node
+
+    def fixed_hash(self, node):
+        """Whether ``node``'s hash is the same in every process of this interpreter.
+
+        ``marshal.loads`` adds a set's items in their stored order, and where their hashes
+        collide in the table the order they were added decides the order the set iterates
+        in. For ints, bools, floats and complex numbers, and tuples and frozensets of
+        them, the hashes collide alike in every process and honest writers store one order
+        (the compiler's, or from 3.11 marshal's sort): that order is compared. Strings and
+        bytes have hashes of the process's hash seed, ``None`` (before 3.12), ``...``,
+        NaNs (from 3.10) and code objects hashes of their addresses: writers store sets
+        holding them in differing orders, which are not compared.
+        """
+        key = id(node)
+        fixed = self.fixed.get(key)
+        if fixed is None:
+            code = node.code
+            if code in _FIXED_HASH:
+                fixed = True
+            elif code == _NONE:
+                fixed = self.none_hash_fixed
+            elif code in (_FLOAT, _COMPLEX, _OLD_FLOAT, _OLD_COMPLEX):
+                fixed = self.nan_hash_fixed or not any(value != value for value in _numbers(node))
+            elif code in _TUPLES or code == _FROZENSET:
+                fixed = all(self.fixed_hash(item) for item in node.parts[1:])
+            else:
+                fixed = False
+            self.fixed[key] = fixed
+        return fixed
 
     def read_parts(self, code):
         if code in _FIXED_SIZE:
@@ -191,6 +234,14 @@ class _Reader:
         if code == _SLICE:
             return [self.read() for _ in range(3)]
         raise ValueError("unknown marshal type code %r at offset %d" % (chr(code), self.pos - 1))
+
+
+def _numbers(node):
+    """The floats of a float or complex node."""
+    if node.code == _FLOAT or node.code == _COMPLEX:
+        data = node.parts[0]
+        return struct.unpack("<%dd" % (len(data) // 8), data)
+    return [float(part[1:]) for part in node.parts]
 
 
 def _width(code):
@@ -256,8 +307,10 @@ def canonicalize(data, version=None, implementation=None):
     (default: this interpreter's).
 
     ``FLAG_REF`` is kept exactly on the objects that occur more than once, back-references
-    are renumbered to match, and set and frozenset items are sorted by their serialized
-    bytes. ``marshal.loads`` gives equal objects for the input and the output.
+    are renumbered to match, and the items of sets whose order the hash seed decides are
+    sorted by their serialized bytes (the others keep their order, which decides the
+    loaded set's: :meth:`_Reader.fixed_hash`). ``marshal.loads`` gives equal objects for
+    the input and the output.
     """
     reader = _Reader(data, version or sys.version_info[:2], implementation or sys.implementation.name)
     root = reader.read()
@@ -284,8 +337,11 @@ def code_digest(data, version=None, implementation=None):
     the names, the local, free and cell variables and their kinds, the name and qualified
     name, the first line number, line and exception tables. What the writer's history
     decides is left out, as :func:`canonicalize` leaves it out: back-references (each
-    object counts as a whole wherever it occurs), which strings are marked interned, and the
-    order of set and frozenset items. Each distinct object is hashed once, however often
+    object counts as a whole wherever it occurs, so which equal constants are one object is
+    not compared), which strings are marked interned, and the order of the items of sets
+    that hold strings, bytes or other objects whose hash is not the same in every process
+    (:meth:`_Reader.fixed_hash`; the order of other sets is compared, as it decides the
+    order they iterate in). Each distinct object is hashed once, however often
     back-references repeat it. Raises ValueError (and others, on a crafted stream) for data
     that is not one code object.
     """
@@ -298,12 +354,14 @@ def code_digest(data, version=None, implementation=None):
     if root.code != _CODE:
         raise ValueError("the marshal data is not a code object")
     # The part of a code node that is co_filename: after the raw int32 fields.
-    return _digest(root, 1 + code_layout(version, implementation)[3], {})
+    unordered = {id(node) for node in reader.sets}
+    return _digest(root, 1 + code_layout(version, implementation)[3], {}, unordered)
 
 
-def _digest(node, filename_part, memo):
+def _digest(node, filename_part, memo, unordered):
     """The digest of ``node``: its type code, then each part, raw bytes by their length and
-    content, objects by their own digests (of set items, sorted)."""
+    content, objects by their own digests (of the items of the sets in ``unordered``,
+    sorted)."""
     kept = memo.get(id(node))
     if kept is not None:
         return kept
@@ -312,10 +370,10 @@ def _digest(node, filename_part, memo):
         if node.code == _CODE and index == filename_part:
             parts.append(b"f")  # co_filename: any string
         elif isinstance(part, _Node):
-            parts.append(b"o" + _digest(part, filename_part, memo))
+            parts.append(b"o" + _digest(part, filename_part, memo, unordered))
         else:
             parts.append(b"b" + struct.pack("<Q", len(part)) + part)
-    if node.code in _SETS:
+    if id(node) in unordered:
         parts[1:] = sorted(parts[1:])
     kept = memo[id(node)] = hashlib.sha256(bytes((node.code,)) + b"".join(parts)).digest()
     return kept
