@@ -8,6 +8,7 @@ import base64
 import email.parser
 import hashlib
 import io
+import struct
 import tarfile
 import time
 import zipfile
@@ -17,9 +18,11 @@ import pytest
 
 from hatch_pyc.check import checker
 from hatch_pyc.check.source_tree import _unpack
-from hatch_pyc.core.errors import VerifyError
+from hatch_pyc.core.errors import HatchPycError, VerifyError
 from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.limits import (
+    MAX_DIRECTORY_SIZE,
+    MAX_ENTRIES,
     MAX_HEADER_LINES,
     MAX_HEADER_SIZE,
     MAX_NAME_DEPTH,
@@ -198,3 +201,32 @@ def test_sdist_member_names_past_the_limits_are_refused(tmp_path: Path) -> None:
     headers = [(tarfile.XHDTYPE, _pax({"path": deep}))]
     with pytest.raises(LimitExceeded, match="parts deep"):
         _unpack(str(_tar(tmp_path / "deep.tar", headers, name="short")), str(tmp_path / "out"))
+
+
+def _announcing(path: Path, entries: int, size: int) -> Path:
+    """An archive of one empty entry whose zip64 end record announces ``entries`` in ``size`` bytes."""
+    name = b"evil/__init__.py"
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0) + name
+    central = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0, 0, 0, 0, 0, 0)
+    central += name
+    end64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, size, len(local))
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(local) + len(central), 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(local + central + end64 + locator + end)
+    return path
+
+
+def test_a_central_directory_past_the_limits_is_refused_before_zipfile_reads_it(tmp_path: Path) -> None:
+    for entries, size, says in [
+        (MAX_ENTRIES + 1, 100, f"announces {MAX_ENTRIES + 1} entries"),
+        (1, MAX_DIRECTORY_SIZE + 1, f"in {MAX_DIRECTORY_SIZE + 1} bytes"),
+        (2**40, 2**60, "a limit of hatch-pyc"),
+    ]:
+        path = _announcing(tmp_path / str(entries) / "evil-1.0-py3-none-any.whl", entries, size)
+        with pytest.raises(LimitExceeded, match=says):
+            open_artifact(str(path))
+    # The same archive announcing what it holds opens as far as its (missing) dist-info.
+    honest = _announcing(tmp_path / "honest" / "evil-1.0-py3-none-any.whl", 1, 62)
+    with pytest.raises(HatchPycError, match="dist-info"):
+        open_artifact(str(honest))

@@ -43,6 +43,10 @@ MAX_METADATA_SIZE = 64 * 1024 * 1024
 #: its size (8,000 native files' manifest in 1 MiB).
 MAX_BOOTSTRAP_SIZE = 1024 * 1024
 
+#: Bytes of an archive's central directory, which ``zipfile`` reads whole and makes an object
+#: of each entry of before anything can count them: 2 million empty entries took it to 1 GB.
+#: An honest archive at the entry limit has about 170 bytes of directory an entry.
+MAX_DIRECTORY_SIZE = 32 * 1024 * 1024
 #: Bytes of one part of an entry name (between slashes): what file systems hold (255 on ext4,
 #: NTFS, APFS).
 MAX_NAME_PART = 255

@@ -28,6 +28,8 @@ from packaging.version import InvalidVersion, Version
 
 from hatch_pyc.core.errors import BadArtifact, printable
 from hatch_pyc.core.limits import (
+    MAX_DIRECTORY_SIZE,
+    MAX_ENTRIES,
     MAX_ENTRY_SIZE,
     MAX_METADATA_SIZE,
     MAX_RATIO,
@@ -125,6 +127,7 @@ class Artifact:
             spool.write(chunk)
         spool.seek(0)
         label = f"{self.path}!{name}"
+        _directory_within_limits(label, spool)
         try:
             archive = zipfile.ZipFile(spool)
         except ZIP_ERRORS as exc:
@@ -188,6 +191,25 @@ def _unsafe_name(name: str) -> str | None:
     if any(_short_name(part) for part in parts):
         return "shaped like a Windows short name ('CORE_M~1.PY'): Windows may resolve it to another file's long name"
     return None
+
+
+def _directory_within_limits(path: str, fp: IO[bytes]) -> None:
+    """Refuse an archive whose end record announces more entries, or a larger central
+    directory, than the limits allow, before ``zipfile`` reads that directory whole. The end
+    record is found as ``zipfile`` finds it; an archive it cannot find one in is left to it."""
+    try:
+        end = getattr(zipfile, "_EndRecData")(fp)  # noqa: B009 - zipfile's own reader, not typed
+        fp.seek(0)
+    except (OSError, struct.error, ValueError):
+        return
+    if not end:
+        return
+    entries, size = end[4], end[5]
+    if entries > MAX_ENTRIES or size > MAX_DIRECTORY_SIZE:
+        raise LimitExceeded(
+            f"{path}: its central directory announces {entries} entries in {size} bytes, more than "
+            f"{MAX_ENTRIES} entries or {MAX_DIRECTORY_SIZE} bytes (a limit of hatch-pyc)"
+        )
 
 
 def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[str]:
@@ -457,6 +479,8 @@ def open_artifact(path: str) -> Artifact:
     if not os.path.isfile(path):
         raise BadArtifact(f"{path}: no such file")
     try:
+        with open(path, "rb") as fp:
+            _directory_within_limits(path, fp)
         archive = zipfile.ZipFile(path)
     except ZIP_ERRORS as exc:
         raise BadArtifact(f"{path}: not a readable zip archive ({exc})") from None
