@@ -24,6 +24,7 @@ from hatch_pyc.core.config import Options
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BadArtifact, HatchPycError
 from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.core.layouts import Layout
 from hatch_pyc.wheel import wheelfile
 from hatch_pyc.wheel.artifact import Artifact, extract, install_path, intact_wheel
 from hatch_pyc.wheel.wheelfile import Entry
@@ -38,10 +39,10 @@ def _file_attr(external_attr: int) -> int:
     return (stat.S_IFREG | (mode & 0o777)) << 16 | (external_attr & 0xFFFF & ~0x10)
 
 
-def _tags(artifact: Artifact, layout_name: str, interpreter: Interpreter, tag: str | None) -> list[str]:
+def _tags(artifact: Artifact, layout: Layout, interpreter: Interpreter, tag: str | None) -> list[str]:
     """The converted wheel's tags: unchanged for alongside; else the target's python tag,
     keeping the ABI and platform of a platform wheel built for that same interpreter."""
-    if layout_name == "alongside":
+    if not layout.interpreter_tag:
         return sorted(str(tag) for tag in artifact.tags)
     wanted = interpreter.python_tag
     specific = {tag for tag in artifact.tags if tag.abi != "none" or tag.platform != "any"}
@@ -122,9 +123,9 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
     with intact_wheel(path, "converting") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
         converted = metadata.read(artifact)
         if converted is not None:
-            built = ", ".join(f"{i['implementation']} {i['version']}" for i in converted["interpreters"])
+            built = ", ".join(f"{i.implementation} {i.version}" for i in converted.interpreters)
             raise BadArtifact(
-                f"{path}: is a hatch-pyc wheel already (layout {converted['layout']}, bytecode for {built}); "
+                f"{path}: is a hatch-pyc wheel already (layout {converted.layout.name}, bytecode for {built}); "
                 "convert the wheel its project's backend built, or build it again with the options you want"
             )
         infos = {info.filename: info for info in artifact.archive.infolist() if not info.is_dir()}
@@ -135,14 +136,16 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
         entries = {name: Entry(files[name], _file_attr(infos[name].external_attr)) for name in artifact.names}
 
         installed = {name: install_path(artifact, name) for name in artifact.names}
-        if options.layout == "zip":
+        if options.layout.archive:
             elsewhere = [name for name, at in installed.items() if at not in (None, name) and name.endswith(".py")]
             if elsewhere:
-                raise BadArtifact(f"{path}: the zip layout takes the wheel's root only, not {elsewhere[0]}")
+                raise BadArtifact(
+                    f"{path}: the {options.layout.name} layout takes the wheel's root only, not {elsewhere[0]}"
+                )
         shipped = [
             Module(source=files[name], path=name, display=name, filename=None if at == name else at)
             for name, at in installed.items()
-            if at is not None and (at == name or options.layout != "zip")
+            if at is not None and (at == name or not options.layout.archive)
         ]
         metadata_name = f"{artifact.dist_info}/METADATA"
         headers = wheelfile.metadata_headers(artifact.text(metadata_name))

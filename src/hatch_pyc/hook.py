@@ -251,9 +251,9 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 "hatch-pyc: invalidation-mode 'timestamp' records source times, which installers do "
                 "not keep: the shipped pycs will be stale, and recompiled, after any install"
             )
-        if options.sourceless and len(options.optimize) > 1:
+        if options.layout.legacy and len(options.optimize) > 1:
             self.app.display_info(
-                f"hatch-pyc: {options.layout} modules ship one pyc each, which Python loads at every -O level: "
+                f"hatch-pyc: {options.layout.name} modules ship one pyc each, which Python loads at every -O level: "
                 f"compiled at optimize {min(options.optimize)}, the lowest of {list(options.optimize)}"
             )
         included = self._shipped_files(build_data)
@@ -303,7 +303,7 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
         names = ", ".join(f"{c.interpreter.implementation} {c.interpreter.version}" for c in compilations)
         summary = (
             f"hatch-pyc: compiled {len(modules)} modules ({len(script_modules)} from scripts) "
-            f"for {names}, layout {options.layout}"
+            f"for {names}, layout {options.layout.name}"
         )
         if self._cache is not None:
             cached = sum(compilation.from_cache for compilation in compilations)

@@ -14,6 +14,7 @@ from hatch_pyc.build.compilation import compile_modules
 from hatch_pyc.build.placement import place
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.interpreters import running
+from hatch_pyc.core.layouts import ALONGSIDE
 
 # Compiling a file that names "foo" before one with {"foo", ...} constants changes the marshal
 # output on CPython 3.12 and 3.13 (cpython gh-129724), interning "," first does on 3.8 to 3.12,
@@ -66,7 +67,7 @@ def test_compile_order_in_one_process_does_not_change_bytes(demo: Path, tmp_path
     results = []
     for name, order in (("sorted", modules), ("shuffled", shuffled), ("reversed", modules[::-1])):
         out = tmp_path / name
-        requests = place("alongside", order, []).requests(order, [0, 1], running().interpreter.cache_tag)
+        requests = place(ALONGSIDE, order, []).requests(order, [0, 1], running().interpreter.cache_tag)
         compilation = compile_modules(requests, str(out), invalidation_mode="checked-hash")
         results.append({p: Path(f).read_bytes() for m in compilation.modules for _, p, f in m.pycs})
     assert results[0] == results[1] == results[2]

@@ -17,6 +17,7 @@ from hatch_pyc.bundle.make import bundle_wheel
 from hatch_pyc.convert import convert_wheel
 from hatch_pyc.core.config import ConfigError, Options, Zipapp
 from hatch_pyc.core.interpreters import running
+from hatch_pyc.core.layouts import SOURCELESS
 
 HERE = running().interpreter
 TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
@@ -122,7 +123,7 @@ def test_convert_and_bundle_take_options_or_their_toml_keys(demo: Path, tmp_path
     lines: list[str] = []
     session = Session(progress=lines.append, warn=lines.append)
     by_keys = convert_wheel(plain, tmp_path / "a", {"layout": "sourceless", "cache": False}, session=session)
-    by_options = convert_wheel(plain, tmp_path / "b", Options(layout="sourceless", cache=False, compile_scripts=True))
+    by_options = convert_wheel(plain, tmp_path / "b", Options(layout=SOURCELESS, cache=False, compile_scripts=True))
     assert Path(by_keys).read_bytes() == Path(by_options).read_bytes()
     bundled = bundle_wheel(plain, tmp_path / "a.pyz", {"entry-point": "demo.core:main", "cache": False})
     options = Options(cache=False, zipapp=Zipapp(entry_point="demo.core:main"))

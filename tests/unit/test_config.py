@@ -10,6 +10,7 @@ import pytest
 from hatch_pyc import cli
 from hatch_pyc.core import config
 from hatch_pyc.core.config import ConfigError, Options, Zipapp, flag_options, parse_options
+from hatch_pyc.core.layouts import ALONGSIDE
 
 TABLE = "tool.hatch.build.targets.wheel.hooks.pyc"
 
@@ -96,7 +97,7 @@ def test_defaults() -> None:
     assert options == Options()
     assert options.workers == (os.cpu_count() or 1)
     assert options.cache
-    assert not options.sourceless
+    assert options.layout is ALONGSIDE
     assert options.zipapp is None
     assert options.debug_ranges is None
 
@@ -116,7 +117,7 @@ def test_zipapp_table_defaults() -> None:
 def test_environment_overrides_layout_and_python_and_is_named() -> None:
     environ = {"HATCH_PYC_LAYOUT": " sourceless ", "HATCH_PYC_PYTHON": "3.11"}
     options = parse_options({"layout": "alongside", "python": ["3.10", "3.12"]}, "t", environ=environ)
-    assert (options.layout, options.python, options.where(config.PYTHON)) == (
+    assert (options.layout.name, options.python, options.where(config.PYTHON)) == (
         "sourceless",
         ("3.11",),
         "HATCH_PYC_PYTHON (environment)",
@@ -131,7 +132,7 @@ def test_environment_overrides_layout_and_python_and_is_named() -> None:
 
 def test_several_interpreters_in_a_sourceless_layout_compile_no_scripts_by_default() -> None:
     options = parse_options({"python": ["3.11", "3.12"]}, "t", environ={"HATCH_PYC_LAYOUT": "zip"})
-    assert (options.layout, options.python, options.compiles_scripts) == ("zip", ("3.11", "3.12"), False)
+    assert (options.layout.name, options.python, options.compiles_scripts) == ("zip", ("3.11", "3.12"), False)
     with pytest.raises(ConfigError) as info:
         parse_options({"python": ["3.11", "3.12"], "compile-scripts": True}, "t", environ={"HATCH_PYC_LAYOUT": "zip"})
     (problem,) = info.value.problems
@@ -164,7 +165,7 @@ def test_flags_are_named_as_flags(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_flags_ignore_the_layout_and_python_of_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HATCH_PYC_LAYOUT", "zip")
     monkeypatch.setenv("HATCH_PYC_PYTHON", "3.8")
-    assert flag_options({}).layout == "alongside"
+    assert flag_options({}).layout is ALONGSIDE
     assert flag_options({}).python == ()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hatch_pyc.check.landing import Environment, Places, audit_wheel, environment_problems, real_path
+from hatch_pyc.core import layouts
 
 INFO = "demo_pkg-0.1.0.dist-info"
 DATA = "demo_pkg-0.1.0.data"
@@ -47,7 +48,7 @@ def problems(
         [*entries, f"{INFO}/RECORD"],
         data_dir=DATA,
         dist_info=INFO,
-        layout=layout,
+        layout=None if layout is None else layouts.layout(layout),
         archive_name="demo_pkg.zip",
         selector="_hatch_pyc_bytecode_demo_pkg",
         read_text=lambda entry: (texts or {}).get(entry, ""),

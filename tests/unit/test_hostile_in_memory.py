@@ -18,6 +18,7 @@ import pytest
 
 from hatch_pyc import cli
 from hatch_pyc.build import bootstrap, metadata
+from hatch_pyc.core import layouts
 from hatch_pyc.core.interpreters import running
 from hatch_pyc.wheel import records
 
@@ -37,7 +38,7 @@ def _pyc(source: bytes, magic: bytes = importlib.util.MAGIC_NUMBER) -> bytes:
 
 def _meta(layout: str) -> bytes:
     return metadata.render(
-        interpreters=[HERE], layout=layout, optimize=[0], invalidation_mode="checked-hash", modules=2
+        interpreters=[HERE], layout=layouts.layout(layout), optimize=[0], invalidation_mode="checked-hash", modules=2
     ).encode()
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import pytest
 
 from hatch_pyc.check.landing import Audit, Places, audit_archive, audit_wheel, destinations, fold
+from hatch_pyc.core import layouts
 
 DATA = "demo_pkg-0.1.0.data"
 INFO = "demo_pkg-0.1.0.dist-info"
@@ -43,7 +44,7 @@ def audit(
         [*entries, f"{INFO}/RECORD"],
         data_dir=DATA,
         dist_info=INFO,
-        layout=layout,
+        layout=None if layout is None else layouts.layout(layout),
         archive_name="demo_pkg.zip",
         selector="_hatch_pyc_bytecode_demo_pkg",
         read_text=lambda entry: (texts or {})[entry],

@@ -13,6 +13,7 @@ from hatch_pyc import __version__
 from hatch_pyc.build import metadata
 from hatch_pyc.core.errors import BadArtifact
 from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.core.layouts import SOURCELESS
 from hatch_pyc.wheel.artifact import Artifact, open_artifact
 
 INTERPRETER = Interpreter("cpython", "3.12.4", "cpython-312", "cb0d0d0a")
@@ -20,7 +21,7 @@ INTERPRETER = Interpreter("cpython", "3.12.4", "cpython-312", "cb0d0d0a")
 
 def _document(**changes: object) -> dict:
     text = metadata.render(
-        interpreters=[INTERPRETER], layout="sourceless", optimize=[0], invalidation_mode="checked-hash", modules=3
+        interpreters=[INTERPRETER], layout=SOURCELESS, optimize=[0], invalidation_mode="checked-hash", modules=3
     )
     document = json.loads(text)
     document.update(changes)
@@ -42,11 +43,31 @@ def test_render_is_sorted_json_that_reads_back(tmp_path: Path) -> None:
     assert document["hatch_pyc_version"] == __version__
     assert document["interpreters"][0] == {**INTERPRETER.__dict__, "python_tag": "cp312"}
     text = metadata.render(
-        interpreters=[INTERPRETER], layout="sourceless", optimize=[0], invalidation_mode="checked-hash", modules=3
+        interpreters=[INTERPRETER], layout=SOURCELESS, optimize=[0], invalidation_mode="checked-hash", modules=3
     )
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
     with _pyz(tmp_path, text.encode()) as artifact:
-        assert metadata.read(artifact) == document
+        read = metadata.read(artifact)
+    assert read is not None
+    assert read.document == document
+    assert (read.layout, read.interpreters, read.python_tags) == (SOURCELESS, (INTERPRETER,), ("cp312",))
+    assert (read.optimize, read.invalidation_mode, read.modules) == ((0,), "checked-hash", 3)
+    assert (read.format, read.hatch_pyc_version) == (metadata.FORMAT_VERSION, __version__)
+
+
+def test_read_gives_the_defaults_of_what_is_not_recorded(tmp_path: Path) -> None:
+    document = _document()
+    for key in ("optimize", "invalidation_mode", "modules", "hatch_pyc_version"):
+        del document[key]
+    free = {**document["interpreters"][0], "free_threaded": True}
+    del free["python_tag"]
+    document["interpreters"] = [document["interpreters"][0], free]
+    with _pyz(tmp_path, json.dumps(document).encode()) as artifact:
+        read = metadata.read(artifact)
+    assert read is not None
+    assert (read.optimize, read.invalidation_mode, read.modules, read.hatch_pyc_version) == ((0,), None, 0, None)
+    assert [i.free_threaded for i in read.interpreters] == [False, True]
+    assert read.python_tags == ("cp312", "")
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 
 from hatch_pyc.build.placement import LayoutError, place, refuse_extension_modules
 from hatch_pyc.core.discovery import Module
+from hatch_pyc.core.layouts import ALONGSIDE, SOURCELESS, ZIP, layout
 from hatch_pyc.wheel import archive
 
 MODULES = [Module(f"/s/{p}", p, p) for p in ("demo/__init__.py", "demo/core.py", "demo/selfsource.py")]
@@ -29,7 +30,7 @@ KEPT = frozenset({"demo/selfsource.py"})
     ],
 )
 def test_place(name: str, keep: list[str], legacy: set, sourceless: set, ranges: set) -> None:
-    placement = place(name, MODULES, keep)
+    placement = place(layout(name), MODULES, keep)
     assert (placement.legacy, placement.sourceless, placement.debug_ranges) == (legacy, sourceless, ranges)
     assert placement.kept == (KEPT if keep else frozenset())
 
@@ -39,11 +40,11 @@ def test_place(name: str, keep: list[str], legacy: set, sourceless: set, ranges:
 def test_debug_ranges_option_overrides_where_the_source_ships(
     name: str, debug_ranges: bool, expected: frozenset
 ) -> None:
-    assert place(name, MODULES, [], debug_ranges).debug_ranges == expected
+    assert place(layout(name), MODULES, [], debug_ranges).debug_ranges == expected
 
 
 def test_requests_of_the_alongside_layout_name_pycache_pycs_at_each_level() -> None:
-    requests = place("alongside", MODULES, []).requests(MODULES, [0, 2], "cpython-312")
+    requests = place(ALONGSIDE, MODULES, []).requests(MODULES, [0, 2], "cpython-312")
     core = requests[1]
     assert core.module is MODULES[1]
     assert core.pycs == (
@@ -54,7 +55,7 @@ def test_requests_of_the_alongside_layout_name_pycache_pycs_at_each_level() -> N
 
 
 def test_requests_of_a_sourceless_layout_name_one_legacy_pyc_at_the_lowest_level() -> None:
-    requests = place("sourceless", MODULES, ["demo/selfsource.py"]).requests(MODULES, [1, 2], "cpython-312")
+    requests = place(SOURCELESS, MODULES, ["demo/selfsource.py"]).requests(MODULES, [1, 2], "cpython-312")
     assert [request.pycs for request in requests] == [
         ((1, "demo/__init__.pyc"),),
         ((1, "demo/core.pyc"),),
@@ -68,11 +69,11 @@ def test_requests_of_a_sourceless_layout_name_one_legacy_pyc_at_the_lowest_level
 
 
 def test_extension_modules_cannot_go_into_an_archive() -> None:
-    refuse_extension_modules(["a/b.py", "a/c.pyc"], "zip")
+    refuse_extension_modules(["a/b.py", "a/c.pyc"], ZIP)
     with pytest.raises(
         LayoutError, match=re.escape("and the wheel has 2: a/_x.pyd, a/_y.cpython-311-x86_64-linux-gnu.so")
     ):
-        refuse_extension_modules(["a/_y.cpython-311-x86_64-linux-gnu.so", "a/_x.pyd"], "zip")
+        refuse_extension_modules(["a/_y.cpython-311-x86_64-linux-gnu.so", "a/_x.pyd"], ZIP)
 
 
 def test_archives_are_sorted_dated_once_and_hold_the_directories_zipimport_needs(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from hatch_pyc.core import config, interpreters
 from hatch_pyc.core.config import ConfigError, Options
 from hatch_pyc.core.discovery import Module, select_modules, unmatched
 from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
+from hatch_pyc.core.layouts import ZIPAPP
 from hatch_pyc.wheel.archive import Archive
 
 
@@ -100,16 +101,17 @@ def select(options: Options, shipped: Sequence[Module], requires_python: str) ->
     layout, ``exclude`` globs that match nothing."""
     targets = find_targets(options)
     compiled_for = tuple(target.interpreter for target in targets) or (interpreters.running().interpreter,)
-    if targets or options.sourceless:
+    layout = options.layout
+    if targets or layout.interpreter_tag:
         interpreters.check_admitted(interpreters.parse_requires_python(requires_python), compiled_for)
-    if options.layout == "zip":
-        refuse_extension_modules([file.path for file in shipped], options.layout)
+    if layout.archive:
+        refuse_extension_modules([file.path for file in shipped], layout)
     problems = unmatched(
         options.exclude, [f.path for f in shipped if f.path.endswith(".py")], options.where(config.EXCLUDE)
     )
     if problems:
         raise ConfigError(problems)
-    if options.sourceless and len(targets) > 1:
+    if layout.several(len(targets)):
         pypy = [
             f"{t.interpreter.implementation} {t.interpreter.version}"
             for t in targets
@@ -117,11 +119,11 @@ def select(options: Options, shipped: Sequence[Module], requires_python: str) ->
         ]
         if pypy:
             raise TargetError(
-                f"{options.where(config.PYTHON)}: a {options.layout} wheel for several interpreters is for CPython "
+                f"{options.where(config.PYTHON)}: a {layout.name} wheel for several interpreters is for CPython "
                 f"versions; {', '.join(pypy)} needs a wheel of its own"
             )
-    narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for) if options.sourceless else None
-    tag = interpreters.wheel_tags(targets or (interpreters.running(),)) if options.sourceless else None
+    narrowed = interpreters.narrowed_requires_python(requires_python, compiled_for) if layout.interpreter_tag else None
+    tag = interpreters.wheel_tags(targets or (interpreters.running(),)) if layout.interpreter_tag else None
     return Selection(
         targets=targets,
         interpreters=compiled_for,
@@ -172,7 +174,7 @@ def build_archive(
     legacy pyc each, at the lowest optimize level, sources only where ``keep-source`` keeps
     them. The archive's contents, with the ``shipped`` files (``(file on disk, path)``):
     ``{path in the archive: file on disk}``."""
-    placement = place("zip", modules, options.keep_source, options.debug_ranges)
+    placement = place(ZIPAPP, modules, options.keep_source, options.debug_ranges)
     os.makedirs(out_dir, exist_ok=True)
     compilation = compile_placed(
         options, modules, placement, out_dir, target, optimize=[min(options.optimize)], cache=cache, progress=progress
@@ -204,15 +206,16 @@ def build(
     if twice:
         names = sorted(module.display for module in scripts if module.path in twice)
         raise LayoutError(f"scripts {', '.join(names)} compile to the same module {twice[0]}; rename one")
-    if options.sourceless or options.zipapp is not None:
+    layout = options.layout
+    if not layout.keeps_sources or options.zipapp is not None:
         problems = unmatched(options.keep_source, [m.path for m in modules], options.where(config.KEEP_SOURCE))
         if problems:
             raise ConfigError(problems)
-    several = options.sourceless and len(selection.targets) > 1
-    tree = stubs.selector_package(distribution) if options.sourceless else ""
-    placement = place(options.layout, modules, options.keep_source, options.debug_ranges, tree, several)
+    several = layout.several(len(selection.targets))
+    tree = stubs.selector_package(distribution) if layout.selector else ""
+    placement = place(layout, modules, options.keep_source, options.debug_ranges, tree, several)
     # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
-    compiled = [m for m in modules if not (several and options.layout == "zip" and m.path in placement.kept)]
+    compiled = [m for m in modules if not (several and layout.archive and m.path in placement.kept)]
     os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
     compilations = tuple(
         compile_placed(
@@ -240,7 +243,7 @@ def build(
             shipped=[path for path in shipped_paths if path.endswith(".py")],
         )
     added: dict[str, str | bytes | Archive]
-    if options.layout == "zip":
+    if layout.archive:
         pairs = [(file.source, file.path) for file in shipped]
         contents: dict[str, str | bytes]
         if several:
@@ -258,12 +261,10 @@ def build(
         added.update({m.path: m.source for m in scripts if m.path not in placement.sourceless})
         # Compiled scripts were never among the shipped files: nothing to drop there.
         dropped = placement.sourceless & shipped_paths
-    # Without a source beside it only the lowest level ships: Python loads it at every -O level.
-    levels = options.optimize if options.layout == "alongside" or placement.kept else [min(options.optimize)]
     text = metadata.render(
         interpreters=[compilation.interpreter for compilation in compilations],
-        layout=options.layout,
-        optimize=levels,
+        layout=layout,
+        optimize=layout.shipped_levels(options.optimize, bool(placement.kept)),
         invalidation_mode=options.invalidation_mode,
         modules=len(modules),
     )

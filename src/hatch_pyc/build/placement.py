@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hatch_pyc.core.discovery import Module, matching
 from hatch_pyc.core.errors import HatchPycError
+from hatch_pyc.core.layouts import Layout
 from hatch_pyc.core.naming import code_filename, legacy_pyc_path, pyc_path
 
 #: Suffixes of extension modules, which zipimport cannot load.
@@ -22,12 +23,12 @@ class LayoutError(HatchPycError):
     """The files cannot go into the layout asked for; the message says which and why."""
 
 
-def refuse_extension_modules(paths: Iterable[str], layout: str) -> None:
+def refuse_extension_modules(paths: Iterable[str], layout: Layout) -> None:
     """Raise :class:`LayoutError` naming the extension modules among ``paths``."""
     found = sorted(path for path in paths if path.endswith(EXTENSION_SUFFIXES))
     if found:
         raise LayoutError(
-            f"the {layout} layout puts the package in a zip archive, from which Python cannot import "
+            f"the {layout.name} layout puts the package in a zip archive, from which Python cannot import "
             f"extension modules, and the wheel has {len(found)}: {', '.join(found)}; use the sourceless layout"
         )
 
@@ -89,7 +90,7 @@ class Request:
 
 
 def place(
-    layout: str,
+    layout: Layout,
     modules: Sequence[Module],
     keep_source: Sequence[str],
     debug_ranges: bool | None = None,
@@ -115,13 +116,13 @@ def place(
     """
     every = frozenset(module.path for module in modules)
     kept = frozenset(matching(modules, keep_source))
-    if layout == "alongside":
+    if layout.keeps_sources:
         with_source = every
         placement = Placement(legacy=frozenset(), sourceless=frozenset(), kept=kept)
     else:
         dropped = every - kept
         with_source = kept
-        legacy = every if layout == "zip" and not several else dropped
+        legacy = every if layout.archive and not several else dropped
         top = frozenset(path for path in dropped if "/" not in path or _top_level_package(path))
         in_tree = (dropped if several else top) if tree else frozenset()
         placement = Placement(legacy=legacy, sourceless=dropped, kept=kept, tree=tree, in_tree=in_tree)

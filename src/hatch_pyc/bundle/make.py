@@ -59,7 +59,7 @@ from hatch_pyc.bundle.tree import (
     requirements,
     unpack_project,
 )
-from hatch_pyc.core import config
+from hatch_pyc.core import config, layouts
 from hatch_pyc.core.config import ConfigError, Options
 from hatch_pyc.core.discovery import Module, matching, unmatched
 from hatch_pyc.core.errors import BundleError
@@ -142,7 +142,7 @@ def make_bundle(
         contents["__main__.py"] = bootstrap(entry, interpreter, name, sorted(tree.records), native, not cached)
         contents[metadata.FILENAME] = metadata.render(
             interpreters=[interpreter],
-            layout="zipapp",
+            layout=layouts.ZIPAPP,
             optimize=[min(options.optimize)],
             invalidation_mode=options.invalidation_mode,
             modules=len(modules),

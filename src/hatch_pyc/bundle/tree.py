@@ -141,7 +141,8 @@ def unpack_project(artifact: Artifact, root: str, cache_tag: str) -> None:
     other interpreters' bytecode, the stubs it replaces, or the selector package.
     """
     meta = metadata.read(artifact)
-    zipped = distribution_id(artifact.name) if meta is not None and meta.get("layout") == "zip" else None
+    archived = meta is not None and meta.layout.archive and not meta.layout.bundle
+    zipped = distribution_id(artifact.name) if archived else None
     package = stubs.selector_package(artifact.name)
     skip = {f"{artifact.dist_info}/{name}" for name in INSTALL_RECORDS}
     skip.add(f"{artifact.dist_info}/{metadata.METADATA_PATH}")

@@ -17,16 +17,17 @@ from typing import Any
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
 from hatch_pyc.build import metadata, stubs
+from hatch_pyc.build.metadata import BytecodeMetadata
 from hatch_pyc.check import bytecode, landing
 from hatch_pyc.check.bootstrap import bootstrap_problems
 from hatch_pyc.check.code_verifier import CodeVerifier
 from hatch_pyc.check.filenames import FilenameReader, Filenames
 from hatch_pyc.check.landing import Places
-from hatch_pyc.check.survey import Member, Survey, recorded_interpreters, survey_artifact
+from hatch_pyc.check.survey import Member, Survey, survey_artifact
 from hatch_pyc.core import interpreters
-from hatch_pyc.core.config import SOURCELESS_LAYOUTS
 from hatch_pyc.core.errors import printable
 from hatch_pyc.core.interpreters import Interpreter, Target
+from hatch_pyc.core.layouts import Layout
 from hatch_pyc.core.limits import MAX_HELD, MAX_INTERPRETERS, MAX_PYC_SIZE, LimitExceeded
 from hatch_pyc.core.naming import CACHED_PYC, OPT_LEVEL, pyc_level
 from hatch_pyc.wheel.artifact import Artifact, open_artifact, record_problems
@@ -83,9 +84,8 @@ class CheckResult:
         }
 
 
-def _inspect(artifact: Artifact, places: Places | None = None) -> tuple[Inspection, Survey]:
+def _inspect(artifact: Artifact, places: Places | None = None) -> tuple[Inspection, Survey, BytecodeMetadata | None]:
     meta = metadata.read(artifact)
-    layout = meta["layout"] if meta else None
     survey = survey_artifact(artifact, meta, places)
     members = survey.members
     infos = artifact.archive.infolist()
@@ -97,21 +97,26 @@ def _inspect(artifact: Artifact, places: Places | None = None) -> tuple[Inspecti
         name=artifact.name or None,
         version=artifact.version or None,
         tags=sorted(map(str, artifact.tags)),
-        bytecode_metadata=meta,
-        layout=layout,
+        bytecode_metadata=meta.document if meta is not None else None,
+        layout=meta.layout.name if meta is not None else None,
         interpreters=[
             {
-                **{key: entry[key] for key in metadata.INTERPRETER_KEYS},
-                "python_tag": str(entry.get("python_tag", "")),
-                "free_threaded": entry.get("free_threaded", False),
+                "implementation": interpreter.implementation,
+                "version": interpreter.version,
+                "cache_tag": interpreter.cache_tag,
+                "magic_number": interpreter.magic_number,
+                "python_tag": python_tag,
+                "free_threaded": interpreter.free_threaded,
             }
-            for entry in (meta["interpreters"] if meta else [])
+            for interpreter, python_tag in (
+                zip(meta.interpreters, meta.python_tags, strict=True) if meta is not None else ()
+            )
         ],
-        modules=meta.get("modules", 0) if meta else 0,
+        modules=meta.modules if meta is not None else 0,
         pycs=sum(member.display.endswith(".pyc") for member in members),
         sources=sum(member.display.endswith(".py") and ".data/" not in member.display for member in members),
     )
-    return inspection, survey
+    return inspection, survey, meta
 
 
 def inspect_artifact(path: str | os.PathLike[str]) -> Inspection:
@@ -149,14 +154,14 @@ def _expected_interpreter(
     return by_tag.get(tag) if tag is not None else None
 
 
-def _level(member: Member, meta: dict[str, Any] | None) -> int:
+def _level(member: Member, meta: BytecodeMetadata | None) -> int:
     """The optimize level a pyc was compiled at: from its name, or for a legacy pyc the lowest
     level the bytecode metadata records."""
     if OPT_LEVEL.search(member.entry):
         return pyc_level(member.entry)
-    if posixpath.basename(posixpath.dirname(member.entry)) == "__pycache__" or not meta:
+    if posixpath.basename(posixpath.dirname(member.entry)) == "__pycache__" or meta is None:
         return 0
-    return int(min(meta.get("optimize") or [0]))
+    return int(min(meta.optimize))
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ def _pyc_problems(
     survey: Survey,
     recorded: list[Interpreter],
     found: Target,
-    meta: dict[str, Any] | None,
+    meta: BytecodeMetadata | None,
     verifier: CodeVerifier | None,
 ) -> list[str]:
     """Each pyc: its magic number, valid code, no build paths, and a header that fits its
@@ -184,7 +189,7 @@ def _pyc_problems(
     package = stubs.selector_package(artifact.name) if artifact.kind == "wheel" else ""
     writers = {bytes.fromhex(i.magic_number): (i.implementation, i.minor) for i in [*recorded, target]}
     by_tag = _by_cache_tag(recorded, target)
-    mode = meta.get("invalidation_mode") if meta else None
+    mode = meta.invalidation_mode if meta is not None else None
     pycs = sorted((member for member in survey.members if member.entry.endswith(".pyc")), key=lambda m: m.display)
     problems: list[list[str]] = [[] for _ in pycs]
     labels = [printable(member.display) for member in pycs]
@@ -298,7 +303,7 @@ def _supported_tags(target: Interpreter) -> set[str]:
 
 
 def _tag_problems(
-    artifact: Artifact, recorded: list[Interpreter], layout: str | None, target: Interpreter
+    artifact: Artifact, recorded: list[Interpreter], layout: Layout | None, target: Interpreter
 ) -> list[str]:
     problems = []
     wheel_tags = {tag for line in artifact.wheel.get("Tag", []) for tag in map(str, parse_tag(line))}
@@ -307,7 +312,7 @@ def _tag_problems(
         problems.append(
             f"WHEEL tags {', '.join(sorted(wheel_tags))} differ from the file name's {', '.join(sorted(name_tags))}"
         )
-    if layout in SOURCELESS_LAYOUTS and recorded:
+    if layout is not None and layout.interpreter_tag and recorded:
         built = sorted({interpreter.python_tag for interpreter in recorded})
         others = sorted({tag.interpreter for tag in artifact.tags} - set(built))
         if others:
@@ -356,9 +361,9 @@ def check_for(
     try:
         with open_artifact(os.fspath(path)) as artifact:
             places = Places.of(found.scheme, found.imports, found.platform, artifact.name) if found.scheme else None
-            inspection, survey = _inspect(artifact, places)
-            meta = inspection.bytecode_metadata
-            recorded = recorded_interpreters(meta)
+            inspection, survey, meta = _inspect(artifact, places)
+            layout = meta.layout if meta is not None else None
+            recorded = list(meta.interpreters) if meta is not None else []
             if len(recorded) > MAX_INTERPRETERS:
                 raise LimitExceeded(
                     f"{artifact.path}: its bytecode metadata records {len(recorded)} interpreters, more than "
@@ -369,7 +374,7 @@ def check_for(
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
             problems += survey.audit.problems + pyc_problems
             if artifact.kind == "wheel":
-                problems += _tag_problems(artifact, recorded, inspection.layout, target)
+                problems += _tag_problems(artifact, recorded, layout, target)
                 if replacing is not None:
                     # The directories of the version being replaced are its own; those above this
                     # install's files may hold another distribution's, and stay in view.
@@ -377,14 +382,14 @@ def check_for(
                     replaced = {*files, *(parent for file in files for parent in landing.parents(file))}
                     environment = landing.Environment(survey.places, {*survey.audit.landed.values(), *replaced})
                     problems += landing.environment_problems(survey.audit, environment)
-            elif inspection.layout == "zipapp":
+            elif layout is not None and layout.bundle:
                 problems += bootstrap_problems(artifact, found)
     finally:
         if verifier is not None:
             verifier.kill()
     # Sourceless wheels and bundles have no source to fall back on: the target must match.
     magics = {interpreter.magic_number for interpreter in recorded}
-    if inspection.layout in (*SOURCELESS_LAYOUTS, "zipapp") and recorded and target.magic_number not in magics:
+    if layout is not None and not layout.keeps_sources and recorded and target.magic_number not in magics:
         built = ", ".join(f"{i.implementation} {i.version} (magic {i.magic_number})" for i in recorded)
         problems.append(
             f"built for {built}; the target is {target.implementation} {target.version} (magic {target.magic_number})"
@@ -408,7 +413,7 @@ def check_for(
             "their magic number and code are checked here; `hatch-pyc verify --source SDIST` compares them with "
             "what the sdist compiles to"
         )
-    if inspection.layout == "alongside" and target.magic_number not in {i.magic_number for i in recorded}:
+    if layout is not None and layout.keeps_sources and target.magic_number not in {i.magic_number for i in recorded}:
         notes.append(
             f"no bytecode for {target.implementation} {target.minor[0]}.{target.minor[1]} in this wheel: "
             "its modules compile at their first import there, as without hatch-pyc"

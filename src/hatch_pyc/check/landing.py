@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hatch_pyc.core.errors import printable
+from hatch_pyc.core.layouts import Layout
 from hatch_pyc.core.naming import CACHED_PYC
 from hatch_pyc.wheel.wheelfile import DATA_SCHEMES, IMPORTABLE_SCHEMES
 
@@ -220,7 +221,7 @@ def audit_wheel(
     *,
     data_dir: str,
     dist_info: str,
-    layout: str | None,
+    layout: Layout | None,
     archive_name: str,
     selector: str,
     read_text: Callable[[str], str],
@@ -309,7 +310,7 @@ def _roots(
     directories: set[str],
     places: Places,
     read_text: Callable[[str], str],
-    layout: str | None,
+    layout: Layout | None,
     archive_name: str,
 ) -> list[Root]:
     """Every directory the target's import system searches for this install, in order, and the
@@ -335,7 +336,8 @@ def _roots(
             target = posixpath.normpath(posixpath.join(site, line.replace("\\", "/")))
             member = _archive_of(target, at)
             if member is not None:
-                declared = layout == "zip" and at[member] == archive_name and posixpath.dirname(member) == site
+                wheel_archive = layout is not None and layout.archive and not layout.bundle
+                declared = wheel_archive and at[member] == archive_name and posixpath.dirname(member) == site
                 kept, _ = audit.archives.get(at[member], (False, ""))
                 audit.archives[at[member]] = (kept or declared, where)
             elif target in directories and _own_directory(target, places.sites, audit.top_level):
@@ -376,7 +378,7 @@ def _audit_file(
     at: Mapping[str, str],
     folded: Mapping[str, str],
     places: Places,
-    layout: str | None,
+    layout: Layout | None,
     selector: str,
 ) -> None:
     """What the path finder makes of ``entry`` below ``root``."""
@@ -419,7 +421,8 @@ def _audit_file(
             )
         return
     in_tree = relative.split("/")[0] == selector
-    if root.kind == "site" and (layout == "sourceless" or (in_tree and layout == "zip")):
+    # Bytecode alone: any in a sourceless wheel, only the selector tree's in an archive layout's.
+    if root.kind == "site" and layout is not None and layout.selector and (not layout.archive or in_tree):
         audit.unverifiable += 1
     else:
         where = {"stdlib": "in the standard library's directories", "pth": f"in a directory {root.why} adds"}

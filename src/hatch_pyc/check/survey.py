@@ -11,13 +11,12 @@ import posixpath
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from hatch_pyc.build import metadata, stubs
+from hatch_pyc.build import stubs
+from hatch_pyc.build.metadata import BytecodeMetadata
 from hatch_pyc.check import landing
 from hatch_pyc.check.landing import Audit, Places
 from hatch_pyc.core.errors import printable
-from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.limits import MAX_METADATA_SIZE, MAX_PYC_SIZE
 from hatch_pyc.core.naming import distribution_id
 from hatch_pyc.wheel import wheelfile
@@ -59,21 +58,14 @@ class Survey:
         return _site_paths(landed, self.places).get(entry)
 
 
-def recorded_interpreters(meta: Mapping[str, Any] | None) -> list[Interpreter]:
-    """The interpreters the bytecode metadata records."""
-    keys = (*metadata.INTERPRETER_KEYS, "free_threaded")
-    entries = (meta or {}).get("interpreters", [])
-    return [Interpreter(**{key: entry[key] for key in keys if key in entry}) for entry in entries]
-
-
-def survey_artifact(artifact: Artifact, meta: Mapping[str, Any] | None, places: Places | None = None) -> Survey:
+def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: Places | None = None) -> Survey:
     """Audit where each file lands (:mod:`hatch_pyc.check.landing`) on the target of ``places``
     (a generic venv without one), opening every archive a ``.pth`` file puts on ``sys.path``,
     whatever the bytecode metadata says."""
-    layout = meta["layout"] if meta else None
+    layout = meta.layout if meta is not None else None
     members = [Member(artifact, name, name) for name in artifact.names]
     if artifact.kind != "wheel":
-        audit = landing.audit_archive(artifact.names, label="", declared=layout == "zipapp")
+        audit = landing.audit_archive(artifact.names, label="", declared=layout is not None and layout.bundle)
         sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
         return Survey(members, sources, audit, {}, {}, places or Places.generic())
 
@@ -97,7 +89,7 @@ def survey_artifact(artifact: Artifact, meta: Mapping[str, Any] | None, places: 
     sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
     own: dict[tuple[int, str], bytes] = {}
     in_site = _site_paths(audit.landed, places)
-    if layout == "sourceless":
+    if layout is not None and layout.selector and not layout.archive:  # the stubs beside the wheel's files
         own.update({(id(artifact), entry): data for entry, data in _own_files(artifact, meta, in_site).items()})
     scripts = places.schemes.get("scripts")
     for entry, path in sorted(audit.landed.items()):
@@ -140,11 +132,11 @@ def _site_paths(landed: Mapping[str, str], places: Places) -> dict[str, str]:
     return found
 
 
-def _own_files(artifact: Artifact, meta: Mapping[str, Any] | None, paths: Mapping[str, str]) -> dict[str, bytes]:
+def _own_files(artifact: Artifact, meta: BytecodeMetadata | None, paths: Mapping[str, str]) -> dict[str, bytes]:
     """What this version writes as stubs and selector package for the bytecode ``paths``
     (``{entry: path in site-packages or the archive}``) hold: ``{entry: bytes}``."""
     selector = stubs.selector_package(artifact.name)
-    interpreters = recorded_interpreters(meta)
+    interpreters = meta.interpreters if meta is not None else ()
     by_path = {path: entry for entry, path in paths.items()}
     init = f"{selector}/__init__.py"
     if init not in by_path or not interpreters:

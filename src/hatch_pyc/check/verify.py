@@ -30,23 +30,24 @@ import contextlib
 import os
 import posixpath
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from hatch_pyc import __version__
 from hatch_pyc._shipped import bundle_index, bundle_resources, bundle_runtime
 from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, OWN_MODULES_OPTIMIZE, RESOURCES_MODULE, RUNTIME_MODULE
 from hatch_pyc.build import metadata, scripts, stubs
 from hatch_pyc.build.compilation import CompilationFailed, compile_modules
+from hatch_pyc.build.metadata import BytecodeMetadata
 from hatch_pyc.build.placement import Request
 from hatch_pyc.check.bootstrap import bootstrap_problems
 from hatch_pyc.check.source_tree import SourceRoot, SourceTree
-from hatch_pyc.check.survey import Member, Survey, recorded_interpreters, survey_artifact
+from hatch_pyc.check.survey import Member, Survey, survey_artifact
 from hatch_pyc.core import interpreters
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BadArtifact, printable
 from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
+from hatch_pyc.core.layouts import Layout
 from hatch_pyc.core.limits import MAX_PYC_SIZE
 from hatch_pyc.core.naming import CACHED_PYC, code_filename, distribution_id, legacy_pyc_path, pyc_level, pyc_path
 from hatch_pyc.wheel.artifact import Artifact, intact_wheel, open_artifact
@@ -165,9 +166,9 @@ def verify_artifact(
                 f"{path}: has no bytecode metadata: hatch-pyc did not build it, so nothing records how its "
                 "bytecode was compiled"
             )
-        recorded = recorded_interpreters(meta)
+        recorded = list(meta.interpreters)
         targets = _targets(recorded, python)
-        optimize = sorted(meta.get("optimize") or [0])
+        optimize = sorted(meta.optimize)
         modules, shipped, problems = _modules(artifact, meta, recorded, optimize, tree)
         result = VerifyResult(
             artifact=path,
@@ -178,7 +179,7 @@ def verify_artifact(
         for magic, target in targets.items():
             mine = [module for module in modules if module.pycs and module.pycs[0].interpreter.magic_number == magic]
             result.pycs += sum(len(module.pycs) for module in mine)
-            _compare(mine, target, meta.get("invalidation_mode", "checked-hash"), jobs, work, result)
+            _compare(mine, target, meta.invalidation_mode or "checked-hash", jobs, work, result)
         for module in modules:
             if not module.candidates:
                 where = _no_source(module.path, module.root)
@@ -243,7 +244,7 @@ def _importable(artifact: Artifact, surveyed: Survey) -> list[tuple[Member, str]
     return found
 
 
-def _generated(artifact: Artifact, layout: str, found: list[tuple[Member, str]]) -> set[tuple[int, str]]:
+def _generated(artifact: Artifact, layout: Layout, found: list[tuple[Member, str]]) -> set[tuple[int, str]]:
     """The sources hatch-pyc writes itself, by ``(id(container), path)``: not the sdist's, so not
     compared with it here (their own checks compare them with what hatch-pyc writes).
 
@@ -254,16 +255,16 @@ def _generated(artifact: Artifact, layout: str, found: list[tuple[Member, str]])
     """
     if artifact.kind == "pyz":
         return {(id(artifact), path) for path in ("__main__.py", *_OWN)}
-    if artifact.kind != "wheel" or layout not in ("sourceless", "zip"):
+    if artifact.kind != "wheel" or not layout.selector:
         return set()
     package = stubs.selector_package(artifact.name)
     archive = f"{distribution_id(artifact.name)}.zip/"
     generated = set()
     for member, path in found:
         container = member.container
-        if layout == "sourceless" and container is not artifact:
+        if not layout.archive and container is not artifact:
             continue
-        if layout == "zip" and (container is artifact or not member.display.startswith(archive)):
+        if layout.archive and (container is artifact or not member.display.startswith(archive)):
             continue
         generated.add((id(container), f"{package}/__init__.py"))
         tree = stubs.tree_entry(path, package)
@@ -276,12 +277,12 @@ def _generated(artifact: Artifact, layout: str, found: list[tuple[Member, str]])
 
 
 def _modules(
-    artifact: Artifact, meta: Mapping[str, Any], recorded: list[Interpreter], optimize: list[int], tree: SourceTree
+    artifact: Artifact, meta: BytecodeMetadata, recorded: list[Interpreter], optimize: list[int], tree: SourceTree
 ) -> tuple[list[_Module], list[_Source], list[str]]:
     """Every module with pycs where the import system finds them, with the source it was
     compiled from; every source the artifact ships there, but hatch-pyc's own; and one problem
     per pyc that never runs, a source beside it being what the path finder imports."""
-    layout = meta["layout"]
+    layout = meta.layout
     surveyed = survey_artifact(artifact, meta)
     found = _importable(artifact, surveyed)
     # What the model of the install finds (a stub or selector not written by hatch-pyc, bytecode
@@ -338,7 +339,7 @@ def _modules(
             # The alongside layout names code ``<path>`` (the import system puts the real path
             # into a pyc it loads beside its source); elsewhere a module whose source ships
             # beside its pyc (keep-source) carries its plain path. Columns go with a source.
-            kept = beside_it and layout != "alongside"
+            kept = beside_it and not layout.keeps_sources
             modules[key] = _Module(source_path, None, kept, [], [], columns=beside_it)
         modules[key].pycs.append(pyc)
         if len(pyc.data) >= 12:

@@ -14,11 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hatch_pyc.core import layouts
 from hatch_pyc.core.errors import HatchPycError
+from hatch_pyc.core.layouts import Layout
 
-LAYOUTS = ("alongside", "sourceless", "zip")
-#: Layouts that ship no source for compiled modules: one interpreter, one pyc per module.
-SOURCELESS_LAYOUTS = ("sourceless", "zip")
 INVALIDATION_MODES = ("checked-hash", "unchecked-hash", "timestamp")
 OPTIMIZE_LEVELS = (0, 1, 2)
 #: What a bundle does with extension modules: extract them at start-up, or refuse them.
@@ -74,6 +73,12 @@ def _choice(choices: tuple[str, ...]) -> Callable[[object, str, Problems], str]:
         return str(value)
 
     return read
+
+
+def _layout(value: object, key: str, problems: Problems) -> Layout | None:
+    """A wheel layout by its name; None, a problem appended, for another value."""
+    name = _choice(layouts.WHEEL_LAYOUTS)(value, key, problems)
+    return layouts.LAYOUTS[name] if name in layouts.WHEEL_LAYOUTS else None
 
 
 def _globs(value: object, key: str, problems: Problems) -> tuple[str, ...]:
@@ -174,7 +179,7 @@ class Option:
 
 
 LAYOUT = Option(
-    "layout", _choice(LAYOUTS), "alongside", "alongside (default), sourceless or zip", commands=("convert",),
+    "layout", _layout, layouts.ALONGSIDE.name, "alongside (default), sourceless or zip", commands=("convert",),
     env="HATCH_PYC_LAYOUT",
 )  # fmt: skip
 PYTHON = Option(
@@ -296,7 +301,7 @@ class Options:
     exclude: tuple[str, ...] = ()
     #: Worker processes; None means :attr:`workers` decides.
     jobs: int | None = None
-    layout: str = "alongside"
+    layout: Layout = layouts.ALONGSIDE
     #: Target interpreters as the user named them; empty means the one running the build.
     python: tuple[str, ...] = ()
     keep_source: tuple[str, ...] = ()
@@ -317,13 +322,9 @@ class Options:
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def sourceless(self) -> bool:
-        return self.layout in SOURCELESS_LAYOUTS
-
-    @property
     def several(self) -> bool:
-        """A sourceless or zip wheel for several interpreters."""
-        return self.sourceless and len(self.python) > 1
+        """A wheel for several interpreters (:meth:`~hatch_pyc.core.layouts.Layout.several`)."""
+        return self.layout.several(len(self.python))
 
     @property
     def workers(self) -> int:
@@ -334,7 +335,9 @@ class Options:
     def compiles_scripts(self) -> bool:
         """Whether Python scripts become modules: by default where sources leave, for one
         interpreter (a script's launcher runs one interpreter's bytecode)."""
-        return self.compile_scripts if self.compile_scripts is not None else self.sourceless and not self.several
+        if self.compile_scripts is not None:
+            return self.compile_scripts
+        return not self.layout.keeps_sources and not self.several
 
     def where(self, option: Option) -> str:
         """How messages name ``option``: where it was set, else its flag."""
@@ -433,19 +436,19 @@ def parse_options(
     elif cache_dir is not None:
         values["cache_dir"] = os.path.abspath(os.path.join(root, os.path.expanduser(cache_dir)))
 
-    if values["invalidation_mode"] == "timestamp" and (layout == "zip" or values["zipapp"] is not None):
+    archive = layout if layout is not None and layout.archive else None
+    if values["invalidation_mode"] == "timestamp" and (archive is not None or values["zipapp"] is not None):
         # zipimport checks a timestamp pyc against its source entry's time in the archive.
-        what = f"the zip layout (set by {at(LAYOUT)})" if layout == "zip" else at(ZIPAPP)
+        what = f"the {archive.name} layout (set by {at(LAYOUT)})" if archive is not None else at(ZIPAPP)
         problems.append(
             f"{at(INVALIDATION_MODE)}: 'timestamp' pycs cannot be trusted inside an archive, as "
             f"{what} needs; use 'checked-hash' or 'unchecked-hash'"
         )
 
-    several = layout in SOURCELESS_LAYOUTS and len(values["python"]) > 1
-    if several and raw.get(COMPILE_SCRIPTS.key) is True:
+    if layout is not None and layout.several(len(values["python"])) and raw.get(COMPILE_SCRIPTS.key) is True:
         problems.append(
             f"{at(COMPILE_SCRIPTS)}: a compiled script runs one interpreter's bytecode, and {at(PYTHON)} names "
-            f"several for the {layout} layout (set by {at(LAYOUT)}); set it to false, or build one wheel per "
+            f"several for the {layout.name} layout (set by {at(LAYOUT)}); set it to false, or build one wheel per "
             "interpreter"
         )
 
