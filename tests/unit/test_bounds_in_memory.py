@@ -85,7 +85,7 @@ def test_a_wheel_with_an_entry_32000_directories_deep_is_refused_at_once(tmp_pat
     start = time.perf_counter()
     with pytest.raises(LimitExceeded, match="a limit of hatch-pyc"):
         open_artifact(str(path))
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2
 
 
 def test_folded_wheel_headers_are_refused_before_email_parses_them() -> None:
@@ -102,14 +102,14 @@ def test_folded_wheel_headers_are_refused_before_email_parses_them() -> None:
         wheelfile.parse_wheel("w.whl", WHEEL + "X: a\x0b\x0c\x1c" * (MAX_HEADER_LINES // 3 + 1))
     with pytest.raises(LimitExceeded, match="header section"):
         wheelfile.metadata_headers(METADATA + "Description: a\n" + " b\n" * MAX_HEADER_LINES)
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < 3
 
 
 def test_a_metadata_body_is_not_given_to_email_and_headers_read_as_before() -> None:
     text = METADATA + "Requires-Dist: a\nDescription: x\n        y\n" + "\n" + "b\n" * (4 * 1024 * 1024)
     start = time.perf_counter()
     headers = wheelfile.metadata_headers(text)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2
     whole = email.parser.Parser().parsestr(METADATA + "Requires-Dist: a\nDescription: x\n        y\n\nbody\n")
     assert headers.items() == whole.items()
     assert wheelfile.requirements("m", text, {}) == ["a"]
@@ -136,7 +136,7 @@ def test_each_pyc_finds_its_interpreter_in_one_look_up() -> None:
         found = checker._expected_interpreter(f"demo/__pycache__/m{n}.cpython-311.pyc", recorded, target, "", by_tag)
         assert found is not None
         assert found.magic_number == "first"
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 2
     assert checker._expected_interpreter("demo/__pycache__/m.cpython-312.pyc", recorded, target, "", by_tag) == target
     assert checker._expected_interpreter("demo/__pycache__/m.pypy-311.pyc", recorded, target, "", by_tag) is None
     assert checker._expected_interpreter("demo/__pycache__/m.pyc", recorded, target, "", by_tag) is None
