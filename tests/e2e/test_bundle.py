@@ -237,14 +237,14 @@ def test_check_says_when_a_bundle_could_not_start(tmp_path: Path) -> None:
     out = _built(project, tmp_path / "out")
     (pyz,) = out.glob("*.pyz")
     assert run([HATCH_PYC, "check", pyz]).returncode == 0
-    broken = _rewritten(
-        pyz, tmp_path / "broken.pyz", {"clickapp/cli.pyc": None, "stray/_x.cpython-311-x86_64-linux-gnu.so": b"\x7fELF"}
-    )
+    stray = {"stray/_x.cpython-311-x86_64-linux-gnu.so": b"\x7fELF", "stray.libs/libz-1234.so.1": b"\x7fELF"}
+    broken = _rewritten(pyz, tmp_path / "broken.pyz", {"clickapp/cli.pyc": None, **stray})
     found = run([HATCH_PYC, "check", broken], check=False)
     assert found.returncode == 1
     assert found.stdout.splitlines() == [
         "broken.pyz: __main__.py runs clickapp.cli, which the bundle does not hold",
         "broken.pyz: clickapp/cli.pyc: __main__.py extracts it at the first start, and the bundle lacks it",
+        "broken.pyz: stray.libs/libz-1234.so.1: native code __main__.py does not extract: it cannot be loaded",
         "broken.pyz: stray/_x.cpython-311-x86_64-linux-gnu.so: native code __main__.py does not extract: "
         "it cannot be loaded",
     ]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TypeGuard
 
 from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE
+from hatch_pyc.core.native import EXTENSION_SUFFIXES
 
 #: The keyword arguments of the runtime's ``install``, as the bootstrap passes them (``label``
 #: is always the constant ``BUNDLE``).
@@ -289,17 +290,14 @@ def _names(value: object) -> TypeGuard[dict[str, str]]:
     return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
 
-#: Endings of native code where the target's extension suffixes are not known.
-_NATIVE = (".so", ".pyd")
-
-
 def stdlib_shadows(names: Collection[str], stdlib: Collection[str], suffixes: Sequence[str]) -> dict[str, str]:
     """``{module: entry}`` of the top-level modules and packages among a bundle's ``names``
     (``name.py``, ``name.pyc``, ``name/__init__.py(c)``, an extension module with one of the
     target's ``suffixes``) named as a module of the target's standard library (``stdlib``):
     the archive is ``sys.path[0]`` when the bundle runs, so ``import name`` finds them first."""
     reserved = frozenset(stdlib)
-    endings = sorted({*(suffixes or _NATIVE), ".py", ".pyc"}, key=len, reverse=True)
+    # Where the target's extension suffixes are not known: any extension module's.
+    endings = sorted({*(suffixes or EXTENSION_SUFFIXES), ".py", ".pyc"}, key=len, reverse=True)
     found: dict[str, str] = {}
     for member in sorted(names):
         parts = member.split("/")
@@ -309,7 +307,7 @@ def stdlib_shadows(names: Collection[str], stdlib: Collection[str], suffixes: Se
         if ending is None:
             continue
         stem = parts[-1][: -len(ending)]
-        if not suffixes and ending in _NATIVE:
+        if not suffixes and ending in EXTENSION_SUFFIXES:
             stem = stem.split(".")[0]  # name.<tag>.so
         package = len(parts) == 2
         module = parts[0] if package else stem

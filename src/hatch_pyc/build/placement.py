@@ -14,9 +14,7 @@ from hatch_pyc.core.discovery import Module, matching
 from hatch_pyc.core.errors import HatchPycError
 from hatch_pyc.core.layouts import Layout
 from hatch_pyc.core.naming import code_filename, legacy_pyc_path, pyc_path
-
-#: Suffixes of extension modules, which zipimport cannot load.
-EXTENSION_SUFFIXES = (".so", ".pyd")
+from hatch_pyc.core.native import is_extension_module
 
 
 class LayoutError(HatchPycError):
@@ -25,7 +23,7 @@ class LayoutError(HatchPycError):
 
 def refuse_extension_modules(paths: Iterable[str], layout: Layout) -> None:
     """Raise :class:`LayoutError` naming the extension modules among ``paths``."""
-    found = sorted(path for path in paths if path.endswith(EXTENSION_SUFFIXES))
+    found = sorted(path for path in paths if is_extension_module(path))
     if found:
         raise LayoutError(
             f"the {layout.name} layout puts the package in a zip archive, from which Python cannot import "

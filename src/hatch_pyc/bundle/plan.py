@@ -15,6 +15,7 @@ from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BundleError
 from hatch_pyc.core.interpreters import Interpreter, Target, abi_tag, platform_tag, running
 from hatch_pyc.core.naming import distribution_id
+from hatch_pyc.core.native import is_library_directory
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,9 @@ def extracted_packages(paths: Collection[str], native: Collection[str], uses_fil
     for path in sorted(present):
         parts = path.split("/")
         top = parts[0]
-        if len(parts) < 2 or top.endswith((".dist-info", ".data", ".libs", ".dylibs")) or "__pycache__" in parts:
+        if len(parts) < 2 or "__pycache__" in parts or is_library_directory(top):
+            continue
+        if top.endswith((".dist-info", ".data")):
             continue
         if path in native:
             stem = parts[-1].split(".")[0]

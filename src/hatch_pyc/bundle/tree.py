@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hatch_pyc.build import metadata, stubs
-from hatch_pyc.build.placement import EXTENSION_SUFFIXES
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BadArtifact, BundleError
 from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.naming import distribution_id
+from hatch_pyc.core.native import is_native
 from hatch_pyc.wheel import records, wheelfile
 from hatch_pyc.wheel.artifact import Artifact, extract, install_path
 
@@ -24,10 +24,6 @@ from hatch_pyc.wheel.artifact import Artifact, extract, install_path
 INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "RECORD.jws", "RECORD.p7s"})
 #: What uv leaves in a ``--target`` directory besides the packages.
 INSTALLER_FILES = frozenset({".lock"})
-#: Shared libraries that extension modules link to, which auditwheel and delocate put in a
-#: top-level ``<name>.libs`` or ``.dylibs`` directory; extracted beside the modules.
-NATIVE_LIBRARY_DIRECTORIES = (".libs", ".dylibs")
-NATIVE_LIBRARY_SUFFIXES = (".dll", ".dylib")
 
 
 def install_dependencies(requirements: Sequence[str], python: str, dest: str) -> None:
@@ -64,15 +60,6 @@ def _uv() -> str | None:
         return find_uv_bin()
     except FileNotFoundError:
         return None
-
-
-def _is_native(path: str) -> bool:
-    top = path.split("/")[0]
-    return (
-        path.endswith(EXTENSION_SUFFIXES + NATIVE_LIBRARY_SUFFIXES)
-        or ".so." in path.rsplit("/", 1)[-1]
-        or ("/" in path and top.endswith(NATIVE_LIBRARY_DIRECTORIES))
-    )
 
 
 @dataclass
@@ -112,7 +99,7 @@ def gather(root: str, project: bool, tree: Tree) -> None:
             tree.records[path.split("/")[0]] = _recorded(source)
         if path in INSTALLER_FILES or path.endswith(".pth") or (".dist-info/" in path and name in INSTALL_RECORDS):
             continue
-        if _is_native(path):
+        if is_native(path):
             tree.native[path] = source
         elif path.endswith(".py"):
             tree.modules.append(Module(source=source, path=path, display=f"{label}{path}"))

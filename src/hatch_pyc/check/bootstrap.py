@@ -26,11 +26,10 @@ from hatch_pyc.build.bootstrap import Bootstrap, read, stdlib_shadows, write
 from hatch_pyc.core.errors import printable
 from hatch_pyc.core.interpreters import Target
 from hatch_pyc.core.limits import MAX_BOOTSTRAP_SIZE
+from hatch_pyc.core.native import is_extension_module, is_native
 from hatch_pyc.wheel.artifact import Artifact
 
 BOOTSTRAP = "__main__.py"
-#: Entries that are native code: extension modules and the shared libraries beside them.
-_NATIVE = (".so", ".pyd", ".dylib")
 #: The one line for a bootstrap that is not what hatch-pyc writes.
 NOT_OURS = f"{BOOTSTRAP}: not what hatch-pyc writes for these values: it runs at every start"
 
@@ -118,7 +117,7 @@ def _start_problems(artifact: Artifact, target: Target, values: Bootstrap) -> li
         )
     for member in sorted(names - set(files)):
         top = member.split("/")[0]
-        if member.endswith(_NATIVE) and not top.endswith(".dist-info"):
+        if is_native(member) and not top.endswith(".dist-info"):
             problems.append(f"{printable(member)}: native code {BOOTSTRAP} does not extract: it cannot be loaded")
     suffixes = _suffixes(target)
     for module, member in sorted(modules.items()):
@@ -136,7 +135,7 @@ def _entry_problems(entry: str, names: set[str]) -> list[str]:
     module = entry.partition(":")[0]
     base = module.replace(".", "/")
     candidates = [f"{base}{end}" for end in (".pyc", ".py", "/__init__.pyc", "/__init__.py")]
-    native = any(name.startswith(f"{base}.") and name.endswith(_NATIVE) for name in names)
+    native = any(name.startswith(f"{base}.") and is_extension_module(name) for name in names)
     if any(candidate in names for candidate in candidates) or native:
         return []
     return [f"{BOOTSTRAP} runs {printable(module)}, which the bundle does not hold"]
