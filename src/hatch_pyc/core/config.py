@@ -179,7 +179,9 @@ class Option:
 
 
 LAYOUT = Option(
-    "layout", _layout, layouts.ALONGSIDE.name, "alongside (default), sourceless or zip", commands=("convert",),
+    "layout", _layout, layouts.ALONGSIDE.name,
+    f"{layouts.ALONGSIDE.name} (default), {', '.join(layouts.WHEEL_LAYOUTS[1:-1])} or {layouts.WHEEL_LAYOUTS[-1]}",
+    commands=("convert",),
     env="HATCH_PYC_LAYOUT",
 )  # fmt: skip
 PYTHON = Option(
