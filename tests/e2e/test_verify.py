@@ -9,6 +9,7 @@ import importlib.util
 import io
 import json
 import marshal
+import shutil
 import struct
 import sys
 import tarfile
@@ -185,6 +186,41 @@ def test_a_module_is_compiled_from_its_own_root_not_any_file_ending_in_its_path(
         run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", tmp_path / layout], cwd=demo)
         wheel = next((tmp_path / layout).glob("*.whl"))
         assert verify_artifact(wheel, [sdist]).problems == expected, layout
+    code, out, _ = _limited(["verify", str(wheel), "--source", str(sdist)])
+    assert code == 1
+    assert out.splitlines() == [f"{wheel.name}: {line}" for line in expected]
+
+
+def test_a_copy_of_the_package_with_more_modules_elsewhere_in_the_sdist_is_not_its_source(tmp_path: Path) -> None:
+    """An sdist that also ships a copy of ``demo`` as test data, ``tests/fixtures/demo/``, with
+    one module more: a wheel built from that copy has more of its modules there than in
+    ``src/``, but the project's build takes ``demo`` from ``src/`` (``packages``), and so
+    does verify. The copy's code is in the sdist, never in the project's package."""
+    demo = copy_project("demo", tmp_path / "src")
+    fixture = demo / "tests" / "fixtures" / "demo"
+    shutil.copytree(demo / "src" / "demo", fixture)
+    (fixture / "core.py").write_bytes(LEGACY)
+    (fixture / "extra.py").write_text("X = 1\n")
+    set_hook_options(demo, 'layout = "sourceless"\ncache = false')
+    run([sys.executable, "-m", "hatchling", "build", "-d", tmp_path / "genuine"], cwd=demo)
+    sdist, genuine = next((tmp_path / "genuine").glob("*.tar.gz")), next((tmp_path / "genuine").glob("*.whl"))
+    with tarfile.open(sdist) as archive:
+        assert {"demo_pkg-0.1.0/tests/fixtures/demo/core.py", "demo_pkg-0.1.0/tests/fixtures/demo/extra.py"} <= set(
+            archive.getnames()
+        )
+    assert verify_artifact(genuine, [sdist]).ok
+
+    # The same project built from the fixture copy.
+    shutil.rmtree(demo / "src" / "demo")
+    shutil.copytree(fixture, demo / "src" / "demo")
+    run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", tmp_path / "copy"], cwd=demo)
+    wheel = next((tmp_path / "copy").glob("*.whl"))
+    root = f"{sdist.name}!demo_pkg-0.1.0/src/"
+    expected = [
+        f"demo/core.pyc: not what cpython {VERSION} compiles from {root}demo/core.py",
+        f"demo/extra.pyc: no source for it (demo/extra.py, not in {root})",
+    ]
+    assert verify_artifact(wheel, [sdist]).problems == expected
     code, out, _ = _limited(["verify", str(wheel), "--source", str(sdist)])
     assert code == 1
     assert out.splitlines() == [f"{wheel.name}: {line}" for line in expected]

@@ -222,7 +222,7 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
         too_long = name_over_limits(name)
         if too_long is not None:
             shown = printable(name[:200]) + ("..." if len(name) > 200 else "")
-            raise LimitExceeded(f"{path}: entry '{shown}' has {too_long}")
+            raise LimitExceeded(f"{path}: entry '{shown}' is too long: {too_long}")
         reason = _unsafe_name(name)
         if reason is not None:
             raise BadArtifact(f"{path}: unsafe entry '{printable(name)}' ({reason})")
