@@ -25,6 +25,7 @@ file system, and the caller can replace it.
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import unicodedata
@@ -51,10 +52,13 @@ def fold(path: str) -> str:
     """``path`` as the strictest file system compares names: each part in one Unicode form
     (macOS normalizes), case-folded (macOS and Windows ignore case), without trailing dots and
     spaces (Windows drops them)."""
-    return "/".join(
-        unicodedata.normalize("NFC", unicodedata.normalize("NFD", part).casefold()).rstrip(". ")
-        for part in path.split("/")
-    )
+    return "/".join(map(_fold_part, path.split("/")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_part(part: str) -> str:
+    # A wheel's paths share most of their parts: each is folded once.
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", part).casefold()).rstrip(". ")
 
 
 def real_path(path: str) -> str:
@@ -250,7 +254,12 @@ def audit_wheel(
             audit.problems.append(f"{printable(other)} and {printable(entry)} land on one file{how}")
         folded[key] = entry
         at[path] = entry
-    directories = {parent for path in at for parent in parents(path)}
+    directories: set[str] = set()
+    for path in at:
+        for parent in parents(path):
+            if parent in directories:
+                break  # and every directory above it
+            directories.add(parent)
     folded_directories = {fold(directory): directory for directory in directories}
     for path, entry in at.items():
         if fold(path) in folded_directories:
@@ -278,8 +287,16 @@ def audit_wheel(
                     audit.top_level.add(top.split(".")[0] if "/" not in relative else top)
 
     roots = audit.roots = _roots(audit, landed, at, directories, places, read_text, layout, archive_name)
+    by_path: dict[str, Root] = {}
+    for root in roots:
+        by_path.setdefault(root.path, root)
+    #: The roots each directory is below, innermost first: found once per directory.
+    below: dict[str, list[Root]] = {}
     for path, entry in sorted(at.items()):
-        placed = [(root, relative) for root in roots if (relative := _inside(path, root.path)) is not None]
+        directory = posixpath.dirname(path)
+        if directory not in below:
+            below[directory] = [by_path[parent] for parent in (directory, *parents(directory)) if parent in by_path]
+        placed = [(root, path[len(root.path) + 1 :]) for root in below[directory]]
         for _, relative in placed:
             startup = _startup_name(relative, places.suffixes)
             if startup:
@@ -289,7 +306,7 @@ def audit_wheel(
         if placed:
             # The innermost root decides: site-packages inside the standard library's directory
             # (outside a venv) is searched as site-packages.
-            root, relative = audit.placed[entry] = max(placed, key=lambda found: len(found[0].path))
+            root, relative = audit.placed[entry] = placed[0]
             _audit_file(audit, entry, path, root, relative, at, folded, places, layout, selector)
     audit.startup = list(dict.fromkeys(audit.startup))
     return audit
