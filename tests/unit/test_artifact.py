@@ -357,3 +357,41 @@ def test_module_data_longer_than_declared_is_refused_where_zipimport_reads_it(
     pyz = _bundle(tmp_path / "demo.pyz", b"from demo import main\n")
     pyz.write_bytes(_overlong(deflated)(_entries(pyz)))
     _refused(pyz, capsys, "zipimport would read what zipfile does not")
+
+
+def test_an_entry_with_a_second_name_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An Info-ZIP Unicode Path field: zipfile takes its name from Python 3.12, zipimport and
+    older zipfile the header's."""
+    second = b"zz.pth"
+    field = struct.pack("<HHB", 0x7075, 5 + len(second), 1) + struct.pack("<L", zlib.crc32(b"demo/notes.txt")) + second
+    wheel = write(tmp_path / NAME, sourceless())
+    entries = _entries(wheel)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo(name)
+            if name.endswith("RECORD"):
+                notes = zipfile.ZipInfo("demo/notes.txt")
+                notes.extra = field
+                zf.writestr(notes, b"import os\n")
+            zf.writestr(info, data)
+    wheel.write_bytes(buffer.getvalue())
+    _refused(wheel, capsys, "carries another name in an Info-ZIP Unicode Path field")
+
+
+@pytest.mark.parametrize(
+    ("method", "flags"), [(zipfile.ZIP_BZIP2, 0), (zipfile.ZIP_LZMA, 0), (zipfile.ZIP_DEFLATED, 1)]
+)
+def test_a_module_zipimport_would_inflate_otherwise_is_refused(
+    method: int, flags: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """zipimport inflates every method but stored as deflate, and ignores encryption."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("zmod.py", b"X = 1\n")
+    data = bytearray(buffer.getvalue())
+    local, central = data.index(b"PK\x03\x04"), data.index(b"PK\x01\x02")
+    for offset in (local + 6, central + 8):
+        struct.pack_into("<HH", data, offset, flags, method)
+    wheel = write(tmp_path / NAME, {**sourceless(), "extra.pth": b"extra.zip\n", "extra.zip": bytes(data)})
+    _refused(wheel, capsys, "zipimport reads it as plain deflate, zipfile otherwise")

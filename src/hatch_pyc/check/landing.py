@@ -291,12 +291,12 @@ def audit_wheel(
     for root in roots:
         by_path.setdefault(root.path, root)
     #: The roots each directory is below, innermost first: found once per directory.
-    below: dict[str, list[Root]] = {}
+    roots_of: dict[str, list[Root]] = {}
     for path, entry in sorted(at.items()):
         directory = posixpath.dirname(path)
-        if directory not in below:
-            below[directory] = [by_path[parent] for parent in (directory, *parents(directory)) if parent in by_path]
-        placed = [(root, path[len(root.path) + 1 :]) for root in below[directory]]
+        if directory not in roots_of:
+            roots_of[directory] = [by_path[parent] for parent in (directory, *parents(directory)) if parent in by_path]
+        placed = [(root, path[len(root.path) + 1 :]) for root in roots_of[directory]]
         for _, relative in placed:
             startup = _startup_name(relative, places.suffixes)
             if startup:

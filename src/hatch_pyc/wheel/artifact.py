@@ -212,6 +212,20 @@ def _directory_within_limits(path: str, fp: IO[bytes]) -> None:
         )
 
 
+#: The Info-ZIP Unicode Path extra field: a second name for the entry.
+_UNICODE_PATH = 0x7075
+
+
+def _extra_ids(extra: bytes) -> list[int]:
+    """The header IDs of the extra fields in ``extra``, as far as they are well formed."""
+    found, offset = [], 0
+    while offset + 4 <= len(extra):
+        header, size = struct.unpack_from("<HH", extra, offset)
+        found.append(header)
+        offset += 4 + size
+    return found
+
+
 def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[str]:
     """The file entries of ``archive``, after refusing unsafe names and sizes that announce a bomb."""
     infos = archive.infolist()
@@ -226,6 +240,11 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
         reason = _unsafe_name(name)
         if reason is not None:
             raise BadArtifact(f"{path}: unsafe entry '{printable(name)}' ({reason})")
+        if _UNICODE_PATH in _extra_ids(info.extra) or info.filename != name.replace("\\", "/"):
+            raise BadArtifact(
+                f"{path}: entry '{printable(name)}' carries another name in an Info-ZIP Unicode Path field, which "
+                "zipfile takes from Python 3.12 and zipimport never does: readers disagree on its name"
+            )
         if info.file_size > MAX_ENTRY_SIZE or (
             info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1)
         ):
@@ -261,6 +280,7 @@ _CENTRAL_HEADER = 46
 #: The entries zipimport reads when it imports: sources, bytecode, and a bundle's __main__.
 _IMPORTED = (".py", ".pyc")
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_ENCRYPTED = 0x1
 
 
 def _data_as_declared(path: str, archive: zipfile.ZipFile, raw: IO[bytes]) -> None:
@@ -279,8 +299,13 @@ def _data_as_declared(path: str, archive: zipfile.ZipFile, raw: IO[bytes]) -> No
                     "zipimport would read what zipfile does not"
                 )
             continue
-        if info.compress_type != zipfile.ZIP_DEFLATED:
-            continue  # zipimport cannot read it: nothing of it is imported
+        if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & _ENCRYPTED:
+            # zipimport inflates any other method as deflate, and ignores encryption.
+            encrypted = ", encrypted" if info.flag_bits & _ENCRYPTED else ""
+            raise BadArtifact(
+                f"{label}: compression method {info.compress_type}{encrypted}: zipimport reads it as plain deflate, "
+                "zipfile otherwise"
+            )
         raw.seek(info.header_offset)
         header = raw.read(_LOCAL_HEADER.size)
         if len(header) < _LOCAL_HEADER.size:
