@@ -143,3 +143,16 @@ def test_several_cpython_targets_are_one_compressed_tag_set() -> None:
     targets = [interpreters.Target("python", _cpython(minor), {}, platform) for minor in (12, 9, 10)]
     assert interpreters.wheel_tags(targets) == "cp39.cp310.cp312-none-any"
     assert interpreters.wheel_tags(targets[:1]) == "cp312-none-any"
+
+
+def test_the_standard_library_names_include_what_its_directories_hold() -> None:
+    """sys.stdlib_module_names leaves out _sysconfigdata_<abi>_<platform>, which sysconfig
+    imports by name from sys.path: a bundle's module of that name would be imported instead."""
+    import sysconfig
+
+    from hatch_pyc._shipped import worker
+
+    names = worker.stdlib_names()
+    assert sysconfig._get_sysconfigdata_name() in names  # type: ignore[attr-defined]
+    assert {"json", "os", "sys", "encodings"} <= set(names)
+    assert "site-packages" not in names

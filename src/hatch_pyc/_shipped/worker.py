@@ -524,18 +524,19 @@ def stdlib_names():
 
     names = set(sys.builtin_module_names)
     names.update(getattr(sys, "stdlib_module_names", ()))  # 3.10+
-    if not hasattr(sys, "stdlib_module_names"):
-        suffixes = tuple(importlib.machinery.all_suffixes())
-        for directory in {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}:
-            for parent in (directory, os.path.join(directory, "lib-dynload")):
-                try:
-                    entries = os.listdir(parent)
-                except OSError:
-                    continue
-                for entry in entries:
-                    if entry.endswith(suffixes) or os.path.isfile(os.path.join(parent, entry, "__init__.py")):
-                        names.add(entry.split(".")[0])
-        names.discard("site-packages")
+    # And what the standard library's directories hold, which that list leaves out:
+    # _sysconfigdata_<abi>_<platform> (sysconfig imports it by name from sys.path), test.
+    suffixes = tuple(importlib.machinery.all_suffixes())
+    for directory in {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}:
+        for parent in (directory, os.path.join(directory, "lib-dynload")):
+            try:
+                entries = os.listdir(parent)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.endswith(suffixes) or (entry.isidentifier() and os.path.isdir(os.path.join(parent, entry))):
+                    names.add(entry.split(".")[0])
+    names.discard("site-packages")
     return sorted(names)
 
 
