@@ -250,3 +250,14 @@ def test_native_code_is_counted() -> None:
     result = audit("demo/_speedups.cpython-311-x86_64-linux-gnu.so", "demo/__init__.py")
     assert result.native == 1
     assert not result.problems
+
+
+def test_a_pth_file_past_the_line_limit_is_refused() -> None:
+    from hatch_pyc.core.limits import MAX_PTH_LINES, LimitExceeded
+
+    texts = {"many.pth": "demo\n" * (MAX_PTH_LINES + 1)}
+    with pytest.raises(LimitExceeded, match="more than 10000 lines that site acts on"):
+        audit("many.pth", "demo/__init__.py", texts=texts)
+    # Below it, one root per directory however often it is named.
+    result = audit("many.pth", "demo/__init__.py", texts={"many.pth": "demo\n" * 500})
+    assert [root.kind for root in result.roots].count("pth") == 1

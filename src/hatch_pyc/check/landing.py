@@ -35,6 +35,7 @@ from typing import Any
 
 from hatch_pyc.core.errors import printable
 from hatch_pyc.core.layouts import Layout
+from hatch_pyc.core.limits import MAX_PTH_LINES, LimitExceeded
 from hatch_pyc.core.naming import CACHED_PYC
 from hatch_pyc.wheel.wheelfile import DATA_SCHEMES, IMPORTABLE_SCHEMES
 
@@ -336,6 +337,7 @@ def _roots(
     roots += [Root(site, "site") for site in places.sites]
     if "scripts" in places.schemes:
         roots.append(Root(places.schemes["scripts"], "scripts", "sys.path[0] of every console script"))
+    added = {root.path for root in roots}
     for path, entry in sorted(at.items()):
         site = posixpath.dirname(path)
         name = posixpath.basename(path)
@@ -345,7 +347,11 @@ def _roots(
             audit.startup.append(f"{printable(entry)}: its entry points run at every start of Python 3.15+ (PEP 829)")
         if not name.endswith(".pth"):
             continue
-        for number, line, runs_code in pth_lines(read_text(entry)):
+        for count, (number, line, runs_code) in enumerate(pth_lines(read_text(entry)), 1):
+            if count > MAX_PTH_LINES:
+                raise LimitExceeded(
+                    f"{printable(entry)}: more than {MAX_PTH_LINES} lines that site acts on (a limit of hatch-pyc)"
+                )
             where = f"{printable(entry)} line {number}"
             if runs_code:
                 audit.startup.append(f"{where} runs code at every start of Python: {printable(line[:100])}")
@@ -358,7 +364,9 @@ def _roots(
                 kept, _ = audit.archives.get(at[member], (False, ""))
                 audit.archives[at[member]] = (kept or declared, where)
             elif target in directories and _own_directory(target, places.sites, audit.top_level):
-                roots.append(Root(target, "pth", where))
+                if target not in added:
+                    added.add(target)
+                    roots.append(Root(target, "pth", where))
             else:
                 audit.startup.append(
                     f"{where} puts {printable(line)} on sys.path, which this wheel does not install: whatever is "

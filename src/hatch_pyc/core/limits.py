@@ -39,6 +39,9 @@ MAX_PYC_SIZE = 32 * 1024 * 1024
 MAX_HELD = 64 * 1024 * 1024
 #: Bytes of a ``.dist-info`` text file (METADATA, RECORD, WHEEL, bytecode metadata).
 MAX_METADATA_SIZE = 64 * 1024 * 1024
+#: Lines ``site`` acts on in one ``.pth`` file of a wheel: each is a directory on ``sys.path``
+#: or code at every start, which the model follows or names one by one.
+MAX_PTH_LINES = 10_000
 #: A bundle's ``__main__.py``, parsed by ``check``: its syntax tree takes up to about 75 times
 #: its size (8,000 native files' manifest in 1 MiB).
 MAX_BOOTSTRAP_SIZE = 1024 * 1024
