@@ -32,6 +32,7 @@ from hatch_pyc.core.errors import VerifyError, printable
 from hatch_pyc.core.limits import (
     MAX_ENTRIES,
     MAX_ENTRY_SIZE,
+    MAX_SDIST_PARTS,
     MAX_TAR_GLOBAL_SIZE,
     MAX_TAR_HEADER_CHAIN,
     MAX_TAR_HEADER_SIZE,
@@ -295,7 +296,7 @@ def _unpack(sdist: str, scratch: str) -> str:
     """Unpack the regular files and directories of ``sdist`` into ``scratch``, under
     hatch-pyc's limits (no links, devices, absolute or ``..`` names); return the directory."""
     os.makedirs(scratch)
-    total = 0
+    total = walked = 0
     try:
         with tarfile.open(sdist, "r:" if sdist.endswith(".tar") else "r:gz", tarinfo=_BoundedInfo) as archive:
             for count, member in enumerate(_members(archive), 1):
@@ -307,6 +308,11 @@ def _unpack(sdist: str, scratch: str) -> str:
                     shown = printable(name[:200]) + ("..." if len(name) > 200 else "")
                     raise LimitExceeded(f"{sdist}: member '{shown}' is too long: {too_long}")
                 parts = name.split("/")
+                walked += len(parts)
+                if walked > MAX_SDIST_PARTS:
+                    raise LimitExceeded(
+                        f"{sdist}: more than {MAX_SDIST_PARTS} name parts in all its members (a limit of hatch-pyc)"
+                    )
                 if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in name:
                     raise VerifyError(f"{sdist}: unsafe member name {printable(name)}")
                 if not (member.isreg() or member.isdir()):
@@ -339,6 +345,9 @@ def _unpack(sdist: str, scratch: str) -> str:
 def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
     while (member := archive.next()) is not None:
         yield member
+        # tarfile keeps every member it read, names and PAX headers with it: 60,000 of them
+        # took half a gigabyte. Nothing here looks one up again.
+        archive.members.clear()  # type: ignore[attr-defined]  # tarfile.TarFile.members, not in typeshed
 
 
 #: Headers whose content tarfile reads whole before the member they describe: GNU long names
