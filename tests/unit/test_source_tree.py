@@ -166,3 +166,20 @@ def test_where_neither_holds_a_name_the_root_with_most_of_it_is_taken(tmp_path: 
     tree = _project(tmp_path, {"pyproject.toml": HATCH}, files)
     assert _prefix(tree, ["other/__init__.py", "other/core.py"]) == "vendor/"
     assert _prefix(tree, DEMO) == "lib/"
+
+
+def test_an_sdist_of_too_many_name_parts_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Members deep enough that their names hold more parts in all than the limit (made small
+    here): each part is a directory to walk and make."""
+    from hatch_pyc.check import source_tree
+    from hatch_pyc.core.limits import LimitExceeded
+
+    monkeypatch.setattr(source_tree, "MAX_SDIST_PARTS", 1_000)
+    sdist = tmp_path / "deep-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        for number in range(4):
+            tar.addfile(tarfile.TarInfo("deep-1.0/" + "d/" * 254 + f"f{number}"))
+    tree = SourceTree(str(tmp_path / "sources"))
+    (tmp_path / "sources").mkdir()
+    with pytest.raises(LimitExceeded, match="more than 1000 name parts in all its members"):
+        tree.add(str(sdist))
