@@ -481,9 +481,13 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
     )  # type: ignore[misc]
 
     # Wheels that check fine but cannot be installed whole.
+    # Names past the name limits: every command refuses them, before anything walks them.
+    for label, changes in [
+        ("a 300-character name", {f"demo/{'x' * 300}.txt": b""}),
+        ("3000 directories", {"/".join(["d"] * 3000) + "/f.txt": b""}),
+    ]:
+        yield Case(f"install: {label}", changed(alongside, changes), 2, "too long")
     for label, changes, says in [
-        ("a 300-character name", {f"demo/{'x' * 300}.txt": b""}, "too long"),
-        ("3000 directories", {"/".join(["d"] * 3000) + "/f.txt": b""}, "too long"),
         ("an unknown .data scheme", {f"{data}/elsewhere/f.txt": b""}, "in no scheme"),
         ("over the interpreter", {f"{data}/data/bin/python": b"#!/bin/sh\n"}, "which is there already"),
         (
