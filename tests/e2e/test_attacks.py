@@ -297,6 +297,11 @@ UNVERIFIED: dict[str, tuple[Callable[[Path], dict[str, bytes]], tuple[str, ...],
         (f"{DATA}/scripts/python._pth", "find its paths at start-up"),
         "pass",
     ),
+    "r3-07-a-script-that-is-bytecode": (
+        lambda marker: {f"{DATA}/scripts/evil-tool": pyc(marker_code(marker), "<evil-tool>")},
+        (f"{DATA}/scripts/evil-tool", "a script that is bytecode"),
+        "pass",
+    ),
     "r2-03-a-script-that-is-a-zip-application": (
         lambda marker: {
             f"{DATA}/scripts/evil-tool": b"#!python\n"

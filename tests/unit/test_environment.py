@@ -23,8 +23,10 @@ def _places(root: Path) -> Places:
     return Places(
         schemes={"purelib": real_path(str(site)), "platlib": real_path(str(site)), "data": real_path(str(root))}
         | {"scripts": real_path(str(root / "bin")), "headers": real_path(str(root / "include"))},
-        path=[real_path(str(root / "stdlib"))],
-        stdlib=frozenset({"json", "os"}),
+        # What site added at start-up comes after site-packages: an editable checkout, the base's
+        # site-packages of a venv that sees them.
+        path=[real_path(str(root / "stdlib")), real_path(str(site)), real_path(str(root / "checkout"))],
+        stdlib=frozenset({"json", "os", "_gdbm"}),
         suffixes=(".cpython-311-x86_64-linux-gnu.so", ".so"),
     )
 
@@ -73,7 +75,7 @@ SITE = "lib/python3.11/site-packages"
         (
             [f"{SITE}/pip/__init__.py", f"{SITE}/pip/_internal/cli/main.py"],
             ["pip/_internal/cli/main/__init__.pyc"],
-            "in place of main.py",
+            "inside a package of another installed distribution",
         ),
         ([f"{SITE}/pip/__init__.py"], ["pip/extra.py"], "a package of another installed distribution"),
         # A namespace package other distributions share, made this distribution's own.
@@ -129,3 +131,32 @@ def test_a_regular_package_in_a_directory_searched_later_takes_a_namespace_packa
         texts={"demo.pth": "demo/_vendor\n"},
     )
     assert any("in place of the namespace package" in problem for problem in found), found
+
+
+@pytest.mark.parametrize(
+    ("installed", "entries", "says"),
+    [
+        # A directory on sys.path after site-packages (an editable checkout, the base's site-packages).
+        (["checkout/victim.py"], ["victim.py"], "which is searched after it"),
+        # A module of a namespace package whose other portion is searched after site-packages.
+        (["checkout/ns/victim_mod.py"], ["ns/victim_mod.py"], "would be imported as ns.victim_mod"),
+        # A data file inside another distribution's package, however deep.
+        ([f"{SITE}/victimpkg/__init__.py"], ["victimpkg/NOTES.txt"], "inside a package of another"),
+        ([f"{SITE}/victimpkg/__init__.py"], ["victimpkg/sub/deeper/x.py"], "inside a package of another"),
+        # A module of the standard library this interpreter was built without.
+        ([], ["_gdbm.py"], "named like _gdbm of the standard library"),
+    ],
+)
+def test_what_site_added_and_what_the_standard_library_lacks_are_not_taken(
+    tmp_path: Path, installed: list[str], entries: list[str], says: str
+) -> None:
+    _installed(tmp_path, *installed)
+    (tmp_path / "checkout").mkdir(exist_ok=True)
+    found = problems(tmp_path, *entries, layout=None)
+    assert any(says in problem for problem in found), found
+
+
+def test_a_pth_line_to_a_directory_of_another_distribution_is_refused(tmp_path: Path) -> None:
+    _installed(tmp_path, f"{SITE}/victimpkg/__init__.py", f"{SITE}/victimpkg/helpers.py")
+    found = problems(tmp_path, "victimpkg/NOTES.txt", "extra.pth", layout=None, texts={"extra.pth": "victimpkg\n"})
+    assert any("holds files of another installed distribution" in problem for problem in found), found

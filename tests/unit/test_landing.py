@@ -261,3 +261,9 @@ def test_a_pth_file_past_the_line_limit_is_refused() -> None:
     # Below it, one root per directory however often it is named.
     result = audit("many.pth", "demo/__init__.py", texts={"many.pth": "demo\n" * 500})
     assert [root.kind for root in result.roots].count("pth") == 1
+
+
+def test_a_file_landing_on_a_directory_of_sys_path_is_a_problem() -> None:
+    """Outside a venv the data scheme reaches the standard library's zip, which need not exist."""
+    result = audit(f"{DATA}/data/lib/python311.zip", places=SYSTEM)
+    assert any("which is on sys.path at every start" in problem for problem in result.problems), result.problems

@@ -29,7 +29,7 @@ import functools
 import os
 import posixpath
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -255,16 +255,17 @@ def audit_wheel(
             audit.problems.append(f"{printable(other)} and {printable(entry)} land on one file{how}")
         folded[key] = entry
         at[path] = entry
-    directories: set[str] = set()
-    for path in at:
+    #: Every directory the install makes or writes into, with the first file below it.
+    directories: dict[str, str] = {}
+    for path in sorted(at):
         for parent in parents(path):
             if parent in directories:
                 break  # and every directory above it
-            directories.add(parent)
-    folded_directories = {fold(directory): directory for directory in directories}
+            directories[parent] = path
+    folded_directories = {fold(directory): below for directory, below in directories.items()}
     for path, entry in at.items():
-        if fold(path) in folded_directories:
-            below = next(other for other in sorted(at) if other.startswith(folded_directories[fold(path)] + "/"))
+        below = folded_directories.get(fold(path))
+        if below is not None:
             audit.problems.append(f"{printable(at[below])} needs a directory where {printable(entry)} lands as a file")
 
     for entry, path in landed.items():
@@ -288,6 +289,12 @@ def audit_wheel(
                     audit.top_level.add(top.split(".")[0] if "/" not in relative else top)
 
     roots = audit.roots = _roots(audit, landed, at, directories, places, read_text, layout, archive_name)
+    for root in roots:
+        if root.path in at:
+            audit.problems.append(
+                f"{printable(at[root.path])}: lands on {printable(root.path)}, which is on sys.path at every start: "
+                "whatever it holds is imported as if installed"
+            )
     by_path: dict[str, Root] = {}
     for root in roots:
         by_path.setdefault(root.path, root)
@@ -325,7 +332,7 @@ def _roots(
     audit: Audit,
     landed: Mapping[str, str],
     at: Mapping[str, str],
-    directories: set[str],
+    directories: Collection[str],
     places: Places,
     read_text: Callable[[str], str],
     layout: Layout | None,
@@ -333,8 +340,13 @@ def _roots(
 ) -> list[Root]:
     """Every directory the target's import system searches for this install, in order, and the
     archives among them (into ``audit.archives``)."""
-    roots = [Root(path, "stdlib") for path in places.path if path not in places.sites]
+    # sys.path at start-up: the standard library's directories before site-packages; after it,
+    # what site added from there (.pth directories, the base's site-packages of a venv that
+    # sees them), searched after this install's own files.
+    first_site = next((index for index, path in enumerate(places.path) if path in places.sites), len(places.path))
+    roots = [Root(path, "stdlib") for path in places.path[:first_site] if path not in places.sites]
     roots += [Root(site, "site") for site in places.sites]
+    roots += [Root(path, "after") for path in places.path[first_site:] if path not in places.sites]
     if "scripts" in places.schemes:
         roots.append(Root(places.schemes["scripts"], "scripts", "sys.path[0] of every console script"))
     added = {root.path for root in roots}
@@ -450,7 +462,11 @@ def _audit_file(
     if root.kind == "site" and layout is not None and layout.selector and (not layout.archive or in_tree):
         audit.unverifiable += 1
     else:
-        where = {"stdlib": "in the standard library's directories", "pth": f"in a directory {root.why} adds"}
+        where = {
+            "stdlib": "in the standard library's directories",
+            "after": "in a directory on sys.path after site-packages",
+            "pth": f"in a directory {root.why} adds",
+        }
         audit.problems.append(
             f"{label}: bytecode with no source beside it"
             + (f" {where[root.kind]}" if root.kind in where else "")
@@ -581,23 +597,38 @@ def environment_problems(audit: Audit, environment: Environment) -> list[str]:
     namespace package they share turned into this distribution's own."""
     places = environment.places
     problems = []
+    ours = set(audit.landed.values())
     order = [root.path for root in audit.roots if root.kind != "scripts"]
     later_roots = [*order, *(root for root in environment.pth_roots() if root not in order)]
+    stdlib_roots = [root.path for root in audit.roots if root.kind == "stdlib"]
+    for root in audit.roots:
+        if root.kind == "pth" and environment.names(root.path):
+            problems.append(
+                f"{root.why} puts {printable(root.path)} on sys.path, which holds files of another installed "
+                "distribution: they would be imported as top-level modules"
+            )
     for entry, (root, relative) in sorted(audit.placed.items()):
         label = printable(entry)
         parts = relative.split("/")
-        found = _module_stem(parts[-1], places.suffixes)
-        if found is None or "__pycache__" in parts:
-            continue
-        stem, kind = found
         directory = posixpath.join(root.path, *parts[:-1])
-        owner = environment.package_init(directory) if len(parts) > 1 else None
-        if owner is not None and stem != "__init__":
+        found = _module_stem(parts[-1], places.suffixes)
+        owner = next(
+            (
+                init
+                for depth in range(len(parts) - 1, 0, -1)
+                if (init := environment.package_init(posixpath.join(root.path, *parts[:depth]))) is not None
+            ),
+            None,
+        )
+        if owner is not None and not (found is not None and found[0] == "__init__" and len(parts) == 2):
             problems.append(
-                f"{label}: lands in {printable(directory)}, a package of another installed distribution "
+                f"{label}: lands in {printable(directory)}, inside a package of another installed distribution "
                 f"({printable(owner)})"
             )
             continue
+        if found is None or "__pycache__" in parts:
+            continue
+        stem, kind = found
         if stem == "__init__":
             if len(parts) < 2:
                 continue
@@ -621,6 +652,36 @@ def environment_problems(audit: Audit, environment: Environment) -> list[str]:
             )
             continue
         if not top:
+            # In a namespace package (no __init__ on the way, ours or another's) a module found in
+            # this directory hides the same module in the package's portions searched after it.
+            namespace = all(
+                not any(
+                    posixpath.join(root.path, *parts[:depth], f"__init__{suffix}") in ours
+                    for suffix in (SOURCE, BYTECODE, *places.suffixes)
+                )
+                and environment.package_init(posixpath.join(root.path, *parts[:depth])) is None
+                for depth in range(1, len(parts))
+            )
+            if namespace and root.path in later_roots:
+                for other_root in later_roots[later_roots.index(root.path) + 1 :]:
+                    others = environment.answers(posixpath.join(other_root, *parts[:-1]), name)
+                    if others:
+                        hidden = posixpath.join(other_root, *parts[:-1], others[0])
+                        problems.append(
+                            f"{label}: would be imported as {printable('.'.join([*parts[:-1], name]))} in place of "
+                            f"{printable(hidden)}, which is searched after it"
+                        )
+                        break
+            continue
+        if (
+            name in places.stdlib
+            and root.kind != "scripts"
+            and not any(environment.answers(r, name) for r in stdlib_roots)
+        ):
+            problems.append(
+                f"{label}: named like {printable(name)} of the standard library, which has no file for it here: it "
+                "would answer that name for the standard library"
+            )
             continue
         if root.kind == "scripts" or root.path in order:
             after = later_roots if root.kind == "scripts" else later_roots[later_roots.index(root.path) + 1 :]

@@ -95,7 +95,14 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
     for entry, path in sorted(audit.landed.items()):
         # ``python bin/tool`` runs a script that is a zip archive (after its #! line) as a zipapp:
         # its __main__ and what it imports come from the archive, as zipimport reads it.
-        if posixpath.dirname(path) == scripts and entry not in audit.archives and _is_zip(artifact, entry):
+        if posixpath.dirname(path) != scripts or entry in audit.archives:
+            continue
+        if _is_bytecode(artifact, entry):
+            audit.problems.append(
+                f"{printable(entry)}: a script that is bytecode, which `python` runs as it is (it reads a pyc's "
+                "magic number whatever the file's name): nothing can verify it"
+            )
+        elif _is_zip(artifact, entry):
             audit.archives[entry] = (False, "a script run as a zip application")
     for name, (declared, _) in sorted(audit.archives.items()):
         nested = artifact.open_nested(name)
@@ -110,6 +117,17 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
             own.update({(id(nested), entry): data for entry, data in _own_files(artifact, meta, paths).items()})
     own_problems(audit, members, own, selector, in_site)
     return Survey(members, sources, audit, own, in_site, places)
+
+
+def _is_bytecode(artifact: Artifact, entry: str) -> bool:
+    """Whether the entry starts as a pyc of CPython 3 or PyPy 3 does: ``python script`` runs
+    such a file as bytecode when its first two bytes are the running interpreter's magic."""
+    try:
+        with artifact.archive.open(entry) as stream:
+            start = stream.read(4)
+    except ZIP_ERRORS:
+        return False
+    return len(start) == 4 and start[2:] == b"\r\n" and 3000 <= int.from_bytes(start[:2], "little") < 4000
 
 
 def _is_zip(artifact: Artifact, entry: str) -> bool:
