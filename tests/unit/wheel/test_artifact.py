@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_hostile_in_memory import DIST, NAME, _bundle, _pyc, _run, sourceless, write
+from inmemory import DIST, NAME, bundle, pyc, run_cli, sourceless, write
 
 from hatch_pyc.core.errors import BadArtifact
 from hatch_pyc.wheel.artifact import _short_name, _unsafe_name, open_artifact
@@ -58,7 +58,7 @@ def two_directories(entries: dict[str, bytes]) -> bytes:
     """``entries`` and a hidden pyc as zipfile writes them, then a second central directory of
     ``entries`` alone: the zip64 end record and its locator name the second (zipfile sees
     ``entries``), the 32-bit end record the first (zipimport before 3.13 sees the pyc too)."""
-    data = _zip({**entries, "zz_hidden.pyc": _pyc(b"")})
+    data = _zip({**entries, "zz_hidden.pyc": pyc(b"")})
     offset, records = _directory(data)
     body, every = data[:offset], b"".join(records)
     shown = b"".join(records[: len(entries)])
@@ -115,7 +115,7 @@ def another_end_signature(entries: dict[str, bytes]) -> bytes:
 
 
 def _refused(target: Path, capsys: pytest.CaptureFixture[str], says: str) -> str:
-    code, out, err = _run(capsys, "check", str(target))
+    code, out, err = run_cli(capsys, "check", str(target))
     assert (code, out) == (2, ""), (out, err)
     assert err.count("\n") == 1, err
     assert err.startswith(f"hatch-pyc: {target}"), err
@@ -145,7 +145,7 @@ def test_an_archive_on_sys_path_read_two_ways_is_refused(
 
 
 def test_the_zip_layouts_archive_read_two_ways_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    archive = two_directories({"demo/__init__.pyc": _pyc(b""), "demo/core.pyc": _pyc(b"X = 1\n")})
+    archive = two_directories({"demo/__init__.pyc": pyc(b""), "demo/core.pyc": pyc(b"X = 1\n")})
     entries = {name: data for name, data in sourceless().items() if not name.startswith("demo/")}
     entries.update({"demo_pkg.zip": archive, "demo_pkg.pth": b"demo_pkg.zip\n"})
     wheel = write(tmp_path / NAME, entries)
@@ -171,7 +171,7 @@ def test_a_wheel_read_two_ways_is_refused(
 def test_a_pyz_read_two_ways_is_refused(
     label: str, make: Callable[[dict[str, bytes]], bytes], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pyz = _bundle(tmp_path / "demo.pyz", b"from demo import main\n")
+    pyz = bundle(tmp_path / "demo.pyz", b"from demo import main\n")
     pyz.write_bytes(make(_entries(pyz)))
     _refused(pyz, capsys, says)
 
@@ -220,7 +220,7 @@ def test_genuine_archives_open(label: str, make: Callable[[dict[str, bytes]], by
     with open_artifact(str(wheel)) as artifact:
         assert artifact.open_nested("extra.zip").names == ["zmod.py"]
     pyz = tmp_path / "demo.pyz"
-    pyz.write_bytes(make({"__main__.py": b"", "demo/__init__.pyc": _pyc(b"")}))
+    pyz.write_bytes(make({"__main__.py": b"", "demo/__init__.pyc": pyc(b"")}))
     with open_artifact(str(pyz)) as artifact:
         assert artifact.names == ["__main__.py", "demo/__init__.pyc"]
 
@@ -229,7 +229,7 @@ def test_a_genuine_zip64_wheel_checks_fine(tmp_path: Path, capsys: pytest.Captur
     wheel = write(tmp_path / NAME, sourceless())
     wheel.write_bytes(_zip(_entries(wheel), zip64=True))
     assert wheel.read_bytes()[-END.size - LOCATOR.size - END64.size :][:4] == b"PK\x06\x06"
-    code, out, err = _run(capsys, "check", str(wheel))
+    code, out, err = run_cli(capsys, "check", str(wheel))
     assert (code, err) == (0, ""), out
 
 
@@ -354,7 +354,7 @@ def test_module_data_longer_than_declared_is_refused_where_zipimport_reads_it(
     wheel = write(tmp_path / NAME, {**sourceless(), "extra.pth": b"extra.zip\n", "extra.zip": archive})
     err = _refused(wheel, capsys, "zipimport would read what zipfile does not")
     assert f"{wheel}!extra.zip: zmod.py: " in err
-    pyz = _bundle(tmp_path / "demo.pyz", b"from demo import main\n")
+    pyz = bundle(tmp_path / "demo.pyz", b"from demo import main\n")
     pyz.write_bytes(_overlong(deflated)(_entries(pyz)))
     _refused(pyz, capsys, "zipimport would read what zipfile does not")
 

@@ -4,66 +4,18 @@ and to installs, is ``tests/e2e/test_hostile.py``.)"""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import marshal
-import struct
 import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from inmemory import DIST, HERE, NAME, SOURCE, WHEEL, bootstrap_of, bundle, meta, pyc, run_cli, sourceless, write
 
 from hatch_pyc import cli
-from hatch_pyc.build import bootstrap, metadata
-from hatch_pyc.core import layouts
-from hatch_pyc.core.interpreters import running
-from hatch_pyc.wheel import records
-
-HERE = running().interpreter
-DIST = "demo_pkg-0.1.0.dist-info"
-NAME = f"demo_pkg-0.1.0-{HERE.python_tag}-none-any.whl"
-SOURCE = b"def answer():\n    return 42\n"
-WHEEL = f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {HERE.python_tag}-none-any\n"
-
-
-def _pyc(source: bytes, magic: bytes = importlib.util.MAGIC_NUMBER) -> bytes:
-    """A checked-hash pyc of ``source`` with the code name ``<demo/core.py>``, as the sourceless layout ships it."""
-    code = compile(source, "<demo/core.py>", "exec", dont_inherit=True)
-    header = magic + struct.pack("<I", 3) + importlib.util.source_hash(source)
-    return header + marshal.dumps(code)
-
-
-def _meta(layout: str) -> bytes:
-    return metadata.render(
-        interpreters=[HERE], layout=layouts.layout(layout), optimize=[0], invalidation_mode="checked-hash", modules=2
-    ).encode()
-
-
-def sourceless() -> dict[str, bytes]:
-    """A sourceless wheel's entries, RECORD left out (the writer adds it)."""
-    return {
-        "demo/__init__.pyc": _pyc(b""),
-        "demo/core.pyc": _pyc(SOURCE),
-        f"{DIST}/METADATA": b"Metadata-Version: 2.1\nName: demo-pkg\nVersion: 0.1.0\n",
-        f"{DIST}/WHEEL": WHEEL.encode(),
-        f"{DIST}/{metadata.METADATA_PATH}": _meta("sourceless"),
-    }
-
-
-def write(target: Path, entries: dict[str, bytes], record: bool = True, extra_record: bytes = b"") -> Path:
-    """A wheel of ``entries`` and (with ``record``) a matching RECORD, plus ``extra_record`` rows."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name, data in entries.items():
-            zf.writestr(name, data)
-        if record:
-            rendered = records.render(DIST, [records.row(name, data) for name, data in entries.items()])
-            zf.writestr(f"{DIST}/RECORD", extra_record + rendered)
-    target.write_bytes(buffer.getvalue())
-    return target
+from hatch_pyc.build import metadata
 
 
 def _with(**changes: bytes | None) -> Callable[[], dict[str, bytes]]:
@@ -86,25 +38,19 @@ def _with(**changes: bytes | None) -> Callable[[], dict[str, bytes]]:
     return make
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_the_wheel_made_in_memory_checks_fine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wheel = write(tmp_path / NAME, sourceless())
-    code, out, err = _run(capsys, "check", str(wheel))
+    code, out, err = run_cli(capsys, "check", str(wheel))
     assert (code, err) == (0, "")
     assert out.startswith(f"ok: {NAME} fits {HERE.implementation} {HERE.version}")
 
 
 #: ``(label, entries, exit status, a piece of the output)``: content problems are listed (1).
 MISMATCHES = [
-    ("a pyc for another interpreter", _with(core=_pyc(SOURCE, b"\x00\x00\r\n")), "magic number 00000d0a, but"),
+    ("a pyc for another interpreter", _with(core=pyc(SOURCE, b"\x00\x00\r\n")), "magic number 00000d0a, but"),
     ("a pyc that is no bytecode", _with(core=b"\x00" * 8), "demo/core.pyc: not valid bytecode"),
-    ("a pyc with garbage code", _with(core=_pyc(SOURCE)[:16] + b"\xe3garbage"), "demo/core.pyc: not valid bytecode"),
-    ("a truncated pyc", _with(core=_pyc(SOURCE)[:-7]), "demo/core.pyc: not valid bytecode"),
+    ("a pyc with garbage code", _with(core=pyc(SOURCE)[:16] + b"\xe3garbage"), "demo/core.pyc: not valid bytecode"),
+    ("a truncated pyc", _with(core=pyc(SOURCE)[:-7]), "demo/core.pyc: not valid bytecode"),
     ("a wrong tag", _with(wheel=WHEEL.replace(HERE.python_tag, "cp27").encode()), "WHEEL tags cp27-none-any differ"),
     ("an orphan __pycache__ pyc", lambda: {**sourceless(), "demo/__pycache__/x.cpython-311.pyc": b""}, "x.cpython"),
 ]
@@ -114,7 +60,7 @@ MISMATCHES = [
 def test_content_that_does_not_fit_is_listed_one_line_each(
     label: str, entries: Callable[[], dict[str, bytes]], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(capsys, "check", str(write(tmp_path / NAME, entries())))
+    code, out, err = run_cli(capsys, "check", str(write(tmp_path / NAME, entries())))
     assert code == 1, (out, err)
     assert says in out
     assert all(line.startswith(f"{NAME}: ") for line in out.splitlines())
@@ -170,7 +116,7 @@ UNUSABLE = [
     ("bytecode metadata not JSON", _entries_then(lambda entries: entries.update(
         {f"{DIST}/{metadata.METADATA_PATH}": b"{"})), "is not valid bytecode metadata"),
     ("bytecode metadata of a future format", _entries_then(lambda entries: entries.update(
-        {f"{DIST}/{metadata.METADATA_PATH}": json.dumps({**json.loads(_meta("zip")), "format": 9}).encode()})),
+        {f"{DIST}/{metadata.METADATA_PATH}": json.dumps({**json.loads(meta("zip")), "format": 9}).encode()})),
      "format 9; this hatch-pyc reads format 1"),
 ]  # fmt: skip
 
@@ -187,7 +133,7 @@ def test_unusable_artifacts_are_one_line_and_exit_2(
 ) -> None:
     target = tmp_path / NAME
     make(target)
-    code, out, err = _run(capsys, command, str(target))
+    code, out, err = run_cli(capsys, command, str(target))
     assert (code, out) == (2, "")
     assert err.count("\n") == 1, err
     assert err.startswith(f"hatch-pyc: {target}: ")
@@ -206,7 +152,7 @@ def test_files_that_are_no_artifact(name: str, says: str, tmp_path: Path, capsys
     target = tmp_path / name
     if name != "missing-1.0-py3-none-any.whl":
         write(target, sourceless())
-    code, out, err = _run(capsys, "check", str(target))
+    code, out, err = run_cli(capsys, "check", str(target))
     assert (code, out) == (2, "")
     assert says in err
     assert err.count("\n") == 1
@@ -214,14 +160,14 @@ def test_files_that_are_no_artifact(name: str, says: str, tmp_path: Path, capsys
 
 def test_record_damage_is_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wheel = write(tmp_path / NAME, sourceless(), extra_record=b"demo/gone.py,sha256=x,1\n")
-    code, out, _ = _run(capsys, "check", str(wheel))
+    code, out, _ = run_cli(capsys, "check", str(wheel))
     assert code == 1
     assert f"{NAME}: demo/gone.py: in RECORD but not in the wheel\n" in out
 
 
 def test_json_output_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    wheel = write(tmp_path / NAME, _with(core=_pyc(SOURCE, b"\x00\x00\r\n"))())
-    code, out, _ = _run(capsys, "check", "--json", str(wheel))
+    wheel = write(tmp_path / NAME, _with(core=pyc(SOURCE, b"\x00\x00\r\n"))())
+    code, out, _ = run_cli(capsys, "check", "--json", str(wheel))
     document = json.loads(out)
     assert code == 1
     assert document["ok"] is False
@@ -230,7 +176,7 @@ def test_json_output_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_inspect_describes_the_wheel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "inspect", str(write(tmp_path / NAME, sourceless())))
+    code, out, _ = run_cli(capsys, "inspect", str(write(tmp_path / NAME, sourceless())))
     assert code == 0
     assert "layout: sourceless\n" in out
     assert "pycs: 2\nsources: 0\n" in out
@@ -250,7 +196,7 @@ def test_inspect_describes_the_wheel(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_commands_name_what_is_wrong_before_they_read_anything(
     argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(capsys, *argv)
+    code, out, err = run_cli(capsys, *argv)
     assert (code, out) == (2, "")
     assert says in err
     assert "Traceback" not in err
@@ -266,24 +212,6 @@ def test_usage_errors_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("hatch-pyc ")
 
 
-def _bundle(target: Path, main: bytes, extra: dict[str, bytes] | None = None) -> Path:
-    """A ``.pyz`` whose bytecode is fine and whose ``__main__.py`` is ``main``, with ``extra`` entries."""
-    with zipfile.ZipFile(target, "w") as zf:
-        zf.writestr("demo/__init__.pyc", _pyc(b""))
-        zf.writestr("__main__.py", main)
-        zf.writestr(metadata.FILENAME, _meta("zipapp"))
-        for name, data in (extra or {}).items():
-            zf.writestr(name, data)
-    return target
-
-
-def _main(entry: str = "demo:main", groups: dict[str, tuple[str, str]] | None = None) -> bytes:
-    """The ``__main__.py`` hatch-pyc writes for ``entry`` (and a runtime extracting ``groups``)."""
-    runtime = bootstrap.Runtime("b", groups, {}) if groups is not None else None
-    values = bootstrap.Bootstrap(entry, "demo.pyz", "{}.{}".format(*HERE.minor), HERE.magic_number, runtime=runtime)
-    return bootstrap.write(values)
-
-
 #: The one line for a ``__main__.py`` that is not what hatch-pyc writes.
 NOT_OURS = "demo.pyz: __main__.py: not what hatch-pyc writes for these values: it runs at every start"
 
@@ -291,28 +219,28 @@ NOT_OURS = "demo.pyz: __main__.py: not what hatch-pyc writes for these values: i
 @pytest.mark.parametrize(
     ("main", "code", "says"),
     [
-        (_main(), 0, ""),
-        (_main("gone:main"), 1, "__main__.py runs gone, which the bundle does not hold"),
+        (bootstrap_of(), 0, ""),
+        (bootstrap_of("gone:main"), 1, "__main__.py runs gone, which the bundle does not hold"),
         (b"(" * 200_000, 1, "__main__.py is not valid Python"),
         (b"x = 1\0\n", 1, "__main__.py is not valid Python"),
         (b"x = " + b"-" * 100_000 + b"1\n", 1, "__main__.py is not valid Python"),
         (
-            _main(groups={"x": ("00", "1 x/y.pyc")}),
+            bootstrap_of(groups={"x": ("00", "1 x/y.pyc")}),
             1,
             "x/y.pyc: __main__.py extracts it at the first start, and the bundle lacks it",
         ),
         (
-            _main(groups={"demo": ("00", "many demo.pyc")}),
+            bootstrap_of(groups={"demo": ("00", "many demo.pyc")}),
             1,
             "demo: __main__.py lists its files in no form the runtime reads",
         ),
         (
-            _main(groups={"demo": ("00", "1 demo/__init__.pyc")}),
+            bootstrap_of(groups={"demo": ("00", "1 demo/__init__.pyc")}),
             1,
             "demo: not the files __main__.py records (sizes and SHA-256): its first start would fail",
         ),
         (
-            _main(groups={}).replace(b"groups={}", b"groups=" + b"[" * 150 + b"]" * 150),
+            bootstrap_of(groups={}).replace(b"groups={}", b"groups=" + b"[" * 150 + b"]" * 150),
             1,
             NOT_OURS,
         ),
@@ -334,8 +262,8 @@ NOT_OURS = "demo.pyz: __main__.py: not what hatch-pyc writes for these values: i
 def test_a_hostile_bootstrap_is_read_never_run_and_answered_in_one_line(
     main: bytes, code: int, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pyz = _bundle(tmp_path / "demo.pyz", main)
-    found, out, err = _run(capsys, "check", str(pyz))
+    pyz = bundle(tmp_path / "demo.pyz", main)
+    found, out, err = run_cli(capsys, "check", str(pyz))
     assert found == code, out + err
     assert says in (out + err)
     assert "Traceback" not in out + err
@@ -344,14 +272,14 @@ def test_a_hostile_bootstrap_is_read_never_run_and_answered_in_one_line(
 @pytest.mark.parametrize(
     ("main", "extra"),
     [
-        (_main().replace(b"import sys\n", b"import sys\nopen('/tmp/owned', 'w')\n", 1), {}),
-        (_main() + b"print('and more')\n", {}),
-        (b"#!/usr/bin/env python3\n" + _main(), {}),
-        (_main().replace(b"\n", b"\r\n"), {}),
-        (_main().replace(b"'demo:main'", b'"demo:main"'), {}),
-        (_main().replace(b"ENTRY = 'demo:main'", b"ENTRY = 'demo' + ':main'"), {}),
+        (bootstrap_of().replace(b"import sys\n", b"import sys\nopen('/tmp/owned', 'w')\n", 1), {}),
+        (bootstrap_of() + b"print('and more')\n", {}),
+        (b"#!/usr/bin/env python3\n" + bootstrap_of(), {}),
+        (bootstrap_of().replace(b"\n", b"\r\n"), {}),
+        (bootstrap_of().replace(b"'demo:main'", b'"demo:main"'), {}),
+        (bootstrap_of().replace(b"ENTRY = 'demo:main'", b"ENTRY = 'demo' + ':main'"), {}),
         (
-            _main(groups={"demo": ("00", "1 demo/__init__.pyc")}).replace(
+            bootstrap_of(groups={"demo": ("00", "1 demo/__init__.pyc")}).replace(
                 b"install(\n    label=BUNDLE,\n    digest='b',\n",
                 b"install(\n    BUNDLE,\n    'b',\n",
             ),
@@ -363,12 +291,12 @@ def test_a_hostile_bootstrap_is_read_never_run_and_answered_in_one_line(
             b"from demo import main\n",
             {},
         ),
-        (_main().replace(b"serve(dist_infos=[])", b"serve([])"), {}),
-        (_main().replace(b"from demo import main", b"from demo import main, os"), {}),
-        (_main() + b"import _hatch_pyc_index\n\n_hatch_pyc_index.serve(dist_infos=[])\n", {}),
-        (_main(), {"hashlib.py": b"open('/tmp/owned', 'w')\n"}),
-        (_main(), {"email/__init__.pyc": _pyc(b""), "email/utils.pyc": _pyc(b"")}),
-        (_main(), {"json.pyc": _pyc(b"")}),
+        (bootstrap_of().replace(b"serve(dist_infos=[])", b"serve([])"), {}),
+        (bootstrap_of().replace(b"from demo import main", b"from demo import main, os"), {}),
+        (bootstrap_of() + b"import _hatch_pyc_index\n\n_hatch_pyc_index.serve(dist_infos=[])\n", {}),
+        (bootstrap_of(), {"hashlib.py": b"open('/tmp/owned', 'w')\n"}),
+        (bootstrap_of(), {"email/__init__.pyc": pyc(b""), "email/utils.pyc": pyc(b"")}),
+        (bootstrap_of(), {"json.pyc": pyc(b"")}),
     ],
     ids=[
         "a statement added",
@@ -390,8 +318,8 @@ def test_a_hostile_bootstrap_is_read_never_run_and_answered_in_one_line(
 def test_a_bundle_that_runs_more_than_hatch_pyc_wrote_is_one_problem(
     main: bytes, extra: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pyz = _bundle(tmp_path / "demo.pyz", main, extra)
-    found, out, err = _run(capsys, "check", str(pyz))
+    pyz = bundle(tmp_path / "demo.pyz", main, extra)
+    found, out, err = run_cli(capsys, "check", str(pyz))
     assert (found, err) == (1, ""), out
     (line,) = out.splitlines()
     if extra:
@@ -417,9 +345,9 @@ def test_a_bundle_that_runs_more_than_hatch_pyc_wrote_is_one_problem(
 def test_only_one_shebang_line_may_come_before_a_bundle(
     prefix: bytes, code: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pyz = _bundle(tmp_path / "demo.pyz", _main())
+    pyz = bundle(tmp_path / "demo.pyz", bootstrap_of())
     pyz.write_bytes(prefix + pyz.read_bytes())
-    found, out, err = _run(capsys, "check", str(pyz))
+    found, out, err = run_cli(capsys, "check", str(pyz))
     assert (found, err) == (code, ""), out
     if code:
         (line,) = out.splitlines()
