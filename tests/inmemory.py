@@ -82,5 +82,5 @@ def bundle(target: Path, main: bytes, extra: dict[str, bytes] | None = None) -> 
 def bootstrap_of(entry: str = "demo:main", groups: dict[str, tuple[str, str]] | None = None) -> bytes:
     """The ``__main__.py`` hatch-pyc writes for ``entry`` (and a runtime extracting ``groups``)."""
     runtime = bootstrap.Runtime("b", groups, {}) if groups is not None else None
-    values = bootstrap.Bootstrap(entry, "demo.pyz", "{}.{}".format(*HERE.minor), HERE.magic_number, runtime=runtime)
+    values = bootstrap.Bootstrap(entry, "demo.pyz", HERE.named, HERE.magic_number, runtime=runtime)
     return bootstrap.write(values)

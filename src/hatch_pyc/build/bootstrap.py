@@ -70,7 +70,7 @@ class Bootstrap:
     entry: str
     #: The bundle's file name, in its messages.
     bundle: str
-    #: ``major.minor`` of the interpreter the bundle is for.
+    #: The interpreter the bundle is for, as messages name it: ``CPython 3.11``, ``PyPy 3.10``.
     python: str
     #: Its bytecode magic number, in hex.
     magic: str
@@ -134,7 +134,7 @@ def write(values: Bootstrap) -> bytes:
         "",
         "    running = (platform.python_implementation(), platform.python_version(), sys.executable, "
         "MAGIC_NUMBER.hex())",
-        "    message = '%s needs CPython %s (bytecode magic %s); this is %s %s at %s (magic %s)\\n'",
+        "    message = '%s needs %s (bytecode magic %s); this is %s %s at %s (magic %s)\\n'",
         "    sys.stderr.write(message % ((BUNDLE, PYTHON, MAGIC) + running))",
         "    sys.exit(1)",
         "",

@@ -84,10 +84,7 @@ def selector_source(
     """The selector package's ``__init__.py``: :mod:`hatch_pyc._shipped.selector` and this wheel's values."""
     with open(selector.__file__, "rb") as f:
         text = f.read()
-    names = {"cpython": "CPython", "pypy": "PyPy"}
-    targets = {
-        i.cache_tag: f"{names.get(i.implementation, i.implementation)} {i.minor[0]}.{i.minor[1]}" for i in interpreters
-    }
+    targets = {i.cache_tag: i.named for i in interpreters}
     values = (
         f"\n\n# This wheel's, written by hatch-pyc.\nDISTRIBUTION = {distribution!r}\n"
         f"TARGETS = {dict(sorted(targets.items()))!r}\nMODULES = {dict(sorted(modules.items()))!r}\n"

@@ -156,12 +156,11 @@ def bootstrap(
     interpreter that cannot load the bundle, serve the bundle's ``dist_infos`` to
     ``importlib.metadata``, hand the runtime what it extracts (``native``), then run
     ``target``. Every string from the input is written as a Python literal."""
-    major, minor = interpreter.minor
     where = native.platform if native is not None else None
     values = Bootstrap(
         entry=target,
         bundle=name,
-        python=f"{major}.{minor}",
+        python=interpreter.named,
         magic=interpreter.magic_number,
         dist_infos=tuple(dist_infos),
         resources=resources,

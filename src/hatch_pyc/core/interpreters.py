@@ -64,6 +64,12 @@ class Interpreter:
         return self.implementation == "cpython" and self.minor >= (3, 11)
 
     @property
+    def named(self) -> str:
+        """How messages name it: ``CPython 3.11``, ``PyPy 3.10``."""
+        name = {"cpython": "CPython", "pypy": "PyPy"}.get(self.implementation, self.implementation)
+        return f"{name} {self.minor[0]}.{self.minor[1]}"
+
+    @property
     def python_tag(self) -> str:
         """The wheel python tag, e.g. ``cp311``."""
         short = INTERPRETER_SHORT_NAMES.get(self.implementation, self.implementation)
