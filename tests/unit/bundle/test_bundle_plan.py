@@ -190,7 +190,7 @@ def test_the_values_read_back_are_those_written() -> None:
     assert values == bootstrap.Bootstrap(
         entry="a.cli:main.run",
         bundle="a-1.0.pyz",
-        python="{}.{}".format(*HERE.minor),
+        python=HERE.named,
         magic=HERE.magic_number,
         dist_infos=("a-1.0.dist-info", "six-1.16.0.dist-info"),
         resources=True,
