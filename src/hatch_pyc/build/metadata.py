@@ -19,6 +19,7 @@ from hatch_pyc.core import config, layouts
 from hatch_pyc.core.errors import BadArtifact, printable
 from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.layouts import Layout
+from hatch_pyc.core.limits import MAX_BYTECODE_METADATA_SIZE
 
 if TYPE_CHECKING:
     from hatch_pyc.wheel.artifact import Artifact
@@ -86,8 +87,6 @@ def render(
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-#: Largest bytecode metadata file read.
-MAX_BYTECODE_METADATA_SIZE = 1024 * 1024
 MAGIC = re.compile(r"^[0-9a-f]{4}0d0a$")
 VERSION = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,4}$")
 

@@ -37,8 +37,10 @@ MARSHAL_MEMORY = 1024 * 1024 * 1024
 MAX_PYC_SIZE = 32 * 1024 * 1024
 #: Bytes of pycs and sources ``check`` holds while the worker has not answered for them.
 MAX_HELD = 64 * 1024 * 1024
-#: Bytes of a ``.dist-info`` text file (METADATA, RECORD, WHEEL, bytecode metadata).
+#: Bytes of a ``.dist-info`` text file (METADATA, RECORD, WHEEL).
 MAX_METADATA_SIZE = 64 * 1024 * 1024
+#: Bytes of the bytecode metadata file, which hatch-pyc writes in a few hundred.
+MAX_BYTECODE_METADATA_SIZE = 1024 * 1024
 #: Parts of all member names of an sdist together: what ``verify`` walks and makes directories
 #: for (20,000 members 256 directories deep took a minute). An honest sdist of 10,000 files
 #: has about 80,000.
