@@ -31,7 +31,13 @@ def run(command: list[str | os.PathLike[str]], **kwargs: object) -> subprocess.C
 
 def find_python(version: str) -> Path | None:
     """A CPython ``version`` (``"3.12"``) from pyenv or PATH, or None."""
-    for candidate in sorted(PYENV.glob(f"{version}.*/bin/python"), reverse=True):
+
+    def patch(path: Path) -> int:
+        release = path.parent.parent.name.removeprefix(f"{version}.")
+        return int(release) if release.isdigit() else -1
+
+    # The newest patch release: 3.12.10 after 3.12.9, which sorting the names would not give.
+    for candidate in sorted(PYENV.glob(f"{version}.*/bin/python"), key=patch, reverse=True):
         return candidate
     found = shutil.which(f"python{version}")
     return Path(found) if found else None
