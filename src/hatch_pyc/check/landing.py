@@ -35,7 +35,7 @@ from typing import Any
 
 from hatch_pyc.core.errors import printable
 from hatch_pyc.core.layouts import Layout
-from hatch_pyc.core.limits import MAX_PTH_LINES, LimitExceeded
+from hatch_pyc.core.limits import MAX_PTH_LINES, MAX_PTH_SIZE, LimitExceeded
 from hatch_pyc.core.naming import CACHED_PYC
 from hatch_pyc.wheel.wheelfile import DATA_SCHEMES, IMPORTABLE_SCHEMES
 
@@ -428,6 +428,11 @@ def _audit_file(
                 "compared without case (macOS, Windows)"
             )
     name = parts[-1]
+    if len(parts) == 1 and name.endswith(".pkg"):
+        audit.problems.append(
+            f"{label}: pkgutil.extend_path adds each line of it to package {printable(name[: -len('.pkg')])}'s "
+            "__path__, wherever it points: code there would be imported as that package's"
+        )
     if len(parts) >= 2 and parts[-2] == "__pycache__":
         _audit_cached(audit, entry, path, at, folded)
         return
@@ -584,10 +589,6 @@ class Environment:
                     if not runs_code:
                         roots.append(real_path(posixpath.join(site, line)))
         return roots
-
-
-#: The most of an installed ``.pth`` file read to find the directories it adds.
-MAX_PTH_SIZE = 1024 * 1024
 
 
 def environment_problems(audit: Audit, environment: Environment) -> list[str]:

@@ -17,7 +17,7 @@ from hatch_pyc.build.metadata import BytecodeMetadata
 from hatch_pyc.check import landing
 from hatch_pyc.check.landing import Audit, Places
 from hatch_pyc.core.errors import printable
-from hatch_pyc.core.limits import MAX_METADATA_SIZE, MAX_PYC_SIZE
+from hatch_pyc.core.limits import MAX_PTH_SIZE, MAX_PYC_SIZE
 from hatch_pyc.core.naming import distribution_id
 from hatch_pyc.wheel import wheelfile
 from hatch_pyc.wheel.artifact import ZIP_ERRORS, Artifact
@@ -70,7 +70,7 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
         return Survey(members, sources, audit, {}, {}, places or Places.generic())
 
     def read_text(entry: str) -> str:
-        return artifact.read(entry, MAX_METADATA_SIZE).decode("utf-8-sig", errors="replace")
+        return artifact.read(entry, MAX_PTH_SIZE).decode("utf-8-sig", errors="replace")
 
     places = places or Places.generic()
     selector = stubs.selector_package(artifact.name)

@@ -45,6 +45,13 @@ MAX_BYTECODE_METADATA_SIZE = 1024 * 1024
 #: for (20,000 members 256 directories deep took a minute). An honest sdist of 10,000 files
 #: has about 80,000.
 MAX_SDIST_PARTS = 1_000_000
+#: Bytes of a ``.pth`` file read (a wheel's, or one installed already): decoded and split
+#: whole, as site reads it.
+MAX_PTH_SIZE = 1024 * 1024
+#: Bytes of an ``entry_points.txt``, which configparser reads whole into its own structures.
+MAX_ENTRY_POINTS_SIZE = 1024 * 1024
+#: Rows of a RECORD: one per entry, and RECORD itself.
+MAX_RECORD_ROWS = MAX_ENTRIES + 1
 #: Lines ``site`` acts on in one ``.pth`` file of a wheel: each is a directory on ``sys.path``
 #: or code at every start, which the model follows or names one by one.
 MAX_PTH_LINES = 10_000

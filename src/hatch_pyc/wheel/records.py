@@ -16,6 +16,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Sequence
 
 from hatch_pyc.core.errors import BadArtifact, printable
+from hatch_pyc.core.limits import MAX_RECORD_ROWS, LimitExceeded
 
 #: Signature files a wheel may hold that RECORD does not list.
 UNRECORDED = ("RECORD.jws", "RECORD.p7s")
@@ -37,11 +38,13 @@ def record_hash(data: bytes, algorithm: str = "sha256") -> str:
 
 def parse(label: str, text: str) -> list[Row]:
     """The rows of a RECORD's ``text``; :class:`BadArtifact` naming ``label`` and the line if unreadable."""
-    rows = []
+    rows: list[Row] = []
     try:
         for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
             if not row:
                 continue
+            if len(rows) == MAX_RECORD_ROWS:
+                raise LimitExceeded(f"{label}: RECORD has more than {MAX_RECORD_ROWS} rows (a limit of hatch-pyc)")
             if len(row) != 3:
                 raise BadArtifact(f"{label}: RECORD line {number} has {len(row)} fields, not 3")
             rows.append((row[0], row[1], row[2]))

@@ -21,7 +21,7 @@ from packaging.tags import parse_tag
 
 from hatch_pyc.core.config import ENTRY_POINT_PATTERN
 from hatch_pyc.core.errors import BadArtifact, HatchPycError, printable
-from hatch_pyc.core.limits import MAX_HEADER_LINES, MAX_HEADER_SIZE, LimitExceeded
+from hatch_pyc.core.limits import MAX_ENTRY_POINTS_SIZE, MAX_HEADER_LINES, MAX_HEADER_SIZE, LimitExceeded
 from hatch_pyc.wheel import archive, records
 
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
@@ -124,6 +124,10 @@ def with_requires_python(text: str, requires_python: str) -> str:
 def scripts(label: str, text: str) -> list[str]:
     """The names of the scripts ``entry_points.txt`` asks an installer to make, parsed as
     pypa/installer parses them, so that what it would refuse is refused first."""
+    if len(text) > MAX_ENTRY_POINTS_SIZE:
+        raise LimitExceeded(
+            f"{label}: entry_points.txt is larger than {MAX_ENTRY_POINTS_SIZE} bytes (a limit of hatch-pyc)"
+        )
     try:
         return [name for name, _, _, _ in parse_entrypoints(text)]
     except HatchPycError:
@@ -135,6 +139,10 @@ def scripts(label: str, text: str) -> list[str]:
 def console_scripts(label: str, text: str) -> dict[str, str]:
     """``{script: module:function}`` of the ``console_scripts`` group, each checked to be
     ``module:function`` (a bundle's bootstrap imports it by name, so the message names the value)."""
+    if len(text) > MAX_ENTRY_POINTS_SIZE:
+        raise LimitExceeded(
+            f"{label}: entry_points.txt is larger than {MAX_ENTRY_POINTS_SIZE} bytes (a limit of hatch-pyc)"
+        )
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment, method-assign]
     try:

@@ -126,6 +126,8 @@ def test_a_pycache_pyc_through_the_lib64_link_is_checked_against_the_source_besi
         ([f"{DATA}/scripts/python._pth"], "a file Python reads to find its paths at start-up"),
         ([f"{DATA}/data/bin/python3.11._pth"], "a file Python reads to find its paths at start-up"),
         ([f"{DATA}/scripts/pyvenv.cfg"], "a file Python reads to find its paths at start-up"),
+        # pkgutil.extend_path reads <package>.pkg in every directory of sys.path.
+        (["legacyns.pkg"], "pkgutil.extend_path adds each line of it to package legacyns's __path__"),
     ],
 )
 def test_what_the_import_system_would_load_unverified_is_a_problem(entries: list[str], says: str) -> None:

@@ -395,3 +395,32 @@ def test_a_module_zipimport_would_inflate_otherwise_is_refused(
         struct.pack_into("<HH", data, offset, flags, method)
     wheel = write(tmp_path / NAME, {**sourceless(), "extra.pth": b"extra.zip\n", "extra.zip": bytes(data)})
     _refused(wheel, capsys, "zipimport reads it as plain deflate, zipfile otherwise")
+
+
+def test_a_pth_file_larger_than_site_needs_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A .pth file is decoded and split whole: 22 million comment lines took check to 1.6 GB."""
+    from hatch_pyc.core.limits import MAX_PTH_SIZE
+
+    wheel = write(tmp_path / NAME, {**sourceless(), "big.pth": b"#a\n" * (MAX_PTH_SIZE // 3 + 1)})
+    _refused(wheel, capsys, f"has {MAX_PTH_SIZE + 3 - MAX_PTH_SIZE % 3} bytes, more than {MAX_PTH_SIZE}")
+
+
+def test_a_record_of_more_rows_than_entries_can_have_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every row is kept while RECORD is compared with the entries: 64 MiB of them took 1.9 GB."""
+    from hatch_pyc.core.limits import MAX_RECORD_ROWS
+
+    wheel = write(tmp_path / NAME, sourceless(), extra_record=b"x,,\n" * MAX_RECORD_ROWS)
+    _refused(wheel, capsys, f"RECORD has more than {MAX_RECORD_ROWS} rows")
+
+
+def test_an_entry_points_file_larger_than_its_limit_is_refused() -> None:
+    from hatch_pyc.core.limits import MAX_ENTRY_POINTS_SIZE, LimitExceeded
+    from hatch_pyc.wheel import wheelfile
+
+    text = "[console_scripts]\nx = a:b\n" + "  continued\n" * (MAX_ENTRY_POINTS_SIZE // 12 + 1)
+    with pytest.raises(LimitExceeded, match=r"entry_points\.txt is larger than"):
+        wheelfile.scripts("w.whl", text)
+    with pytest.raises(LimitExceeded, match=r"entry_points\.txt is larger than"):
+        wheelfile.console_scripts("w.whl", text)
