@@ -11,16 +11,17 @@ is removed, so the environment is exactly as before and a retry works.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import posixpath
 import re
 import sys
 import warnings
+import zipfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from io import BytesIO
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
@@ -80,9 +81,12 @@ class _Destination(SchemeDictionaryDestination):
     code against its source, so they are written and recorded like every other file.
     """
 
-    def __init__(self, pycache: dict[str, bytes], root_scheme: Scheme, **kwargs: object) -> None:
+    def __init__(self, pycache: list[str], root_scheme: Scheme, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        #: The names of those pycs: each is copied from the wheel in chunks, never held whole.
         self.pycache = pycache
+        #: The wheel, open while pypa/installer writes it.
+        self.archive: zipfile.ZipFile | None = None
         self.root_scheme = root_scheme
         #: Files written (or being written) and directories made, in order, to undo them.
         self.written: list[Path] = []
@@ -104,8 +108,11 @@ class _Destination(SchemeDictionaryDestination):
         self, scheme: Scheme, record_file_path: str, records: Iterable[tuple[Scheme, RecordEntry]]
     ) -> None:
         records = list(records)
-        for path, data in sorted(self.pycache.items()):
-            records.append((self.root_scheme, self.write_file(self.root_scheme, path, BytesIO(data), False)))
+        assert self.archive is not None
+        for path in sorted(self.pycache):
+            with self.archive.open(path) as stream:
+                written = self.write_file(self.root_scheme, path, cast("BinaryIO", stream), False)
+                records.append((self.root_scheme, written))
         super().finalize_installation(scheme, record_file_path, records)
 
     def undo(self) -> None:
@@ -171,88 +178,244 @@ class _Previous:
             os.rmdir(self.aside)
 
 
-#: Files of the environment itself, which no distribution's RECORD can claim: in the scripts
-#: directory, the interpreter and the activation scripts; at the environment's root, its
-#: configuration.
-_ENVIRONMENT_SCRIPTS = ("python", "pypy", "activate", "deactivate", "Activate.ps1")
-_ENVIRONMENT_FILES = ("pyvenv.cfg",)
+#: In the scripts directory, the interpreter's and the environment's own files, which no
+#: distribution's RECORD can claim: ``python3.11``, ``pydoc3``, ``idle3``, ``2to3-3.11``,
+#: ``activate.fish``.
+_ENVIRONMENT_SCRIPTS = ("python", "pypy", "pydoc", "idle", "2to3", "activate", "deactivate", "Activate.ps1")
+#: The interpreter's own directories in its include directory, where a project's headers go.
+_INTERPRETER_HEADERS = ("cpython", "internal")
+#: The metadata of installed distributions in site-packages: of these, only the version's own
+#: ``.dist-info`` is removed.
+_METADATA = (".dist-info", ".egg-info", ".egg-link", ".egg")
+_HASHES = ("sha256", "sha384", "sha512")
+
+
+@dataclass
+class _Claims:
+    """What the other distributions installed in site-packages own: every file they list (a
+    ``.dist-info``'s RECORD, an ``.egg-info``'s ``installed-files.txt``), as real paths; the
+    paths of those below site-packages with every leading part of them (:func:`_units`); and
+    whole top-level names (``top_level.txt``, the top of each ``SOURCES.txt`` path, and the
+    project's own name where nothing lists its files)."""
+
+    files: set[str] = field(default_factory=set)
+    units: set[tuple[str, ...]] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+
+    def add(self, file: str, sites: list[str]) -> None:
+        self.files.add(file)
+        below = _below(file, sites)
+        if below is not None:
+            self.units.update(_units(below[1]))
+
+
+def _top_name(part: str) -> str:
+    """A top-level name as claims compare them, a module name: ``Foo.py``, ``foo/``, ``foo.pth``
+    and ``foo.cpython-311-x86_64-linux-gnu.so`` are all ``foo``."""
+    return part.split(".")[0].lower()
+
+
+def _units(parts: list[str]) -> list[tuple[str, ...]]:
+    """Every leading part of a path below site-packages, outermost first, its top-level name as
+    :func:`_top_name` has it (a top-level module's ``__pycache__/foo.*.pyc`` is ``foo``)."""
+    if parts[0] == "__pycache__" and len(parts) == 2:
+        return [(_top_name(parts[1]),)]
+    top = (_top_name(parts[0]),)
+    return [top + tuple(parts[1:depth]) for depth in range(1, len(parts) + 1)]
+
+
+def _below(file: str, sites: Iterable[str]) -> tuple[str, list[str]] | None:
+    """The site-packages directory ``file`` is in, and its parts below it; None if in none."""
+    for root in sites:
+        if file.startswith(root + "/"):
+            return root, file[len(root) + 1 :].split("/")
+    return None
 
 
 def _recorded_files(dist_info: str, places: Places) -> list[str]:
     """The files an installed version owns, which a reinstall removes: the rows of its RECORD
-    (and the bytecode beside its modules, which an installer may not record) that lie in its
-    own top-level names or ``.dist-info`` in site-packages, or in the scripts or data
-    directories; never a file another distribution's RECORD lists, another ``.dist-info``,
-    the standard library, or the environment's own files (``pyvenv.cfg``, ``bin/python*``,
-    ``bin/activate*``). A RECORD is the installed project's word, not a licence to remove
-    anything else; links are resolved first (a venv's ``lib64`` is ``lib``)."""
+    (and the bytecode beside its modules, which an installer may not record) that can be
+    proven its own; whatever cannot stays (leaving a file behind is the safe failure).
+
+    Never a file another installed distribution lists (a ``.dist-info``'s RECORD, an
+    ``.egg-info``'s ``installed-files.txt``), nor a link. In site-packages, its own
+    ``.dist-info`` and the files below a name it owns: a top-level name no other distribution
+    claims (by the files it lists, its ``top_level.txt`` or ``SOURCES.txt``, or its project
+    name where nothing lists its files; compared as module names, so ``foo.py``, ``foo/`` and
+    ``foo.pth`` are one name), or, where the top-level name is a namespace package that others
+    share (a directory without ``__init__``), a directory below it that none claims; never
+    another ``.dist-info``, ``.egg-info``, ``.egg-link`` or ``.egg``. Elsewhere only files whose
+    content is what the RECORD row says (hash and size), outside the standard library:
+    directly in the scripts directory, but not the interpreter's or the environment's
+    (``python*``, ``pypy*``, ``pydoc*``, ``idle*``, ``2to3*``, ``activate*``, ``deactivate*``);
+    in the distribution's own headers directory (``include/python3.11/<name>``, the name
+    compared as project names; not the interpreter's ``cpython`` and ``internal``); and in the
+    rest of the data directory only when the target is a venv (the data directory holds
+    ``pyvenv.cfg``) and outside the interpreter's own directories (``include/python*``,
+    ``lib*/python*``, ``lib*/libpython*``, ``lib*/pkgconfig/python*``) and ``pyvenv.cfg``.
+    Links are resolved first (a venv's ``lib64`` is ``lib``)."""
     rows = _record_rows(dist_info)
     if rows is None:
         raise InstallRefused([f"{dist_info} has no readable RECORD; uninstall it first"])
     site = os.path.dirname(dist_info)
     own_info = real_path(dist_info)
-    others = _listed_by_others(places, own_info)
-    sites = places.sites
-    elsewhere = [places.schemes[key] for key in ("scripts", "data", "headers") if key in places.schemes]
+    claims = _claims(places, own_info)
     found: dict[str, None] = {}
-    for path, _, _ in rows:
+    for path, digest, size in rows:
         file = real_path(os.path.join(site, path))
-        if file in others or not os.path.isfile(file) or os.path.islink(file):
+        if file in claims.files or not os.path.isfile(file) or os.path.islink(file):
             continue
-        in_site = next((root for root in sites if file.startswith(root + "/")), None)
-        if in_site is not None:
-            top = file[len(in_site) + 1 :].split("/")[0]
-            if top.endswith((".dist-info", ".egg-info")) and posixpath.join(in_site, top) != own_info:
-                continue
-        elif not any(file.startswith(root + "/") for root in elsewhere) or _environment_file(file, places):
+        below = _below(file, places.sites)
+        if below is None:
+            if _own_elsewhere(file, digest, size, places):
+                found[file] = None
             continue
-        elif any(file.startswith(root + "/") for root in places.path):
-            continue  # the standard library, where the data scheme reaches it outside a venv
+        if not _own_in_site(*below, own_info, claims):
+            continue
         found[file] = None
         if file.endswith(".py"):
             cache = os.path.join(os.path.dirname(file), "__pycache__")
             stem = os.path.basename(file)[: -len(".py")]
             with contextlib.suppress(OSError):
                 for name in os.listdir(cache):
-                    if name.startswith(f"{stem}.") and name.endswith(".pyc"):
-                        found[os.path.join(cache, name)] = None
+                    pyc = posixpath.join(cache, name)
+                    if name.startswith(f"{stem}.") and name.endswith(".pyc") and pyc not in claims.files:
+                        found[pyc] = None
     return list(found)
 
 
-def _record_rows(dist_info: str) -> list[tuple[str, str, str]] | None:
-    record = os.path.join(dist_info, "RECORD")
+def _own_in_site(root: str, parts: list[str], own_info: str, claims: _Claims) -> bool:
+    """Whether the file at ``parts`` below site-packages ``root`` is the installed version's
+    (see :func:`_recorded_files`)."""
+    if parts[0].endswith(_METADATA):
+        return posixpath.join(root, parts[0]) == own_info
+    units = _units(parts)
+    if units[0][0] in claims.names:
+        return False
+    directory = root
+    for depth, unit in enumerate(units):
+        if unit not in claims.units:
+            return True
+        # Claimed: go on only through a namespace package to a directory below it.
+        directory = posixpath.join(directory, parts[depth])
+        if depth + 2 >= len(parts) or not _namespace(directory):
+            return False
+    return False
+
+
+def _namespace(directory: str) -> bool:
+    """Whether ``directory`` is a directory without ``__init__`` (a namespace package)."""
     try:
-        with open(record, "rb") as f:
+        return not any(name.startswith("__init__.") for name in os.listdir(directory))
+    except OSError:
+        return False
+
+
+def _own_elsewhere(file: str, digest: str, size: str, places: Places) -> bool:
+    """Whether ``file``, outside site-packages, is the installed version's (see :func:`_recorded_files`)."""
+    if any(file.startswith(root + "/") for root in places.path):
+        return False  # the standard library, where the data scheme reaches it outside a venv
+    scripts, headers, data = (places.schemes.get(key, "\0") for key in ("scripts", "headers", "data"))
+    include = posixpath.dirname(headers)
+    if file.startswith(scripts + "/"):
+        name = file[len(scripts) + 1 :]
+        owned = "/" not in name and not name.startswith(_ENVIRONMENT_SCRIPTS)
+    elif file.startswith(include + "/") and headers != "\0":
+        parts = file[len(include) + 1 :].split("/")
+        own = canonicalize_name(posixpath.basename(headers))
+        owned = len(parts) > 1 and parts[0] not in _INTERPRETER_HEADERS and canonicalize_name(parts[0]) == own
+    elif file.startswith(data + "/") and os.path.isfile(posixpath.join(data, "pyvenv.cfg")):
+        owned = not _interpreter_file(file[len(data) + 1 :].split("/"))
+    else:
+        owned = False
+    return owned and _as_recorded(file, digest, size)
+
+
+def _interpreter_file(parts: list[str]) -> bool:
+    """Whether the path ``parts`` below an environment's prefix is the interpreter's or the environment's."""
+    first, second, third = [*parts, "", ""][:3]
+    return (
+        parts == ["pyvenv.cfg"]
+        or (first == "include" and second.startswith("python"))
+        or (first.startswith("lib") and second.startswith(("python", "libpython")))
+        or (first.startswith("lib") and second == "pkgconfig" and third.startswith("python"))
+    )
+
+
+def _as_recorded(file: str, digest: str, size: str) -> bool:
+    """Whether ``file`` holds what the RECORD row says: what its installer wrote there."""
+    algorithm, _, expected = digest.partition("=")
+    if algorithm not in _HASHES or not expected:
+        return False
+    try:
+        if size and int(size) != os.path.getsize(file):
+            return False
+        hashed = hashlib.new(algorithm)
+        with open(file, "rb") as f:
+            while chunk := f.read(1024 * 1024):
+                hashed.update(chunk)
+    except (OSError, ValueError):
+        return False
+    return records.digest_text(hashed) == expected
+
+
+def _record_rows(dist_info: str) -> list[tuple[str, str, str]] | None:
+    text = _metadata_text(dist_info, "RECORD")
+    return None if text is None else records.parse(os.path.join(dist_info, "RECORD"), text)
+
+
+def _metadata_text(directory: str, name: str) -> str | None:
+    """The metadata file ``name`` in ``directory``; None if it cannot be read."""
+    path = os.path.join(directory, name)
+    try:
+        with open(path, "rb") as f:
             data = f.read(MAX_METADATA_SIZE + 1)
     except OSError:
         return None
     if len(data) > MAX_METADATA_SIZE:
-        raise InstallRefused([f"{record} is larger than {MAX_METADATA_SIZE} bytes (a limit of hatch-pyc)"])
-    return records.parse(record, data.decode("utf-8", errors="replace"))
+        raise InstallRefused([f"{path} is larger than {MAX_METADATA_SIZE} bytes (a limit of hatch-pyc)"])
+    return data.decode("utf-8", errors="replace")
 
 
-def _listed_by_others(places: Places, own_info: str) -> set[str]:
-    """Every file another installed distribution's RECORD lists, as real paths."""
-    listed: set[str] = set()
-    for site in places.sites:
+def _claims(places: Places, own_info: str) -> _Claims:
+    """What every other distribution in site-packages claims. One whose list of files cannot
+    be read whole (too large, not CSV) refuses the reinstall: what it owns is not known."""
+    claims = _Claims()
+    sites = places.sites
+    for site in sites:
         try:
             names = os.listdir(site)
         except OSError:
             continue
         for name in names:
             other = posixpath.join(site, name)
-            if not name.endswith(".dist-info") or real_path(other) == own_info:
+            if not name.endswith(_METADATA) or real_path(other) == own_info:
                 continue
-            with contextlib.suppress(HatchPycError):
-                listed.update(real_path(os.path.join(site, row)) for row, _, _ in _record_rows(other) or [])
-    return listed
-
-
-def _environment_file(file: str, places: Places) -> bool:
-    directory, name = posixpath.split(file)
-    if directory == places.schemes.get("scripts"):
-        return name.startswith(_ENVIRONMENT_SCRIPTS)
-    return directory == places.schemes.get("data") and name in _ENVIRONMENT_FILES
+            listing = "RECORD" if name.endswith(".dist-info") else "installed-files.txt"
+            try:
+                text = _metadata_text(other, listing) if name.endswith((".dist-info", ".egg-info")) else None
+                if text is not None and listing == "RECORD":
+                    for row, _, _ in records.parse(os.path.join(other, listing), text):
+                        claims.add(real_path(os.path.join(site, row)), sites)
+                elif text is not None:
+                    for line in text.splitlines():
+                        if line.strip():
+                            claims.add(real_path(os.path.join(other, line.strip())), sites)
+                for line in (_metadata_text(other, "top_level.txt") or "").splitlines():
+                    if line.strip():
+                        claims.names.add(_top_name(line.strip().split("/")[0]))
+                for line in (_metadata_text(other, "SOURCES.txt") or "").splitlines():
+                    parts = [part for part in line.strip().split("/") if part]
+                    if parts[:1] in (["src"], ["lib"]):
+                        parts = parts[1:]
+                    if parts:
+                        claims.names.add(_top_name(parts[0]))
+            except (BadArtifact, InstallRefused) as exc:
+                raise InstallRefused([f"cannot tell which files {other} owns ({exc}); uninstall it first"]) from None
+            if text is None:
+                project = re.split(r"-\d", name.rpartition(".")[0], maxsplit=1)[0]
+                claims.names.add(_top_name(project.replace("-", "_")))
+    return claims
 
 
 def _plan(
@@ -375,14 +538,14 @@ def install_wheel(
     target_tag = result.target.cache_tag
     with open_artifact(path) as artifact:
         root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")
-        pycache = {}
+        pycache = []
         data_dir = artifact.data_dir + "/"
         for name in artifact.names:
             directory, base = posixpath.split(name)
             match = CACHED_PYC.match(base)
             in_pycache = posixpath.basename(directory) == "__pycache__"
             if in_pycache and not name.startswith(data_dir) and match and match["tag"] == target_tag:
-                pycache[name] = artifact.read(name)
+                pycache.append(name)
         paths = dict(scheme["paths"])
         paths["headers"] = os.path.join(scheme["include"], artifact.name)
         previous = None
@@ -392,7 +555,8 @@ def install_wheel(
                 raise InstallRefused([f"{artifact.name} is installed already ({other}); {how}"])
             previous = _Previous(other, paths, replaced or [])
         # pypa/installer writes no other file under a __pycache__ directory.
-        written = [n for n in artifact.names if "__pycache__" not in n.split("/")[:-1] or n in pycache]
+        cached = set(pycache)
+        written = [n for n in artifact.names if "__pycache__" not in n.split("/")[:-1] or n in cached]
         try:
             if previous is not None:
                 previous.move_aside()
@@ -413,7 +577,8 @@ def install_wheel(
         script_kind=get_launcher_kind(),
     )
     try:
-        with WheelFile.open(Path(path)) as source, warnings.catch_warnings():
+        with WheelFile.open(Path(path)) as source, zipfile.ZipFile(path) as archive, warnings.catch_warnings():
+            destination.archive = archive
             warnings.filterwarnings("ignore", message=".*__pycache__.*", category=RuntimeWarning)
             install(source, destination, {"INSTALLER": b"hatch-pyc\n"})
     except BaseException as exc:

@@ -19,6 +19,7 @@ from helpers import BuildWheel, MakeVenv, Venv, python_or_skip, run, set_hook_op
 from wheels import rewrite
 
 import hatch_pyc
+from hatch_pyc.wheel import records
 
 TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 #: The installed command, from the venv the tests run in.
@@ -562,7 +563,9 @@ def test_reinstall_removes_only_what_the_installed_version_owns(
     demo: Path, build_wheel: BuildWheel, make_venv: MakeVenv
 ) -> None:
     """Rows added to the installed RECORD (the environment's own files, another distribution's,
-    the same through the venv's lib64 link, another .dist-info) are not removed."""
+    the same through the venv's lib64 link, another .dist-info, an .egg-info distribution's
+    files, a file of another's top-level name that its RECORD leaves out, a user's script, the
+    interpreter's directories) are not removed."""
     set_hook_options(demo, "cache = false")
     wheel = build_wheel(demo)
     venv = make_venv()
@@ -570,18 +573,82 @@ def test_reinstall_removes_only_what_the_installed_version_owns(
     site = venv.site_packages()
     record = next(site.glob("demo_pkg-*.dist-info")) / "RECORD"
     pip_info = next(site.glob("pip-*.dist-info"))
+    # A distribution installed with .egg-info metadata, and one that lists only its top-level name.
+    (site / "legacy.py").write_text("print('legacy works')\n")
+    legacy = site / "legacy-1.0-py3.11.egg-info"
+    legacy.mkdir()
+    (legacy / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n")
+    (legacy / "installed-files.txt").write_text("../legacy.py\nPKG-INFO\ninstalled-files.txt\n")
+    (site / "distro").mkdir()
+    (site / "distro" / "__init__.py").write_text("")
+    (site / "distro-2.0.egg-info").mkdir()
+    (site / "distro-2.0.egg-info" / "top_level.txt").write_text("distro\n")
+    (site / "pip" / "generated.txt").write_text("not in pip's RECORD\n")
+    (venv.path / "bin" / "user-script").write_text("#!/bin/sh\necho mine\n")
+    (venv.path / "include" / "python3.11").mkdir(parents=True, exist_ok=True)
+    (venv.path / "include" / "python3.11" / "Python.h").write_text("/* the interpreter's */\n")
+    (venv.path / "lib" / "python3.11" / "orphan.txt").write_text("the interpreter's\n")
     planted = [
         "../../../pyvenv.cfg",
         "../../../bin/activate",
         "../../../bin/python",
         "pip/__init__.py",
+        "pip/generated.txt",
         "../../../lib64/python3.11/site-packages/pip/__main__.py",
         f"{pip_info.name}/METADATA",
+        "legacy.py",
+        f"{legacy.name}/PKG-INFO",
+        "distro/__init__.py",
+        "../../../bin/user-script",
+        "../../../include/python3.11/Python.h",
+        "../../../lib/python3.11/orphan.txt",
     ]
-    record.write_text(record.read_text() + "".join(f"{row},,\n" for row in planted))
+    # With the hashes of what is there, but a user's script: no proof it is what an installer
+    # wrote (with its exact content, it would be indistinguishable from that).
+    rows = [",".join(records.row(row, (site / row).read_bytes())) + "\n" for row in planted if "user" not in row]
+    rows.append("../../../bin/user-script,,\n")
+    record.write_text(record.read_text() + "".join(rows))
     kept = [site / row for row in planted if (site / row).exists()]
     assert len(kept) == len(planted)
     run([*HATCH_PYC, "install", wheel, "--python", venv.python, "--reinstall"])
-    assert all(path.exists() for path in kept)
+    assert [path for path in kept if not path.exists()] == []
+    assert run([venv.python, "-c", "import legacy"]).stdout == "legacy works\n"
     assert run([venv.python, "-m", "pip", "--version"]).returncode == 0
     assert run([venv.path / "bin" / "demo-cli", "foo"]).stdout == "demo known\n"
+
+
+def test_install_streams_the_pycs_it_writes(tmp_path: Path, make_venv: MakeVenv) -> None:
+    """A wheel of large pycs (each within the limits, together far past 256 MiB with their
+    sources): checking and installing it stays under 256 MiB, the pycs copied from the wheel in
+    chunks and what waits for the workers bounded as a whole."""
+    venv = make_venv()
+    count, size = 4, 30 * 1024 * 1024
+    source = ('x = "' + "a" * size + '"\n').encode()
+    header = importlib.util.MAGIC_NUMBER + struct.pack("<I", 1) + importlib.util.source_hash(source)
+    wheel = tmp_path / "bigpycs-1.0-py3-none-any.whl"
+    entries = {"big/__init__.py": b""}
+    for number in range(count):
+        entries[f"big/m{number}.py"] = source
+    for number in range(count):
+        code = marshal.dumps(compile(source, f"big/m{number}.py", "exec", dont_inherit=True))
+        entries[f"big/__pycache__/m{number}.{sys.implementation.cache_tag}.pyc"] = header + code
+    info = "bigpycs-1.0.dist-info"
+    entries[f"{info}/METADATA"] = b"Metadata-Version: 2.1\nName: bigpycs\nVersion: 1.0\n"
+    entries[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: x\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    entries[f"{info}/RECORD"] = records.render(info, [records.row(name, data) for name, data in entries.items()])
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    del entries, source
+    script = (
+        "import resource, sys\n"
+        "from hatch_pyc.cli import main\n"
+        "try:\n    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, code)\n"
+    )
+    done = run([sys.executable, "-c", script, "install", "--python", venv.python, wheel])
+    peak, code = done.stdout.split()[-2:]
+    assert code in ("0", "None"), done.stdout + done.stderr
+    assert int(peak) < 256 * 1024, f"{int(peak) // 1024} MiB"
+    installed = venv.site_packages() / "big" / "__pycache__" / f"m3.{sys.implementation.cache_tag}.pyc"
+    assert installed.stat().st_size > size

@@ -10,6 +10,7 @@ import _imp
 import os
 import posixpath
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,11 +197,16 @@ def _pyc_problems(
     to_verify: dict[int, _ToVerify] = {}
     #: The source each pyc handed to the verifier is compared with.
     verifying: dict[int, str] = {}
-    #: Bytes of sources and pycs in ``to_verify``, kept under MAX_HELD.
+    #: Bytes held for pycs not settled yet, kept under MAX_HELD together: the sources and pycs
+    #: in ``to_verify``, the copies the filename reader has sent its worker (``copies``), and
+    #: the sources and pycs the verifier has not answered for (``in_verifier``).
     held = 0
+    copies: dict[int, int] = {}
+    in_verifier: dict[int, int] = {}
 
     def settle(index: int, result: Filenames | str) -> None:
         nonlocal held
+        held -= copies.pop(index, 0)
         label = labels[index]
         if isinstance(result, str):
             problems[index].append(f"{label}: not valid bytecode ({result})")
@@ -217,10 +223,14 @@ def _pyc_problems(
             problems[index].append(f"{label}: its code objects name {result.count} files, not one")
             return
         verifying[index] = pending.source_name
+        in_verifier[index] = len(pending.source) + len(pending.pyc)
+        held += in_verifier[index]
         verifier.submit(index, pending.level, result.first, pending.source, pending.pyc)
 
     def verified(done: list[tuple[int, str | None]]) -> None:
+        nonlocal held
         for index, problem in done:
+            held -= in_verifier.pop(index, 0)
             if problem is not None:
                 problems[index].append(f"{labels[index]}: {problem} ({printable(verifying[index])})")
 
@@ -237,10 +247,21 @@ def _pyc_problems(
                 if recorded:
                     problems[index].append(f"{label}: a pyc for no interpreter the bytecode metadata records")
                 continue
-            if held > MAX_HELD:
+            # What this pyc adds: its bytes, the copy the reader sends, and its source.
+            source_name = survey.sources.get((id(member.container), member.entry))
+            coming = 2 * min(member.container.info(member.entry).file_size, MAX_PYC_SIZE)
+            if source_name is not None:
+                coming += min(member.container.info(source_name).file_size, MAX_PYC_SIZE)
+            if held and held + coming > MAX_HELD:
                 reader.wait()
                 for done in reader.finished():
                     settle(*done)
+                while verifier is not None and in_verifier and held + coming > MAX_HELD:
+                    # The verifier's answers, as they come in: what it was sent is freed with each.
+                    answers = verifier.finished()
+                    verified(answers)
+                    if not answers:
+                        time.sleep(0.01)
             data = member.container.read(member.entry, MAX_PYC_SIZE)
             try:
                 header = bytecode.parse_header(data)
@@ -253,8 +274,9 @@ def _pyc_problems(
                     f"has {expected.magic_number}"
                 )
                 continue
+            copies[index] = len(data) - bytecode.HEADER_SIZE
+            held += copies[index]
             reader.submit(index, header.magic, writers[header.magic], data[bytecode.HEADER_SIZE :])
-            source_name = survey.sources.get((id(member.container), member.entry))
             if source_name is not None:
                 if last is None or last[:2] != (id(member.container), source_name):
                     last = (id(member.container), source_name, member.container.read(source_name, MAX_PYC_SIZE))
