@@ -36,13 +36,11 @@ from hatch_pyc.core import interpreters
 from hatch_pyc.core.errors import BadArtifact, HatchPycError, printable
 from hatch_pyc.core.interpreters import TargetError
 from hatch_pyc.core.limits import MAX_METADATA_SIZE
-from hatch_pyc.core.naming import CACHED_PYC
+from hatch_pyc.core.naming import CACHED_PYC, script_name_problem
 from hatch_pyc.wheel import records, wheelfile
 from hatch_pyc.wheel.artifact import Artifact, open_artifact
 from hatch_pyc.wheel.wheelfile import DATA_SCHEMES
 
-#: A script name is a file name: no separators, no leading dot or dash.
-SCRIPT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 #: Longest file name and path most file systems take (NAME_MAX, PATH_MAX on Linux).
 MAX_NAME = 255
 MAX_PATH = 4096
@@ -467,8 +465,9 @@ def _scripts(artifact: Artifact) -> list[str]:
         return []
     scripts = wheelfile.scripts(artifact.path, artifact.text(name))
     for script in scripts:
-        if not SCRIPT_NAME.match(script):
-            raise BadArtifact(f"{artifact.path}: the entry point name {printable(script)!r} is not a plain file name")
+        problem = script_name_problem(script)
+        if problem is not None:
+            raise BadArtifact(f"{artifact.path}: the entry point name {printable(script)!r} is {problem}")
     return scripts
 
 

@@ -495,6 +495,11 @@ def corpus(built: dict[str, Path], dest: Path) -> Iterator[Case]:
             {f"{info}/entry_points.txt": b"[console_scripts]\n../evil = demo.cli:main\n"},
             "not a plain file name",
         ),
+        (
+            "a script named like a module",
+            {f"{info}/entry_points.txt": b"[console_scripts]\njson.py = demo.cli:main\n"},
+            "a module's name: in the scripts directory",
+        ),
         ("a malformed entry point", {f"{info}/entry_points.txt": b"[console_scripts]\nx = not valid!\n"}, "malformed"),
         ("an entry point twice", {f"{info}/entry_points.txt": b"[console_scripts]\nx = a:b\nx = a:c\n"}, "malformed"),
         (

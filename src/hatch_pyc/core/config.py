@@ -17,6 +17,7 @@ from typing import Any
 from hatch_pyc.core import layouts
 from hatch_pyc.core.errors import HatchPycError
 from hatch_pyc.core.layouts import Layout
+from hatch_pyc.core.naming import SCRIPT_NAME
 
 INVALIDATION_MODES = ("checked-hash", "unchecked-hash", "timestamp")
 OPTIMIZE_LEVELS = (0, 1, 2)
@@ -27,8 +28,6 @@ EXTENSION_MODULE_CHOICES = ("extract", "refuse")
 RUN_FROM_CHOICES = ("cache", "archive")
 #: ``module:function``, as in a console script entry point.
 ENTRY_POINT_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", re.ASCII)
-#: A console script's name, as a plain file name.
-SCRIPT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", re.ASCII)
 #: Keys hatchling itself reads from every build hook's table.
 HATCHLING_KEYS = frozenset(
     {"dependencies", "enable-by-default", "require-runtime-dependencies", "require-runtime-features"}

@@ -13,6 +13,23 @@ from hatch_pyc.core.discovery import Module
 #: ``name.<cache tag>.pyc`` or ``name.<cache tag>.opt-1.pyc``: what the import system looks
 #: for in ``__pycache__`` (``importlib.util.cache_from_source``).
 CACHED_PYC = re.compile(r"^(?P<stem>.+?)\.(?P<tag>[^.]+)(?:\.opt-[12])?\.pyc$")
+#: A console script's name, which installers write as a file of the scripts directory: no
+#: separators, no leading dot or dash.
+SCRIPT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$", re.ASCII)
+#: What a script's name may not end with: the scripts directory is ``sys.path[0]`` of every
+#: console script, so ``json.py`` there would be imported as ``json`` by all of them.
+_MODULE_SUFFIXES = (".py", ".pyc", ".pyw", ".pyd", ".so")
+
+
+def script_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a console script's, or None."""
+    if not SCRIPT_NAME.match(name):
+        return "not a plain file name"
+    if name.lower().endswith(_MODULE_SUFFIXES):
+        return "a module's name: in the scripts directory, sys.path[0] of every console script, it would be imported"
+    return None
+
+
 #: ``.opt-1.pyc``: the optimize level in a ``__pycache__`` pyc's name.
 OPT_LEVEL = re.compile(r"\.opt-([12])\.pyc$")
 
