@@ -58,6 +58,21 @@ FREE_THREADED: bool
 
 def interpreter_info() -> dict[str, Any]: ...
 
+# The marshal type codes, which hatch_pyc.check.bytecode reads by too.
+_SINGLETONS: set[int]
+_FIXED_SIZE: dict[int, int]
+_SIZED: set[int]
+_SHORT_SIZED: set[int]
+_SEQUENCES: set[int]
+_SMALL_TUPLE: int
+_NULL: int
+_REF: int
+_CODE: int
+_LONG: int
+_OLD_FLOAT: int
+_OLD_COMPLEX: int
+_SLICE: int
+
 PROTOCOL: int
 
 def interpreter_facts() -> dict[str, Any]: ...

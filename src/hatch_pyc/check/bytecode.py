@@ -12,7 +12,24 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from hatch_pyc._shipped.worker import code_layout
+# The marshal type codes, as the worker (which reads the same data in the target) states them.
+from hatch_pyc._shipped.worker import (
+    _CODE,
+    _LONG,
+    _NULL,
+    _OLD_COMPLEX,
+    _OLD_FLOAT,
+    _REF,
+    _SINGLETONS,
+    _SLICE,
+    _SMALL_TUPLE,
+    FLAG_REF,
+    code_layout,
+)
+from hatch_pyc._shipped.worker import _FIXED_SIZE as _FIXED
+from hatch_pyc._shipped.worker import _SEQUENCES as _SEQUENCE4
+from hatch_pyc._shipped.worker import _SHORT_SIZED as _SIZED1
+from hatch_pyc._shipped.worker import _SIZED as _SIZED4
 from hatch_pyc.core.limits import Budget
 
 HEADER_SIZE = 16
@@ -21,26 +38,16 @@ HASH_BASED, CHECK_SOURCE = 0b01, 0b10
 #: Deepest nesting of containers a pyc may have: CPython's own marshal refuses deeper data.
 MAX_DEPTH = 2000
 
-FLAG_REF = 0x80
 #: Objects with no payload (the null that ends a dict is read apart).
-_EMPTY = frozenset(b"NFTS.")
-#: Payload of a fixed size: int, binary float, binary complex.
-_FIXED = {ord("i"): 4, ord("g"): 8, ord("y"): 16}
-#: A 4-byte length, then that many bytes: bytes, str, interned str, ASCII, interned ASCII.
-_SIZED4 = frozenset(b"stuaA")
-#: A 1-byte length, then that many bytes: short ASCII, interned short ASCII.
-_SIZED1 = frozenset(b"zZ")
+_EMPTY = frozenset(_SINGLETONS - {_NULL})
 #: Strings (``s`` is bytes), and which of them are ASCII.
 _TEXT = frozenset(b"tuaAzZ")
 _ASCII = frozenset(b"aAzZ")
-#: A 4-byte count, then that many objects: tuple, list, set, frozenset.
-_SEQUENCE4 = frozenset(b"([<>")
-_SMALL_TUPLE, _DICT, _CODE, _REF, _LONG, _NULL = b"){crl0"
-#: A frozendict (marshal version 6, CPython 3.15): pairs ended by a null, as a dict.
-_FROZENDICT = ord("}")
+#: Dicts (in no pyc CPython writes) and frozendicts (marshal version 6, CPython 3.15): pairs
+#: ended by a null.
+_DICT, _FROZENDICT = b"{}"
 #: Objects whose size comes first: the sized ones and the sequences.
 _COUNTED = _SIZED4 | _SIZED1 | _SEQUENCE4 | {_SMALL_TUPLE}
-_OLD_FLOAT, _OLD_COMPLEX, _SLICE = b"fx:"
 _INT32 = struct.Struct("<i")
 
 
