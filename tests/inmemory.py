@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from hatch_pyc import cli
-from hatch_pyc.build import bootstrap, metadata
+from hatch_pyc.build import bootstrap
+from hatch_pyc.build import bytecode_metadata as metadata
 from hatch_pyc.core import layouts
 from hatch_pyc.core.interpreters import running
 from hatch_pyc.wheel import records

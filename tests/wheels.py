@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from types import CodeType
 
-from hatch_pyc.build.metadata import METADATA_PATH
+from hatch_pyc.build.bytecode_metadata import METADATA_PATH
 
 
 def names(wheel: Path) -> list[str]:

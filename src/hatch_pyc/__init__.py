@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# Defined before anything else is imported: hatch_pyc.build.metadata reads it.
+# Defined before anything else is imported: hatch_pyc.build.bytecode_metadata reads it.
 __version__ = "0.3.0"
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from typing import Any
 
 from packaging.tags import parse_tag
 
-from hatch_pyc.build import assembly, metadata, pipeline, scripts
+from hatch_pyc.build import assembly, bytecode_metadata, pipeline, scripts
 from hatch_pyc.build.pipeline import Session
 from hatch_pyc.core import config, naming
 from hatch_pyc.core.config import Options
@@ -121,7 +121,7 @@ def convert_wheel(
 
 def _convert(path: str, out_dir: str, options: Options, session: Session) -> str:
     with intact_wheel(path, "converting") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
-        converted = metadata.read(artifact)
+        converted = bytecode_metadata.read(artifact)
         if converted is not None:
             built = ", ".join(f"{i.implementation} {i.version}" for i in converted.interpreters)
             raise BadArtifact(
@@ -179,7 +179,7 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
         if selection.requires_python is not None:
             text = wheelfile.with_requires_python(artifact.text(metadata_name), selection.requires_python)
             entries[metadata_name] = Entry(text.encode())
-        entries[f"{dist_info}/{metadata.METADATA_PATH}"] = Entry(result.metadata.encode())
+        entries[f"{dist_info}/{bytecode_metadata.METADATA_PATH}"] = Entry(result.metadata.encode())
         entries.pop(f"{dist_info}/RECORD")
 
         output = os.path.join(out_dir, _file_name(artifact, tags))

@@ -18,7 +18,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import parse_tag
 
 from hatch_pyc import __version__
-from hatch_pyc.build import assembly, metadata, pipeline, scripts
+from hatch_pyc.build import assembly, bytecode_metadata, pipeline, scripts
 from hatch_pyc.core import config, interpreters, naming
 from hatch_pyc.core.config import ZIPAPP, Options, parse_options
 from hatch_pyc.core.discovery import Module, read_source
@@ -290,10 +290,10 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 self._zipapp_targets = list(selection.targets) or [None]
             self._drop(build_data, [pair for pair in shipped if pair[1] in result.dropped])
             build_data["force_include"].update(assembly.on_disk(result.added, out_dir))
-            metadata_file = os.path.join(out_dir, metadata.FILENAME)
+            metadata_file = os.path.join(out_dir, bytecode_metadata.FILENAME)
             with open(metadata_file, "w", encoding="utf-8") as f:
                 f.write(result.metadata)
-            build_data["extra_metadata"][metadata_file] = metadata.FILENAME
+            build_data["extra_metadata"][metadata_file] = bytecode_metadata.FILENAME
         except BaseException:
             self.finalize(version, build_data, "")
             raise

@@ -392,7 +392,7 @@ def test_check_notes_an_alongside_wheel_without_the_targets_bytecode_and_install
 
 def test_a_build_imports_none_of_the_commands_modules() -> None:
     loaded = run(
-        [sys.executable, "-c", "import sys, hatch_pyc.hooks; print(' '.join(sorted(sys.modules)))"]
+        [sys.executable, "-c", "import sys, hatch_pyc.plugin; print(' '.join(sorted(sys.modules)))"]
     ).stdout.split()
     assert "hatch_pyc.hook" in loaded
     for module in ("installer", "hatch_pyc.install", "hatch_pyc.convert", "hatch_pyc.check.checker"):

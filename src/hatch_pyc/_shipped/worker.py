@@ -3,7 +3,7 @@
 This module runs inside the *target* interpreter, which may be older than the one running
 the build (CPython 3.8 and newer), so it imports nothing but the standard library and keeps
 to syntax that CPython 3.8 accepts. The build process imports it for the helpers it shares
-with the workers, which :mod:`hatch_pyc.core.workers` alone starts.
+with the workers, which :mod:`hatch_pyc.core.processes` alone starts.
 
 The protocol: ``python -I -B worker.py --info`` prints the interpreter's facts as one JSON
 line, with the protocol's version (:data:`PROTOCOL`). ``--serve OUT_DIR`` (compile),

@@ -26,7 +26,7 @@ from hatch_pyc.core import interpreters
 from hatch_pyc.core.discovery import Module, read_source
 from hatch_pyc.core.errors import HatchPycError
 from hatch_pyc.core.interpreters import Interpreter, Target
-from hatch_pyc.core.workers import WorkerProcess
+from hatch_pyc.core.processes import WorkerProcess
 
 
 @dataclass(frozen=True)

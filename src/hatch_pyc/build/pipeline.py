@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hatch_pyc._shipped.bundle_runtime import user_cache_dir
-from hatch_pyc.build import assembly, metadata, stubs
+from hatch_pyc.build import assembly, bytecode_metadata, stubs
 from hatch_pyc.build.cache import CompileCache, open_cache
 from hatch_pyc.build.compilation import Compilation, Progress, ProgressReporter, compile_modules
 from hatch_pyc.build.placement import LayoutError, Placement, place, refuse_extension_modules
@@ -261,7 +261,7 @@ def build(
         added.update({m.path: m.source for m in scripts if m.path not in placement.sourceless})
         # Compiled scripts were never among the shipped files: nothing to drop there.
         dropped = placement.sourceless & shipped_paths
-    text = metadata.render(
+    text = bytecode_metadata.render(
         interpreters=[compilation.interpreter for compilation in compilations],
         layout=layout,
         optimize=layout.shipped_levels(options.optimize, bool(placement.kept)),

@@ -33,7 +33,7 @@ from hatch_pyc._shipped.bundle_runtime import (
     group_hash,
     group_of,
 )
-from hatch_pyc.build import metadata
+from hatch_pyc.build import bytecode_metadata
 from hatch_pyc.build.bootstrap import stdlib_shadows
 from hatch_pyc.build.cache import CompileCache
 from hatch_pyc.build.compilation import Progress
@@ -112,7 +112,11 @@ def make_bundle(
         modules = [m for m in tree.modules if m.path not in excluded]
         check_entry_point(entry, modules, options.where(config.ENTRY_POINT), tree.precompiled)
         runtime = [INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE]
-        reserved = {"__main__.py", metadata.FILENAME, *(f"{name}{end}" for name in runtime for end in (".py", ".pyc"))}
+        reserved = {
+            "__main__.py",
+            bytecode_metadata.FILENAME,
+            *(f"{name}{end}" for name in runtime for end in (".py", ".pyc")),
+        }
         if tree.native and zipapp.extension_modules == "refuse":
             raise BundleError(_refused(tree, options.where(config.EXTENSION_MODULES)))
         paths = [*(m.path for m in tree.modules), *tree.files, *tree.native]
@@ -140,7 +144,7 @@ def make_bundle(
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
             contents[f"{dist_info}/RECORD"] = record(dist_info, bundled, contents)
         contents["__main__.py"] = bootstrap(entry, interpreter, name, sorted(tree.records), native, not cached)
-        contents[metadata.FILENAME] = metadata.render(
+        contents[bytecode_metadata.FILENAME] = bytecode_metadata.render(
             interpreters=[interpreter],
             layout=layouts.ZIPAPP,
             optimize=[min(options.optimize)],

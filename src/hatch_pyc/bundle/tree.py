@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hatch_pyc.build import metadata, stubs
+from hatch_pyc.build import bytecode_metadata, stubs
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BadArtifact, BundleError
 from hatch_pyc.core.interpreters import Interpreter
@@ -127,12 +127,12 @@ def unpack_project(artifact: Artifact, root: str, cache_tag: str) -> None:
     ``cache_tag`` (a bundle is for one): its bytecode in the modules' own places, without the
     other interpreters' bytecode, the stubs it replaces, or the selector package.
     """
-    meta = metadata.read(artifact)
+    meta = bytecode_metadata.read(artifact)
     archived = meta is not None and meta.layout.archive and not meta.layout.bundle
     zipped = distribution_id(artifact.name) if archived else None
     package = stubs.selector_package(artifact.name)
     skip = {f"{artifact.dist_info}/{name}" for name in INSTALL_RECORDS}
-    skip.add(f"{artifact.dist_info}/{metadata.METADATA_PATH}")
+    skip.add(f"{artifact.dist_info}/{bytecode_metadata.METADATA_PATH}")
     others: set[str] = set()
     found = False
 

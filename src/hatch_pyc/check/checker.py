@@ -17,8 +17,8 @@ from typing import Any
 
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
-from hatch_pyc.build import metadata, stubs
-from hatch_pyc.build.metadata import BytecodeMetadata
+from hatch_pyc.build import bytecode_metadata, stubs
+from hatch_pyc.build.bytecode_metadata import BytecodeMetadata
 from hatch_pyc.check import bytecode, landing
 from hatch_pyc.check.bootstrap import bootstrap_problems
 from hatch_pyc.check.code_verifier import CodeVerifier
@@ -86,7 +86,7 @@ class CheckResult:
 
 
 def _inspect(artifact: Artifact, places: Places | None = None) -> tuple[Inspection, Survey, BytecodeMetadata | None]:
-    meta = metadata.read(artifact)
+    meta = bytecode_metadata.read(artifact)
     survey = survey_artifact(artifact, meta, places)
     members = survey.members
     infos = artifact.archive.infolist()

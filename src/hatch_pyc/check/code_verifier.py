@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from hatch_pyc._shipped import worker
 from hatch_pyc.core.limits import MAX_HELD
-from hatch_pyc.core.workers import WorkerProcess
+from hatch_pyc.core.processes import WorkerProcess
 
 #: What a worker's death means for the pycs it had not answered for.
 DIED = "the interpreter comparing it with its source died on it"

@@ -25,7 +25,7 @@ from hatch_pyc.core.limits import (
     Budget,
     LimitExceeded,
 )
-from hatch_pyc.core.workers import WorkerProcess
+from hatch_pyc.core.processes import WorkerProcess
 
 #: Wall-clock seconds a worker may take beyond its CPU limit before it is killed: it only
 #: computes, so it never waits that long unless something outside stops it.

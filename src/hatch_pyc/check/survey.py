@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hatch_pyc.build import stubs
-from hatch_pyc.build.metadata import BytecodeMetadata
+from hatch_pyc.build.bytecode_metadata import BytecodeMetadata
 from hatch_pyc.check import landing
 from hatch_pyc.check.landing import Audit, Places
 from hatch_pyc.core.errors import printable

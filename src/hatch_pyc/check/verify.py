@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from hatch_pyc import __version__
 from hatch_pyc._shipped import bundle_index, bundle_resources, bundle_runtime
 from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, OWN_MODULES_OPTIMIZE, RESOURCES_MODULE, RUNTIME_MODULE
-from hatch_pyc.build import metadata, scripts, stubs
+from hatch_pyc.build import bytecode_metadata, scripts, stubs
+from hatch_pyc.build.bytecode_metadata import BytecodeMetadata
 from hatch_pyc.build.compilation import CompilationFailed, compile_modules
-from hatch_pyc.build.metadata import BytecodeMetadata
 from hatch_pyc.build.placement import Request
 from hatch_pyc.check.bootstrap import bootstrap_problems
 from hatch_pyc.check.source_tree import SourceRoot, SourceTree
@@ -160,7 +160,7 @@ def verify_artifact(
             artifact = stack.enter_context(intact_wheel(path, "verifying"))
         else:
             artifact = stack.enter_context(open_artifact(path))
-        meta = metadata.read(artifact)
+        meta = bytecode_metadata.read(artifact)
         if meta is None:
             raise BadArtifact(
                 f"{path}: has no bytecode metadata: hatch-pyc did not build it, so nothing records how its "

@@ -22,7 +22,7 @@ from packaging.tags import INTERPRETER_SHORT_NAMES
 from packaging.version import Version
 
 from hatch_pyc._shipped import worker
-from hatch_pyc.core import workers
+from hatch_pyc.core import processes
 from hatch_pyc.core.errors import HatchPycError
 
 #: The oldest interpreter hatch-pyc compiles for: the worker keeps to its syntax.
@@ -122,7 +122,7 @@ def _pyenv_pythons(major: str, minor: str, suffix: str = "") -> list[str]:
 def probe(executable: str) -> Target:
     """Ask ``executable`` to describe itself; raises :class:`TargetError` if it cannot."""
     try:
-        result = workers.run_once(executable, ["--info"], PROBE_TIMEOUT)
+        result = processes.run_once(executable, ["--info"], PROBE_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TargetError(f"{executable} could not be run: {exc}") from None
     if result.returncode != 0:

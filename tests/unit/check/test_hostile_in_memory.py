@@ -15,7 +15,7 @@ import pytest
 from inmemory import DIST, HERE, NAME, SOURCE, WHEEL, bootstrap_of, bundle, meta, pyc, run_cli, sourceless, write
 
 from hatch_pyc import cli
-from hatch_pyc.build import metadata
+from hatch_pyc.build import bytecode_metadata
 
 
 def _with(**changes: bytes | None) -> Callable[[], dict[str, bytes]]:
@@ -26,7 +26,7 @@ def _with(**changes: bytes | None) -> Callable[[], dict[str, bytes]]:
                 "core": "demo/core.pyc",
                 "init": "demo/__init__.pyc",
                 "wheel": f"{DIST}/WHEEL",
-                "meta": f"{DIST}/{metadata.METADATA_PATH}",
+                "meta": f"{DIST}/{bytecode_metadata.METADATA_PATH}",
                 "metadata": f"{DIST}/METADATA",
             }[key]
             if value is None:
@@ -114,9 +114,9 @@ UNUSABLE = [
      .encode()})), "hatch-pyc reads version 1.x only"),
     ("WHEEL not UTF-8", _entries_then(lambda entries: entries.update({f"{DIST}/WHEEL": b"\xff\xfe"})), "is not UTF-8"),
     ("bytecode metadata not JSON", _entries_then(lambda entries: entries.update(
-        {f"{DIST}/{metadata.METADATA_PATH}": b"{"})), "is not valid bytecode metadata"),
+        {f"{DIST}/{bytecode_metadata.METADATA_PATH}": b"{"})), "is not valid bytecode metadata"),
     ("bytecode metadata of a future format", _entries_then(lambda entries: entries.update(
-        {f"{DIST}/{metadata.METADATA_PATH}": json.dumps({**json.loads(meta("zip")), "format": 9}).encode()})),
+        {f"{DIST}/{bytecode_metadata.METADATA_PATH}": json.dumps({**json.loads(meta("zip")), "format": 9}).encode()})),
      "format 9; this hatch-pyc reads format 1"),
 ]  # fmt: skip
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hatch_pyc import __version__
-from hatch_pyc.build import metadata
+from hatch_pyc.build import bytecode_metadata
 from hatch_pyc.core.errors import BadArtifact
 from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.layouts import SOURCELESS
@@ -20,7 +20,7 @@ INTERPRETER = Interpreter("cpython", "3.12.4", "cpython-312", "cb0d0d0a")
 
 
 def _document(**changes: object) -> dict:
-    text = metadata.render(
+    text = bytecode_metadata.render(
         interpreters=[INTERPRETER], layout=SOURCELESS, optimize=[0], invalidation_mode="checked-hash", modules=3
     )
     document = json.loads(text)
@@ -32,7 +32,7 @@ def _pyz(tmp_path: Path, content: bytes) -> Artifact:
     target = tmp_path / "app.pyz"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr(metadata.FILENAME, content)
+        zf.writestr(bytecode_metadata.FILENAME, content)
         zf.writestr("__main__.py", b"")
     target.write_bytes(buffer.getvalue())
     return open_artifact(str(target))
@@ -42,17 +42,17 @@ def test_render_is_sorted_json_that_reads_back(tmp_path: Path) -> None:
     document = _document()
     assert document["hatch_pyc_version"] == __version__
     assert document["interpreters"][0] == {**INTERPRETER.__dict__, "python_tag": "cp312"}
-    text = metadata.render(
+    text = bytecode_metadata.render(
         interpreters=[INTERPRETER], layout=SOURCELESS, optimize=[0], invalidation_mode="checked-hash", modules=3
     )
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
     with _pyz(tmp_path, text.encode()) as artifact:
-        read = metadata.read(artifact)
+        read = bytecode_metadata.read(artifact)
     assert read is not None
     assert read.document == document
     assert (read.layout, read.interpreters, read.python_tags) == (SOURCELESS, (INTERPRETER,), ("cp312",))
     assert (read.optimize, read.invalidation_mode, read.modules) == ((0,), "checked-hash", 3)
-    assert (read.format, read.hatch_pyc_version) == (metadata.FORMAT_VERSION, __version__)
+    assert (read.format, read.hatch_pyc_version) == (bytecode_metadata.FORMAT_VERSION, __version__)
 
 
 def test_read_gives_the_defaults_of_what_is_not_recorded(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_read_gives_the_defaults_of_what_is_not_recorded(tmp_path: Path) -> None
     del free["python_tag"]
     document["interpreters"] = [document["interpreters"][0], free]
     with _pyz(tmp_path, json.dumps(document).encode()) as artifact:
-        read = metadata.read(artifact)
+        read = bytecode_metadata.read(artifact)
     assert read is not None
     assert (read.optimize, read.invalidation_mode, read.modules, read.hatch_pyc_version) == ((0,), None, 0, None)
     assert [i.free_threaded for i in read.interpreters] == [False, True]
@@ -89,8 +89,8 @@ def test_read_gives_the_defaults_of_what_is_not_recorded(tmp_path: Path) -> None
 )
 def test_metadata_that_is_not_what_hatch_pyc_writes_is_refused(tmp_path: Path, content: bytes, says: str) -> None:
     with _pyz(tmp_path, content) as artifact, pytest.raises(BadArtifact) as info:
-        metadata.read(artifact)
-    assert f"{metadata.FILENAME} is not valid bytecode metadata" in str(info.value)
+        bytecode_metadata.read(artifact)
+    assert f"{bytecode_metadata.FILENAME} is not valid bytecode metadata" in str(info.value)
     assert says in str(info.value)
 
 
@@ -106,4 +106,4 @@ def test_interpreters_are_validated(tmp_path: Path, entry: dict, says: str) -> N
     document = _document()
     document["interpreters"][0].update(entry)
     with _pyz(tmp_path, json.dumps(document).encode()) as artifact, pytest.raises(BadArtifact, match=says):
-        metadata.read(artifact)
+        bytecode_metadata.read(artifact)
