@@ -86,8 +86,9 @@ class _Destination(SchemeDictionaryDestination):
         #: The wheel, open while pypa/installer writes it.
         self.archive: zipfile.ZipFile | None = None
         self.root_scheme = root_scheme
-        #: Files written (or being written) and directories made, in order, to undo them.
-        self.written: list[Path] = []
+        #: Files written (or being written) and directories made, in order, to undo them (as
+        #: strings: a wheel of 100,000 files would hold as many Path objects).
+        self.written: list[str] = []
         self.made: list[Path] = []
 
     def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool) -> RecordEntry:
@@ -99,15 +100,15 @@ class _Destination(SchemeDictionaryDestination):
             parent = parent.parent
         self.made.extend(reversed(missing))
         if not target.exists():  # an existing file is refused below, and is not ours to remove
-            self.written.append(target)
+            self.written.append(str(target))
         return super().write_to_fs(scheme, path, stream, is_executable)
 
     def finalize_installation(
         self, scheme: Scheme, record_file_path: str, records: Iterable[tuple[Scheme, RecordEntry]]
     ) -> None:
         records = list(records)
-        assert self.archive is not None
         for path in sorted(self.pycache):
+            assert self.archive is not None
             with self.archive.open(path) as stream:
                 written = self.write_file(self.root_scheme, path, cast("BinaryIO", stream), False)
                 records.append((self.root_scheme, written))
@@ -115,7 +116,8 @@ class _Destination(SchemeDictionaryDestination):
 
     def undo(self) -> None:
         for file in reversed(self.written):
-            file.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(file)
         for directory in reversed(self.made):
             with contextlib.suppress(OSError):  # not empty: something else wrote there since
                 directory.rmdir()
@@ -576,8 +578,10 @@ def install_wheel(
         script_kind=get_launcher_kind(),
     )
     try:
-        with WheelFile.open(Path(path)) as source, zipfile.ZipFile(path) as archive, warnings.catch_warnings():
-            destination.archive = archive
+        with WheelFile.open(Path(path)) as source, contextlib.ExitStack() as stack, warnings.catch_warnings():
+            # A second reading of the zip directory only for the pycs to copy: it costs as much
+            # memory as the wheel has entries.
+            destination.archive = stack.enter_context(zipfile.ZipFile(path)) if pycache else None
             warnings.filterwarnings("ignore", message=".*__pycache__.*", category=RuntimeWarning)
             install(source, destination, {"INSTALLER": b"hatch-pyc\n"})
     except BaseException as exc:

@@ -152,9 +152,9 @@ class Audit:
     #: The top-level names the wheel puts in site-packages (modules, packages, directories).
     top_level: set[str] = field(default_factory=set)
     #: The roots the import system searches, in order, and below which one each landed file
-    #: is found: ``{entry: (root, path below it)}``.
+    #: is found: ``{entry: root}``.
     roots: list[Root] = field(default_factory=list)
-    placed: dict[str, tuple[Root, str]] = field(default_factory=dict)
+    placed: dict[str, Root] = field(default_factory=dict)
 
 
 def pth_lines(text: str) -> Iterable[tuple[int, str, bool]]:
@@ -290,7 +290,9 @@ def audit_wheel(
 
     roots = audit.roots = _roots(audit, landed, at, directories, places, read_text, layout, archive_name)
     for root in roots:
-        if root.path in at:
+        # The interpreter's own entries: those after site-packages were put there by .pth files
+        # installed already (this distribution's own archive, checked again once installed).
+        if root.kind == "stdlib" and root.path in at:
             audit.problems.append(
                 f"{printable(at[root.path])}: lands on {printable(root.path)}, which is on sys.path at every start: "
                 "whatever it holds is imported as if installed"
@@ -314,7 +316,8 @@ def audit_wheel(
         if placed:
             # The innermost root decides: site-packages inside the standard library's directory
             # (outside a venv) is searched as site-packages.
-            root, relative = audit.placed[entry] = placed[0]
+            root, relative = placed[0]
+            audit.placed[entry] = root
             _audit_file(audit, entry, path, root, relative, at, folded, places, layout, selector)
     audit.startup = list(dict.fromkeys(audit.startup))
     return audit
@@ -608,7 +611,8 @@ def environment_problems(audit: Audit, environment: Environment) -> list[str]:
                 f"{root.why} puts {printable(root.path)} on sys.path, which holds files of another installed "
                 "distribution: they would be imported as top-level modules"
             )
-    for entry, (root, relative) in sorted(audit.placed.items()):
+    for entry, root in sorted(audit.placed.items()):
+        relative = audit.landed[entry][len(root.path) + 1 :]
         label = printable(entry)
         parts = relative.split("/")
         directory = posixpath.join(root.path, *parts[:-1])

@@ -140,9 +140,12 @@ def _is_zip(artifact: Artifact, entry: str) -> bool:
 
 
 def _site_paths(landed: Mapping[str, str], places: Places) -> dict[str, str]:
-    """``{entry: its path in site-packages}`` of the ``landed`` entries that land there."""
+    """``{entry: its path in site-packages}`` of the ``landed`` sources and pycs that land there
+    (what the stubs, the selector and ``verify`` look at; :meth:`Survey.site_path` finds others)."""
     found = {}
     for entry, path in landed.items():
+        if not path.endswith((".py", ".pyc", ".pyw")):
+            continue
         for site in places.sites:
             if path.startswith(site + "/"):
                 found[entry] = path[len(site) + 1 :]
