@@ -67,6 +67,7 @@ from hatch_pyc.core.interpreters import Interpreter, Target, running
 from hatch_pyc.core.limits import MAX_PYC_SIZE, LimitExceeded
 from hatch_pyc.core.naming import legacy_pyc_path
 from hatch_pyc.wheel import archive
+from hatch_pyc.wheel.archive import read_content
 from hatch_pyc.wheel.artifact import intact_wheel
 
 
@@ -243,10 +244,7 @@ def _extraction(
     for group, paths in groups.items():
         hasher = hashlib.sha256()
         for path in paths:
-            content = contents[path]
-            if isinstance(content, str):
-                with open(content, "rb") as f:
-                    content = f.read()
+            content = read_content(contents[path])
             group_hash(path, len(content), hasher)
             hasher.update(content)
             sizes[path] = len(content)

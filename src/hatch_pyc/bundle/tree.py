@@ -18,6 +18,7 @@ from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.naming import distribution_id
 from hatch_pyc.core.native import is_native
 from hatch_pyc.wheel import records, wheelfile
+from hatch_pyc.wheel.archive import read_content
 from hatch_pyc.wheel.artifact import Artifact, extract, install_path
 
 #: Files of an installed ``.dist-info`` that describe that one install, not the distribution.
@@ -197,9 +198,5 @@ def record(dist_info: str, paths: Sequence[str], contents: Mapping[str, str | by
     """A RECORD listing ``paths`` as the bundle holds them."""
     rows = []
     for path in paths:
-        content = contents[path]
-        if isinstance(content, str):
-            with open(content, "rb") as f:
-                content = f.read()
-        rows.append(records.row(path, content))
+        rows.append(records.row(path, read_content(contents[path])))
     return records.render(dist_info, rows)

@@ -72,6 +72,14 @@ class Archive:
         write_zip(target, self.files, compress=self.compress)
 
 
+def read_content(content: str | bytes) -> bytes:
+    """A file's bytes, given as a file on disk or as its bytes: how the pipeline hands files on."""
+    if isinstance(content, str):
+        with open(content, "rb") as f:
+            return f.read()
+    return content
+
+
 def write_zip(target: str, files: Mapping[str, str | bytes], *, shebang: str | None = None, compress: bool) -> None:
     """Write ``files`` (``{path in archive: file on disk, or its bytes}``) to ``target``.
 
@@ -90,8 +98,6 @@ def write_zip(target: str, files: Mapping[str, str | bytes], *, shebang: str | N
                 if name in directories:
                     archive.writestr(_entry(name, DIRECTORY_MODE, compress), b"")
                     continue
-                content = files[name]
-                if isinstance(content, str):
-                    with open(content, "rb") as f:
-                        content = f.read()
-                archive.writestr(_entry(name, FILE_MODE, compress), content, compresslevel=COMPRESS_LEVEL)
+                archive.writestr(
+                    _entry(name, FILE_MODE, compress), read_content(files[name]), compresslevel=COMPRESS_LEVEL
+                )

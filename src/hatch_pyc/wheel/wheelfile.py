@@ -176,10 +176,7 @@ def write_wheel(target: str, entries: Mapping[str, Entry], dist_info: str, date_
     with archive.replacing(target) as partial, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
         for name in order:
             entry = entries[name]
-            data = entry.content
-            if isinstance(data, str):
-                with open(data, "rb") as f:
-                    data = f.read()
+            data = archive.read_content(entry.content)
             _write(out, name, data, entry.external_attr, date_time)
             rows.append(records.row(name, data))
         _write(out, f"{dist_info}/RECORD", records.render(dist_info, rows), FILE_ATTR, date_time)
