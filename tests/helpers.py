@@ -159,3 +159,21 @@ class Venv:
 BuildWheel = Callable[..., Path]
 #: The ``make_venv`` fixture: ``make_venv(python=sys.executable) -> Venv``.
 MakeVenv = Callable[..., Venv]
+
+
+def demo_artifacts(root: Path) -> dict[str, Path]:
+    """Real artifacts of the demo project built by the hook in ``root``: its alongside,
+    sourceless and zip wheels (the zip one keeping a module's source) and a ``.pyz``."""
+    demo = copy_project("demo", root / "src")
+    found = {}
+    for layout in ("alongside", "sourceless", "zip"):
+        options = f'layout = "{layout}"\ncache = false'
+        if layout == "zip":
+            options += '\nkeep-source = ["demo/selfsource.py"]'
+        set_hook_options(
+            demo, options + ("\n[tool.hatch.build.targets.wheel.hooks.pyc.zipapp]" if layout == "sourceless" else "")
+        )
+        hatchling_build(demo, root / layout)
+        found[layout] = only_wheel(root / layout)
+    found["pyz"] = next((root / "sourceless").glob("*.pyz"))
+    return found

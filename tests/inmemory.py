@@ -3,6 +3,8 @@ hostile corpora (tests/unit/check/test_hostile_in_memory.py, tests/unit/wheel/te
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.util
 import io
 import marshal
@@ -85,3 +87,26 @@ def bootstrap_of(entry: str = "demo:main", groups: dict[str, tuple[str, str]] | 
     runtime = bootstrap.Runtime("b", groups, {}) if groups is not None else None
     values = bootstrap.Bootstrap(entry, "demo.pyz", HERE.named, HERE.magic_number, runtime=runtime)
     return bootstrap.write(values)
+
+
+#: WHEEL and METADATA of the ``evil`` distribution the bounds tests build.
+EVIL_WHEEL = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+EVIL_METADATA = "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n"
+
+
+def evil_wheel(
+    path: Path, files: dict[str, bytes], wheel_text: str = EVIL_WHEEL, metadata: str = EVIL_METADATA
+) -> Path:
+    """A wheel of ``files`` at ``path`` with the ``evil`` dist-info and a RECORD that matches."""
+    dist_info = "evil-1.0.dist-info"
+    entries = {**files, f"{dist_info}/WHEEL": wheel_text.encode(), f"{dist_info}/METADATA": metadata.encode()}
+    rows = []
+    for name, data in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        rows.append(f"{name},sha256={digest},{len(data)}\n")
+    entries[f"{dist_info}/RECORD"] = ("".join(rows) + f"{dist_info}/RECORD,,\n").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in entries.items():
+            out.writestr(name, data)
+    return path

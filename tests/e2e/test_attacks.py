@@ -38,7 +38,7 @@ from types import CodeType
 
 import pytest
 import wheels
-from helpers import PROJECTS, Venv, copy_project, hatchling_build, only_wheel, set_hook_options
+from helpers import PROJECTS, Venv, copy_project, demo_artifacts, only_wheel
 from wheels import rewrite
 
 from hatch_pyc import cli
@@ -58,18 +58,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Real artifacts of the demo project: alongside, sourceless and zip wheels, a .pyz, and the
     alongside wheel as another backend would have built it (no pycs, no bytecode metadata)."""
     root = tmp_path_factory.mktemp("built")
-    demo = copy_project("demo", root / "src")
-    found = {}
-    for layout in ("alongside", "sourceless", "zip"):
-        options = f'layout = "{layout}"\ncache = false'
-        if layout == "zip":
-            options += '\nkeep-source = ["demo/selfsource.py"]'
-        set_hook_options(
-            demo, options + ("\n[tool.hatch.build.targets.wheel.hooks.pyc.zipapp]" if layout == "sourceless" else "")
-        )
-        hatchling_build(demo, root / layout)
-        found[layout] = only_wheel(root / layout)
-    found["pyz"] = next((root / "sourceless").glob("*.pyz"))
+    found = demo_artifacts(root)
     alongside = found["alongside"]
     dropped = {
         name: None for name in wheels.names(alongside) if "__pycache__" in name or name.endswith("hatch_pyc.json")

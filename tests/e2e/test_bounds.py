@@ -12,20 +12,20 @@ interpreters times 20,000 pycs ``check`` to 7 s; a 100 MiB GNU long name ``verif
 
 from __future__ import annotations
 
-import base64
 import gzip
-import hashlib
 import io
 import json
 import struct
 import subprocess
 import sys
 import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
 from helpers import Venv
+from inmemory import EVIL_METADATA as METADATA
+from inmemory import EVIL_WHEEL as WHEEL
+from inmemory import evil_wheel
 
 from hatch_pyc.core.limits import MAX_INTERPRETERS
 
@@ -34,8 +34,6 @@ TIME_LIMIT = 60
 #: The checking process's promise.
 RSS_LIMIT = 256 * 1024 * 1024
 ADDRESS_SPACE = 1024 * 1024 * 1024
-WHEEL = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-METADATA = "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n"
 NAME = "evil-1.0-py3-none-any.whl"
 
 #: Runs the command given under the address-space limit and reports its exit status, output
@@ -78,20 +76,8 @@ def assert_refused(args: list[str | Path], says: str) -> int:
 
 
 def wheel(directory: Path, files: dict[str, bytes], wheel_text: str = WHEEL, metadata: str = METADATA) -> Path:
-    """A wheel of ``files`` with its dist-info and a RECORD that matches."""
-    dist_info = "evil-1.0.dist-info"
-    entries = {**files, f"{dist_info}/WHEEL": wheel_text.encode(), f"{dist_info}/METADATA": metadata.encode()}
-    rows = []
-    for name, data in entries.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        rows.append(f"{name},sha256={digest},{len(data)}\n")
-    entries[f"{dist_info}/RECORD"] = ("".join(rows) + f"{dist_info}/RECORD,,\n").encode()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / NAME
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in entries.items():
-            out.writestr(name, data)
-    return path
+    """The ``evil`` wheel of ``files`` in ``directory``."""
+    return evil_wheel(directory / NAME, files, wheel_text, metadata)
 
 
 def test_an_entry_32000_directories_deep(tmp_path: Path) -> None:

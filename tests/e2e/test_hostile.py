@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import PROJECTS, Venv, copy_project, hatchling_build, only_wheel, run, set_hook_options, uv
+from helpers import PROJECTS, Venv, demo_artifacts, run, uv
 from wheels import rewrite
 
 from hatch_pyc import cli
@@ -59,19 +59,7 @@ class Case:
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Real artifacts of the demo project: alongside, sourceless and zip wheels and a .pyz."""
     root = tmp_path_factory.mktemp("built")
-    demo = copy_project("demo", root / "src")
-    found = {}
-    for layout in ("alongside", "sourceless", "zip"):
-        options = f'layout = "{layout}"\ncache = false'
-        if layout == "zip":
-            options += '\nkeep-source = ["demo/selfsource.py"]'
-        set_hook_options(
-            demo, options + ("\n[tool.hatch.build.targets.wheel.hooks.pyc.zipapp]" if layout == "sourceless" else "")
-        )
-        hatchling_build(demo, root / layout)
-        found[layout] = only_wheel(root / layout)
-    found["pyz"] = next((root / "sourceless").glob("*.pyz"))
-    return found
+    return demo_artifacts(root)
 
 
 def _entries(wheel: Path) -> dict[str, bytes]:

@@ -4,17 +4,17 @@ extended headers past theirs; each refused before the costly part runs, each fas
 
 from __future__ import annotations
 
-import base64
 import email.parser
-import hashlib
 import io
 import struct
 import tarfile
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
+from inmemory import EVIL_METADATA as METADATA
+from inmemory import EVIL_WHEEL as WHEEL
+from inmemory import evil_wheel as wheel
 
 from hatch_pyc.check import checker
 from hatch_pyc.check.source_tree import _unpack
@@ -35,25 +35,6 @@ from hatch_pyc.core.limits import (
 )
 from hatch_pyc.wheel import wheelfile
 from hatch_pyc.wheel.artifact import open_artifact
-
-WHEEL = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-METADATA = "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n"
-
-
-def wheel(path: Path, files: dict[str, bytes], wheel_text: str = WHEEL, metadata: str = METADATA) -> Path:
-    """A wheel of ``files`` with its dist-info and a RECORD that matches."""
-    dist_info = "evil-1.0.dist-info"
-    entries = {**files, f"{dist_info}/WHEEL": wheel_text.encode(), f"{dist_info}/METADATA": metadata.encode()}
-    rows = []
-    for name, data in entries.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        rows.append(f"{name},sha256={digest},{len(data)}\n")
-    entries[f"{dist_info}/RECORD"] = ("".join(rows) + f"{dist_info}/RECORD,,\n").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in entries.items():
-            out.writestr(name, data)
-    return path
 
 
 @pytest.mark.parametrize(
