@@ -194,10 +194,6 @@ def _inside(path: str, root: str) -> str | None:
     return None
 
 
-def _identifier(name: str) -> bool:
-    return name.isidentifier()
-
-
 def _module_stem(name: str, suffixes: Sequence[str]) -> tuple[str, str] | None:
     """``(stem, kind)`` of a file the path finder loads: kind ``native``, ``source`` or
     ``bytecode``; None for any other file."""
@@ -448,7 +444,7 @@ def _audit_file(
         audit.native += 1
     if root.kind == "scripts":
         top = parts[0] if len(parts) > 1 else stem
-        if _identifier(top) and (kind != "source" or top in places.stdlib or top in audit.top_level):
+        if top.isidentifier() and (kind != "source" or top in places.stdlib or top in audit.top_level):
             what = "the standard library's" if top in places.stdlib else "any"
             audit.problems.append(
                 f"{label}: lands in the scripts directory, {root.why}: every console script that imports "

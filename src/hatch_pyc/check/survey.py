@@ -97,12 +97,13 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
         # its __main__ and what it imports come from the archive, as zipimport reads it.
         if posixpath.dirname(path) != scripts or entry in audit.archives:
             continue
-        if _is_bytecode(artifact, entry):
+        kind = _script_kind(artifact, entry)
+        if kind == "bytecode":
             audit.problems.append(
                 f"{printable(entry)}: a script that is bytecode, which `python` runs as it is (it reads a pyc's "
                 "magic number whatever the file's name): nothing can verify it"
             )
-        elif _is_zip(artifact, entry):
+        elif kind == "zip":
             audit.archives[entry] = (False, "a script run as a zip application")
     for name, (declared, _) in sorted(audit.archives.items()):
         nested = artifact.open_nested(name)
@@ -119,24 +120,19 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
     return Survey(members, sources, audit, own, in_site, places)
 
 
-def _is_bytecode(artifact: Artifact, entry: str) -> bool:
-    """Whether the entry starts as a pyc of CPython 3 or PyPy 3 does: ``python script`` runs
-    such a file as bytecode when its first two bytes are the running interpreter's magic."""
+def _script_kind(artifact: Artifact, entry: str) -> str:
+    """What ``python script`` runs the entry as, from one reading of it: ``bytecode`` when it
+    starts as a pyc of CPython 3 or PyPy 3 does (its first two bytes are the running
+    interpreter's magic), ``zip`` for a zip archive (its end record read: seeking there inflates
+    what is before it), else ``source``."""
     try:
         with artifact.archive.open(entry) as stream:
             start = stream.read(4)
+            if len(start) == 4 and start[2:] == b"\r\n" and 3000 <= int.from_bytes(start[:2], "little") < 4000:
+                return "bytecode"
+            return "zip" if zipfile.is_zipfile(stream) else "source"
     except ZIP_ERRORS:
-        return False
-    return len(start) == 4 and start[2:] == b"\r\n" and 3000 <= int.from_bytes(start[:2], "little") < 4000
-
-
-def _is_zip(artifact: Artifact, entry: str) -> bool:
-    """Whether the entry is a zip archive, its end record read (seeking inflates what is before it)."""
-    try:
-        with artifact.archive.open(entry) as stream:
-            return zipfile.is_zipfile(stream)
-    except ZIP_ERRORS:
-        return False
+        return "source"
 
 
 def _site_paths(landed: Mapping[str, str], places: Places) -> dict[str, str]:
