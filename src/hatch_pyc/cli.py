@@ -20,6 +20,7 @@ from hatch_pyc.build.pipeline import Session
 from hatch_pyc.check.checker import Inspection, check_wheel, inspect_artifact
 from hatch_pyc.core import config
 from hatch_pyc.core.errors import HatchPycError, printable
+from hatch_pyc.core.interpreters import version_order
 
 OK, MISMATCH, UNUSABLE = 0, 1, 2
 
@@ -31,7 +32,10 @@ def _size(count: int) -> str:
 def _describe(inspection: Inspection) -> list[str]:
     lines = [f"file: {inspection.file}", f"kind: {inspection.kind}"]
     if inspection.name:
-        lines += [f"distribution: {inspection.name} {inspection.version}", f"tags: {', '.join(inspection.tags)}"]
+        lines += [
+            f"distribution: {inspection.name} {inspection.version}",
+            f"tags: {', '.join(sorted(inspection.tags, key=version_order))}",
+        ]
     meta = inspection.bytecode_metadata
     if meta is None:
         lines.append("built by: not hatch-pyc (no bytecode metadata)")
@@ -140,7 +144,8 @@ def _verify(args: argparse.Namespace) -> int:
     name = os.path.basename(args.artifact)
     if result.ok:
         sources = ", ".join(os.path.basename(os.path.normpath(source)) for source in args.source)
-        _say(f"ok: the {result.pycs} pycs of {name} are what {', '.join(result.interpreters)} compiles from {sources}")
+        compilers = ", ".join(sorted(result.interpreters, key=version_order))
+        _say(f"ok: the {result.pycs} pycs of {name} are what {compilers} compiles from {sources}")
         return OK
     for problem in result.problems:
         _say(f"{name}: {problem}")

@@ -23,7 +23,7 @@ from hatch_pyc.core import config, naming
 from hatch_pyc.core.config import Options
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BadArtifact, HatchPycError
-from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.core.interpreters import Interpreter, in_version_order, version_order
 from hatch_pyc.core.layouts import Layout
 from hatch_pyc.wheel import wheelfile
 from hatch_pyc.wheel.artifact import Artifact, extract, install_path, intact_wheel
@@ -43,26 +43,29 @@ def _tags(artifact: Artifact, layout: Layout, interpreter: Interpreter, tag: str
     """The converted wheel's tags: unchanged for alongside; else the target's python tag,
     keeping the ABI and platform of a platform wheel built for that same interpreter."""
     if not layout.interpreter_tag:
-        return sorted(str(tag) for tag in artifact.tags)
+        return sorted((str(tag) for tag in artifact.tags), key=version_order)
     wanted = interpreter.python_tag
     specific = {tag for tag in artifact.tags if tag.abi != "none" or tag.platform != "any"}
     if not specific:
         assert tag is not None  # a sourceless layout's, from the pipeline
-        return sorted(str(each) for each in parse_tag(tag))
-    others = sorted({tag.interpreter for tag in specific} - {wanted})
+        return sorted((str(each) for each in parse_tag(tag)), key=version_order)
+    others = sorted({tag.interpreter for tag in specific} - {wanted}, key=version_order)
     if others:
         raise BadArtifact(
             f"{artifact.path}: its tags name {', '.join(others)} but the bytecode would be for {wanted}; "
             "convert it for that interpreter (--python)"
         )
-    return sorted(str(tag) for tag in specific)
+    return sorted((str(tag) for tag in specific), key=version_order)
 
 
 def _file_name(artifact: Artifact, tags: Sequence[str]) -> str:
     """The input's file name (build tag included) with the tag part made from ``tags``."""
     stem = os.path.basename(artifact.path)[: -len(".whl")].split("-")
     parsed = [tag for text in tags for tag in parse_tag(text)]
-    parts = [sorted({getattr(tag, field) for tag in parsed}) for field in ("interpreter", "abi", "platform")]
+    parts = [
+        sorted({getattr(tag, field) for tag in parsed}, key=version_order)
+        for field in ("interpreter", "abi", "platform")
+    ]
     if {str(tag) for tag in artifact.tags} == set(tags):
         return "-".join(stem) + ".whl"
     return "-".join([*stem[:-3], *(".".join(part) for part in parts)]) + ".whl"
@@ -123,7 +126,7 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
     with intact_wheel(path, "converting") as artifact, tempfile.TemporaryDirectory(prefix="hatch-pyc-convert-") as work:
         converted = bytecode_metadata.read(artifact)
         if converted is not None:
-            built = ", ".join(f"{i.implementation} {i.version}" for i in converted.interpreters)
+            built = ", ".join(f"{i.implementation} {i.version}" for i in in_version_order(converted.interpreters))
             raise BadArtifact(
                 f"{path}: is a hatch-pyc wheel already (layout {converted.layout.name}, bytecode for {built}); "
                 "convert the wheel its project's backend built, or build it again with the options you want"

@@ -196,8 +196,8 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
             return
         if found != wanted:
             raise TargetError(
-                f"{origin} is for {', '.join(sorted(found))}, but the sourceless bytecode is for "
-                f"{', '.join(sorted(wanted))}; "
+                f"{origin} is for {', '.join(sorted(found, key=interpreters.version_order))}, but the sourceless "
+                f"bytecode is for {', '.join(sorted(wanted, key=interpreters.version_order))}; "
                 "build with that interpreter or compile for the build's own"
             )
 
@@ -300,7 +300,10 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
 
         compilations = result.compilations
         modules = result.modules
-        names = ", ".join(f"{c.interpreter.implementation} {c.interpreter.version}" for c in compilations)
+        names = ", ".join(
+            f"{i.implementation} {i.version}"
+            for i in interpreters.in_version_order(c.interpreter for c in compilations)
+        )
         summary = (
             f"hatch-pyc: compiled {len(modules)} modules ({len(script_modules)} from scripts) "
             f"for {names}, layout {options.layout.name}"

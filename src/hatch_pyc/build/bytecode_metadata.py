@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from hatch_pyc import __version__
 from hatch_pyc.core import config, layouts
 from hatch_pyc.core.errors import BadArtifact, printable
-from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.core.interpreters import Interpreter, in_version_order
 from hatch_pyc.core.layouts import Layout
 from hatch_pyc.core.limits import MAX_BYTECODE_METADATA_SIZE
 
@@ -81,7 +81,7 @@ def render(
                 "magic_number": interpreter.magic_number,
                 "free_threaded": interpreter.free_threaded,
             }
-            for interpreter in interpreters
+            for interpreter in in_version_order(interpreters)
         ],
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"

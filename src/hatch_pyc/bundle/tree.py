@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hatch_pyc.build import bytecode_metadata, stubs
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BadArtifact, BundleError
-from hatch_pyc.core.interpreters import Interpreter
+from hatch_pyc.core.interpreters import Interpreter, version_order
 from hatch_pyc.core.naming import distribution_id
 from hatch_pyc.core.native import is_native
 from hatch_pyc.wheel import records, wheelfile
@@ -169,8 +169,8 @@ def unpack_project(artifact: Artifact, root: str, cache_tag: str) -> None:
     unpack(artifact, entries)
     if others and not found:
         raise BundleError(
-            f"{artifact.path}: has bytecode for {', '.join(sorted(others))}, not for {cache_tag}; bundle it for one "
-            "of those, or bundle the wheel its project's backend built"
+            f"{artifact.path}: has bytecode for {', '.join(sorted(others, key=version_order))}, not for {cache_tag}; "
+            "bundle it for one of those, or bundle the wheel its project's backend built"
         )
 
 

@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ SUPPORTED = "CPython 3.8 to 3.15 and PyPy 3.8 to 3.11"
 #: A target named by version alone, e.g. ``"3.12"``, or ``"3.14t"`` for a free-threaded build.
 VERSION_SPEC = re.compile(r"^(\d+)\.(\d+)(t?)$")
 PROBE_TIMEOUT = 60
+_NUMBER = re.compile(r"(\d+)")
 
 
 class TargetError(HatchPycError):
@@ -91,6 +92,31 @@ class Target:
     #: Where its import system looks: ``path`` (``sys.path`` at start-up, absolute) and ``stdlib``
     #: (the top-level names of its standard library and built-in modules).
     imports: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+def version_order(text: str) -> tuple[str | tuple[int, int], ...]:
+    """A sort key that puts interpreter names, wheel tags and cache tags in version order, not
+    text order: ``cp39`` before ``cp311``, ``cpython-39`` before ``cpython-311``, ``CPython 3.9``
+    before ``CPython 3.15``.
+
+    A number right after a letter or a ``-`` is a tag's major and minor written together
+    (``311`` is 3.11); any other number is compared as a number.
+    """
+    parts = _NUMBER.split(text)
+    key: list[str | tuple[int, int]] = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            key.append(part)
+        elif parts[index - 1][-1:].isalpha() or parts[index - 1].endswith("-"):
+            key.append((int(part[0]), int(part[1:]) if len(part) > 1 else -1))
+        else:
+            key.append((int(part), -1))
+    return tuple(key)
+
+
+def in_version_order(items: Iterable[Interpreter]) -> list[Interpreter]:
+    """``items`` by implementation, then version: CPython 3.9 before CPython 3.15."""
+    return sorted(items, key=lambda i: (i.implementation, i.minor, i.free_threaded, i.version))
 
 
 def running() -> Target:
@@ -215,7 +241,7 @@ def wheel_tags(targets: Sequence[Target]) -> str:
     several CPython versions a compressed tag set, ``cp310.cp311-none-any``."""
     if len(targets) == 1:
         return wheel_tag(targets[0])
-    return ".".join(sorted({t.interpreter.python_tag for t in targets}, key=lambda tag: int(tag[2:]))) + "-none-any"
+    return ".".join(sorted({t.interpreter.python_tag for t in targets}, key=version_order)) + "-none-any"
 
 
 def wheel_tag(target: Target) -> str:

@@ -55,6 +55,18 @@ def test_render_is_sorted_json_that_reads_back(tmp_path: Path) -> None:
     assert (read.format, read.hatch_pyc_version) == (bytecode_metadata.FORMAT_VERSION, __version__)
 
 
+def test_render_lists_the_interpreters_in_version_order_whatever_order_they_came_in() -> None:
+    given = [Interpreter("cpython", f"3.{minor}.0", f"cpython-3{minor}", "") for minor in (13, 9, 15, 11)]
+    text = bytecode_metadata.render(
+        interpreters=given, layout=SOURCELESS, optimize=[0], invalidation_mode="checked-hash", modules=1
+    )
+    listed = [entry["version"] for entry in json.loads(text)["interpreters"]]
+    assert listed == ["3.9.0", "3.11.0", "3.13.0", "3.15.0"]
+    assert text == bytecode_metadata.render(
+        interpreters=given[::-1], layout=SOURCELESS, optimize=[0], invalidation_mode="checked-hash", modules=1
+    )
+
+
 def test_read_gives_the_defaults_of_what_is_not_recorded(tmp_path: Path) -> None:
     document = _document()
     for key in ("optimize", "invalidation_mode", "modules", "hatch_pyc_version"):

@@ -156,3 +156,35 @@ def test_the_standard_library_names_include_what_its_directories_hold() -> None:
     assert sysconfig._get_sysconfigdata_name() in names  # type: ignore[attr-defined]
     assert {"json", "os", "sys", "encodings"} <= set(names)
     assert "site-packages" not in names
+
+
+def test_tags_names_and_cache_tags_sort_in_version_order_not_text_order() -> None:
+    tags = ["cp311", "cp313", "cp314", "cp315", "cp39"]
+    assert sorted(tags, key=interpreters.version_order) == ["cp39", "cp311", "cp313", "cp314", "cp315"]
+    names = ["CPython 3.15", "CPython 3.9", "CPython 3.10"]
+    assert sorted(names, key=interpreters.version_order) == ["CPython 3.9", "CPython 3.10", "CPython 3.15"]
+    cache_tags = ["cpython-315", "cpython-39", "pypy311", "pypy39"]
+    assert sorted(cache_tags, key=interpreters.version_order) == ["cpython-39", "cpython-315", "pypy39", "pypy311"]
+    full = ["cp311-none-any", "cp39-none-any", "py3-none-any", "py27-none-any", "py2-none-any"]
+    assert sorted(full, key=interpreters.version_order) == [
+        "cp39-none-any",
+        "cp311-none-any",
+        "py2-none-any",
+        "py27-none-any",
+        "py3-none-any",
+    ]
+    # Where text order and version order agree, nothing moves.
+    same = ["cp310", "cp312", "cp313"]
+    assert sorted(same, key=interpreters.version_order) == sorted(same)
+
+
+def test_interpreters_in_version_order() -> None:
+    pypy = Interpreter("pypy", "3.9.19", "pypy39", "")
+    found = interpreters.in_version_order([_cpython(15), pypy, _cpython(9), _cpython(11)])
+    assert [i.version for i in found] == ["3.9.1", "3.11.1", "3.15.1", "3.9.19"]
+
+
+def test_a_compressed_tag_set_of_one_and_two_digit_minors_is_in_version_order() -> None:
+    platform = {"soabi": "cpython-311-x86_64-linux-gnu", "platform": "linux-x86_64"}
+    targets = [interpreters.Target("python", _cpython(minor), {}, platform) for minor in (11, 13, 14, 15, 9)]
+    assert interpreters.wheel_tags(targets) == "cp39.cp311.cp313.cp314.cp315-none-any"
