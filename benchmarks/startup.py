@@ -1,4 +1,4 @@
-"""Start-up time and size of command-line tools bundled by hatch-pyc, bundled by shiv, and installed.
+"""Start-up time and size of command-line tools bundled by hatch-pyc, by shiv and by pex, and installed.
 
 Run by hand (never by the test suite), from the repository's dev venv (CPython 3.11):
 
@@ -8,20 +8,24 @@ Each command is timed as a whole process, the commands taking turns run after ru
 small click CLI (``tests/projects/clickapp``, ``clickapp bench``): the hook's ``.pyz`` with
 ``include-dependencies = true`` (the defaults: deflated, run from the user cache; then
 ``run-from = "archive"``, deflated and stored), a shiv
-bundle of the plain wheel (cache warm), the plain wheel installed by ``uv pip install
---compile-bytecode`` and the zip-layout wheel installed by uv.
+bundle of the plain wheel (cache warm), pex files of it (``--venv`` and the default zipapp
+layout, cache warm), the plain wheel installed by ``uv pip install --compile-bytecode`` and
+the zip-layout wheel installed by uv.
 
 Then five real tools from PyPI, each with its dependencies and one real use: black (its
 mypyc-compiled wheel, formatting ``--code``), httpie (an ``--offline`` POST), cookiecutter
 (rendering a local template), jinja2-cli (rendering) and check-jsonschema (validating a
 file). Each runs installed (uv, ``--compile-bytecode``, bytecode warm), as
 ``hatch-pyc bundle --with-dependencies`` (default; ``--run-from archive``, deflated and
-``--no-compress``) and as a shiv
-bundle, warm and at first start (an empty ``XDG_CACHE_HOME`` or ``SHIV_ROOT`` before each
-run).
+``--no-compress``), as a shiv
+bundle and as two pex files (``pex --venv`` and the default zipapp layout), warm and at
+first start (an empty ``XDG_CACHE_HOME``, ``SHIV_ROOT`` or ``PEX_ROOT`` before each run).
+shiv and pex come from PyPI into a venv of the benchmark's own; pex resolves each tool's
+dependencies itself, as shiv does.
 
 Prints markdown tables of min / median and the ratios of the minimums, then one summary
-line per tool: the ratios the targets are about, sizes, and the files each extracted.
+line per tool: the ratios the targets are about, sizes, and the files each extracted; then
+the same against pex.
 """
 
 from __future__ import annotations
@@ -150,6 +154,15 @@ VARIANTS = {
     "`.pyz` from the archive, stored": ["--run-from", "archive", "--no-compress"],
 }
 STORED = "`.pyz` from the archive, stored"
+#: The pex files compared: label and ``pex`` flags beside the wheel and its console script.
+PEXES = {"pex --venv": ["--venv"], "pex zipapp": []}
+
+
+def pex(tools: Path, wheel: Path, script: str, flags: list[str], out: Path, root: Path) -> Path:
+    """A pex file of ``wheel`` and its dependencies (resolved by pex from the package
+    registries) that runs ``script``; ``root`` is pex's cache while building."""
+    sh(tools.parent / "pex", wheel, "-c", script, *flags, "-o", out, env={**os.environ, "PEX_ROOT": str(root)})
+    return out
 
 
 def files_under(root: Path) -> tuple[int, int]:
@@ -170,6 +183,10 @@ def tool_startup(work: Path, tools: Path, runs: int, tool: Tool) -> dict[str, ob
         sh(*bundle, "--entry-point", tool.script, *flags, "-o", bundles[label])
     shiv = work / f"{tool.project}.shiv"
     sh(tools.parent / "shiv", "-q", "-c", tool.script, "-o", shiv, wheel)
+    pexes = {
+        label: pex(tools, wheel, tool.script, flags, work / f"{tool.project}{n}.pex", work / "pex-build")
+        for n, (label, flags) in enumerate(PEXES.items())
+    }
     venv(work / "installed", "--compile-bytecode", wheel)
     for name, text in tool.inputs.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
@@ -178,23 +195,27 @@ def tool_startup(work: Path, tools: Path, runs: int, tool: Tool) -> dict[str, ob
     commands: dict[str, list[object]] = {"installed (uv, compiled), warm": [work / "installed" / "bin" / tool.script]}
     commands.update({f"{label}, warm": [empty, path] for label, path in bundles.items()})
     commands["shiv, warm"] = [empty, shiv]
+    commands.update({f"{label}, warm": [empty, path] for label, path in pexes.items()})
     commands["`.pyz`, first start"] = [empty, bundles["`.pyz`"]]
     commands["shiv, first start"] = [empty, shiv]
+    commands.update({f"{label}, first start": [empty, path] for label, path in pexes.items()})
     commands = {label: [*command, *tool.arguments] for label, command in commands.items()}
     envs: dict[str, dict[str, str]] = {}
     fresh: dict[str, Path] = {}
     roots: dict[str, Path] = {}
     for label in commands:
-        variable = "SHIV_ROOT" if label.startswith("shiv") else "XDG_CACHE_HOME"
+        variable = "XDG_CACHE_HOME"
+        if label.startswith(("shiv", "pex")):
+            variable = "SHIV_ROOT" if label.startswith("shiv") else "PEX_ROOT"
         root = work / "roots" / label.replace("`", "").replace(" ", "-").replace(",", "")
         envs[label] = {variable: str(root)}
         (fresh if label.endswith("first start") else roots)[label] = root
     results = timed(commands, runs, envs, fresh, cwd=work)
     table(f"{tool.project} started as", results, "installed (uv, compiled), warm")
-    extracted = {label: files_under(roots[f"{label}, warm"]) for label in ("`.pyz`", "shiv")}
+    extracted = {label: files_under(roots[f"{label}, warm"]) for label in ("`.pyz`", "shiv", *PEXES)}
     return {
         "results": results,
-        "sizes": {label: path.stat().st_size for label, path in {**bundles, "shiv": shiv}.items()},
+        "sizes": {label: path.stat().st_size for label, path in {**bundles, "shiv": shiv, **pexes}.items()},
         "extracted": extracted,
     }
 
@@ -215,10 +236,36 @@ def summary(found: dict[str, dict[str, Any]]) -> None:
             f"| {sizes['`.pyz`'] / 1e6:.2f} / {sizes['shiv'] / 1e6:.2f} MB = {sizes['`.pyz`'] / sizes['shiv']:.2f}x "
             f"| {pyz[0]} files, {pyz[1] / 1e6:.1f} MB / {shiv[0]} files, {shiv[1] / 1e6:.1f} MB |"
         )
+    pex_summary(found)
     print(
         "\nSizes of the stored variant: "
         + ", ".join(f"{project} {data['sizes'][STORED] / 1e6:.2f} MB" for project, data in found.items())
     )
+
+
+def pex_summary(found: dict[str, dict[str, Any]]) -> None:
+    """One line per tool against the two pex files: warm and first start, size, files extracted."""
+    columns = [
+        "tool",
+        "warm vs pex --venv / zipapp",
+        "first start vs pex's (--venv / zipapp)",
+        "size: `.pyz` / pex --venv / zipapp",
+        "extracted: pex --venv / zipapp",
+    ]
+    print("\n| " + " | ".join(columns) + " |")
+    print("| --- | --- | --- | --- | --- |")
+    for project, data in found.items():
+        low = {label: times[0] for label, times in data["results"].items()}
+        sizes, extracted = data["sizes"], data["extracted"]
+        venv_pex, zipapp_pex = extracted["pex --venv"], extracted["pex zipapp"]
+        print(
+            f"| {project} | {low['`.pyz`, warm'] / low['pex --venv, warm']:.2f}x "
+            f"/ {low['`.pyz`, warm'] / low['pex zipapp, warm']:.2f}x "
+            f"| {low['`.pyz`, first start'] / low['pex --venv, first start']:.2f}x "
+            f"/ {low['`.pyz`, first start'] / low['pex zipapp, first start']:.2f}x "
+            f"| {sizes['`.pyz`'] / 1e6:.2f} / {sizes['pex --venv'] / 1e6:.2f} / {sizes['pex zipapp'] / 1e6:.2f} MB "
+            f"| {venv_pex[0]} files, {venv_pex[1] / 1e6:.1f} MB / {zipapp_pex[0]} files, {zipapp_pex[1] / 1e6:.1f} MB |"
+        )
 
 
 def main() -> int:
@@ -236,10 +283,15 @@ def main() -> int:
         (stored,) = build(work, "stored", zipapp + 'run-from = "archive"\ncompress = false\n').glob("*.pyz")
         zip_wheel = next(build(work, "zip", f'{HOOK}\nlayout = "zip"\n').glob("*.whl"))
 
-        tools = venv(work / "tools", "shiv", "pip")
+        tools = venv(work / "tools", "shiv", "pip", "pex")
         shiv = work / "clickapp.shiv"
         sh(tools.parent / "shiv", "-q", "-c", "clickapp", "-o", shiv, plain)
+        pexes = {
+            label: pex(tools, plain, "clickapp", flags, work / f"clickapp{n}.pex", work / "pex-build")
+            for n, (label, flags) in enumerate(PEXES.items())
+        }
         os.environ["SHIV_ROOT"] = str(work / "shiv-root")
+        os.environ["PEX_ROOT"] = str(work / "pex-root")
         os.environ["XDG_CACHE_HOME"] = str(work / "user-cache")
 
         empty = venv(work / "empty")
@@ -252,6 +304,8 @@ def main() -> int:
                 '`.pyz` with `run-from = "archive"`': [empty, archived, "bench"],
                 '`.pyz` with `run-from = "archive"`, `compress = false`': [empty, stored, "bench"],
                 "shiv bundle, warm cache": [empty, shiv, "bench"],
+                "pex --venv, warm cache": [empty, pexes["pex --venv"], "bench"],
+                "pex zipapp, warm cache": [empty, pexes["pex zipapp"], "bench"],
                 "installed wheel, warm bytecode": [work / "installed/bin/clickapp", "bench"],
                 "zip-layout wheel (uv)": [work / "zip-layout/bin/clickapp", "bench"],
                 "bare `python -c pass`, for scale": [empty, "-c", "pass"],
@@ -259,12 +313,13 @@ def main() -> int:
             args.runs,
         )
         sizes = {"pyz": pyz.stat().st_size, "stored": stored.stat().st_size, "shiv": shiv.stat().st_size}
+        sizes.update({label: path.stat().st_size for label, path in pexes.items()})
         sizes["archived"] = archived.stat().st_size
         table("clickapp started as", results, "installed wheel, warm bytecode")
         kb = {name: f"{size / 1e3:.0f} kB" for name, size in sizes.items()}
         print(
             f"\nclickapp sizes: .pyz {kb['pyz']}, from the archive {kb['archived']}, stored {kb['stored']}, "
-            f"shiv {kb['shiv']}"
+            f"shiv {kb['shiv']}, pex --venv {kb['pex --venv']}, pex zipapp {kb['pex zipapp']}"
         )
 
         found = {}
