@@ -7,7 +7,8 @@ read files beside ``__file__``, every other module loading as a pyc from the arc
 Run from files, a warm start reads each pyc as an installed package does, where from the
 archive it inflates it again at every start (cookiecutter: 192 against 171 ms, installed 164).
 
-The directory is ``<user cache dir>/hatch-pyc/pyz/<hash>``, ``<hash>`` being that of the
+The directory is ``<user cache dir>/hatch-pyc/pyz/<hash>`` (``$HATCH_PYC_BUNDLE_ROOT/<hash>``
+where that is set: :func:`extraction_root`), ``<hash>`` being that of the
 groups it extracts (:func:`extraction_digest`: their names and SHA-256, which cover each
 file's path, size and bytes): two bundles with the same files share one directory, and no
 bundle finds other files under its name (the runtime checks the name before it writes there,
@@ -26,11 +27,14 @@ A check of the final directory alone could be raced:
 whoever can write a directory above it can swap it between the check and the load. So
 ``hatch-pyc`` and ``hatch-pyc/pyz`` must be the user's own, closed to others and no links,
 and every directory above them the user's or root's, and not open to everyone without the
-sticky bit of ``/tmp``. (Hashing every file at every start would cost more than the start:
+sticky bit of ``/tmp`` (with ``HATCH_PYC_BUNDLE_ROOT``, the same of that directory and
+those above it). (Hashing every file at every start would cost more than the start:
 20 ms for pydantic-core's 5 MB without OpenSSL, 12 ms to import ``hashlib`` with it.) Where
 the cache directory cannot be used (read-only, no home, shared with others), pure-Python
 packages load from the archive, and the ones that cannot go to a private temporary
-directory, removed at exit, with one line on stderr saying so.
+directory, removed at exit, with one line on stderr saying so. A start refreshes the
+directory's modification time when it is a day old: ``hatch-pyc cache prune --older-than``
+goes by it.
 
 Standard library only, in the syntax of the oldest target (3.8): it is compiled for
 whichever interpreter the bundle is for. hatch-pyc itself imports it for
@@ -57,6 +61,12 @@ if TYPE_CHECKING:
 
 #: Where bundles extract what they run from files, under :func:`user_cache_dir`.
 EXTRACTED = "pyz"
+#: The environment variable that moves the extraction root elsewhere, as ``SHIV_ROOT`` and
+#: ``PEX_ROOT`` move shiv's and pex's.
+ROOT_VARIABLE = "HATCH_PYC_BUNDLE_ROOT"
+#: A start refreshes its directory's modification time when it is older than this (seconds):
+#: the time of its last use, to a day, at the cost of one write a day.
+USED_EVERY = 24 * 60 * 60
 
 # The bundle's contract: the names of hatch-pyc's own modules in a bundle, which ``bundle``
 # ships, ``check`` and ``verify`` recognise.
@@ -86,6 +96,16 @@ def user_cache_dir(environ: Mapping[str, str] | None = None) -> str:
     if sys.platform == "darwin":
         return os.path.join(home, "Library", "Caches", "hatch-pyc")
     return os.path.join(environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "hatch-pyc")
+
+
+def extraction_root(environ: Mapping[str, str] | None = None) -> str:
+    """The directory bundles extract into (each bundle in a directory of its own in it):
+    ``$HATCH_PYC_BUNDLE_ROOT`` where set, else ``pyz`` in :func:`user_cache_dir`."""
+    environ = os.environ if environ is None else environ
+    moved = environ.get(ROOT_VARIABLE)
+    if moved:
+        return os.path.abspath(os.path.expanduser(moved))
+    return os.path.join(user_cache_dir(environ), EXTRACTED)
 
 
 def group_of(path: str) -> str:
@@ -150,12 +170,16 @@ class ExtractedFinder:
         groups: Mapping[str, tuple[str, str]],
         modules: Mapping[str, str],
         needed: Sequence[str] = (),
+        own_parent: bool = True,
     ) -> None:
         #: The bundle's file name, for the warning line.
         self._label = label
         #: Reads an entry of the bundle.
         self._read = read
         self._shared = os.path.join(cache, digest)
+        #: Whether the parent of ``cache`` is hatch-pyc's too (``<user cache dir>/hatch-pyc``),
+        #: made private as ``cache`` is; not with ``HATCH_PYC_BUNDLE_ROOT``.
+        self._own_parent = own_parent
         #: ``{group: (SHA-256 hex of its files, its size and path lines)}``.
         self._groups = groups
         #: ``{module name: path in the bundle}`` of the extension modules.
@@ -213,7 +237,7 @@ class ExtractedFinder:
             try:
                 for name in sorted(self._with_libraries(group) - self._ready):
                     if self._top is None:
-                        _prepare(os.path.dirname(self._shared))
+                        _prepare(os.path.dirname(self._shared), self._own_parent)
                         self._own_root()
                         self._top = self._list_top()
                     if not self._intact(name, self._top):
@@ -251,6 +275,7 @@ class ExtractedFinder:
             found = os.lstat(self._shared)
         closed = stat.S_ISDIR(found.st_mode) and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
         if closed and (not hasattr(os, "getuid") or found.st_uid == os.getuid()):
+            _used(self._shared, found)
             return
         _set_aside(self._shared)
         os.makedirs(self._shared, 0o700)
@@ -485,10 +510,23 @@ def _set_aside(path: str) -> None:
     shutil.rmtree(damaged, ignore_errors=True)
 
 
-def _prepare(cache: str) -> None:
-    """Make ``cache`` (``.../hatch-pyc/pyz``) and its parent private if missing, and raise
-    OSError saying why if anyone but the user could replace what is below them."""
-    own = [os.path.dirname(cache), cache]
+def _used(path: str, found: os.stat_result) -> None:
+    """Refresh the modification time of ``path`` (whose status is ``found``) if it is more than
+    :data:`USED_EVERY` old: what ``hatch-pyc cache prune --older-than`` goes by."""
+    import time
+
+    if found.st_mtime < time.time() - USED_EVERY:
+        try:
+            os.utime(path)
+        except OSError:  # a read-only cache still runs
+            return
+
+
+def _prepare(cache: str, own_parent: bool = True) -> None:
+    """Make ``cache`` (``.../hatch-pyc/pyz``) and, with ``own_parent``, its parent private if
+    missing, and raise OSError saying why if anyone but the user could replace what is below
+    them."""
+    own = [os.path.dirname(cache), cache] if own_parent else [cache]
     for directory in own:
         os.makedirs(directory, 0o700, exist_ok=True)
     problem = untrusted_path(own)
@@ -565,8 +603,9 @@ def install(
         data: bytes = archive.get_data(member.replace("/", os.sep))
         return data
 
-    cache = os.path.join(user_cache_dir(), EXTRACTED)
+    cache = extraction_root()
+    own_parent = not os.environ.get(ROOT_VARIABLE)
     # After the builtin and frozen importers, as site-packages comes after them when installed:
     # a bundled module named as one of theirs does not replace it.
     at = next((i for i, finder in enumerate(sys.meta_path) if finder is PathFinder), len(sys.meta_path))
-    sys.meta_path.insert(at, ExtractedFinder(label, read, cache, digest, groups, modules, needed))
+    sys.meta_path.insert(at, ExtractedFinder(label, read, cache, digest, groups, modules, needed, own_parent))
