@@ -2,8 +2,9 @@
 
 Exit status: 0 when all is well, 1 when the artifact does not fit (one line per problem),
 2 for anything else: input the command cannot use, an interpreter it cannot find, a limit
-reached (one ``hatch-pyc: ...`` line on stderr, never a traceback). Text that comes from
-an artifact is printed with its control characters escaped.
+reached (one ``hatch-pyc: ...`` line on stderr, never a traceback); for several artifacts,
+the worst of theirs. Text that comes from an artifact is printed with its control characters
+escaped.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from hatch_pyc import __version__
+from hatch_pyc.build.compilation import Progress, ProgressReporter
 from hatch_pyc.build.pipeline import Session
 from hatch_pyc.check.checker import Inspection, check_wheel, inspect_artifact
 from hatch_pyc.core import config
@@ -60,34 +63,68 @@ def _describe(inspection: Inspection) -> list[str]:
     return lines
 
 
-def _inspect(args: argparse.Namespace) -> int:
-    inspection = inspect_artifact(args.artifact)
-    if args.json:
-        print(json.dumps(inspection.as_dict(), indent=2, sort_keys=True))
-    else:
-        for line in _describe(inspection):
+#: What a command does with one artifact: its exit status, its JSON object and its lines.
+Outcome = tuple[int, dict[str, Any], list[str]]
+
+
+def _each_artifact(args: argparse.Namespace, run: Callable[[str], Outcome]) -> int:
+    """Run ``run`` on each artifact given, in order: one block of lines each (an empty line
+    between blocks), or with ``--json`` one object, or for several a list of them (an
+    artifact that cannot be used is ``{"file": ..., "error": ...}`` there). One that cannot be
+    used says so on stderr and the others go on; the exit status is the worst of theirs."""
+    if len(args.artifact) == 1:
+        code, document, lines = run(args.artifact[0])
+        if args.json:
+            print(json.dumps(document, indent=2, sort_keys=True))
+        for line in [] if args.json else lines:
             _say(line)
-    return OK
+        return code
+    worst, documents, printed = OK, [], False
+    for path in args.artifact:
+        try:
+            code, document, lines = run(path)
+        except HatchPycError as exc:
+            _error(exc)
+            code, document, lines = UNUSABLE, {"file": path, "error": exc.message}, []
+        worst = max(worst, code)
+        documents.append(document)
+        if lines and not args.json:
+            if printed:
+                _say("")
+            for line in lines:
+                _say(line)
+            printed = True
+    if args.json:
+        print(json.dumps(documents, indent=2, sort_keys=True))
+    return worst
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    def run(path: str) -> Outcome:
+        inspection = inspect_artifact(path)
+        return OK, inspection.as_dict(), _describe(inspection)
+
+    return _each_artifact(args, run)
 
 
 def _check(args: argparse.Namespace) -> int:
-    result = check_wheel(args.artifact, python=args.python, verify_code=args.verify_code, jobs=args.jobs)
-    target = result.target
-    if args.json:
-        print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
-    elif result.ok:
-        _say(
-            f"ok: {os.path.basename(args.artifact)} fits {target.implementation} {target.version} "
-            f"({target.python_tag}, magic {target.magic_number})"
-        )
-        for note in result.notes:
-            _say(f"note: {note}")
-        for code in result.startup:
-            _say(f"start-up code: {code}")
-    else:
-        for problem in result.problems:
-            _say(f"{os.path.basename(args.artifact)}: {problem}")
-    return OK if result.ok else MISMATCH
+    def run(path: str) -> Outcome:
+        result = check_wheel(path, python=args.python, verify_code=args.verify_code, jobs=args.jobs)
+        target = result.target
+        name = os.path.basename(path)
+        if not result.ok:
+            return MISMATCH, result.as_dict(), [f"{name}: {problem}" for problem in result.problems]
+        if args.quiet:
+            return OK, result.as_dict(), []
+        lines = [
+            f"ok: {name} fits {target.implementation} {target.version} "
+            f"({target.python_tag}, magic {target.magic_number})",
+            *(f"note: {note}" for note in result.notes),
+            *(f"start-up code: {code}" for code in result.startup),
+        ]
+        return OK, result.as_dict(), lines
+
+    return _each_artifact(args, run)
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -120,20 +157,30 @@ def _convert(args: argparse.Namespace) -> int:
     from hatch_pyc.convert import convert_wheel
 
     output = args.output or os.path.dirname(os.path.abspath(args.wheel))
-    _say(convert_wheel(args.wheel, output, _option_values(args, "convert"), session=_session()))
+    _say(convert_wheel(args.wheel, output, _option_values(args, "convert"), session=_session(args)))
     return OK
 
 
 def _bundle(args: argparse.Namespace) -> int:
     from hatch_pyc.bundle.make import bundle_wheel
 
-    _say(bundle_wheel(args.wheel, args.output, _option_values(args, "bundle"), session=_session()))
+    _say(bundle_wheel(args.wheel, args.output, _option_values(args, "bundle"), session=_session(args)))
     return OK
 
 
-def _session() -> Session:
-    return Session(
-        progress=lambda line: _say(line, sys.stderr), warn=lambda line: _say(f"hatch-pyc: warning: {line}", sys.stderr)
+@dataclass(frozen=True)
+class _Verbose(Session):
+    """A session whose compiling says how far it is from the first second on, every second."""
+
+    def reporter(self) -> Callable[[Progress], None] | None:
+        return ProgressReporter(self.progress, delay=1.0, interval=1.0) if self.progress is not None else None
+
+
+def _session(args: argparse.Namespace) -> Session:
+    """Progress and information lines on stderr (none with ``-q``, more with ``-v``); warnings always."""
+    progress = None if args.quiet else (lambda line: _say(line, sys.stderr))
+    return (_Verbose if args.verbose else Session)(
+        progress=progress, warn=lambda line: _say(f"hatch-pyc: warning: {line}", sys.stderr)
     )
 
 
@@ -143,6 +190,8 @@ def _verify(args: argparse.Namespace) -> int:
     result = verify_artifact(args.artifact, args.source, python=args.python, jobs=args.jobs)
     name = os.path.basename(args.artifact)
     if result.ok:
+        if args.quiet:
+            return OK
         sources = ", ".join(os.path.basename(os.path.normpath(source)) for source in args.source)
         compilers = ", ".join(sorted(result.interpreters, key=version_order))
         _say(f"ok: the {result.pycs} pycs of {name} are what {compilers} compiles from {sources}")
@@ -180,20 +229,20 @@ def parser() -> argparse.ArgumentParser:
         "describe a wheel or .pyz",
         "hatch-pyc inspect dist/app-1.0-cp312-none-any.whl\n  hatch-pyc inspect --json dist/app-1.0-cp312.pyz",
     )
-    inspect.add_argument("artifact")
-    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.add_argument("artifact", nargs="+", help="one or more wheels or .pyz bundles")
+    inspect.add_argument("--json", action="store_true", help="print JSON (for several artifacts, a list)")
     inspect.set_defaults(run=_inspect)
 
     check = _command(
         commands,
         "check",
         "verify a wheel or .pyz and that it fits an interpreter",
-        "hatch-pyc check dist/app-1.0-cp312-none-any.whl --python 3.12\n"
-        "  hatch-pyc check --verify-code dist/app-1.0-py3-none-any.whl",
+        "hatch-pyc check dist/app-1.0-cp312-none-any.whl --python 3.12\n  hatch-pyc check --verify-code dist/*.whl",
     )
-    check.add_argument("artifact")
+    check.add_argument("artifact", nargs="+", help="one or more wheels or .pyz bundles")
     check.add_argument("--python", help="target interpreter: a path, a command or a version (default: this one)")
-    check.add_argument("--json", action="store_true", help="print JSON")
+    check.add_argument("--json", action="store_true", help="print JSON (for several artifacts, a list)")
+    _quiet(check, "print nothing when it fits, only the problems")
     check.add_argument(
         "--verify-code",
         action="store_true",
@@ -242,6 +291,7 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("wheel")
     convert.add_argument("-o", "--output", help="directory to write the new wheel to (default: beside the input)")
     _option_flags(convert, "convert")
+    _quiet(convert, _PROGRESS_QUIET, _PROGRESS_VERBOSE)
     convert.set_defaults(run=_convert)
 
     bundle = _command(
@@ -255,6 +305,7 @@ def parser() -> argparse.ArgumentParser:
         "-o", "--output", help="the bundle's path (ending in .pyz) or a directory for it (default: beside the wheel)"
     )
     _option_flags(bundle, "bundle")
+    _quiet(bundle, _PROGRESS_QUIET, _PROGRESS_VERBOSE)
     bundle.set_defaults(run=_bundle)
 
     verify = _command(
@@ -277,8 +328,23 @@ def parser() -> argparse.ArgumentParser:
         help="interpreter to compile with (default: one of each recorded version found here); repeatable",
     )
     verify.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
+    _quiet(verify, "print nothing when every pyc matches, only the problems")
     verify.set_defaults(run=_verify)
     return main
+
+
+_PROGRESS_QUIET = "print no progress or information lines, only the result, warnings and errors"
+_PROGRESS_VERBOSE = "print a progress line every second while compiling"
+
+
+def _quiet(command: argparse.ArgumentParser, quiet: str, verbose: str | None = None) -> None:
+    """``-q`` (and ``verbose``: ``-v``) for ``command``, each saying what it changes there."""
+    if verbose is None:
+        command.add_argument("-q", "--quiet", action="store_true", help=quiet)
+        return
+    either = command.add_mutually_exclusive_group()
+    either.add_argument("-q", "--quiet", action="store_true", help=quiet)
+    either.add_argument("-v", "--verbose", action="store_true", help=verbose)
 
 
 def _option_flags(command: argparse.ArgumentParser, name: str) -> None:
@@ -309,6 +375,13 @@ def _say(text: str, file: TextIO | None = None) -> None:
     print(printable(text), file=file or sys.stdout)
 
 
+def _error(exc: HatchPycError) -> None:
+    """``exc`` on stderr: a message's own line breaks (one problem per line) are kept; names in
+    it are escaped."""
+    for line in str(exc).split("\n"):
+        _say(line, sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -316,9 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
         return code
     except HatchPycError as exc:
-        # A message's own line breaks (one problem per line) are kept; names in it are escaped.
-        for line in str(exc).split("\n"):
-            _say(line, sys.stderr)
+        _error(exc)
         return UNUSABLE
     except BrokenPipeError:
         # `hatch-pyc inspect ... | head`: the reader is gone; say nothing more to it.
