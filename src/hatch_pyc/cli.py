@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -201,6 +202,57 @@ def _verify(args: argparse.Namespace) -> int:
     return MISMATCH
 
 
+def _cache_list(args: argparse.Namespace) -> int:
+    from hatch_pyc import caches
+
+    listing = caches.list_caches(cache_dir=args.cache_dir)
+    if args.json:
+        print(json.dumps(listing.as_dict(), indent=2, sort_keys=True))
+        return OK
+    entries = _count(listing.entries, "entry", "entries")
+    _say(f"compile cache: {listing.compile_cache}: {entries}, {_size(listing.entries_size)}")
+    total = sum(each.size for each in listing.extractions)
+    directories = _count(len(listing.extractions), "directory", "directories")
+    _say(f"bundle extraction root: {listing.bundle_root}: {directories}, {_size(total)}")
+    for each in listing.extractions:
+        used = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(each.last_used))
+        _say(f"  {os.path.basename(each.path)}: {each.files} files, {_size(each.size)}, last used {used}")
+    return OK
+
+
+def _cache_prune(args: argparse.Namespace) -> int:
+    from hatch_pyc import caches
+
+    pruned = caches.prune(everything=args.all, older_than=args.older_than, cache_dir=args.cache_dir)
+    if args.json:
+        print(json.dumps(pruned.as_dict(), indent=2, sort_keys=True))
+        return OK
+    if args.all:
+        _say(
+            f"removed {_count(pruned.entries, 'compile cache entry', 'compile cache entries')} "
+            f"({_size(pruned.entries_size)}) from {pruned.compile_cache}"
+        )
+    _say(
+        f"removed {_count(len(pruned.extractions), 'bundle extraction directory', 'bundle extraction directories')} "
+        f"({_size(pruned.extractions_size)}) from {pruned.bundle_root}"
+    )
+    return OK
+
+
+def _count(number: int, one: str, several: str) -> str:
+    return f"{number} {one if number == 1 else several}"
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days < 1e6:
+        raise argparse.ArgumentTypeError(f"must be a number of days, 0 or more, not {text!r}")
+    return days
+
+
 def _command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, example: str
 ) -> argparse.ArgumentParser:
@@ -330,6 +382,44 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
     _quiet(verify, "print nothing when every pyc matches, only the problems")
     verify.set_defaults(run=_verify)
+
+    cache = _command(
+        commands,
+        "cache",
+        "list or prune the compile cache and the directories bundles extract into",
+        "hatch-pyc cache list\n  hatch-pyc cache prune --older-than 30",
+    )
+    actions = cache.add_subparsers(dest="action", required=True)
+    listing = _command(
+        actions,
+        "list",
+        "show the compile cache's and each bundle extraction directory's files and size",
+        "hatch-pyc cache list --json",
+    )
+    listing.set_defaults(run=_cache_list)
+    prune = _command(
+        actions,
+        "prune",
+        "remove compile cache entries and bundle extraction directories (only hatch-pyc's own, no link followed)",
+        "hatch-pyc cache prune --older-than 30\n  hatch-pyc cache prune --all",
+    )
+    which = prune.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--all", action="store_true", help="every compile cache entry and every bundle extraction directory"
+    )
+    which.add_argument(
+        "--older-than",
+        type=_days,
+        metavar="DAYS",
+        help="the bundle extraction directories no bundle used for DAYS days",
+    )
+    prune.set_defaults(run=_cache_prune)
+    for each in (listing, prune):
+        each.add_argument("--json", action="store_true", help="print JSON")
+        each.add_argument(
+            "--cache-dir",
+            help=f"the compile cache's directory (default: {config.CACHE_DIR.env}, else the user cache directory)",
+        )
     return main
 
 

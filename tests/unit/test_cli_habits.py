@@ -1,5 +1,5 @@
 """The command's habits: several artifacts per ``check`` and ``inspect`` (one block each, the
-worst exit status, a JSON list), ``-q`` and ``-v``; run in-process."""
+worst exit status, a JSON list), ``-q`` and ``-v``, and ``cache``; run in-process."""
 
 from __future__ import annotations
 
@@ -82,3 +82,30 @@ def test_quiet_and_verbose_are_one_or_the_other(command: str) -> None:
     with pytest.raises(SystemExit) as info:
         cli.parser().parse_args([command, "x.whl", "-q", "-v"])
     assert info.value.code == 2
+
+
+def test_cache_list_and_prune(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HATCH_PYC_BUNDLE_ROOT", str(tmp_path / "root"))
+    entry = tmp_path / "cache" / "v1" / "ab" / ("c" * 62 + "-" + "d" * 64 + ".pyc")
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(b"x" * 2000)
+    cache = str(tmp_path / "cache")
+    code, out, _ = run_cli(capsys, "cache", "list", "--cache-dir", cache)
+    assert code == 0
+    assert out.splitlines() == [
+        f"compile cache: {cache}: 1 entry, 2.0 kB",
+        f"bundle extraction root: {tmp_path / 'root'}: 0 directories, 0.0 kB",
+    ]
+    code, out, _ = run_cli(capsys, "cache", "prune", "--older-than", "3", "--cache-dir", cache)
+    assert out == f"removed 0 bundle extraction directories (0.0 kB) from {tmp_path / 'root'}\n"
+    assert entry.exists()
+    code, out, _ = run_cli(capsys, "cache", "prune", "--all", "--json", "--cache-dir", cache)
+    assert json.loads(out)["compile_cache"] == {"path": cache, "removed": 1, "size": 2000}
+    assert not entry.exists()
+    (tmp_path / "link").symlink_to(tmp_path / "cache")
+    code, out, err = run_cli(capsys, "cache", "list", "--cache-dir", str(tmp_path / "link"))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "symbolic link" in err
