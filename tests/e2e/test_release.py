@@ -25,7 +25,10 @@ PAGES = [REPO / "README.md", *sorted(p for p in (REPO / "docs").rglob("*.md") if
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("release")
-    subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)], check=True, capture_output=True)
+    # Without isolation, with this environment's hatchling: seconds less, and no index needed.
+    # The release workflow builds in isolation, as a user's frontend does.
+    command = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)]
+    subprocess.run(command, check=True, capture_output=True)
     (sdist,) = out.glob("*.tar.gz")
     (wheel,) = out.glob("*.whl")
     return sdist, wheel
