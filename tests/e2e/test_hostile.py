@@ -632,19 +632,19 @@ def test_install_failing_while_writing_removes_everything(
     built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A disk that fills up part-way: the install is undone, and a retry works."""
-    from installer.destinations import SchemeDictionaryDestination
+    from hatch_pyc import install
 
     venv = Venv(tmp_path / "venv", sys.executable)
     before = venv.files()
-    write = SchemeDictionaryDestination.write_to_fs
+    create = install._create
     calls = iter(range(1000))
 
-    def fill_up(self: SchemeDictionaryDestination, *args: object, **kwargs: object) -> object:
+    def fill_up(path: str) -> int:
         if next(calls) == 5:
             raise OSError(28, "No space left on device")
-        return write(self, *args, **kwargs)  # type: ignore[arg-type]
+        return create(path)
 
-    monkeypatch.setattr(SchemeDictionaryDestination, "write_to_fs", fill_up)
+    monkeypatch.setattr(install, "_create", fill_up)
     code, _out, err = _limited(["install", str(built["alongside"]), "--python", str(venv.python)])
     assert code == 2
     assert "No space left on device; everything written was removed" in err
