@@ -141,7 +141,7 @@ def test_a_worker_that_dies_names_the_module_it_was_compiling(demo: Path, tmp_pa
         "import worker\n"
         "original = worker.compile_job\n"
         "def compile_job(job, source, out_dir):\n"
-        "    if job['path'].endswith('crash.py'):\n"
+        "    if job['display'].endswith('crash.py'):\n"
         "        os._exit(3)\n"
         "    return original(job, source, out_dir)\n"
         "worker.compile_job = compile_job\n"

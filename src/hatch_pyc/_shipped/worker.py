@@ -597,7 +597,7 @@ def compile_job(job, source, out_dir):
     source too deeply nested or too big) is reported as ``error``, so the build can list
     every broken module at once.
     """
-    result = {"path": job["path"], "files": [], "error": None, "cache_error": None}
+    result = {"id": job["id"], "files": [], "error": None, "cache_error": None}
     try:
         header = pyc_header(source, job["mode"], job["mtime"])
         for level, relpath, key in job["pycs"]:

@@ -9,7 +9,8 @@ FLAG_REF: int
 class CompileJob(TypedDict):
     """A ``--serve`` request; ``size`` bytes of source follow its line."""
 
-    path: str
+    #: The request's number, which its result repeats.
+    id: int
     display: str
     #: The code's co_filename.
     dfile: str
@@ -42,8 +43,8 @@ class CompileError(TypedDict):
     message: str
 
 class CompileResult(TypedDict):
-    #: The module's path in the wheel.
-    path: str
+    #: The request's number.
+    id: int
     #: Where each requested pyc was written: the cache entry, or a file under out_dir.
     files: list[str]
     error: CompileError | None

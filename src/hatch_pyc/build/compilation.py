@@ -219,13 +219,13 @@ def compile_modules(
     started = time.monotonic()
     found = target or interpreters.running()
     interpreter = found.interpreter
-    results: dict[str, worker.CompileResult] = {}
+    results: dict[int, worker.CompileResult] = {}
     pending: list[Job] = []
     for index, request in enumerate(requests):
         module = request.module
         pycs: list[list[Any]] = [[level, path, None] for level, path in request.pycs]
         job: worker.CompileJob = {
-            "path": module.path,
+            "id": index,
             "display": module.display,
             "dfile": request.dfile,
             "pycs": pycs,
@@ -235,7 +235,7 @@ def compile_modules(
             "cache_dir": cache.directory if cache is not None else None,
         }
         # Read once: the bytes hashed for the cache key are the bytes compiled.
-        source = read_source(module.source, module.display)
+        source = module.data if module.data is not None else read_source(module.source, module.display)
         if cache is not None:
             source_hash = hashlib.sha256(source).hexdigest()
             keys = [
@@ -254,7 +254,7 @@ def compile_modules(
             entries = [cache.load(key, len(source)) for key in keys]
             if None not in entries:
                 files = [entry for entry in entries if entry is not None]
-                results[module.path] = {"path": module.path, "files": files, "error": None, "cache_error": None}
+                results[index] = {"id": index, "files": files, "error": None, "cache_error": None}
                 continue
             for pyc, key in zip(pycs, keys, strict=True):
                 pyc[2] = key
@@ -262,7 +262,7 @@ def compile_modules(
 
     cached_count = len(results)
     for result in _compile(pending, out_dir, found, max(1, jobs)):
-        results[result["path"]] = result
+        results[result["id"]] = result
         if cache is not None and result["cache_error"] and cache.write_error is None:
             cache.write_error = result["cache_error"]
         if progress is not None:
@@ -270,9 +270,9 @@ def compile_modules(
 
     errors = []
     compiled = []
-    for request in requests:
+    for index, request in enumerate(requests):
         module = request.module
-        result = results[module.path]
+        result = results[index]
         if result["error"]:
             error = result["error"]
             errors.append(CompileError(module.display, error["line"], error["column"], error["message"]))
