@@ -133,6 +133,25 @@ def selection_sources(files: dict[str, bytes]) -> list[str]:
     )
 
 
+def own_pycs(files: dict[str, bytes]) -> list[str]:
+    """The pycs hatch-pyc compiles of its own for a sourceless or zip wheel: the selector's code
+    (``_hatch_pyc_bytecode_demo_pkg/cpython-311.pyc``) and the stubs and the selector's
+    ``__init__.py`` compiled (``__pycache__`` pycs, or a pyc beside them in an archive)."""
+    sources = selection_sources(files)
+    found = []
+    for name in files:
+        parts = name.split("/")
+        if not name.endswith(".pyc"):
+            continue
+        if parts[0].startswith(SELECTOR) and len(parts) == 2:
+            found.append(name)
+        elif len(parts) > 1 and parts[-2] == "__pycache__":
+            source = "/".join([*parts[:-2], parts[-1].split(".")[0] + ".py"])
+            if source in sources:
+                found.append(name)
+    return sorted(found)
+
+
 def entries(wheel: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(wheel) as zf:
         return {name: zf.read(name) for name in zf.namelist()}

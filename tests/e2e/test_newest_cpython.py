@@ -91,7 +91,8 @@ def test_sourceless_wheel(version: str, demo: Path, build_wheel: BuildWheel, tmp
     assert wheels.requires_python(wheel) == f"=={version}.*,>=3.8"
     magic = magic_of(python)
     pycs = [name for name in wheels.check_record(wheel) if name.endswith(".pyc")]
-    assert len(pycs) == len(DEMO_MODULES) + 1  # and the compiled script
+    # and the compiled script, the selector's code, the stub and the selector's __init__ compiled
+    assert len(pycs) == len(DEMO_MODULES) + 4
     assert {wheels.read(wheel, name)[:4].hex() for name in pycs} == {magic}
     meta = wheels.bytecode_metadata(wheel)["interpreters"]
     assert [(i["python_tag"], i["magic_number"], i["free_threaded"]) for i in meta] == [(tag, magic, False)]

@@ -154,8 +154,15 @@ def test_sourceless_wheel_installs_and_runs_on_its_cpython_only(
     top_pyc = f"{selector}/cpython-{tag[2:]}/demo/__init__.pyc"
     legacy = [m.removesuffix(".py") + ".pyc" for m in DEMO_MODULES if m not in (KEPT, TOP)]
     script_pyc = "_hatch_pyc_scripts/demo_pkg/demo_script.pyc"
-    assert sorted(f for f in files if f.endswith(".pyc")) == sorted([*legacy, top_pyc, kept_pyc, script_pyc])
-    for pyc in (*legacy, top_pyc, kept_pyc, script_pyc):
+    # hatch-pyc's own: the selector's code, and the stub and the selector's __init__ compiled.
+    own = [
+        f"{selector}/cpython-{tag[2:]}.pyc",
+        f"{selector}/__pycache__/__init__.cpython-{tag[2:]}.pyc",
+        f"demo/__pycache__/__init__.cpython-{tag[2:]}.pyc",
+    ]
+    every = [*legacy, top_pyc, kept_pyc, script_pyc, *own]
+    assert sorted(f for f in files if f.endswith(".pyc")) == sorted(every)
+    for pyc in every:
         assert wheels.read(wheel, pyc)[:4].hex() == magic, pyc
     # Stubs, the typing marker, data and non-Python scripts stay.
     assert {"demo/core.pyi", "demo/py.typed", "demo/data.txt", "demo_pkg-0.1.0.data/scripts/demo-sh"} <= set(files)

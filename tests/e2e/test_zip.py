@@ -32,10 +32,8 @@ TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 ZIP = 'layout = "zip"\nkeep-source = ["demo/selfsource.py"]'
 ZIPAPP = "\n[tool.hatch.build.targets.wheel.hooks.pyc.zipapp]\n"
 #: Every demo module loads from the archive's pyc, the kept one too (its pyc matches its source);
-#: the top-level package is the stub that runs its bytecode.
-ZIP_LOADERS = [
-    f"{importable(m)} zipimporter {'py' if m == TOP else 'pyc'}" for m in DEMO_MODULES if not m.endswith("__main__.py")
-]
+#: the top-level package is the stub, compiled too, that runs its bytecode.
+ZIP_LOADERS = [f"{importable(m)} zipimporter pyc" for m in DEMO_MODULES if not m.endswith("__main__.py")]
 #: In a .pyz bundle (for one interpreter) every module loads from its pyc, the top-level package too.
 BUNDLE_LOADERS = [f"{importable(m)} zipimporter pyc" for m in DEMO_MODULES if not m.endswith("__main__.py")]
 

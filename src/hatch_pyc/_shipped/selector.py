@@ -1,5 +1,6 @@
-"""Runs inside sourceless and zip wheels, as their ``_hatch_pyc_bytecode_<distribution>``
-package.
+"""Runs inside sourceless and zip wheels, as the code of their ``_hatch_pyc_bytecode_<distribution>``
+package: compiled for each interpreter into ``<cache tag>.pyc`` there, which the package's
+``__init__.py`` (:mod:`hatch_pyc._shipped.selector_init`) runs in its globals.
 
 Each top-level module and package of the distribution ships as a two-line stub that calls
 :func:`run`: it executes that module's bytecode for the running interpreter, after putting
@@ -7,9 +8,7 @@ Each top-level module and package of the distribution ships as a two-line stub t
 site-packages is searched) for the distribution's other modules. The finder answers only
 names below a top-level module whose stub ran, so the distribution answers no name that the
 standard library or another distribution owns. Nothing runs
-at interpreter start-up. On an interpreter the wheel has no bytecode for, the import fails
-with one :class:`ImportError` that names the distribution, the interpreters it is for, the
-running one, and what to do.
+at interpreter start-up, and nothing is compiled at import.
 
 Each interpreter's bytecode lives in ``<this package>/<cache tag>/``, laid out as in a
 sourceless wheel (``pkg/mod.pyc``), where no installer looks: pip and uv compile only ``.py``
@@ -19,9 +18,8 @@ files), so paths built from it and ``importlib.resources`` find what ships besid
 
 Standard library only, in the syntax of the oldest target (3.8). Everything is read through
 this module's own loader, so it works from an archive on ``sys.path`` (the zip layout) as from
-site-packages. The shipped copy ends with the values of :data:`DISTRIBUTION`,
-:data:`TARGETS` and :data:`MODULES`; hatch-pyc itself imports this module to write it and
-to test it.
+site-packages. The compiled copy ends with the values of :data:`DISTRIBUTION`
+and :data:`MODULES`; hatch-pyc itself imports this module to write it and to test it.
 """
 
 from __future__ import annotations
@@ -43,8 +41,6 @@ if TYPE_CHECKING:
 
 #: The distribution and its version, for messages: ``demo-pkg 0.1.0``.
 DISTRIBUTION = ""
-#: ``{cache tag: "CPython 3.11"}``: the interpreters the wheel has bytecode for.
-TARGETS: dict[str, str] = {}
 #: ``{module name: True for a package, False for a module, None for a namespace package}``,
 #: of every module whose bytecode is here (the modules that keep their source are not).
 MODULES: dict[str, bool | None] = {}
@@ -61,18 +57,9 @@ _ARCHIVE: str | None = getattr(__loader__, "archive", None)  # type: ignore[name
 
 
 def _tree() -> str:
-    """The running interpreter's bytecode directory; ImportError when the wheel has none."""
-    tag = sys.implementation.cache_tag
-    if tag not in TARGETS:
-        version = ".".join(map(str, sys.version_info[:3]))
-        name = sys.implementation.name
-        running = "CPython" if name == "cpython" else "PyPy" if name == "pypy" else name
-        targets = ", ".join(sorted(set(TARGETS.values())))
-        raise ImportError(
-            f"{DISTRIBUTION} has bytecode for {targets}; this is {running} {version} at {sys.executable}: install "
-            "the wheel built for this interpreter, or the sdist"
-        )
-    return os.path.join(HERE, tag)
+    """The running interpreter's bytecode directory (the package's ``__init__`` ran this code
+    only on an interpreter the wheel has bytecode for)."""
+    return os.path.join(HERE, sys.implementation.cache_tag)
 
 
 def _relative(fullname: str) -> str:

@@ -216,32 +216,51 @@ def build(
     placement = place(layout, modules, options.keep_source, options.debug_ranges, tree, several)
     # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
     compiled = [m for m in modules if not (several and layout.archive and m.path in placement.kept)]
-    os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
-    compilations = tuple(
-        compile_placed(
-            options,
-            compiled,
-            placement,
-            out_dir,
-            target,
-            optimize=options.optimize,
-            cache=cache,
-            progress=progress,
-            mtimes=mtimes(modules) if mtimes is not None and options.invalidation_mode == "timestamp" else None,
-        )
-        for target in (selection.targets or (None,))
-    )
     shipped_paths = frozenset(file.path for file in shipped)
-    selector: dict[str, bytes] = {}
+    own = None
     if placement.in_tree:
-        selector = stubs.files(
+        own = stubs.files(
             distribution=distribution,
             version=version,
-            interpreters=[compilation.interpreter for compilation in compilations],
+            interpreters=selection.interpreters,
             compiled=placement.in_tree,
             kept=placement.kept if several else (),
             shipped=[path for path in shipped_paths if path.endswith(".py")],
         )
+    os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
+    compilations: list[Compilation] = []
+    own_compilations: list[Compilation] = []
+    for target in selection.targets or (None,):
+        compilations.append(
+            compile_placed(
+                options,
+                compiled,
+                placement,
+                out_dir,
+                target,
+                optimize=options.optimize,
+                cache=cache,
+                progress=progress,
+                mtimes=mtimes(modules) if mtimes is not None and options.invalidation_mode == "timestamp" else None,
+            )
+        )
+        if own is not None:
+            # hatch-pyc's own sources ship compiled for each target too: an import compiles nothing.
+            cache_tag = compilations[-1].interpreter.cache_tag
+            requests = own.requests(layout, several, options.optimize, cache_tag)
+            own_mtimes = [0] * len(requests) if options.invalidation_mode == "timestamp" else None
+            own_compilations.append(
+                compile_modules(
+                    requests,
+                    out_dir,
+                    invalidation_mode=options.invalidation_mode,
+                    mtimes=own_mtimes,
+                    jobs=1,
+                    target=target,
+                    cache=cache,
+                )
+            )
+    own_sources = own.sources if own is not None else {}
     added: dict[str, str | bytes | Archive]
     if layout.archive:
         pairs = [(file.source, file.path) for file in shipped]
@@ -251,26 +270,30 @@ def build(
             contents.update({path: file for file, path in assembly.pyc_files(compilations).items()})
         else:
             contents = dict(assembly.archive_files(pairs, compilations[0], placement.sourceless))
-        contents.update(selector)
+        contents.update({path: file for file, path in assembly.pyc_files(own_compilations).items()})
+        contents.update(own_sources)
         added = dict(assembly.zip_layout_files(distribution, contents, compress=options.compress))
         # Everything the wheel ships now lives in the archive.
         dropped = shipped_paths
     else:
-        added = {path: file for file, path in assembly.pyc_files(compilations).items()}
-        added.update(selector)
+        added = {path: file for file, path in assembly.pyc_files([*compilations, *own_compilations]).items()}
+        added.update(own_sources)
         added.update({m.path: m.source for m in scripts if m.path not in placement.sourceless})
         # Compiled scripts were never among the shipped files: nothing to drop there.
         dropped = placement.sourceless & shipped_paths
     text = bytecode_metadata.render(
         interpreters=[compilation.interpreter for compilation in compilations],
         layout=layout,
-        optimize=layout.shipped_levels(options.optimize, bool(placement.kept)),
+        # hatch-pyc's own sources ship __pycache__ pycs at every level outside an archive.
+        optimize=layout.shipped_levels(
+            options.optimize, bool(placement.kept) or (own is not None and not layout.archive)
+        ),
         invalidation_mode=options.invalidation_mode,
         modules=len(modules),
     )
     return Result(
         modules=tuple(modules),
-        compilations=compilations,
+        compilations=tuple(compilations),
         added=added,
         dropped=dropped,
         metadata=text,

@@ -1,17 +1,26 @@
 """What a sourceless or zip wheel ships besides its bytecode: the selector package
-(:mod:`hatch_pyc._shipped.selector`, ending with this wheel's values) and, in place of each
-top-level module and package ``__init__``, a stub that hands over to it. ``check`` and
-``verify`` write them again from the wheel and require the same bytes."""
+(:mod:`hatch_pyc._shipped.selector_init` as its ``__init__.py``, and
+:mod:`hatch_pyc._shipped.selector` with this wheel's values compiled for each interpreter)
+and, in place of each top-level module and package ``__init__``, a stub that hands over to
+it. The sources ship compiled too, so that an import compiles nothing. ``check`` and
+``verify`` write the sources again from the wheel and require the same bytes, and ``verify``
+compiles them and the selector's code again."""
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
 
 from hatch_pyc._shipped import selector
+from hatch_pyc._shipped import selector_init as selector_init_module
+from hatch_pyc.build.placement import Request
+from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import HatchPycError
-from hatch_pyc.core.interpreters import Interpreter
-from hatch_pyc.core.naming import distribution_id
+from hatch_pyc.core.interpreters import Interpreter, in_version_order
+from hatch_pyc.core.layouts import Layout
+from hatch_pyc.core.naming import code_filename, distribution_id, legacy_pyc_path, pyc_path
 
 
 class StubError(HatchPycError):
@@ -78,18 +87,82 @@ def stub(package: str) -> bytes:
     )
 
 
-def selector_source(
-    distribution: str, interpreters: Sequence[Interpreter], modules: Mapping[str, bool | None]
-) -> bytes:
-    """The selector package's ``__init__.py``: :mod:`hatch_pyc._shipped.selector` and this wheel's values."""
-    with open(selector.__file__, "rb") as f:
+def _shipped_text(module: ModuleType) -> str:
+    """A shipped module's text without its docstring (a comment names it instead): what
+    runs on every interpreter stays small."""
+    with open(module.__file__ or "", encoding="utf-8") as f:
         text = f.read()
-    targets = {i.cache_tag: i.named for i in interpreters}
-    values = (
-        f"\n\n# This wheel's, written by hatch-pyc.\nDISTRIBUTION = {distribution!r}\n"
-        f"TARGETS = {dict(sorted(targets.items()))!r}\nMODULES = {dict(sorted(modules.items()))!r}\n"
-    )
-    return text.rstrip(b"\n") + values.encode()
+    body = text[text.index('\n"""\n') + len('\n"""\n') :].lstrip("\n")
+    return f"# Written by hatch-pyc from hatch_pyc/_shipped/{module.__name__.rpartition('.')[2]}.py.\n{body}"
+
+
+def selector_init(distribution: str, interpreters: Sequence[Interpreter]) -> bytes:
+    """The selector package's ``__init__.py`` (:mod:`hatch_pyc._shipped.selector_init`) for
+    ``distribution`` (``demo-pkg 1.0``) and the interpreters it has bytecode for."""
+    targets = {i.cache_tag: i.named for i in in_version_order(interpreters)}
+    call = f"\nexec(_selector({distribution!r}, {targets!r}))\n"
+    return (_shipped_text(selector_init_module).rstrip("\n") + "\n" + call).encode()
+
+
+def selector_code(distribution: str, modules: Mapping[str, bool | None]) -> bytes:
+    """The selector's code (:mod:`hatch_pyc._shipped.selector` and this wheel's values), which
+    ships compiled for each interpreter as :func:`selector_code_path`."""
+    values = f"\n\n# This wheel's.\nDISTRIBUTION = {distribution!r}\nMODULES = {dict(sorted(modules.items()))!r}\n"
+    return (_shipped_text(selector).rstrip("\n") + values).encode()
+
+
+def selector_code_path(package: str, cache_tag: str) -> str:
+    """Where the selector's code for one interpreter ships: ``<package>/cpython-311.pyc``, a
+    name no import finds (the package's ``__init__.py`` reads it)."""
+    return f"{package}/{cache_tag}.pyc"
+
+
+def selector_code_tag(path: str, package: str) -> str | None:
+    """The cache tag of the selector's code at ``path`` (:func:`selector_code_path`), else None."""
+    directory, _, name = path.rpartition("/")
+    stem = name[: -len(".pyc")]
+    if directory != package or not name.endswith(".pyc") or "." in stem or stem == "__init__":
+        return None  # __init__.pyc: the package's __init__.py compiled, beside it in an archive
+    return stem
+
+
+@dataclass(frozen=True)
+class Own:
+    """What hatch-pyc writes into a sourceless or zip wheel besides the modules' bytecode."""
+
+    #: The selector package: ``_hatch_pyc_bytecode_demo_pkg``.
+    package: str
+    #: The sources that ship: ``{path: bytes}`` of the selector package's ``__init__.py``
+    #: and of each top-level module's stub.
+    sources: dict[str, bytes]
+    #: The selector's code, compiled for each interpreter (:func:`selector_code_path`).
+    code: bytes
+
+    def modules(self, cache_tag: str) -> list[Module]:
+        """What to compile of it for the interpreter of ``cache_tag``: each source, and the
+        code under the name of its pyc (``<package>/cpython-311.py``)."""
+        found = [Module(source="", path=path, display=path, data=data) for path, data in sorted(self.sources.items())]
+        code = selector_code_path(self.package, cache_tag)[: -len("c")]
+        return [*found, Module(source="", path=code, display=code, data=self.code)]
+
+    def requests(self, layout: Layout, several: bool, optimize: Sequence[int], cache_tag: str) -> tuple[Request, ...]:
+        """The pycs of :meth:`modules`: the sources' as the import system reads them beside a
+        source (``__pycache__`` pycs at each level on the file system, one pyc beside it in a
+        single interpreter's archive, none in an archive for several: zipimport reads one
+        ``mod.pyc``), and the code's at the lowest level, not beside any source."""
+        requests = []
+        for module in self.modules(cache_tag):
+            if module.path not in self.sources:
+                pycs: tuple[tuple[int, str], ...] = ((min(optimize), f"{module.path}c"),)
+            elif not layout.archive:
+                pycs = tuple((level, pyc_path(module.path, level, cache_tag)) for level in optimize)
+            elif not several:
+                pycs = ((min(optimize), legacy_pyc_path(module.path)),)
+            else:
+                continue
+            kept = module.path in self.sources
+            requests.append(Request(module, pycs, code_filename(module, kept), debug_ranges=kept))
+        return tuple(requests)
 
 
 def files(
@@ -100,21 +173,22 @@ def files(
     compiled: Collection[str],
     kept: Collection[str],
     shipped: Collection[str],
-) -> dict[str, bytes]:
-    """The selector package and the stubs: ``{path in the wheel: bytes}``. ``compiled`` are the
-    module paths whose bytecode is in the selector's tree, ``shipped`` the ``.py`` paths the
-    wheel had, ``kept`` those that keep their source."""
+) -> Own:
+    """The selector package and the stubs. ``compiled`` are the module paths whose bytecode
+    is in the selector's tree, ``shipped`` the ``.py`` paths the wheel had, ``kept`` those
+    that keep their source."""
     package = selector_package(distribution)
     modules = manifest(compiled, shipped)
-    found = {f"{package}/__init__.py": selector_source(f"{distribution} {version}", interpreters, modules)}
-    found.update({path: stub(package) for path in _top_level(modules, kept)})
-    return found
+    named = f"{distribution} {version}"
+    sources = {f"{package}/__init__.py": selector_init(named, interpreters)}
+    sources.update({path: stub(package) for path in _top_level(modules, kept)})
+    return Own(package, sources, selector_code(named, modules))
 
 
 def tree_entry(path: str, package: str) -> tuple[str, str] | None:
     """``(cache tag, module's pyc path)`` of a pyc in a selector package's tree, else None:
     ``_hatch_pyc_bytecode_demo_pkg/cpython-311/demo/core.pyc`` is ``("cpython-311", "demo/core.pyc")``."""
     parts = path.split("/")
-    if len(parts) < 3 or parts[0] != package or not path.endswith(".pyc"):
-        return None
+    if len(parts) < 3 or parts[0] != package or parts[1] == "__pycache__" or not path.endswith(".pyc"):
+        return None  # the selector package's own __init__ compiled is no interpreter's tree
     return parts[1], posixpath.join(*parts[2:])

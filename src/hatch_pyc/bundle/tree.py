@@ -149,8 +149,8 @@ def unpack_project(artifact: Artifact, root: str, cache_tag: str) -> None:
                     others.add(tree[0])
                     continue
                 at = tree[1]
-            elif at.startswith(f"{package}/") or f"{at}c" in mine:
-                continue  # the selector, and the stubs whose bytecode is now in their place
+            elif at.startswith(f"{package}/") or f"{at}c" in mine or at in mine:
+                continue  # the selector, and the stubs (compiled too) whose bytecode is now in their place
             _extract_to(container, name, root, at)
 
     entries = []

@@ -97,7 +97,7 @@ def _inspect(artifact: Artifact, places: Places | None = None) -> tuple[Inspecti
         uncompressed_size=sum(info.file_size for info in infos),
         name=artifact.name or None,
         version=artifact.version or None,
-        tags=sorted(map(str, artifact.tags)),
+        tags=sorted(map(str, artifact.tags), key=interpreters.version_order),
         bytecode_metadata=meta.document if meta is not None else None,
         layout=meta.layout.name if meta is not None else None,
         interpreters=[
@@ -139,8 +139,9 @@ def _by_cache_tag(recorded: list[Interpreter], target: Interpreter) -> dict[str,
 def _expected_interpreter(
     name: str, recorded: list[Interpreter], target: Interpreter, package: str, by_tag: dict[str, Interpreter]
 ) -> Interpreter | None:
-    """The interpreter that loads the pyc ``name``: by its cache tag (in its name, or the
-    directory of a wheel for several interpreters that selector ``package`` reads; ``by_tag``
+    """The interpreter that loads the pyc ``name``: by its cache tag (in its name, the
+    selector's code, or the directory of a wheel for several interpreters that selector
+    ``package`` reads; ``by_tag``
     is :func:`_by_cache_tag`), or, for a legacy pyc, the one the metadata records (or the
     target, without metadata)."""
     directory, base = posixpath.split(name)
@@ -150,6 +151,8 @@ def _expected_interpreter(
         tag = match.group("tag") if match else None
     elif (tree := stubs.tree_entry(name, package)) is not None:
         tag = tree[0]
+    elif package and (code := stubs.selector_code_tag(name, package)) is not None:
+        tag = code
     else:
         return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
     return by_tag.get(tag) if tag is not None else None
@@ -332,16 +335,18 @@ def _tag_problems(
     name_tags = {str(tag) for tag in artifact.tags}
     if wheel_tags != name_tags:
         problems.append(
-            f"WHEEL tags {', '.join(sorted(wheel_tags))} differ from the file name's {', '.join(sorted(name_tags))}"
+            f"WHEEL tags {', '.join(sorted(wheel_tags, key=interpreters.version_order))} differ from the file name's "
+            f"{', '.join(sorted(name_tags, key=interpreters.version_order))}"
         )
     if layout is not None and layout.interpreter_tag and recorded:
-        built = sorted({interpreter.python_tag for interpreter in recorded})
-        others = sorted({tag.interpreter for tag in artifact.tags} - set(built))
+        built = sorted({interpreter.python_tag for interpreter in recorded}, key=interpreters.version_order)
+        others = sorted({tag.interpreter for tag in artifact.tags} - set(built), key=interpreters.version_order)
         if others:
             problems.append(f"file name tags name {', '.join(others)}, but the bytecode is for {', '.join(built)} only")
     if not name_tags & _supported_tags(target):
+        shown = ", ".join(sorted(name_tags, key=interpreters.version_order))
         problems.append(
-            f"tags {', '.join(sorted(name_tags))} do not fit {target.implementation} {target.version} "
+            f"tags {shown} do not fit {target.implementation} {target.version} "
             f"({target.python_tag}): installers refuse this wheel there"
         )
     return problems

@@ -47,6 +47,9 @@ class Survey:
     #: Where the wheel's entries that land in site-packages land: ``{entry: path there}``.
     site_paths: dict[str, str]
     places: Places
+    #: The selector's code as this version writes it (:func:`hatch_pyc.build.stubs.selector_code`),
+    #: for a wheel with a selector package; ``verify`` compiles it and compares.
+    selector_code: bytes | None = None
 
     def site_path(self, entry: str, data_dir: str) -> str | None:
         """Where ``entry`` of the wheel (one it holds or not) lands in site-packages, or None."""
@@ -88,9 +91,11 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
     )
     sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
     own: dict[tuple[int, str], bytes] = {}
+    code = None
     in_site = _site_paths(audit.landed, places)
     if layout is not None and layout.selector and not layout.archive:  # the stubs beside the wheel's files
-        own.update({(id(artifact), entry): data for entry, data in _own_files(artifact, meta, in_site).items()})
+        found, code = _own_files(artifact, meta, in_site)
+        own.update({(id(artifact), entry): data for entry, data in found.items()})
     scripts = places.schemes.get("scripts")
     for entry, path in sorted(audit.landed.items()):
         # ``python bin/tool`` runs a script that is a zip archive (after its #! line) as a zipapp:
@@ -114,10 +119,10 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
         audit.startup += inner_audit.startup
         audit.unverifiable += inner_audit.unverifiable
         if declared:
-            paths = {inner: inner for inner in nested.names}
-            own.update({(id(nested), entry): data for entry, data in _own_files(artifact, meta, paths).items()})
+            found, code = _own_files(artifact, meta, {inner: inner for inner in nested.names})
+            own.update({(id(nested), entry): data for entry, data in found.items()})
     own_problems(audit, members, own, selector, in_site)
-    return Survey(members, sources, audit, own, in_site, places)
+    return Survey(members, sources, audit, own, in_site, places, code)
 
 
 def _script_kind(artifact: Artifact, entry: str) -> str:
@@ -149,15 +154,18 @@ def _site_paths(landed: Mapping[str, str], places: Places) -> dict[str, str]:
     return found
 
 
-def _own_files(artifact: Artifact, meta: BytecodeMetadata | None, paths: Mapping[str, str]) -> dict[str, bytes]:
+def _own_files(
+    artifact: Artifact, meta: BytecodeMetadata | None, paths: Mapping[str, str]
+) -> tuple[dict[str, bytes], bytes | None]:
     """What this version writes as stubs and selector package for the bytecode ``paths``
-    (``{entry: path in site-packages or the archive}``) hold: ``{entry: bytes}``."""
+    (``{entry: path in site-packages or the archive}``) hold: ``{entry: bytes}`` of the
+    sources, and the selector's code (None where there is no selector package)."""
     selector = stubs.selector_package(artifact.name)
     interpreters = meta.interpreters if meta is not None else ()
     by_path = {path: entry for entry, path in paths.items()}
     init = f"{selector}/__init__.py"
     if init not in by_path or not interpreters:
-        return {}
+        return {}, None
     compiled = set()
     for path in paths.values():
         tree = stubs.tree_entry(path, selector)
@@ -175,8 +183,9 @@ def _own_files(artifact: Artifact, meta: BytecodeMetadata | None, paths: Mapping
             shipped=shipped,
         )
     except stubs.StubError:
-        return {by_path[init]: b""}  # no selector hatch-pyc writes has this tree: the one there is not its own
-    return {by_path.get(path, path): data for path, data in expected.items()}
+        # No selector hatch-pyc writes has this tree: the one there is not its own.
+        return {by_path[init]: b""}, None
+    return {by_path.get(path, path): data for path, data in expected.sources.items()}, expected.code
 
 
 def own_problems(

@@ -112,6 +112,8 @@ class _Module:
     mtime: int = 0
     #: Where its top-level name's sources are, for messages.
     root: SourceRoot | None = None
+    #: The source of one of hatch-pyc's own pycs (a stub's, the selector's), which no sdist holds.
+    data: bytes | None = None
 
 
 @dataclass
@@ -225,6 +227,10 @@ def _targets(recorded: list[Interpreter], python: Sequence[str]) -> dict[str, Ta
     return targets
 
 
+def _selector_code_tag(entry: str, packages: set[str]) -> str | None:
+    return next((found for package in packages if (found := stubs.selector_code_tag(entry, package))), None)
+
+
 def _tree_entry(entry: str, packages: set[str]) -> tuple[str, str] | None:
     return next((found for package in packages if (found := stubs.tree_entry(entry, package))), None)
 
@@ -299,7 +305,7 @@ def _modules(
     paths: dict[int, set[str]] = {}
     for member, path in found:
         paths.setdefault(id(member.container), set()).add(path)
-    modules: dict[tuple[int, str, str, str], _Module] = {}
+    modules: dict[tuple[int, str, str, str, bool], _Module] = {}
     shipped: list[_Source] = []
     for member, path in found:
         container = member.container
@@ -309,6 +315,7 @@ def _modules(
             continue
         if not path.endswith(".pyc"):
             continue
+        in_tree = False
         directory, base = posixpath.split(path)
         if posixpath.basename(directory) == "__pycache__":
             match = CACHED_PYC.match(base)
@@ -317,8 +324,16 @@ def _modules(
                 continue  # check says what is wrong with it
             source_path = posixpath.join(posixpath.dirname(directory), match["stem"] + ".py")
             pyc = _Pyc(member.display, b"", interpreter, pyc_level(base), legacy=False)
+        elif (code_tag := _selector_code_tag(path, packages)) is not None:
+            # The selector's code, which hatch-pyc writes for this wheel's modules.
+            interpreter = by_tag.get(code_tag)
+            if interpreter is None:
+                continue  # check says what is wrong with it
+            source_path = path[: -len("c")]
+            pyc = _Pyc(member.display, b"", interpreter, optimize[0], legacy=True)
         elif (selected := _tree_entry(path, packages)) is not None and selected[0] in by_tag:
             # A wheel for several interpreters: each one's legacy pycs in its own directory.
+            in_tree = True
             source_path = selected[1][: -len("c")]
             pyc = _Pyc(member.display, b"", by_tag[selected[0]], optimize[0], legacy=True)
         else:
@@ -333,7 +348,12 @@ def _modules(
         pyc.data = container.read(member.entry, MAX_PYC_SIZE)
         # One module per interpreter: each target compiles and compares its own pycs. (Two
         # entries landing on one file, ``.data/purelib/`` and the root, are two modules.)
-        key = (id(container), member.entry[: len(member.entry) - len(path)], source_path, pyc.interpreter.magic_number)
+        prefix = member.entry[: len(member.entry) - len(path)]
+        own = not in_tree and (
+            (id(container), source_path) in generated or source_path.startswith(tuple(f"{p}/" for p in packages))
+        )
+        # hatch-pyc's own pycs are compiled from what it writes, apart from the modules they stand in for.
+        key = (id(container), prefix, source_path, pyc.interpreter.magic_number, own)
         if key not in modules:
             beside_it = source_path in paths[id(container)]
             # The alongside layout names code ``<path>`` (the import system puts the real path
@@ -341,6 +361,16 @@ def _modules(
             # beside its pyc (keep-source) carries its plain path. Columns go with a source.
             kept = beside_it and not layout.keeps_sources
             modules[key] = _Module(source_path, None, kept, [], [], columns=beside_it)
+            if own:
+                data = (
+                    surveyed.selector_code
+                    if not beside_it
+                    else container.read(prefix + source_path, MAX_PYC_SIZE)
+                    if prefix + source_path in container.names
+                    else None
+                )
+                modules[key].data = data
+                modules[key].candidates = [(f"hatch-pyc's {printable(source_path)}", "")] if data is not None else []
         modules[key].pycs.append(pyc)
         if len(pyc.data) >= 12:
             modules[key].mtime = int.from_bytes(pyc.data[8:12], "little")
@@ -353,7 +383,8 @@ def _locate(artifact: Artifact, modules: list[_Module], shipped: list[_Source], 
     launcher's name, hatch-pyc's own modules in a bundle the running hatch-pyc's; every other is
     ``<root>/<its path>``, one root per top-level name (:meth:`SourceTree.root`), or none."""
     plain: dict[str, set[str]] = {}
-    for path in [module.path for module in modules] + [source.path for source in shipped]:
+    paths = [module.path for module in modules if module.data is None] + [source.path for source in shipped]
+    for path in paths:
         if not path.startswith(scripts.PACKAGE + "/") and not (artifact.kind == "pyz" and path in _OWN):
             plain.setdefault(path.split("/")[0], set()).add(path)
     roots = {top: tree.root(paths) for top, paths in plain.items()}
@@ -371,6 +402,8 @@ def _locate(artifact: Artifact, modules: list[_Module], shipped: list[_Source], 
         return [source] if source is not None else [], root, None
 
     for module in modules:
+        if module.data is not None:
+            continue
         module.candidates, module.root, script = candidates(module.path)
         module.filename = script or module.filename
     for shipped_source in shipped:
@@ -461,10 +494,15 @@ def _compile_batch(
     """Compile one variant of each module; the ids of the modules whose every pyc matched."""
     cache_tag = target.interpreter.cache_tag
     requests = []
-    for module, ((display, file), columns, kept) in batch:
-        source = Module(source=file, path=module.path, display=display, filename=module.filename)
+    for index, (module, ((display, file), columns, kept)) in enumerate(batch):
+        source = Module(source=file, path=module.path, display=display, filename=module.filename, data=module.data)
+        # Each module's own directory: a stub and the module it stands in for have one path.
         pycs = tuple(
-            (pyc.level, legacy_pyc_path(module.path) if pyc.legacy else pyc_path(module.path, pyc.level, cache_tag))
+            (
+                pyc.level,
+                f"{index}/"
+                + (legacy_pyc_path(module.path) if pyc.legacy else pyc_path(module.path, pyc.level, cache_tag)),
+            )
             for pyc in module.pycs
         )
         requests.append(Request(source, pycs, code_filename(source, kept), columns))

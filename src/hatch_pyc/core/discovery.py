@@ -30,6 +30,8 @@ class Module:
     #: The one optimization level it compiles at, whatever the options ask (hatch-pyc's own
     #: modules in a bundle); None: the options decide.
     optimize: int | None = None
+    #: Its bytes, for a file hatch-pyc writes (a stub, the selector), which ``source`` does not name.
+    data: bytes | None = None
 
 
 def read_source(path: str, display: str) -> bytes:

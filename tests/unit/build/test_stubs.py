@@ -57,9 +57,33 @@ def test_a_top_level_that_cannot_select_its_bytecode_is_refused(
         )
 
 
+def test_the_selector_code_is_named_by_cache_tag() -> None:
+    path = stubs.selector_code_path(PACKAGE, "cpython-311")
+    assert path == f"{PACKAGE}/cpython-311.pyc"
+    assert stubs.selector_code_tag(path, PACKAGE) == "cpython-311"
+    assert stubs.selector_code_tag(f"{PACKAGE}/cpython-311/demo.pyc", PACKAGE) is None
+    assert stubs.selector_code_tag(f"{PACKAGE}/__init__.opt-1.pyc", PACKAGE) is None
+    assert stubs.selector_code_tag(f"{PACKAGE}/__init__.pyc", PACKAGE) is None
+    assert stubs.selector_code_tag("demo/cpython-311.pyc", PACKAGE) is None
+
+
+def test_the_source_that_runs_on_every_interpreter_is_small() -> None:
+    """The selector package's ``__init__.py``, which an archive for several interpreters ships
+    as source alone, holds no module table: its size does not grow with the distribution."""
+    targets = [
+        type(HERE)(implementation="cpython", version=f"3.{minor}.0", cache_tag=f"cpython-3{minor}", magic_number="")
+        for minor in (15, 9, 12)
+    ]
+    init = stubs.selector_init("demo-pkg 1.0", targets)
+    assert len(init) < 1000
+    assert b"'cpython-39': 'CPython 3.9', 'cpython-312': 'CPython 3.12', 'cpython-315': 'CPython 3.15'" in init
+    assert not init.startswith(b'"""')
+
+
 def test_tree_entries() -> None:
     assert stubs.tree_entry(f"{PACKAGE}/cpython-311/demo/core.pyc", PACKAGE) == ("cpython-311", "demo/core.pyc")
     assert stubs.tree_entry(f"{PACKAGE}/__init__.py", PACKAGE) is None
+    assert stubs.tree_entry(f"{PACKAGE}/__pycache__/__init__.cpython-311.pyc", PACKAGE) is None
     assert stubs.tree_entry("demo/core.pyc", PACKAGE) is None
     assert PACKAGE == "_hatch_pyc_bytecode_demo_pkg"
 
@@ -91,17 +115,24 @@ def _pyc(source: str, path: str) -> bytes:
     return header + marshal.dumps(code)
 
 
-def _lay_out(targets: list, tag: str) -> dict[str, bytes]:
-    """A wheel's site-packages files for ``targets``, with bytecode for the running interpreter under ``tag``."""
-    manifest = stubs.manifest(list(SOURCES), list(SOURCES))
+def _selector(targets: list, tag: str, sources: dict[str, str]) -> dict[str, bytes]:
+    """The selector package for ``targets`` and the modules ``sources``, its code and their
+    bytecode compiled by the running interpreter under ``tag``."""
+    manifest = stubs.manifest(list(sources), list(sources))
+    code = stubs.selector_code("demo-pkg 1.0", manifest).decode()
     files = {
-        f"{PACKAGE}/__init__.py": stubs.selector_source("demo-pkg 1.0", targets, manifest),
-        "demo/__init__.py": stubs.stub(PACKAGE),
-        "demo/data.txt": b"payload\n",
+        f"{PACKAGE}/__init__.py": stubs.selector_init("demo-pkg 1.0", targets),
+        stubs.selector_code_path(PACKAGE, tag): _pyc(code, f"{PACKAGE}/{tag}.py"),
     }
-    for path, source in SOURCES.items():
+    for path, source in sources.items():
         files[f"{PACKAGE}/{tag}/{path}c"] = _pyc(source, path)
     return files
+
+
+def _lay_out(targets: list, tag: str) -> dict[str, bytes]:
+    """A wheel's site-packages files for ``targets``, with bytecode for the running interpreter under ``tag``."""
+    files = {"demo/__init__.py": stubs.stub(PACKAGE), "demo/data.txt": b"payload\n"}
+    return {**files, **_selector(targets, tag, SOURCES)}
 
 
 def _run(path: Path, code: str = USE) -> subprocess.CompletedProcess[str]:
@@ -156,14 +187,8 @@ def test_the_selector_answers_no_name_the_standard_library_owns(tmp_path: Path) 
     every name below it alone, and it sits after the built-in and frozen importers."""
     site = tmp_path / "site"
     sources = {**SOURCES, "json/__init__.py": "", "json/decoder.py": "open('MARKER', 'w')\n"}
-    manifest = stubs.manifest(list(sources), list(sources))
-    files = {
-        f"{PACKAGE}/__init__.py": stubs.selector_source("demo-pkg 1.0", [HERE], manifest),
-        "demo/__init__.py": stubs.stub(PACKAGE),
-        "json/__init__.py": stubs.stub(PACKAGE),
-    }
-    for path, source in sources.items():
-        files[f"{PACKAGE}/{HERE.cache_tag}/{path}c"] = _pyc(source, path)
+    files = {"demo/__init__.py": stubs.stub(PACKAGE), "json/__init__.py": stubs.stub(PACKAGE)}
+    files.update(_selector([HERE], HERE.cache_tag, sources))
     for path, content in files.items():
         (site / path).parent.mkdir(parents=True, exist_ok=True)
         (site / path).write_bytes(content)
