@@ -8,6 +8,7 @@ sourceless wheel can be imported.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import wheels
-from helpers import MakeVenv, only_wheel, run, uv
+from helpers import MakeVenv, find_python, only_wheel, run, uv
 
 #: ``(name, version, import name, test requirements)``. No test of these suites needs the
 #: library's source; one that did would be deselected here with its reason.
@@ -95,3 +96,52 @@ def test_real_project_passes_its_own_tests_from_a_sourceless_wheel(
     )
     assert result.returncode == 0, result.stdout[-5000:]
     assert " passed" in result.stdout.splitlines()[-1]
+
+
+#: Runs under each target: what a tool that lists its own package sees.
+LISTING = """
+import importlib, importlib.resources, json, os, pkgutil, sys
+package = importlib.import_module(sys.argv[1])
+modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(package.__path__, sys.argv[1] + ".")]
+print(json.dumps({
+    "iter_modules": sorted(m.name for m in pkgutil.iter_modules(package.__path__)),
+    "walk_packages": sorted(m.__name__ for m in modules),
+    "listdir": sorted(os.listdir(package.__path__[0])) if os.path.isdir(package.__path__[0]) else None,
+    "files": sorted(p.name for p in importlib.resources.files(package).iterdir()),
+    "missing": sorted(m.__name__ for m in modules if not os.path.exists(m.__file__)),
+}))
+"""
+
+
+@pytest.mark.realworld
+@pytest.mark.parametrize("layout", ["sourceless", "zip"])
+def test_a_wheel_for_several_interpreters_lists_its_package_as_a_wheel_for_one(
+    layout: str, tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    """boltons from PyPI, converted for CPython 3.11 and 3.12 at once: ``pkgutil``, ``os.listdir``
+    and ``importlib.resources`` see the package as they see it from a wheel for one interpreter,
+    on both, and every module's ``__file__`` exists where it does there."""
+    others = [python for version in ("3.11", "3.12") if (python := find_python(version)) is not None]
+    if len(others) < 2:
+        pytest.skip("CPython 3.11 and 3.12 are not both installed")
+    tools = make_venv()
+    run([tools.python, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+         "--dest", tmp_path / "pypi", "boltons==26.2.0"])  # fmt: skip
+    plain = only_wheel(tmp_path / "pypi")
+    hatch_pyc = [sys.executable, "-m", "hatch_pyc"]
+    run([*hatch_pyc, "convert", plain, "--layout", layout, "-o", tmp_path / "one", "--python", others[0]])
+    run([*hatch_pyc, "convert", plain, "--layout", layout, "-o", tmp_path / "two", *("--python", others[0]),
+         *("--python", others[1])])  # fmt: skip
+    seen = {}
+    for name in ("one", "two"):
+        for python in others if name == "two" else others[:1]:
+            venv = make_venv(python)
+            venv.uv_install(only_wheel(tmp_path / name))
+            seen[name, str(python)] = json.loads(run([venv.python, "-c", LISTING, "boltons"]).stdout)
+    single = seen["one", str(others[0])]
+    assert len(single["iter_modules"]) > 20
+    if layout == "zip":
+        # An archive for one interpreter holds its stub compiled too; one for several cannot.
+        single["files"].remove("__init__.pyc")
+    for python in others:
+        assert seen["two", str(python)] == single, python

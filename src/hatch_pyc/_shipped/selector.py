@@ -12,14 +12,16 @@ at interpreter start-up, and nothing is compiled at import.
 
 Each interpreter's bytecode lives in ``<this package>/<cache tag>/``, laid out as in a
 sourceless wheel (``pkg/mod.pyc``), where no installer looks: pip and uv compile only ``.py``
-files (into ``__pycache__``), and pypa/installer skips ``__pycache__``. A module gets the
-``__file__`` it has in a sourceless wheel for one interpreter (``pkg/mod.pyc``, beside its data
-files), so paths built from it and ``importlib.resources`` find what ships beside it.
+files (into ``__pycache__``), and pypa/installer skips ``__pycache__``; but :data:`PRIMARY`'s
+below the top level, which is in the modules' own places. A module gets the ``__file__`` it
+has in a sourceless wheel for one interpreter (``pkg/mod.pyc``, beside its data files), a file
+that exists, so paths built from it, ``pkgutil`` and ``importlib.resources`` find what ships
+beside it.
 
 Standard library only, in the syntax of the oldest target (3.8). Everything is read through
 this module's own loader, so it works from an archive on ``sys.path`` (the zip layout) as from
-site-packages. The compiled copy ends with the values of :data:`DISTRIBUTION`
-and :data:`MODULES`; hatch-pyc itself imports this module to write it and to test it.
+site-packages. The compiled copy ends with the values of :data:`DISTRIBUTION`,
+:data:`PRIMARY` and :data:`MODULES`; hatch-pyc itself imports this module to write it and to test it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ if TYPE_CHECKING:
 
 #: The distribution and its version, for messages: ``demo-pkg 0.1.0``.
 DISTRIBUTION = ""
+#: In a wheel for several interpreters, the cache tag whose bytecode of the modules below the
+#: top level is in their own places (``pkg/mod.pyc``), so that the package exists on disk with
+#: all its modules; every other interpreter's is in its directory here.
+PRIMARY = ""
 #: ``{module name: True for a package, False for a module, None for a namespace package}``,
 #: of every module whose bytecode is here (the modules that keep their source are not).
 MODULES: dict[str, bool | None] = {}
@@ -145,7 +151,8 @@ class Finder:
             return spec
         relative = _relative(fullname)
         place = os.path.join(ROOT, relative)
-        loader = Loader(fullname, place, os.path.join(_tree(), relative))
+        bytecode = place if sys.implementation.cache_tag == PRIMARY else os.path.join(_tree(), relative)
+        loader = Loader(fullname, place, bytecode)
         locations = [directory] if MODULES[fullname] else None
         return spec_from_file_location(fullname, place, loader=loader, submodule_search_locations=locations)
 

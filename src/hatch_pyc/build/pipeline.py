@@ -213,7 +213,8 @@ def build(
             raise ConfigError(problems)
     several = layout.several(len(selection.targets))
     tree = stubs.selector_package(distribution) if layout.selector else ""
-    placement = place(layout, modules, options.keep_source, options.debug_ranges, tree, several)
+    primary = stubs.primary_tag(selection.interpreters)
+    placement = place(layout, modules, options.keep_source, options.debug_ranges, tree, several, primary)
     # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
     compiled = [m for m in modules if not (several and layout.archive and m.path in placement.kept)]
     shipped_paths = frozenset(file.path for file in shipped)

@@ -49,6 +49,10 @@ class Placement:
     #: legacy pycs sit in their modules' places.
     tree: str = ""
     in_tree: frozenset[str] = frozenset()
+    #: For several interpreters, the cache tag whose pycs of the modules below the top level
+    #: sit in their own places, as in a wheel for one: the package then exists on disk, with
+    #: every module and directory, for whatever lists it. The others' are in the tree.
+    primary: str = ""
 
     def requests(self, modules: Sequence[Module], optimize: Sequence[int], cache_tag: str) -> tuple[Request, ...]:
         """What to compile of each module for the interpreter of ``cache_tag``: a legacy pyc
@@ -67,7 +71,10 @@ class Placement:
         )
 
     def _legacy_path(self, path: str, cache_tag: str) -> str:
-        return f"{self.tree}/{cache_tag}/{legacy_pyc_path(path)}" if path in self.in_tree else legacy_pyc_path(path)
+        in_place = cache_tag == self.primary and not is_top_level(path)
+        if path in self.in_tree and not in_place:
+            return f"{self.tree}/{cache_tag}/{legacy_pyc_path(path)}"
+        return legacy_pyc_path(path)
 
 
 def _levels(module: Module, optimize: Sequence[int]) -> Sequence[int]:
@@ -94,6 +101,7 @@ def place(
     debug_ranges: bool | None = None,
     tree: str = "",
     several: bool = False,
+    primary: str = "",
 ) -> Placement:
     """Place the modules for ``layout``.
 
@@ -110,7 +118,8 @@ def place(
     top-level modules, which stubs replace (the import then fails clearly on another
     interpreter); for ``several`` interpreters, every module's, each interpreter's in its own
     directory, and then kept modules get ``__pycache__`` pycs in the sourceless layout and
-    none in an archive, which zipimport reads only beside sources.
+    none in an archive, which zipimport reads only beside sources; the ``primary``
+    interpreter's pycs below the top level stay in the modules' places.
     """
     every = frozenset(module.path for module in modules)
     kept = frozenset(matching(modules, keep_source))
@@ -121,13 +130,15 @@ def place(
         dropped = every - kept
         with_source = kept
         legacy = every if layout.archive and not several else dropped
-        top = frozenset(path for path in dropped if "/" not in path or _top_level_package(path))
+        top = frozenset(path for path in dropped if is_top_level(path))
         in_tree = (dropped if several else top) if tree else frozenset()
-        placement = Placement(legacy=legacy, sourceless=dropped, kept=kept, tree=tree, in_tree=in_tree)
+        placement = Placement(
+            legacy=legacy, sourceless=dropped, kept=kept, tree=tree, in_tree=in_tree, primary=primary if several else ""
+        )
     ranges = with_source if debug_ranges is None else (every if debug_ranges else frozenset())
     return dataclasses.replace(placement, debug_ranges=ranges)
 
 
-def _top_level_package(path: str) -> bool:
-    """Whether ``path`` is a top-level package's ``__init__.py``."""
-    return path.partition("/")[2] == "__init__.py"
+def is_top_level(path: str) -> bool:
+    """Whether ``path`` is a top-level module or a top-level package's ``__init__.py``: what a stub replaces."""
+    return "/" not in path or path.partition("/")[2] == "__init__.py"

@@ -15,7 +15,7 @@ from types import ModuleType
 
 from hatch_pyc._shipped import selector
 from hatch_pyc._shipped import selector_init as selector_init_module
-from hatch_pyc.build.placement import Request
+from hatch_pyc.build.placement import Request, is_top_level
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import HatchPycError
 from hatch_pyc.core.interpreters import Interpreter, in_version_order
@@ -68,7 +68,7 @@ def _top_level(modules: Mapping[str, bool | None], kept: Collection[str]) -> lis
             )
         paths.append(f"{name}/__init__.py" if kind else f"{name}.py")
     for path in sorted(kept):
-        if "/" not in path or (path.endswith("/__init__.py") and path.count("/") == 1):
+        if is_top_level(path):
             raise StubError(
                 f"keep-source names {path}, a top-level module: in a wheel for several interpreters its bytecode "
                 "selects the rest; keep the source of modules below it instead"
@@ -104,10 +104,20 @@ def selector_init(distribution: str, interpreters: Sequence[Interpreter]) -> byt
     return (_shipped_text(selector_init_module).rstrip("\n") + "\n" + call).encode()
 
 
-def selector_code(distribution: str, modules: Mapping[str, bool | None]) -> bytes:
+def primary_tag(interpreters: Sequence[Interpreter]) -> str:
+    """The cache tag of the interpreter whose bytecode of the modules below the top level a
+    wheel for several keeps in their own places (the newest), so that its package exists on
+    disk as a wheel for one interpreter's does: :attr:`hatch_pyc.build.placement.Placement.primary`."""
+    return in_version_order(interpreters)[-1].cache_tag
+
+
+def selector_code(distribution: str, modules: Mapping[str, bool | None], primary: str) -> bytes:
     """The selector's code (:mod:`hatch_pyc._shipped.selector` and this wheel's values), which
     ships compiled for each interpreter as :func:`selector_code_path`."""
-    values = f"\n\n# This wheel's.\nDISTRIBUTION = {distribution!r}\nMODULES = {dict(sorted(modules.items()))!r}\n"
+    values = (
+        f"\n\n# This wheel's.\nDISTRIBUTION = {distribution!r}\nPRIMARY = {primary!r}\n"
+        f"MODULES = {dict(sorted(modules.items()))!r}\n"
+    )
     return (_shipped_text(selector).rstrip("\n") + values).encode()
 
 
@@ -182,7 +192,7 @@ def files(
     named = f"{distribution} {version}"
     sources = {f"{package}/__init__.py": selector_init(named, interpreters)}
     sources.update({path: stub(package) for path in _top_level(modules, kept)})
-    return Own(package, sources, selector_code(named, modules))
+    return Own(package, sources, selector_code(named, modules, primary_tag(interpreters)))
 
 
 def tree_entry(path: str, package: str) -> tuple[str, str] | None:

@@ -137,13 +137,18 @@ def _by_cache_tag(recorded: list[Interpreter], target: Interpreter) -> dict[str,
 
 
 def _expected_interpreter(
-    name: str, recorded: list[Interpreter], target: Interpreter, package: str, by_tag: dict[str, Interpreter]
+    name: str,
+    recorded: list[Interpreter],
+    target: Interpreter,
+    package: str,
+    by_tag: dict[str, Interpreter],
+    primary: str | None,
 ) -> Interpreter | None:
     """The interpreter that loads the pyc ``name``: by its cache tag (in its name, the
     selector's code, or the directory of a wheel for several interpreters that selector
-    ``package`` reads; ``by_tag``
-    is :func:`_by_cache_tag`), or, for a legacy pyc, the one the metadata records (or the
-    target, without metadata)."""
+    ``package`` reads; ``by_tag`` is :func:`_by_cache_tag`), or, for a legacy pyc, the one the
+    metadata records (the ``primary`` one of a wheel with a selector for several; the target,
+    without metadata)."""
     directory, base = posixpath.split(name)
     tag: str | None = None
     if posixpath.basename(directory) == "__pycache__":
@@ -153,8 +158,10 @@ def _expected_interpreter(
         tag = tree[0]
     elif package and (code := stubs.selector_code_tag(name, package)) is not None:
         tag = code
+    elif len(recorded) == 1 or not recorded:
+        return recorded[0] if recorded else target
     else:
-        return recorded[0] if len(recorded) == 1 else (target if not recorded else None)
+        tag = primary
     return by_tag.get(tag) if tag is not None else None
 
 
@@ -193,6 +200,8 @@ def _pyc_problems(
     package = stubs.selector_package(artifact.name) if artifact.kind == "wheel" else ""
     writers = {bytes.fromhex(i.magic_number): (i.implementation, i.minor) for i in [*recorded, target]}
     by_tag = _by_cache_tag(recorded, target)
+    several = package and meta is not None and meta.layout.several(len(recorded))
+    primary = stubs.primary_tag(recorded) if several else None
     mode = meta.invalidation_mode if meta is not None else None
     pycs = sorted((member for member in survey.members if member.entry.endswith(".pyc")), key=lambda m: m.display)
     problems: list[list[str]] = [[] for _ in pycs]
@@ -245,7 +254,7 @@ def _pyc_problems(
     try:
         for index, member in enumerate(pycs):
             label = labels[index]
-            expected = _expected_interpreter(member.entry, recorded, target, package, by_tag)
+            expected = _expected_interpreter(member.entry, recorded, target, package, by_tag, primary)
             if expected is None:
                 if recorded:
                     problems[index].append(f"{label}: a pyc for no interpreter the bytecode metadata records")

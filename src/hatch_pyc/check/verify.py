@@ -296,6 +296,8 @@ def _modules(
     problems = list(surveyed.audit.problems)
     generated = _generated(artifact, layout, found)
     by_tag = {interpreter.cache_tag: interpreter for interpreter in recorded}
+    # In a wheel for several interpreters, the legacy pycs in the modules' own places are one's.
+    primary = stubs.primary_tag(recorded) if layout.several(len(recorded)) else ""
     # A bundle keeps the selector package of the wheel it was made from, under that wheel's name.
     packages = (
         {stubs.selector_package(artifact.name)}
@@ -344,7 +346,7 @@ def _modules(
                 # the pyc): this one never runs, and the survey reports it.
                 continue
             level = OWN_MODULES_OPTIMIZE if artifact.kind == "pyz" and source_path in _OWN else optimize[0]
-            pyc = _Pyc(member.display, b"", recorded[0], level, legacy=True)
+            pyc = _Pyc(member.display, b"", by_tag.get(primary, recorded[0]), level, legacy=True)
         pyc.data = container.read(member.entry, MAX_PYC_SIZE)
         # One module per interpreter: each target compiles and compares its own pycs. (Two
         # entries landing on one file, ``.data/purelib/`` and the root, are two modules.)

@@ -119,7 +119,7 @@ def _selector(targets: list, tag: str, sources: dict[str, str]) -> dict[str, byt
     """The selector package for ``targets`` and the modules ``sources``, its code and their
     bytecode compiled by the running interpreter under ``tag``."""
     manifest = stubs.manifest(list(sources), list(sources))
-    code = stubs.selector_code("demo-pkg 1.0", manifest).decode()
+    code = stubs.selector_code("demo-pkg 1.0", manifest, "").decode()
     files = {
         f"{PACKAGE}/__init__.py": stubs.selector_init("demo-pkg 1.0", targets),
         stubs.selector_code_path(PACKAGE, tag): _pyc(code, f"{PACKAGE}/{tag}.py"),

@@ -114,14 +114,19 @@ def test_each_pyc_finds_its_interpreter_in_one_look_up() -> None:
     by_tag = checker._by_cache_tag(recorded, target)
     start = time.perf_counter()
     for n in range(20_000):
-        found = checker._expected_interpreter(f"demo/__pycache__/m{n}.cpython-311.pyc", recorded, target, "", by_tag)
+        found = checker._expected_interpreter(
+            f"demo/__pycache__/m{n}.cpython-311.pyc", recorded, target, "", by_tag, None
+        )
         assert found is not None
         assert found.magic_number == "first"
     assert time.perf_counter() - start < 2
-    assert checker._expected_interpreter("demo/__pycache__/m.cpython-312.pyc", recorded, target, "", by_tag) == target
-    assert checker._expected_interpreter("demo/__pycache__/m.pypy-311.pyc", recorded, target, "", by_tag) is None
-    assert checker._expected_interpreter("demo/__pycache__/m.pyc", recorded, target, "", by_tag) is None
-    assert checker._expected_interpreter("demo/m.pyc", [], target, "", {}) == target
+    assert (
+        checker._expected_interpreter("demo/__pycache__/m.cpython-312.pyc", recorded, target, "", by_tag, None)
+        == target
+    )
+    assert checker._expected_interpreter("demo/__pycache__/m.pypy-311.pyc", recorded, target, "", by_tag, None) is None
+    assert checker._expected_interpreter("demo/__pycache__/m.pyc", recorded, target, "", by_tag, None) is None
+    assert checker._expected_interpreter("demo/m.pyc", [], target, "", {}, None) == target
 
 
 def _tar(path: Path, headers: list[tuple[bytes, bytes]], name: str = "evil-1.0/x.py") -> Path:
