@@ -184,7 +184,8 @@ def find(spec: str) -> Target:
 
     A version is looked for as ``python3.12`` on PATH and then under pyenv; candidates that
     do not run or are another version (a pyenv shim for a version that is not active, say)
-    are skipped. Raises :class:`TargetError` saying where it looked.
+    are skipped. Raises :class:`TargetError` saying where it looked, or, for a version hatch-pyc
+    does not compile for, which ones it does (before looking).
     """
     version = VERSION_SPEC.match(spec)
     if version is None:
@@ -200,6 +201,9 @@ def find(spec: str) -> Target:
         return probe(executable)
 
     major, minor, suffix = version.groups()
+    kind = "free-threaded CPython" if suffix else "CPython"
+    if not OLDEST <= (int(major), int(minor)) <= NEWEST["cpython"]:
+        raise TargetError(f"{kind} {major}.{minor} is not a supported target: hatch-pyc compiles for {SUPPORTED}")
     candidates = []
     on_path = shutil.which(f"python{major}.{minor}{suffix}")
     if on_path:
@@ -218,7 +222,6 @@ def find(spec: str) -> Target:
         rejected.append(f"{candidate} is {interpreter.version}{' free-threaded' if interpreter.free_threaded else ''}")
     looked = f"python{spec} on PATH and {os.path.join(pyenv_root(), 'versions', f'{major}.{minor}.*{suffix}')}"
     detail = "".join(f"; {reason}" for reason in rejected)
-    kind = "free-threaded CPython" if suffix else "CPython"
     raise TargetError(f"no {kind} {major}.{minor} found (looked for {looked}{detail})")
 
 

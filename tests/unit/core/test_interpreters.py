@@ -53,6 +53,21 @@ def test_nothing_found_says_where_it_looked_and_what_it_rejected(
     )
 
 
+@pytest.mark.parametrize(
+    ("spec", "named"), [("3.99", "CPython 3.99"), ("3.7", "CPython 3.7"), ("3.16t", "free-threaded CPython 3.16")]
+)
+def test_a_version_outside_the_supported_ones_names_them(
+    spec: str, named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Refused before looking: even an interpreter of that version on PATH would be refused.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(TargetError) as info:
+        interpreters.find(spec)
+    assert str(info.value) == (
+        f"hatch-pyc: {named} is not a supported target: hatch-pyc compiles for CPython 3.8 to 3.15 and PyPy 3.8 to 3.11"
+    )
+
+
 def test_a_free_threaded_version_takes_only_a_free_threaded_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
