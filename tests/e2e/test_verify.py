@@ -131,7 +131,8 @@ def test_unusable_input_is_one_line_and_exit_2(dists: dict[str, Path], tmp_path:
     for label, args, says in [
         ("a .. member", [str(dists["zip"]), "--source", str(evil)], "unsafe member name ../evil.py"),
         ("not a tar", [str(dists["zip"]), "--source", str(not_tar)], "not a readable sdist"),
-        ("no such source", [str(dists["zip"]), "--source", str(tmp_path / "nope")], "not an sdist"),
+        ("no such source", [str(dists["zip"]), "--source", str(tmp_path / "nope.tar.gz")], "nope.tar.gz: no such file"),
+        ("not an sdist", [str(dists["zip"]), "--source", str(dists["zip"])], "not an sdist"),
         ("no metadata", [str(_plain_wheel(dists, tmp_path)), "--source", str(plain)], "has no bytecode metadata"),
     ]:
         code, out, err = _limited(["verify", *args])

@@ -45,11 +45,10 @@ from hatch_pyc.check.source_tree import SourceRoot, SourceTree
 from hatch_pyc.check.survey import Member, Survey, survey_artifact
 from hatch_pyc.core import interpreters
 from hatch_pyc.core.discovery import Module
-from hatch_pyc.core.errors import BadArtifact, printable
+from hatch_pyc.core.errors import BadArtifact, VerifyError, printable
 from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
-from hatch_pyc.core.layouts import Layout
 from hatch_pyc.core.limits import MAX_PYC_SIZE
-from hatch_pyc.core.naming import CACHED_PYC, code_filename, distribution_id, legacy_pyc_path, pyc_level, pyc_path
+from hatch_pyc.core.naming import CACHED_PYC, code_filename, legacy_pyc_path, pyc_level, pyc_path
 from hatch_pyc.wheel.artifact import Artifact, intact_wheel, open_artifact
 
 
@@ -157,6 +156,8 @@ def verify_artifact(
         tree = SourceTree(os.path.join(work, "sources"))
         os.mkdir(os.path.join(work, "sources"))
         for source in sources:
+            if not os.path.exists(source):
+                raise VerifyError(f"{os.fspath(source)}: no such file")
             tree.add(os.fspath(source))
         if path.endswith(".whl"):
             artifact = stack.enter_context(intact_wheel(path, "verifying"))
@@ -250,36 +251,20 @@ def _importable(artifact: Artifact, surveyed: Survey) -> list[tuple[Member, str]
     return found
 
 
-def _generated(artifact: Artifact, layout: Layout, found: list[tuple[Member, str]]) -> set[tuple[int, str]]:
+def _generated(artifact: Artifact, surveyed: Survey, found: list[tuple[Member, str]]) -> set[tuple[int, str]]:
     """The sources hatch-pyc writes itself, by ``(id(container), path)``: not the sdist's, so not
     compared with it here (their own checks compare them with what hatch-pyc writes).
 
-    In a sourceless wheel (the wheel's own files) or a zip-layout wheel (its archive): the
+    In a sourceless or zip-layout wheel: the files the survey expects as hatch-pyc's own (the
     selector package's ``__init__.py`` and the stub of each top-level module or package whose
-    bytecode is in the selector's tree (:func:`hatch_pyc.build.stubs.stub`). In a ``.pyz``: its
-    ``__main__.py`` and hatch-pyc's own modules.
+    bytecode is in the selector's tree, :func:`hatch_pyc.build.stubs.files`), where it expects
+    them. In a ``.pyz``: its ``__main__.py`` and hatch-pyc's own modules.
     """
     if artifact.kind == "pyz":
         return {(id(artifact), path) for path in ("__main__.py", *_OWN)}
-    if artifact.kind != "wheel" or not layout.selector:
-        return set()
-    package = stubs.selector_package(artifact.name)
-    archive = f"{distribution_id(artifact.name)}.zip/"
-    generated = set()
-    for member, path in found:
-        container = member.container
-        if not layout.archive and container is not artifact:
-            continue
-        if layout.archive and (container is artifact or not member.display.startswith(archive)):
-            continue
-        generated.add((id(container), f"{package}/__init__.py"))
-        tree = stubs.tree_entry(path, package)
-        if tree is None:
-            continue
-        module = tree[1][: -len("c")]
-        if "/" not in module or (module.count("/") == 1 and module.endswith("/__init__.py")):
-            generated.add((id(container), module))
-    return generated
+    return {
+        (id(member.container), path) for member, path in found if (id(member.container), member.entry) in surveyed.own
+    }
 
 
 def _modules(
@@ -294,7 +279,7 @@ def _modules(
     # What the model of the install finds (a stub or selector not written by hatch-pyc, bytecode
     # under a name that never runs or runs unverified) is a mismatch here too.
     problems = list(surveyed.audit.problems)
-    generated = _generated(artifact, layout, found)
+    generated = _generated(artifact, surveyed, found)
     by_tag = {interpreter.cache_tag: interpreter for interpreter in recorded}
     # In a wheel for several interpreters, the legacy pycs in the modules' own places are one's.
     primary = stubs.primary_tag(recorded) if layout.several(len(recorded)) else ""

@@ -190,7 +190,7 @@ def test_inspect_describes_the_wheel(tmp_path: Path, capsys: pytest.CaptureFixtu
         (["bundle", "x.whl", "--extension-modules", "keep"], "--extension-modules: must be one of 'extract'"),
         (["bundle", "x.whl", "--entry-point", "main()"], "--entry-point: must be 'module:function'"),
         (["bundle", "x.whl", "--jobs", "0"], "--jobs: must be a whole number of at least 1, got 0"),
-        (["verify", "x.whl", "--source", "x.tar.gz"], "x.tar.gz: not an sdist (.tar.gz) or a directory of sources"),
+        (["verify", "x.whl", "--source", "x.tar.gz"], "x.tar.gz: no such file"),
     ],
 )
 def test_commands_name_what_is_wrong_before_they_read_anything(
@@ -200,6 +200,23 @@ def test_commands_name_what_is_wrong_before_they_read_anything(
     assert (code, out) == (2, "")
     assert says in err
     assert "Traceback" not in err
+
+
+def test_verify_says_a_missing_source_is_missing_and_a_file_that_is_no_sdist_is_no_sdist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = write(tmp_path / NAME, sourceless())
+    missing = tmp_path / "missing.tar.gz"
+    assert run_cli(capsys, "verify", str(wheel), "--source", str(missing)) == (
+        2,
+        "",
+        f"hatch-pyc: {missing}: no such file\n",
+    )
+    assert run_cli(capsys, "verify", str(wheel), "--source", str(wheel)) == (
+        2,
+        "",
+        f"hatch-pyc: {wheel}: not an sdist (.tar.gz) or a directory of sources\n",
+    )
 
 
 def test_usage_errors_and_version(capsys: pytest.CaptureFixture[str]) -> None:
