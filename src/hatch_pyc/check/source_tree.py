@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from hatch_pyc.build import scripts
-from hatch_pyc.core.errors import VerifyError, printable
+from hatch_pyc.core.errors import HatchPycError, VerifyError, printable
 from hatch_pyc.core.limits import (
     MAX_ENTRIES,
     MAX_ENTRY_SIZE,
+    MAX_METADATA_SIZE,
     MAX_SDIST_PARTS,
     MAX_TAR_GLOBAL_SIZE,
     MAX_TAR_HEADER_CHAIN,
@@ -40,6 +41,7 @@ from hatch_pyc.core.limits import (
     LimitExceeded,
     name_over_limits,
 )
+from hatch_pyc.wheel import wheelfile
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,17 @@ class SourceTree:
             }
         )
 
+    def distributions(self) -> list[tuple[str, str] | None]:
+        """Each source's project as its ``PKG-INFO`` names it, ``(Name, Version)``, in the order
+        added; None for a source that holds no one project with a ``PKG-INFO`` that says so (a
+        checkout, several projects, a file past :data:`~hatch_pyc.core.limits.MAX_METADATA_SIZE`)."""
+        found: list[tuple[str, str] | None] = []
+        for index in range(len(self._labels)):
+            bases = self._projects(index)
+            entry = self._files.get((index, bases[0] + "PKG-INFO")) if len(bases) == 1 else None
+            found.append(_pkg_info(entry[1]) if entry is not None else None)
+        return found
+
     def root(self, paths: Iterable[str]) -> SourceRoot | None:
         """Where the modules ``paths`` of one top-level name (``demo/__init__.py``,
         ``demo/core.py``...) come from, as the project's build maps files to modules. Of the
@@ -173,6 +186,20 @@ _PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "PKG-INFO")
 
 # tomllib from Python 3.11; before, tomli, which hatchling requires there.
 _toml: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+
+
+def _pkg_info(file: str) -> tuple[str, str] | None:
+    """``(Name, Version)`` of the ``PKG-INFO`` at ``file``; None where it does not say both."""
+    try:
+        with open(file, "rb") as f:
+            data = f.read(MAX_METADATA_SIZE + 1)
+        if len(data) > MAX_METADATA_SIZE:
+            return None
+        headers = wheelfile.metadata_headers(data.decode("utf-8"))
+    except (OSError, ValueError, HatchPycError):
+        return None
+    name, version = headers.get("Name"), headers.get("Version")
+    return (str(name).strip(), str(version).strip()) if name and version else None
 
 
 def _declared_roots(files: dict[tuple[int, str], tuple[str, str]], index: int, base: str) -> list[str]:

@@ -33,6 +33,8 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from packaging.utils import canonicalize_name
+
 from hatch_pyc import __version__
 from hatch_pyc._shipped import bundle_index, bundle_resources, bundle_runtime
 from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, OWN_MODULES_OPTIMIZE, RESOURCES_MODULE, RUNTIME_MODULE
@@ -49,6 +51,7 @@ from hatch_pyc.core.errors import BadArtifact, VerifyError, printable
 from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
 from hatch_pyc.core.limits import MAX_PYC_SIZE
 from hatch_pyc.core.naming import CACHED_PYC, code_filename, legacy_pyc_path, pyc_level, pyc_path
+from hatch_pyc.wheel import wheelfile
 from hatch_pyc.wheel.artifact import Artifact, intact_wheel, open_artifact
 
 
@@ -169,6 +172,10 @@ def verify_artifact(
                 f"{path}: has no bytecode metadata: hatch-pyc did not build it, so nothing records how its "
                 "bytecode was compiled"
             )
+        other = _other_projects(artifact, [os.fspath(source) for source in sources], tree.distributions())
+        if other is not None:
+            # Nothing in it is this artifact's source: one line for the cause, not one per pyc.
+            return VerifyResult(artifact=path, problems=[other])
         recorded = list(meta.interpreters)
         targets = _targets(recorded, python)
         optimize = sorted(meta.optimize)
@@ -192,6 +199,47 @@ def verify_artifact(
             result.problems += bootstrap_problems(artifact, next(iter(targets.values())))
         result.problems.sort()
         return result
+
+
+def _projects(artifact: Artifact) -> list[tuple[str, str]]:
+    """``(name, version)`` of each project the artifact holds: a wheel's METADATA says its one,
+    a bundle's ``.dist-info`` directories name its own and its dependencies."""
+    if artifact.kind == "wheel":
+        headers = wheelfile.metadata_headers(artifact.text(f"{artifact.dist_info}/METADATA"))
+        return [(str(headers.get("Name", artifact.name)), str(headers.get("Version", artifact.version)))]
+    found = set()
+    for name in artifact.names:
+        top = name.split("/")[0]
+        if "/" in name and top.endswith(".dist-info"):
+            project, _, version = top[: -len(".dist-info")].rpartition("-")
+            if project:
+                found.add((project, version))
+    return sorted(found)
+
+
+def _other_projects(artifact: Artifact, sources: list[str], distributions: list[tuple[str, str] | None]) -> str | None:
+    """The problem when every source is an sdist whose ``PKG-INFO`` names a project, and none is
+    a project of the artifact's: none holds what its bytecode was compiled from. None otherwise
+    (a checkout, or a project's sdist among them)."""
+    if not sources or any(found is None for found in distributions):
+        return None
+    projects = _projects(artifact)
+    if not projects:
+        return None
+    mine = {canonicalize_name(name) for name, _ in projects}
+    named = [found for found in distributions if found is not None]
+    if any(canonicalize_name(name) in mine for name, _ in named):
+        return None
+    given = ", ".join(printable(os.path.basename(os.path.normpath(source))) for source in sources)
+    theirs = ", ".join(dict.fromkeys(printable(f"{name} {version}") for name, version in named))
+    if len(projects) == 1:
+        whose, wanted = f"{printable(projects[0][0])} {printable(projects[0][1])}", f"{printable(projects[0][0])}'s"
+    else:
+        listed = ", ".join(printable(f"{name} {version}") for name, version in projects[:3])
+        whose = f"any project in it ({listed}{', ...' if len(projects) > 3 else ''})"
+        wanted = "their"
+    sdists = "is the sdist" if len(sources) == 1 else "are the sdists"
+    return f"--source {given} {sdists} of {theirs}, not of {whose}: give {wanted} sdist with --source"
 
 
 def _targets(recorded: list[Interpreter], python: Sequence[str]) -> dict[str, Target]:
