@@ -22,7 +22,9 @@ before it loads anything, that the directory is a directory of the user's own th
 else can write to, that the group's marker is there, that each file of the groups it needs
 is there at its recorded size, through no link, and (one listing per directory) that
 nothing else is there that import could find, which it removes; where not, it extracts that
-group again.
+group again. Once checked, the directory goes on ``sys.path`` after the standard library, as
+site-packages is, so that code mapping a file to its module name through ``sys.path`` finds
+it (pylint's astroid); the entry finder there imports the bundle's own names only.
 A check of the final directory alone could be raced:
 whoever can write a directory above it can swap it between the check and the load. So
 ``hatch-pyc`` and ``hatch-pyc/pyz`` must be the user's own, closed to others and no links,
@@ -48,14 +50,14 @@ import stat
 import sys
 
 try:  # what importlib.machinery and importlib.util hold, from the modules already loaded
-    from _frozen_importlib_external import ExtensionFileLoader, PathFinder, spec_from_file_location
+    from _frozen_importlib_external import ExtensionFileLoader, FileFinder, PathFinder, spec_from_file_location
 except ImportError:  # pragma: no cover - an interpreter without the frozen modules
-    from importlib.machinery import ExtensionFileLoader, PathFinder
+    from importlib.machinery import ExtensionFileLoader, FileFinder, PathFinder
     from importlib.util import spec_from_file_location
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from importlib.machinery import ModuleSpec
     from typing import Any
 
@@ -207,6 +209,13 @@ class ExtractedFinder:
         self._named = False
         #: Whether this start said it removed files it does not hold.
         self._warned = False
+        #: ``{directory: the path finder's finder for it}`` (:meth:`_file_finder`).
+        self._file_finders: dict[str, FileFinder] = {}
+        #: ``{directory: its sys.path entry finder}`` (:meth:`entry`).
+        self._entries: dict[str, ExtractedEntry] = {}
+        #: Whether each directory goes on ``sys.path`` (:meth:`on_path`) once its top is checked,
+        #: as :func:`install` asks.
+        self.on_sys_path = False
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
         member = self._modules.get(fullname)
@@ -217,9 +226,46 @@ class ExtractedFinder:
         if root is None:  # left to the zip importer: the cache cannot be written
             return None
         if member is None:  # found among the extracted files as in site-packages
-            return PathFinder.find_spec(fullname, [root])
+            return self._file_finder(root).find_spec(fullname, target)  # type: ignore[arg-type]
         file = os.path.join(root, *member.split("/"))
         return spec_from_file_location(fullname, file, loader=ExtensionFileLoader(fullname, file))
+
+    def _file_finder(self, root: str) -> FileFinder:
+        """The path finder's own finder for the directory ``root``, as site-packages has, made
+        here: ``sys.path_importer_cache`` holds this finder's :class:`ExtractedEntry` for it."""
+        found = self._file_finders.get(root)
+        if found is None:
+            found = self._file_finders[root] = FileFinder(root, *_file_loaders())
+        return found
+
+    def entry(self, path: str) -> ExtractedEntry:
+        """The ``sys.path`` entry finder of ``path``, a directory this finder extracts to."""
+        found = self._entries.get(path)
+        if found is None:
+            found = self._entries[path] = ExtractedEntry(self, path)
+        return found
+
+    def path_hook(self, path: str) -> ExtractedEntry:
+        """A path hook: the entry finder of the directories this finder extracts to, so that the
+        path finder never makes a finder of its own for them (after ``sys.path_importer_cache``
+        is cleared), which would import whatever is there."""
+        if path in self._entries:
+            return self._entries[path]
+        raise ImportError("not a directory the bundle extracts to")
+
+    def on_path(self, path: str) -> None:
+        """Put ``path``, a directory the files are extracted to, on ``sys.path`` after the
+        standard library and before site-packages, as an installed tool's site-packages is
+        (a private one taken instead of the shared one: after it, where the modules already
+        imported from the shared one stay). Its entry finder imports the bundle's own names
+        only."""
+        sys.path_importer_cache[path] = self.entry(path)
+        if path in sys.path:
+            return
+        if self._shared in sys.path:
+            sys.path.insert(sys.path.index(self._shared) + 1, path)
+        else:
+            sys.path.insert(_site_index(sys.path), path)
 
     def _listed(self, group: str) -> list[tuple[str, int]]:
         if group not in self._files:
@@ -243,6 +289,8 @@ class ExtractedFinder:
                     if not self._intact(name, self._top):
                         self._publish(name)
                     self._ready.add(name)
+                if self.on_sys_path and self._shared not in self._entries:  # checked: now on sys.path
+                    self.on_path(self._shared)
                 return self._shared
             except OSError as exc:
                 self._failed = exc
@@ -258,6 +306,8 @@ class ExtractedFinder:
             for name in sorted(self._needed & set(self._groups)):
                 self._write(private, name)
             self._private = private
+            if self.on_sys_path:
+                self.on_path(private)
             reason = self._failed.strerror or str(self._failed)
             sys.stderr.write(
                 f"{self._label}: warning: cannot extract its extension modules to {self._shared} ({reason}); "
@@ -288,16 +338,31 @@ class ExtractedFinder:
         module = name.split(".")[0]
         return module if module in self._groups else None
 
+    def _recorded_top(self, entry: os.DirEntry[str]) -> bool:
+        """Whether ``entry``, at the top of the shared directory, is what a group records there:
+        its directory (a package, a ``.libs`` directory), or the file of a top-level module. A
+        substring of the group's lines, each ``size path``, where parsing them would cost the
+        groups this start does not import."""
+        group = self._owner(entry.name)
+        if group is None:
+            return False
+        lines = self._groups[group][1]
+        if entry.is_dir(follow_symlinks=False):
+            return entry.name == group and f" {group}/" in lines
+        return lines.endswith(f" {entry.name}") or f" {entry.name}\n" in lines
+
     def _list_top(self) -> dict[str, os.DirEntry[str]]:
         """The entries at the top of the shared directory, read once a start (one ``scandir``),
-        after removing those no group of the bundle can claim. Names that start with a dot are
+        after removing what no group of the bundle records there (:meth:`_recorded_top`): what
+        scans ``sys.path`` for files (``importlib.metadata``'s ``.dist-info`` directories) finds
+        no other name at its top. Names that start with a dot are
         never imported (the completion markers, the partial and damaged directories of other
         starts, a ``.DS_Store``), nor is a ``__pycache__`` directory but for a source beside it."""
         top: dict[str, os.DirEntry[str]] = {}
         stray = []
         with os.scandir(self._shared) as entries:
             for entry in entries:
-                if entry.name.startswith(".") or self._owner(entry.name) is not None or _pycache(entry):
+                if entry.name.startswith(".") or self._recorded_top(entry) or _pycache(entry):
                     top[entry.name] = entry
                 else:
                     stray.append(entry.name)
@@ -467,6 +532,80 @@ class ExtractedFinder:
             _sync_directory(directory)
 
 
+class ExtractedEntry:
+    """The ``sys.path`` entry finder of the directory a bundle extracts to (``sys.path`` holds
+    that directory as an installed tool's holds its site-packages, for the code that maps a
+    file to its module name through ``sys.path``, or lists the modules on it). It imports the
+    bundle's own top-level names only, each checked or extracted first as
+    :class:`ExtractedFinder` does, which answers them before the path finder anyway: whatever
+    else is in the directory is never imported through it, under any name."""
+
+    def __init__(self, finder: ExtractedFinder, path: str) -> None:
+        self._finder = finder
+        #: The directory.
+        self.path = path
+
+    def find_spec(self, fullname: str, target: object = None) -> ModuleSpec | None:
+        finder = self._finder
+        if "." in fullname or fullname not in finder._groups:
+            return None
+        if finder._extracted(fullname) != self.path:  # left to the archive, or in another directory
+            return None
+        return finder._file_finder(self.path).find_spec(fullname, target)  # type: ignore[arg-type]
+
+    def invalidate_caches(self) -> None:
+        finder = self._finder._file_finders.get(self.path)
+        if finder is not None:
+            finder.invalidate_caches()
+
+    def iter_modules(self, prefix: str = "") -> Iterator[tuple[str, bool]]:
+        """The bundle's top-level modules and packages, ``(name, whether a package)``, for
+        ``pkgutil.iter_modules()``: what the path finder's listing of site-packages gives,
+        a package without ``__init__`` left out as it leaves it out."""
+        finder = self._finder
+        for group in sorted(finder._groups):
+            if "." in group:  # a directory of shared libraries
+                continue
+            files = [path for path, _ in finder._listed(group)]
+            package = any(path.startswith(group + "/__init__.") for path in files)
+            if package or any("/" not in path for path in files):
+                yield prefix + group, package
+
+
+def _file_loaders() -> list[tuple[Any, list[str]]]:
+    """The loaders and suffixes of the path finder's own finders (``FileFinder``'s path hook)."""
+    try:
+        from _frozen_importlib_external import _get_supported_file_loaders  # type: ignore[attr-defined]
+
+        found: list[tuple[Any, list[str]]] = _get_supported_file_loaders()
+        return found
+    except ImportError:  # pragma: no cover - an interpreter without the frozen modules
+        import _imp
+        from importlib.machinery import BYTECODE_SUFFIXES, SOURCE_SUFFIXES, SourceFileLoader, SourcelessFileLoader
+
+        return [
+            (ExtensionFileLoader, _imp.extension_suffixes()),
+            (SourceFileLoader, SOURCE_SUFFIXES),
+            (SourcelessFileLoader, BYTECODE_SUFFIXES),
+        ]
+
+
+def _site_index(path: Sequence[str]) -> int:
+    """Where site-packages starts on ``path`` (``sys.path``): the index of the first site
+    directory past ``path[0]`` (the bundle), so after the standard library's directories
+    (which come before it); the end where ``site`` added none (``python -S``)."""
+    site = sys.modules.get("site")
+    added: set[str] = set()
+    if site is not None:
+        getsitepackages = getattr(site, "getsitepackages", None)  # not in old virtualenvs' site.py
+        if getsitepackages is not None:
+            added.update(os.path.abspath(directory) for directory in getsitepackages())
+        user = getattr(site, "USER_SITE", None)
+        if user and getattr(site, "ENABLE_USER_SITE", False):
+            added.add(os.path.abspath(user))
+    return next((index for index in range(1, len(path)) if path[index] in added), len(path))
+
+
 def _fits(entry: os.DirEntry[str], size: int) -> bool:
     """Whether ``entry`` is a directory (``size`` -1), or a file of ``size`` bytes; no link."""
     if size < 0:
@@ -593,7 +732,9 @@ def install(
     needed: Sequence[str] = (),
 ) -> None:
     """Put the finder for what the bundle runs from files (:class:`ExtractedFinder`) on
-    ``sys.meta_path``, ahead of ``PathFinder``.
+    ``sys.meta_path``, ahead of ``PathFinder``, and the directory it extracts to on
+    ``sys.path``, after the standard library, with an entry finder that imports the bundle's
+    names only (:class:`ExtractedEntry`).
 
     Called by the bundle's ``__main__``; this module's loader is the bundle's zip importer.
     """
@@ -608,4 +749,11 @@ def install(
     # After the builtin and frozen importers, as site-packages comes after them when installed:
     # a bundled module named as one of theirs does not replace it.
     at = next((i for i, finder in enumerate(sys.meta_path) if finder is PathFinder), len(sys.meta_path))
-    sys.meta_path.insert(at, ExtractedFinder(label, read, cache, digest, groups, modules, needed, own_parent))
+    finder = ExtractedFinder(label, read, cache, digest, groups, modules, needed, own_parent)
+    sys.meta_path.insert(at, finder)
+    # The directory on sys.path too, as site-packages is: for the code that maps a file to its
+    # module through sys.path, or lists the modules on it. Its entry finder imports only the
+    # bundle's names; the finder above answers those first, from the extracted files, where
+    # the archive at sys.path[0] would answer them from the archive.
+    sys.path_hooks.insert(0, finder.path_hook)
+    finder.on_sys_path = True

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import site
+import sys
 from pathlib import Path
 
 import pytest
@@ -199,3 +201,63 @@ def test_the_runtime_holds_its_checks_in_the_standard_library() -> None:
     source = Path(bundle_runtime.__file__).read_text()
     assert "import hatch_pyc" not in source
     assert "from hatch_pyc" not in source
+
+
+def test_the_directory_on_sys_path_imports_only_the_bundles_names(tmp_path: Path) -> None:
+    """The entry finder of the extraction directory, which sys.path holds: the bundle's own
+    top-level names, checked or extracted first, and nothing else that is there."""
+    finder = _finder(tmp_path)
+    entry = finder.entry(finder._shared)
+    assert finder.path_hook(finder._shared) is entry  # after sys.path_importer_cache.clear()
+    with pytest.raises(ImportError):
+        finder.path_hook(str(tmp_path))
+    assert list(entry.iter_modules("top.")) == [("top.pkg", True), ("top.six", False)]
+
+    spec = entry.find_spec("six")  # extracted at its first import, as through the finder
+    assert spec is not None
+    assert spec.origin == os.path.join(finder._shared, "six.pyc")
+    for name in ("stray", "os"):
+        (Path(finder._shared) / f"{name}.py").write_text("raise SystemExit('planted code ran')\n")
+        assert entry.find_spec(name) is None
+    assert entry.find_spec("pkg.core") is None  # a submodule is found through its package's __path__
+    assert entry.find_spec("pkg") is not None
+    entry.invalidate_caches()
+
+
+def test_the_directory_goes_on_sys_path_after_the_standard_library_once_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdlib = os.path.dirname(os.__file__)
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(tmp_path / "site")])
+    monkeypatch.setattr(site, "ENABLE_USER_SITE", False)
+    path = ["/bundle.pyz/", "/pythonpath", stdlib, str(tmp_path / "site"), "/from-a-pth"]
+    monkeypatch.setattr("sys.path", path)
+    monkeypatch.setattr("sys.path_importer_cache", {})
+    _started(tmp_path, "six")
+    root = Path(_finder(tmp_path)._shared)
+    # What scans sys.path for files finds nothing at its top that the bundle does not record.
+    (root / "six-1.0.dist-info").mkdir()
+    (root / "pkg.dist-info").mkdir()
+    (root / "pkg.egg-info").write_text("Name: pkg\n")
+    capsys.readouterr()
+
+    finder = _finder(tmp_path)
+    finder.on_sys_path = True
+    assert path == ["/bundle.pyz/", "/pythonpath", stdlib, str(tmp_path / "site"), "/from-a-pth"]
+    assert finder.find_spec("six") is not None  # its top checked: on sys.path from here
+    assert path == ["/bundle.pyz/", "/pythonpath", stdlib, str(root), str(tmp_path / "site"), "/from-a-pth"]
+    assert sys.path_importer_cache[str(root)] is finder.entry(str(root))
+    assert _shown(root) == ["six.pyc"]
+    assert "warning: removed " in capsys.readouterr().err
+    # A private directory, taken where the shared one cannot be used, goes after it: the
+    # modules imported from the shared one are still found on sys.path.
+    finder.on_path(str(tmp_path / "private"))
+    assert path[3:5] == [str(root), str(tmp_path / "private")]
+    monkeypatch.setattr("sys.path", ["/bundle.pyz/", stdlib])
+    monkeypatch.setattr(site, "getsitepackages", list)  # python -S, or no site-packages
+    _finder(tmp_path).on_path(str(root))
+    assert sys.path == ["/bundle.pyz/", stdlib, str(root)]
+
+
+def _shown(directory: Path) -> list[str]:
+    return sorted(name for name in os.listdir(directory) if not name.startswith("."))

@@ -1,0 +1,1 @@
+"""Every module here is a plugin with a ``NAME``."""
