@@ -1,9 +1,11 @@
 """Real command-line tools from PyPI, bundled with their dependencies, run as they run installed:
 mypyc-compiled black (its extension modules win, its grammar files are found), httpie,
-cookiecutter, jinja2-cli and check-jsonschema."""
+cookiecutter, jinja2-cli, check-jsonschema and pylint (astroid maps its files to module names
+through sys.path)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ TOOLS = {
     "cookiecutter": ("cookiecutter", "cookiecutter"),
     "jinja2-cli": ("jinja2-cli", "jinja2"),
     "check-jsonschema": ("check-jsonschema", "check-jsonschema"),
+    "pylint": ("pylint", "pylint"),
 }
 
 
@@ -83,3 +86,14 @@ def test_check_jsonschema_validates_a_file(bundles: dict[str, Path], tmp_path: P
     command = [sys.executable, bundles["check-jsonschema"], "--schemafile", tmp_path / "s.json"]
     assert "ok -- validation done" in run([*command, tmp_path / "good.json"]).stdout
     assert run([*command, tmp_path / "bad.json"], check=False).returncode == 1
+
+
+@pytest.mark.slow
+def test_pylint_lints_a_file(bundles: dict[str, Path], tmp_path: Path) -> None:
+    """pylint loads its checkers by file, and astroid maps each file to its module name through
+    sys.path: the directory the bundle extracts to is on it, as site-packages is."""
+    (tmp_path / "t.py").write_text('"""A module."""\n\nimport os\n')
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    linted = run([sys.executable, bundles["pylint"], "-sn", "t.py"], cwd=tmp_path, env=env, check=False)
+    assert (linted.returncode, linted.stderr) == (4, "")  # a warning
+    assert linted.stdout.splitlines() == ["************* Module t", "t.py:3:0: W0611: Unused import os (unused-import)"]
