@@ -120,13 +120,20 @@ def _start_problems(artifact: Artifact, target: Target, values: Bootstrap) -> li
         if is_native(member) and not top.endswith(".dist-info"):
             problems.append(f"{printable(member)}: native code {BOOTSTRAP} does not extract: it cannot be loaded")
     suffixes = _suffixes(target)
-    for module, member in sorted(modules.items()):
-        suffix = member[len(module.replace(".", "/")) :]
-        if suffixes and suffix not in suffixes:
-            problems.append(
-                f"{printable(member)}: an extension module for another platform or interpreter; "
-                f"{target.interpreter.implementation} {target.interpreter.version} loads {', '.join(suffixes)}"
-            )
+    foreign = sorted(
+        member
+        for module, member in modules.items()
+        if suffixes and member[len(module.replace(".", "/")) :] not in suffixes
+    )
+    # A bundle for another interpreter stops at its start, before it loads one: `check` says that
+    # cause once (``built for ...``), not once per extension module.
+    if foreign and values.magic == target.interpreter.magic_number:
+        what = "1 extension module is" if len(foreign) == 1 else f"{len(foreign)} extension modules are"
+        more = ", ..." if len(foreign) > 1 else ""
+        problems.append(
+            f"{what} for another platform or interpreter ({printable(foreign[0])}{more}); "
+            f"{target.interpreter.implementation} {target.interpreter.version} loads {', '.join(suffixes)}"
+        )
     return problems
 
 
