@@ -37,7 +37,8 @@ MARSHAL_MEMORY = 1024 * 1024 * 1024
 MAX_PYC_SIZE = 32 * 1024 * 1024
 #: Bytes of pycs and sources ``check`` holds while the worker has not answered for them.
 MAX_HELD = 64 * 1024 * 1024
-#: Bytes of a ``.dist-info`` text file (METADATA, RECORD, WHEEL).
+#: Bytes of a ``.dist-info`` text file (METADATA, RECORD, WHEEL): every command refuses a
+#: wheel whose METADATA, RECORD or WHEEL is larger, whether it reads METADATA or not.
 MAX_METADATA_SIZE = 64 * 1024 * 1024
 #: Bytes of the bytecode metadata file, which hatch-pyc writes in a few hundred.
 MAX_BYTECODE_METADATA_SIZE = 1024 * 1024

@@ -98,13 +98,17 @@ class Artifact:
         except ZIP_ERRORS as exc:
             raise BadArtifact(f"{self.path}: cannot read {printable(name)}: {exc}") from None
 
-    def read(self, name: str, limit: int = MAX_ENTRY_SIZE) -> bytes:
-        """The whole entry, which must be no larger than ``limit`` bytes."""
+    def within(self, name: str, limit: int) -> None:
+        """Raise :class:`LimitExceeded` if the entry has more than ``limit`` bytes uncompressed."""
         size = self.info(name).file_size
         if size > limit:
             raise LimitExceeded(
                 f"{self.path}: {printable(name)} has {size} bytes, more than {limit} (a limit of hatch-pyc)"
             )
+
+    def read(self, name: str, limit: int = MAX_ENTRY_SIZE) -> bytes:
+        """The whole entry, which must be no larger than ``limit`` bytes."""
+        self.within(name, limit)
         data = b"".join(self.chunks(name))
         self.sha256[name] = (records.digest_text(hashlib.sha256(data)), len(data))
         return data
@@ -464,6 +468,9 @@ def _open_wheel(artifact: Artifact) -> None:
     for required in ("WHEEL", "RECORD", "METADATA"):
         if f"{artifact.dist_info}/{required}" not in artifact.names:
             raise BadArtifact(f"{path}: {artifact.dist_info}/{required} is missing")
+    # Read whole by the commands that read it (bundle, install, convert), and refused by every
+    # command alike, whether it reads it or not.
+    artifact.within(f"{artifact.dist_info}/METADATA", MAX_METADATA_SIZE)
     artifact.wheel = wheelfile.parse_wheel(path, artifact.text(f"{artifact.dist_info}/WHEEL"))
     artifact.record = records.parse(path, artifact.text(f"{artifact.dist_info}/RECORD"))
 
