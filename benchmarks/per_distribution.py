@@ -40,7 +40,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "latest"
-UV = shutil.which("uv") or "uv"
+#: uv on PATH, else the one beside this interpreter (the dev venv's, not activated).
+UV = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
 HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"
 #: The interpreter the venvs are made of, and the wheels compiled for.
 PYTHON = os.environ.get("HATCH_PYC_BENCH_PYTHON", "/root/.pyenv/versions/3.11.7/bin/python")
