@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Collection, Mapping
@@ -59,6 +60,9 @@ from hatch_pyc.bundle.tree import (
     requirements,
     unpack_project,
 )
+from hatch_pyc.bundle.tree import (
+    _uv as find_uv,  # uv on PATH, else beside hatch-pyc: the one place that looks for it
+)
 from hatch_pyc.core import config, layouts
 from hatch_pyc.core.config import ConfigError, Options
 from hatch_pyc.core.discovery import Module, matching, unmatched
@@ -98,7 +102,9 @@ def make_bundle(
         tree = Tree(files={}, modules=[], native={}, precompiled=[], records={}, paths=set())
         if zipapp.include_dependencies and needed:
             dependencies = os.path.join(work, "dependencies")
-            install_dependencies(needed, target.executable if target else sys.executable, dependencies)
+            python = target.executable if target else sys.executable
+            _check_installer(python, needed, options.where(config.INCLUDE_DEPENDENCIES))
+            install_dependencies(needed, python, dependencies)
             gather(dependencies, False, tree)
         elif needed and warn is not None:
             warn(
@@ -256,6 +262,26 @@ def _uses_file(source: str) -> bool:
     """Whether a module's source names ``__file__`` (to build the path of a file beside it)."""
     with open(source, "rb") as f:
         return b"__file__" in f.read()
+
+
+def _check_installer(python: str, needed: Collection[str], where: str) -> None:
+    """Raise :class:`BundleError` saying how to get an installer when the dependencies cannot be
+    installed for ``python``: no uv (on PATH, or the ``uv`` package of hatch-pyc's ``bundle``
+    extra) and no pip in ``python`` (a ``uv tool install`` or ``pipx`` environment has none)."""
+    if find_uv() is not None:
+        return
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('pip') is None)"
+    try:
+        has_pip = subprocess.run([python, "-c", probe], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return  # installing says what is wrong with it
+    if not has_pip:
+        raise BundleError(
+            f"{where}: the bundle's dependencies ({', '.join(needed)}) are installed with uv, or with the target "
+            f"interpreter's pip, and neither is here: no uv on PATH or beside hatch-pyc, and {python} has no pip; "
+            "install hatch-pyc with its bundle extra, which brings uv (uv tool install --reinstall "
+            "'hatch-pyc[bundle]'), or put uv on PATH"
+        )
 
 
 def _extracting(name: str, tree: Tree, extracted: Mapping[str, str], cached: bool) -> str:
