@@ -39,7 +39,7 @@ from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
 from installer.sources import WheelFile
-from installer.utils import Scheme, get_launcher_kind, make_file_executable, parse_metadata_file
+from installer.utils import Scheme, get_launcher_kind, parse_metadata_file
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from hatch_pyc.check.checker import CheckResult, check_for
@@ -198,10 +198,10 @@ class _Destination(SchemeDictionaryDestination):
                     hashed.update(chunk)
                     _write_all(fd, chunk)
                     size += len(chunk)
+                if is_executable:
+                    os.fchmod(fd, _EXECUTABLE)
             finally:
                 os.close(fd)
-            if is_executable:
-                make_file_executable(Path(target))
         self.staged += size
         return RecordEntry(path, Hash(self.hash_algorithm, records.digest_text(hashed)), size)
 
@@ -213,10 +213,10 @@ class _Destination(SchemeDictionaryDestination):
                     fd = _create(target)
                     try:
                         _write_all(fd, data)
+                        if executable:
+                            os.fchmod(fd, _EXECUTABLE)
                     finally:
                         os.close(fd)
-                    if executable:
-                        make_file_executable(Path(target))
             except BaseException as exc:
                 self._errors.append(exc)
 
@@ -242,6 +242,16 @@ class _Destination(SchemeDictionaryDestination):
         super().finalize_installation(scheme, record_file_path, records)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: The mode of an executable file, as pypa/installer's ``make_file_executable`` sets it. The
+#: umask is read once, here: reading it sets it to 0 for a moment, which another thread
+#: creating a file then would see (pypa/installer reads it for each executable).
+_EXECUTABLE = 0o777 & ~_umask() | 0o111
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
