@@ -169,6 +169,9 @@ def _convert(path: str, out_dir: str, options: Options, session: Session) -> str
             cache=session.open_cache(options),
             progress=session.reporter(),
         )
+        for note in result.notes:
+            if session.warn is not None:
+                session.warn(note)
         for name in result.dropped:
             del entries[name]
         added = assembly.on_disk(result.added, work)

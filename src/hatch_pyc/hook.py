@@ -285,6 +285,8 @@ class PycBuildHook(BuildHookInterface[WheelBuilderConfig]):
                 progress=self._session.reporter(),
                 mtimes=self._mtimes,
             )
+            for note in result.notes:
+                self.app.display_warning(f"hatch-pyc: {note}")
             if options.zipapp is not None:
                 self._check_entry_point(options, selection.modules)
                 self._zipapp_targets = list(selection.targets) or [None]

@@ -13,12 +13,13 @@ from example_app.tips.picker import pick_tip
 
 def bytecode_report(names: list[str]) -> list[str]:
     """Say, for each module, which pyc it can be loaded from, if any is there."""
-    root = os.path.dirname(os.path.dirname(sys.modules["example_app"].__file__ or ""))
+    # Each spec's origin: the file its module was loaded from, in a directory or an archive.
+    root = os.path.dirname(os.path.dirname(sys.modules["example_app"].__spec__.origin or ""))
     lines = []
     for name in names:
         module = sys.modules[name]
         cached = getattr(module, "__cached__", None)
-        origin = getattr(module, "__file__", None) or ""
+        origin = module.__spec__.origin or ""
         archive = getattr(module.__loader__, "archive", None)  # a zipimporter's: zip layout, .pyz
         if cached and os.path.exists(cached):
             where = os.path.relpath(cached, root)

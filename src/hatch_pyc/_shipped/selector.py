@@ -53,13 +53,10 @@ MODULES: dict[str, bool | None] = {}
 
 #: The top-level modules whose stub ran: the Finder answers only names below them.
 _TOP: set[str] = set()
-#: This package's directory (in site-packages, or in an archive on sys.path) and what it sits in.
+#: This package's directory (in site-packages, or in an archive on sys.path).
 HERE = os.path.dirname(__file__)
-ROOT = os.path.dirname(HERE)
 #: Reads a file here, from the file system or the archive.
 _read = __loader__.get_data  # type: ignore[name-defined]
-#: The archive this package is in, for resource readers; None on the file system.
-_ARCHIVE: str | None = getattr(__loader__, "archive", None)  # type: ignore[name-defined]
 
 
 def _tree() -> str:
@@ -69,7 +66,7 @@ def _tree() -> str:
 
 
 def _relative(fullname: str) -> str:
-    """The pyc of module ``fullname``, relative to a bytecode directory or to ROOT."""
+    """The pyc of module ``fullname``, relative to a bytecode directory or to where its top-level package is."""
     path = fullname.replace(".", "/")
     return path + "/__init__.pyc" if MODULES[fullname] else path + ".pyc"
 
@@ -92,36 +89,39 @@ def run(namespace: dict[str, Any]) -> None:
 
 class Loader(SourcelessFileLoader):
     """Loads a module as the sourceless pyc at ``path`` (in the distribution's own place),
-    its bytes read from the running interpreter's bytecode directory."""
+    its bytes ``read`` from ``bytecode`` (the running interpreter's bytecode directory, or
+    ``path`` itself); ``archive`` is the archive ``path`` is in, for resource readers."""
 
-    def __init__(self, fullname: str, path: str, bytecode: str) -> None:
+    def __init__(self, fullname: str, path: str, bytecode: str, read: Any, archive: str | None) -> None:
         super().__init__(fullname, path)
         self.bytecode = bytecode
-        if _ARCHIVE is not None:
+        self.read = read
+        if archive is not None:
             # Read by importlib.resources on 3.9 to make a zipfile.Path of the package.
-            self.archive = _ARCHIVE
+            self.archive = archive
 
     def get_data(self, path: str) -> bytes:
-        return _read(self.bytecode) if path == self.path else super().get_data(path)
+        return self.read(self.bytecode) if path == self.path else super().get_data(path)
 
     def get_resource_reader(self, name: str | None = None) -> Any:
-        if _ARCHIVE is None:
+        archive = getattr(self, "archive", None)
+        if archive is None:
             return super().get_resource_reader(name)
-        return _ArchiveResources(os.path.dirname(self.path))
+        return _ArchiveResources(archive, os.path.dirname(self.path))
 
 
 class _ArchiveResources:
     """The files of a package in an archive, for ``importlib.resources``."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, archive: str, directory: str) -> None:
+        self.archive = archive
         self.directory = directory
 
     def files(self) -> Any:
         import zipfile
 
-        assert _ARCHIVE is not None
-        inner = os.path.relpath(self.directory, _ARCHIVE).replace(os.sep, "/")
-        return zipfile.Path(_ARCHIVE, at=inner + "/")
+        inner = os.path.relpath(self.directory, self.archive).replace(os.sep, "/")
+        return zipfile.Path(self.archive, at=inner + "/")
 
     def open_resource(self, resource: str) -> Any:
         return self.files().joinpath(resource).open("rb")
@@ -142,17 +142,25 @@ class Finder:
 
     @classmethod
     def find_spec(cls, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
-        if fullname not in MODULES or fullname.partition(".")[0] not in _TOP or "." not in fullname:
+        top = fullname.partition(".")[0]
+        if fullname not in MODULES or top not in _TOP or "." not in fullname:
             return None  # another distribution's, or a top-level stub, which the path finders find
-        directory = os.path.join(ROOT, *fullname.split("."))
+        # Where its top-level package is (this package's archive, or beside it on the file
+        # system for a package that reads its files there), and how that package was read.
+        package: Any = sys.modules[top]
+        root = os.path.dirname(package.__path__[0])
+        directory = os.path.join(root, *fullname.split("."))
         if MODULES[fullname] is None:
             spec = ModuleSpec(fullname, None, is_package=True)
             spec.submodule_search_locations = [directory]
             return spec
         relative = _relative(fullname)
-        place = os.path.join(ROOT, relative)
-        bytecode = place if sys.implementation.cache_tag == PRIMARY else os.path.join(_tree(), relative)
-        loader = Loader(fullname, place, bytecode)
+        place = os.path.join(root, relative)
+        if sys.implementation.cache_tag == PRIMARY:
+            read, bytecode = package.__loader__.get_data, place
+        else:
+            read, bytecode = _read, os.path.join(_tree(), relative)
+        loader = Loader(fullname, place, bytecode, read, getattr(package.__loader__, "archive", None))
         locations = [directory] if MODULES[fullname] else None
         return spec_from_file_location(fullname, place, loader=loader, submodule_search_locations=locations)
 

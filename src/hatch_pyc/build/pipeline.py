@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hatch_pyc._shipped.bundle_runtime import user_cache_dir
-from hatch_pyc.build import assembly, bytecode_metadata, stubs
+from hatch_pyc.build import assembly, bytecode_metadata, placement, stubs
 from hatch_pyc.build.cache import CompileCache, open_cache
 from hatch_pyc.build.compilation import Compilation, Progress, ProgressReporter, compile_modules
 from hatch_pyc.build.placement import LayoutError, Placement, place, refuse_extension_modules
@@ -23,7 +23,7 @@ from hatch_pyc.core import config, interpreters
 from hatch_pyc.core.config import ConfigError, Options
 from hatch_pyc.core.discovery import Module, select_modules, unmatched
 from hatch_pyc.core.interpreters import Interpreter, Target, TargetError
-from hatch_pyc.core.layouts import ZIPAPP
+from hatch_pyc.core.layouts import SOURCELESS, ZIPAPP
 from hatch_pyc.wheel.archive import Archive
 
 
@@ -56,6 +56,8 @@ class Result:
     dropped: frozenset[str]
     #: The bytecode metadata file's text.
     metadata: str
+    #: One line each for the front end to show: what the build did that the options did not say.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -214,81 +216,103 @@ def build(
     several = layout.several(len(selection.targets))
     tree = stubs.selector_package(distribution) if layout.selector else ""
     primary = stubs.primary_tag(selection.interpreters)
-    placement = place(layout, modules, options.keep_source, options.debug_ranges, tree, several, primary)
-    # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
-    compiled = [m for m in modules if not (several and layout.archive and m.path in placement.kept)]
     shipped_paths = frozenset(file.path for file in shipped)
+    # In an archive a module finds no file beside its __file__: such packages ship beside it, sourceless.
+    outside = (
+        placement.reads_files_beside(shipped_paths, [m.path for m in modules if placement.names_file(m)])
+        if layout.archive
+        else frozenset()
+    )
+    parts = []  # (layout, placement, modules): the archive's (or the wheel's), and what ships beside it
+    for beside in (False, True):
+        group = [m for m in modules if (m.path.split("/")[0] in outside) == beside]
+        if group or not beside:
+            used = SOURCELESS if beside else layout
+            placed = place(used, group, options.keep_source, options.debug_ranges, tree, several, primary)
+            parts.append((used, placed, group))
+    in_tree = frozenset().union(*(placed.in_tree for _, placed, _ in parts))
+    kept = frozenset().union(*(placed.kept for _, placed, _ in parts))
+    sourceless = frozenset().union(*(placed.sourceless for _, placed, _ in parts))
     own = None
-    if placement.in_tree:
+    if in_tree:
         own = stubs.files(
             distribution=distribution,
             version=version,
             interpreters=selection.interpreters,
-            compiled=placement.in_tree,
-            kept=placement.kept if several else (),
+            compiled=in_tree,
+            kept=kept if several else (),
             shipped=[path for path in shipped_paths if path.endswith(".py")],
+            outside=outside,
         )
     os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
     compilations: list[Compilation] = []
     own_compilations: list[Compilation] = []
     for target in selection.targets or (None,):
+        cache_tag = (target or interpreters.running()).interpreter.cache_tag
+        # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
+        compiled = [
+            (placed, [m for m in group if not (several and used.archive and m.path in placed.kept)])
+            for used, placed, group in parts
+        ]
+        requests = [r for placed, group in compiled for r in placed.requests(group, options.optimize, cache_tag)]
+        in_order = [m for _, group in compiled for m in group]
         compilations.append(
-            compile_placed(
-                options,
-                compiled,
-                placement,
+            compile_modules(
+                requests,
                 out_dir,
-                target,
-                optimize=options.optimize,
+                invalidation_mode=options.invalidation_mode,
+                mtimes=mtimes(in_order) if mtimes is not None and options.invalidation_mode == "timestamp" else None,
+                jobs=options.workers,
+                target=target,
                 cache=cache,
                 progress=progress,
-                mtimes=mtimes(modules) if mtimes is not None and options.invalidation_mode == "timestamp" else None,
             )
         )
         if own is not None:
             # hatch-pyc's own sources ship compiled for each target too: an import compiles nothing.
-            cache_tag = compilations[-1].interpreter.cache_tag
-            requests = own.requests(layout, several, options.optimize, cache_tag)
-            own_mtimes = [0] * len(requests) if options.invalidation_mode == "timestamp" else None
+            own_requests = own.requests(layout, several, options.optimize, cache_tag)
             own_compilations.append(
                 compile_modules(
-                    requests,
+                    own_requests,
                     out_dir,
                     invalidation_mode=options.invalidation_mode,
-                    mtimes=own_mtimes,
+                    mtimes=[0] * len(own_requests) if options.invalidation_mode == "timestamp" else None,
                     jobs=1,
                     target=target,
                     cache=cache,
                 )
             )
+    pycs = {path: file for file, path in assembly.pyc_files([*compilations, *own_compilations]).items()}
     own_sources = own.sources if own is not None else {}
     added: dict[str, str | bytes | Archive]
     if layout.archive:
-        pairs = [(file.source, file.path) for file in shipped]
-        contents: dict[str, str | bytes]
-        if several:
-            contents = {path: file for file, path in pairs if path not in placement.sourceless}
-            contents.update({path: file for file, path in assembly.pyc_files(compilations).items()})
-        else:
-            contents = dict(assembly.archive_files(pairs, compilations[0], placement.sourceless))
-        contents.update({path: file for file, path in assembly.pyc_files(own_compilations).items()})
-        contents.update(own_sources)
+        every: dict[str, str | bytes] = {file.path: file.source for file in shipped if file.path not in sourceless}
+        every.update(pycs)
+        every.update(own_sources)
+        out = {path: content for path, content in every.items() if path.split("/")[0] in outside}
+        contents = {path: content for path, content in every.items() if path not in out}
         added = dict(assembly.zip_layout_files(distribution, contents, compress=options.compress))
-        # Everything the wheel ships now lives in the archive.
-        dropped = shipped_paths
+        # What ships beside the archive as it was shipped stays; everything else now lives in the archive.
+        stays = {file.path for file in shipped if out.get(file.path) == file.source}
+        added.update({path: content for path, content in out.items() if path not in stays})
+        dropped = shipped_paths - stays
     else:
-        added = {path: file for file, path in assembly.pyc_files([*compilations, *own_compilations]).items()}
+        added = dict(pycs)
         added.update(own_sources)
-        added.update({m.path: m.source for m in scripts if m.path not in placement.sourceless})
+        added.update({m.path: m.source for m in scripts if m.path not in sourceless})
         # Compiled scripts were never among the shipped files: nothing to drop there.
-        dropped = placement.sourceless & shipped_paths
+        dropped = sourceless & shipped_paths
+    notes = []
+    if outside:
+        notes.append(
+            f"the zip layout ships {', '.join(sorted(outside))} beside its archive, as the sourceless layout does: "
+            "its modules find data files by __file__, which are not files inside an archive"
+        )
     text = bytecode_metadata.render(
         interpreters=[compilation.interpreter for compilation in compilations],
         layout=layout,
-        # hatch-pyc's own sources ship __pycache__ pycs at every level outside an archive.
-        optimize=layout.shipped_levels(
-            options.optimize, bool(placement.kept) or (own is not None and not layout.archive)
-        ),
+        # Where __pycache__ pycs ship (kept modules, hatch-pyc's own sources), they ship at every level.
+        optimize=layout.shipped_levels(options.optimize, any("__pycache__" in path.split("/") for path in pycs)),
         invalidation_mode=options.invalidation_mode,
         modules=len(modules),
     )
@@ -298,4 +322,5 @@ def build(
         added=added,
         dropped=dropped,
         metadata=text,
+        notes=tuple(notes),
     )

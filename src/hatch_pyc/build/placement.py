@@ -7,7 +7,7 @@ from there).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from hatch_pyc.core.discovery import Module, matching
@@ -137,6 +137,44 @@ def place(
         )
     ranges = with_source if debug_ranges is None else (every if debug_ranges else frozenset())
     return dataclasses.replace(placement, debug_ranges=ranges)
+
+
+#: Files in a package that are read as modules, by type checkers or by compilers (the C and
+#: Cython sources some wheels ship beside their extension modules), not beside ``__file__``.
+NOT_DATA = (".py", ".pyc", ".pyi", ".c", ".h", ".pyx", ".pxd")
+
+
+def names_file(module: Module) -> bool:
+    """Whether a module's source names ``__file__`` (to build the path of a file beside it)."""
+    if module.data is not None:
+        return mentions_file(module.data)
+    with open(module.source, "rb") as f:
+        return mentions_file(f.read())
+
+
+def mentions_file(data: bytes) -> bool:
+    """Whether a module's source or bytecode names ``__file__`` (its own or another module's:
+    either can build the path of a data file), which a pyc holds as those bytes too."""
+    return b"__file__" in data
+
+
+def reads_files_beside(paths: Collection[str], uses_file: Collection[str]) -> frozenset[str]:
+    """The top-level packages among ``paths`` with data files that their modules find by
+    ``__file__`` (``uses_file`` are the modules whose code names it): in an archive such code
+    finds no file. ``importlib.resources`` does, so data alone is not a reason."""
+    readers = {path.split("/")[0] for path in uses_file if "/" in path}
+    found = set()
+    for path in paths:
+        parts = path.split("/")
+        if len(parts) < 2 or parts[0] not in readers or "__pycache__" in parts:
+            continue
+        if (
+            not parts[0].endswith((".dist-info", ".data"))
+            and not parts[-1].endswith(NOT_DATA)
+            and parts[-1] != "py.typed"
+        ):
+            found.add(parts[0])
+    return frozenset(found)
 
 
 def is_top_level(path: str) -> bool:

@@ -147,6 +147,8 @@ class Own:
     sources: dict[str, bytes]
     #: The selector's code, compiled for each interpreter (:func:`selector_code_path`).
     code: bytes
+    #: The top-level names a zip-layout wheel ships beside its archive (whose stubs are there too).
+    outside: frozenset[str] = frozenset()
 
     def modules(self, cache_tag: str) -> list[Module]:
         """What to compile of it for the interpreter of ``cache_tag``: each source, and the
@@ -162,9 +164,10 @@ class Own:
         ``mod.pyc``), and the code's at the lowest level, not beside any source."""
         requests = []
         for module in self.modules(cache_tag):
+            archived = layout.archive and module.path.split("/")[0] not in self.outside
             if module.path not in self.sources:
                 pycs: tuple[tuple[int, str], ...] = ((min(optimize), f"{module.path}c"),)
-            elif not layout.archive:
+            elif not archived:
                 pycs = tuple((level, pyc_path(module.path, level, cache_tag)) for level in optimize)
             elif not several:
                 pycs = ((min(optimize), legacy_pyc_path(module.path)),)
@@ -183,16 +186,17 @@ def files(
     compiled: Collection[str],
     kept: Collection[str],
     shipped: Collection[str],
+    outside: frozenset[str] = frozenset(),
 ) -> Own:
     """The selector package and the stubs. ``compiled`` are the module paths whose bytecode
     is in the selector's tree, ``shipped`` the ``.py`` paths the wheel had, ``kept`` those
-    that keep their source."""
+    that keep their source, ``outside`` the top-level names a zip-layout wheel ships beside its archive."""
     package = selector_package(distribution)
     modules = manifest(compiled, shipped)
     named = f"{distribution} {version}"
     sources = {f"{package}/__init__.py": selector_init(named, interpreters)}
     sources.update({path: stub(package) for path in _top_level(modules, kept)})
-    return Own(package, sources, selector_code(named, modules, primary_tag(interpreters)))
+    return Own(package, sources, selector_code(named, modules, primary_tag(interpreters)), outside)
 
 
 def tree_entry(path: str, package: str) -> tuple[str, str] | None:

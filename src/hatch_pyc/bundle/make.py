@@ -39,6 +39,7 @@ from hatch_pyc.build.bootstrap import stdlib_shadows
 from hatch_pyc.build.cache import CompileCache
 from hatch_pyc.build.compilation import Progress
 from hatch_pyc.build.pipeline import Session, build_archive, find_targets
+from hatch_pyc.build.placement import names_file
 from hatch_pyc.bundle.plan import (
     Extraction,
     Platform,
@@ -127,7 +128,7 @@ def make_bundle(
         if tree.native and zipapp.extension_modules == "refuse":
             raise BundleError(_refused(tree, options.where(config.EXTENSION_MODULES)))
         paths = [*(m.path for m in tree.modules), *tree.files, *tree.native]
-        extracted = extracted_packages(paths, tree.native, [m.path for m in tree.modules if _uses_file(m.source)])
+        extracted = extracted_packages(paths, tree.native, [m.path for m in tree.modules if names_file(m)])
         cached = zipapp.run_from == "cache"
         if extracted and inform is not None:
             inform(_extracting(artifact.name, tree, extracted, cached))
@@ -256,12 +257,6 @@ def _extraction(
             sizes[path] = len(content)
         digests[group] = hasher.hexdigest()
     return extraction(sizes, digests, platform, sorted(needed))
-
-
-def _uses_file(source: str) -> bool:
-    """Whether a module's source names ``__file__`` (to build the path of a file beside it)."""
-    with open(source, "rb") as f:
-        return b"__file__" in f.read()
 
 
 def _check_installer(python: str, needed: Collection[str], where: str) -> None:

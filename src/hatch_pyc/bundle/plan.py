@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from hatch_pyc._shipped.bundle_runtime import extraction_digest, group_of
 from hatch_pyc.build.bootstrap import Bootstrap, Native, Runtime, write
+from hatch_pyc.build.placement import reads_files_beside
 from hatch_pyc.core.discovery import Module
 from hatch_pyc.core.errors import BundleError
 from hatch_pyc.core.interpreters import Interpreter, Target, abi_tag, platform_tag, running
@@ -203,33 +204,22 @@ def extraction(
     )
 
 
-#: Files in a package that are read as modules, by type checkers or by compilers (the C and
-#: Cython sources some wheels ship beside their extension modules), not beside ``__file__``.
-_NOT_DATA = (".py", ".pyc", ".pyi", ".c", ".h", ".pyx", ".pxd")
-
-
 def extracted_packages(paths: Collection[str], native: Collection[str], uses_file: Collection[str]) -> dict[str, str]:
     """The top-level packages among the bundle's ``paths`` that must run from files on disk to
     run as installed, each with why: data files beside modules that build paths from
-    ``__file__`` (``uses_file``: such code finds no file in an archive; ``importlib.resources``
-    does, so data alone is not a reason), or extension modules beside pure-Python ones of the
-    same name (mypyc's: installed, the extension module wins; from an archive, only the pyc
-    could load)."""
+    ``__file__`` (:func:`~hatch_pyc.build.placement.reads_files_beside`), or extension modules
+    beside pure-Python ones of the same name (mypyc's: installed, the extension module wins;
+    from an archive, only the pyc could load)."""
     present = set(paths)
-    readers = {path.split("/")[0] for path in uses_file if "/" in path}
     found: dict[str, str] = {}
-    for path in sorted(present):
+    for path in sorted(present & set(native)):
         parts = path.split("/")
-        top = parts[0]
-        if len(parts) < 2 or "__pycache__" in parts or is_library_directory(top):
+        if len(parts) < 2 or "__pycache__" in parts or is_library_directory(parts[0]):
             continue
-        if top.endswith((".dist-info", ".data")):
-            continue
-        if path in native:
-            stem = parts[-1].split(".")[0]
-            twin = "/".join([*parts[:-1], stem])
-            if f"{twin}.py" in present or f"{twin}.pyc" in present:
-                found.setdefault(top, "extension modules beside pure-Python ones")
-        elif top in readers and not parts[-1].endswith(_NOT_DATA) and parts[-1] != "py.typed":
+        twin = "/".join([*parts[:-1], parts[-1].split(".")[0]])
+        if f"{twin}.py" in present or f"{twin}.pyc" in present:
+            found.setdefault(parts[0], "extension modules beside pure-Python ones")
+    for top in sorted(reads_files_beside(present, uses_file)):
+        if not is_library_directory(top):
             found.setdefault(top, "data files that its modules find by __file__")
-    return found
+    return dict(sorted(found.items()))

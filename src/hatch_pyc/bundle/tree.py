@@ -135,13 +135,13 @@ def unpack_project(artifact: Artifact, root: str, cache_tag: str) -> None:
     skip = {f"{artifact.dist_info}/{name}" for name in INSTALL_RECORDS}
     skip.add(f"{artifact.dist_info}/{bytecode_metadata.METADATA_PATH}")
     others: set[str] = set()
-    found = False
+    #: The modules whose bytecode for ``cache_tag`` is in the selector's tree: a zip-layout
+    #: wheel's archive is unpacked first, and the stubs of packages it ships beside it follow.
+    mine: set[str] = set()
 
     def unpack(container: Artifact, entries: list[tuple[str, str]]) -> None:
-        nonlocal found
         selected = {at: stubs.tree_entry(at, package) for _, at in entries}
-        mine = {tree[1] for tree in selected.values() if tree is not None and tree[0] == cache_tag}
-        found = found or bool(mine)
+        mine.update(tree[1] for tree in selected.values() if tree is not None and tree[0] == cache_tag)
         for name, at in entries:
             tree = selected[at]
             if tree is not None:
@@ -167,7 +167,7 @@ def unpack_project(artifact: Artifact, root: str, cache_tag: str) -> None:
             continue
         entries.append((name, at))
     unpack(artifact, entries)
-    if others and not found:
+    if others and not mine:
         raise BundleError(
             f"{artifact.path}: has bytecode for {', '.join(sorted(others, key=version_order))}, not for {cache_tag}; "
             "bundle it for one of those, or bundle the wheel its project's backend built"

@@ -224,7 +224,6 @@ def audit_wheel(
     dist_info: str,
     layout: Layout | None,
     archive_name: str,
-    selector: str,
     read_text: Callable[[str], str],
     places: Places,
     root_scheme: str = "purelib",
@@ -233,9 +232,8 @@ def audit_wheel(
     """Audit the install of a wheel holding ``entries`` (files only) on the target of ``places``.
 
     ``layout`` is the one the bytecode metadata records (None without metadata);
-    ``archive_name`` the zip layout's archive (``demo_pkg.zip``) and ``selector`` the selector
-    package (``_hatch_pyc_bytecode_demo_pkg``), allowed to hold bytecode without source when
-    that layout is recorded; ``read_text`` reads a ``.pth`` file.
+    ``archive_name`` the zip layout's archive (``demo_pkg.zip``); ``read_text`` reads a ``.pth``
+    file.
     """
     audit = Audit()
     entries = list(entries)
@@ -314,7 +312,7 @@ def audit_wheel(
             # (outside a venv) is searched as site-packages.
             root, relative = placed[0]
             audit.placed[entry] = root
-            _audit_file(audit, entry, path, root, relative, at, folded, places, layout, selector)
+            _audit_file(audit, entry, path, root, relative, at, folded, places, layout)
     audit.startup = list(dict.fromkeys(audit.startup))
     return audit
 
@@ -415,7 +413,6 @@ def _audit_file(
     folded: Mapping[str, str],
     places: Places,
     layout: Layout | None,
-    selector: str,
 ) -> None:
     """What the path finder makes of ``entry`` below ``root``."""
     label = printable(entry)
@@ -461,9 +458,9 @@ def _audit_file(
                 "artifact so that it ships one or the other"
             )
         return
-    in_tree = relative.split("/")[0] == selector
-    # Bytecode alone: any in a sourceless wheel, only the selector tree's in an archive layout's.
-    if root.kind == "site" and layout is not None and layout.selector and (not layout.archive or in_tree):
+    # Bytecode alone: a sourceless or zip wheel's in site-packages (the zip layout ships a package
+    # that reads files beside __file__ there, sourceless).
+    if root.kind == "site" and layout is not None and layout.selector:
         audit.unverifiable += 1
     else:
         where = {
@@ -474,7 +471,7 @@ def _audit_file(
         audit.problems.append(
             f"{label}: bytecode with no source beside it"
             + (f" {where[root.kind]}" if root.kind in where else "")
-            + ", which only a wheel whose bytecode metadata records the sourceless layout may ship, in "
+            + ", which only a wheel whose bytecode metadata records the sourceless or zip layout may ship, in "
             "site-packages: nothing can verify it"
         )
 

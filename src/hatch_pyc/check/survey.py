@@ -12,7 +12,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hatch_pyc.build import stubs
+from hatch_pyc.build import placement, stubs
 from hatch_pyc.build.bytecode_metadata import BytecodeMetadata
 from hatch_pyc.check import landing
 from hatch_pyc.check.landing import Audit, Places
@@ -84,7 +84,6 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
         dist_info=artifact.dist_info,
         layout=layout,
         archive_name=f"{distribution_id(artifact.name)}.zip",
-        selector=selector,
         read_text=read_text,
         places=places,
         root_scheme="purelib" if root_is_purelib else "platlib",
@@ -118,11 +117,43 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
         audit.problems += inner_audit.problems
         audit.startup += inner_audit.startup
         audit.unverifiable += inner_audit.unverifiable
+        if declared and layout is not None and not layout.bundle:
+            readers = _file_readers(nested, selector)
+            if readers:
+                audit.notes.append(
+                    f"{printable(name)}: {', '.join(map(printable, readers))} may read data files beside __file__ "
+                    "(its code names it), which are not files inside an archive: build the wheel with this version "
+                    "of hatch-pyc, which ships such packages beside the archive, or in the sourceless layout"
+                )
         if declared:
-            found, code = _own_files(artifact, meta, {inner: inner for inner in nested.names})
-            own.update({(id(nested), entry): data for entry, data in found.items()})
+            # The zip layout's own files are in its archive, but the stubs of packages it ships
+            # beside the archive (sourceless, in site-packages), which are the wheel's.
+            found, code = _own_files(artifact, meta, {inner: inner for inner in nested.names}, in_site)
+            in_archive = set(nested.names)
+            by_path = {path: entry for entry, path in in_site.items()}
+            for path, data in found.items():
+                if path in in_archive or path not in by_path:
+                    own[(id(nested), path)] = data
+                else:
+                    own[(id(artifact), by_path[path])] = data
     own_problems(audit, members, own, selector, in_site)
     return Survey(members, sources, audit, own, in_site, places, code)
+
+
+def _file_readers(archive: Artifact, selector: str) -> list[str]:
+    """The top-level packages in a zip layout's ``archive`` with data files and code that names
+    ``__file__`` (:func:`hatch_pyc.build.placement.reads_files_beside`): only the modules of
+    packages that have data files are read."""
+    # Every module taken for a reader: the packages that have data files.
+    with_data = placement.reads_files_beside(archive.names, archive.names)
+    uses = [
+        name
+        for name in archive.names
+        if name.split("/")[0] in with_data
+        and name.endswith((".py", ".pyc"))
+        and placement.mentions_file(archive.read(name, MAX_PYC_SIZE))
+    ]
+    return sorted(top for top in placement.reads_files_beside(archive.names, uses) if top != selector)
 
 
 def _script_kind(artifact: Artifact, entry: str) -> str:
@@ -155,11 +186,12 @@ def _site_paths(landed: Mapping[str, str], places: Places) -> dict[str, str]:
 
 
 def _own_files(
-    artifact: Artifact, meta: BytecodeMetadata | None, paths: Mapping[str, str]
+    artifact: Artifact, meta: BytecodeMetadata | None, paths: Mapping[str, str], beside: Mapping[str, str] = {}
 ) -> tuple[dict[str, bytes], bytes | None]:
     """What this version writes as stubs and selector package for the bytecode ``paths``
-    (``{entry: path in site-packages or the archive}``) hold: ``{entry: bytes}`` of the
-    sources, and the selector's code (None where there is no selector package)."""
+    (``{entry: path in site-packages or the archive}``) hold, with ``beside`` the files a
+    zip-layout wheel has in site-packages: ``{entry: bytes}`` of the sources (their paths, for
+    files not in ``paths``), and the selector's code (None where there is no selector package)."""
     selector = stubs.selector_package(artifact.name)
     interpreters = meta.interpreters if meta is not None else ()
     by_path = {path: entry for entry, path in paths.items()}
@@ -171,7 +203,7 @@ def _own_files(
         tree = stubs.tree_entry(path, selector)
         if tree is not None:
             compiled.add(tree[1][: -len(".pyc")] + ".py")
-    shipped = compiled | {path for path in paths.values() if path.endswith(".py")}
+    shipped = compiled | {path for path in [*paths.values(), *beside.values()] if path.endswith(".py")}
     headers = wheelfile.metadata_headers(artifact.text(f"{artifact.dist_info}/METADATA"))
     try:
         expected = stubs.files(

@@ -52,7 +52,6 @@ def problems(
         dist_info=INFO,
         layout=None if layout is None else layouts.layout(layout),
         archive_name="demo_pkg.zip",
-        selector="_hatch_pyc_bytecode_demo_pkg",
         read_text=lambda entry: (texts or {}).get(entry, ""),
         places=places,
     )

@@ -46,7 +46,6 @@ def audit(
         dist_info=INFO,
         layout=None if layout is None else layouts.layout(layout),
         archive_name="demo_pkg.zip",
-        selector="_hatch_pyc_bytecode_demo_pkg",
         read_text=lambda entry: (texts or {})[entry],
         places=places,
         resolve=resolve,
@@ -150,7 +149,9 @@ def test_bytecode_without_source_passes_only_where_the_recorded_layout_puts_it()
     assert audit("demo/core.pyc", layout="sourceless").unverifiable == 1
     assert audit("demo/core.pyc", "demo/core.py", layout=None).problems == []
     assert audit("demo/core.pyc", layout=None).problems
-    assert audit("demo/core.pyc", layout="zip").problems
+    assert audit("demo/core.pyc", layout="alongside").problems
+    # The zip layout ships a package that reads files beside __file__ beside its archive, sourceless.
+    assert audit("demo/core.pyc", layout="zip").problems == []
     # Beside its source, which is what runs: never what hatch-pyc writes.
     assert (
         "the source beside it (demo/core.py) is what runs"
