@@ -94,23 +94,37 @@ class Target:
     imports: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-def version_order(text: str) -> tuple[str | tuple[int, int], ...]:
+#: A number in a :func:`version_order` key: by value (digits without leading zeros, how many
+#: then which), then as written, so that any text sorts without ``int()``, whose limit of 4,300
+#: digits a crafted Tag line or bytecode metadata would pass, and in time linear in its length.
+_Number = tuple[int, str, str]
+#: No minor version: before any.
+_NO_MINOR: _Number = (-1, "", "")
+
+
+def _number(digits: str) -> _Number:
+    value = digits.lstrip("0")
+    return len(value), value, digits
+
+
+def version_order(text: str) -> tuple[str | tuple[_Number, _Number], ...]:
     """A sort key that puts interpreter names, wheel tags and cache tags in version order, not
     text order: ``cp39`` before ``cp311``, ``cpython-39`` before ``cpython-311``, ``CPython 3.9``
     before ``CPython 3.15``.
 
     A number right after a letter or a ``-`` is a tag's major and minor written together
-    (``311`` is 3.11); any other number is compared as a number.
+    (``311`` is 3.11); any other number is compared as a number. Total on any text, numbers of
+    any length included.
     """
     parts = _NUMBER.split(text)
-    key: list[str | tuple[int, int]] = []
+    key: list[str | tuple[_Number, _Number]] = []
     for index, part in enumerate(parts):
         if index % 2 == 0:
             key.append(part)
         elif parts[index - 1][-1:].isalpha() or parts[index - 1].endswith("-"):
-            key.append((int(part[0]), int(part[1:]) if len(part) > 1 else -1))
+            key.append((_number(part[0]), _number(part[1:]) if len(part) > 1 else _NO_MINOR))
         else:
-            key.append((int(part), -1))
+            key.append((_number(part), _NO_MINOR))
     return tuple(key)
 
 

@@ -203,3 +203,27 @@ def test_a_compressed_tag_set_of_one_and_two_digit_minors_is_in_version_order() 
     platform = {"soabi": "cpython-311-x86_64-linux-gnu", "platform": "linux-x86_64"}
     targets = [interpreters.Target("python", _cpython(minor), {}, platform) for minor in (11, 13, 14, 15, 9)]
     assert interpreters.wheel_tags(targets) == "cp39.cp311.cp313.cp314.cp315-none-any"
+
+
+def test_version_order_is_total_and_cheap_on_numbers_of_any_length() -> None:
+    # A WHEEL Tag line or the bytecode metadata's free text can hold a number past int()'s
+    # 4,300 digits: it sorts by its value, as a short one does, without int().
+    long = "1" * 5000
+    names = [f"py{long}-none-any", "py3-none-any", f"py{long[:-1]}2-none-any", "cp311-none-any", f"a{long}"]
+    assert (
+        sorted(names, key=interpreters.version_order)
+        == [
+            f"a{long}",
+            "cp311-none-any",
+            f"py{long}-none-any",  # Python 1.111...
+            f"py{long[:-1]}2-none-any",
+            "py3-none-any",
+        ]
+    )
+    # Equal values (a leading zero) are ordered as written, whatever order they came in.
+    assert sorted([f"x {long}", "x 7", f"x 0{long}", "x 10"], key=interpreters.version_order) == [
+        "x 7",
+        "x 10",
+        f"x 0{long}",
+        f"x {long}",
+    ]
