@@ -79,6 +79,11 @@ MAX_NAME_DEPTH = 256
 #: ``Description`` header (old setuptools) takes a line per line of it.
 MAX_HEADER_LINES = 100_000
 MAX_HEADER_SIZE = 4 * 1024 * 1024
+#: Tags of one wheel: those its file name and its WHEEL Tag lines name, a compressed tag set
+#: (``py2.py3-none-any``) counted as the tags it expands to (the product of the numbers of
+#: dot-separated names of its three parts) before anything expands it. A manylinux wheel names a
+#: few dozen; a 1.4 kB Tag line of 100 x 100 x 100 names expands to a million (30 s, 630 MB).
+MAX_TAGS = 1024
 #: Interpreters the bytecode metadata records: hatch-pyc builds for the few it is given.
 MAX_INTERPRETERS = 256
 #: Bytes of one tar extended header of an sdist (PAX ``x`` or ``g``, GNU long name ``L`` or

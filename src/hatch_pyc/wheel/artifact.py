@@ -33,6 +33,7 @@ from hatch_pyc.core.limits import (
     MAX_ENTRY_SIZE,
     MAX_METADATA_SIZE,
     MAX_RATIO,
+    MAX_TAGS,
     RATIO_FROM,
     Budget,
     LimitExceeded,
@@ -447,6 +448,13 @@ def _walk_directory(fp: IO[bytes], start: int, size: int, most: int) -> tuple[in
 
 def _open_wheel(artifact: Artifact) -> None:
     path = artifact.path
+    # Counted before packaging expands the file name's compressed tag set.
+    stem = os.path.basename(path)[: -len(".whl")]
+    named_tags = wheelfile.tags_named("-".join(stem.rsplit("-", 3)[1:]))
+    if named_tags > MAX_TAGS:
+        raise LimitExceeded(
+            f"{path}: its file name names {named_tags} tags, more than {MAX_TAGS} (a limit of hatch-pyc)"
+        )
     try:
         name, version, build, tags = parse_wheel_filename(os.path.basename(path))
     except InvalidWheelFilename as exc:
@@ -471,7 +479,7 @@ def _open_wheel(artifact: Artifact) -> None:
     # Read whole by the commands that read it (bundle, install, convert), and refused by every
     # command alike, whether it reads it or not.
     artifact.within(f"{artifact.dist_info}/METADATA", MAX_METADATA_SIZE)
-    artifact.wheel = wheelfile.parse_wheel(path, artifact.text(f"{artifact.dist_info}/WHEEL"))
+    artifact.wheel = wheelfile.parse_wheel(path, artifact.text(f"{artifact.dist_info}/WHEEL"), named_tags)
     artifact.record = records.parse(path, artifact.text(f"{artifact.dist_info}/RECORD"))
 
 

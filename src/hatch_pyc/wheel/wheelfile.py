@@ -21,7 +21,13 @@ from packaging.tags import parse_tag
 
 from hatch_pyc.core.config import ENTRY_POINT_PATTERN
 from hatch_pyc.core.errors import BadArtifact, HatchPycError, printable
-from hatch_pyc.core.limits import MAX_ENTRY_POINTS_SIZE, MAX_HEADER_LINES, MAX_HEADER_SIZE, LimitExceeded
+from hatch_pyc.core.limits import (
+    MAX_ENTRY_POINTS_SIZE,
+    MAX_HEADER_LINES,
+    MAX_HEADER_SIZE,
+    MAX_TAGS,
+    LimitExceeded,
+)
 from hatch_pyc.wheel import archive, records
 
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
@@ -60,8 +66,21 @@ def _headers(label: str, text: str) -> email.message.Message:
     return email.parser.Parser().parsestr(section, headersonly=True)
 
 
-def parse_wheel(label: str, text: str) -> dict[str, list[str]]:
-    """The fields of a WHEEL file, each a list of values; only version 1.x with its required fields."""
+def tags_named(tag: str) -> int:
+    """How many tags the compressed tag set ``tag`` (``py2.py3-none-any``) expands to, counted
+    without expanding it: the product of the numbers of dot-separated names of its parts."""
+    count = 1
+    for part in tag.split("-", 2):
+        count *= part.count(".") + 1
+    return count
+
+
+def parse_wheel(label: str, text: str, named_tags: int = 0) -> dict[str, list[str]]:
+    """The fields of a WHEEL file, each a list of values; only version 1.x with its required fields.
+
+    ``named_tags`` is how many tags the wheel's file name names: with those of the Tag lines,
+    counted before packaging expands any, they may be no more than
+    :data:`~hatch_pyc.core.limits.MAX_TAGS`."""
     message = _headers(f"{label}: WHEEL", text)
     fields: dict[str, list[str]] = {}
     for key, value in message.items():
@@ -73,6 +92,13 @@ def parse_wheel(label: str, text: str) -> dict[str, list[str]]:
         raise BadArtifact(f"{label}: WHEEL says Wheel-Version {printable(version)}; hatch-pyc reads version 1.x only")
     if fields.get("Root-Is-Purelib", [""])[0].lower() not in ("true", "false"):
         raise BadArtifact(f"{label}: WHEEL has no Root-Is-Purelib: true or false")
+    for line in fields["Tag"]:
+        if line.count("-") != 2:  # what parse_tag would split whole before refusing it
+            raise BadArtifact(f"{label}: WHEEL has a malformed Tag line {printable(line[:200])}")
+    total = named_tags + sum(map(tags_named, fields["Tag"]))
+    if total > MAX_TAGS:
+        counted = "its Tag lines and file name name" if named_tags else "its Tag lines name"
+        raise LimitExceeded(f"{label}: WHEEL: {counted} {total} tags, more than {MAX_TAGS} (a limit of hatch-pyc)")
     for line in fields["Tag"]:
         try:
             parse_tag(line)

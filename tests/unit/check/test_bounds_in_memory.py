@@ -18,7 +18,7 @@ from inmemory import evil_wheel as wheel
 
 from hatch_pyc.check import checker
 from hatch_pyc.check.source_tree import _unpack
-from hatch_pyc.core.errors import HatchPycError, VerifyError
+from hatch_pyc.core.errors import BadArtifact, HatchPycError, VerifyError
 from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.limits import (
     MAX_DIRECTORY_SIZE,
@@ -28,6 +28,7 @@ from hatch_pyc.core.limits import (
     MAX_NAME_DEPTH,
     MAX_NAME_PART,
     MAX_NAME_SIZE,
+    MAX_TAGS,
     MAX_TAR_HEADER_CHAIN,
     MAX_TAR_HEADER_SIZE,
     LimitExceeded,
@@ -84,6 +85,47 @@ def test_folded_wheel_headers_are_refused_before_email_parses_them() -> None:
     with pytest.raises(LimitExceeded, match="header section"):
         wheelfile.metadata_headers(METADATA + "Description: a\n" + " b\n" * MAX_HEADER_LINES)
     assert time.perf_counter() - start < 3
+
+
+def _tag_set(names: int) -> str:
+    return "-".join(".".join(f"{kind}{number}" for number in range(names)) for kind in ("py", "n", "p"))
+
+
+def test_a_compressed_tag_set_past_the_limit_is_refused_before_it_is_expanded() -> None:
+    """A 1.4 kB Tag line of 100 x 100 x 100 names is 10^6 tags: packaging's parse_tag took
+    ``check`` 30 s and 630 MB to expand it."""
+    start = time.perf_counter()
+    with pytest.raises(
+        LimitExceeded,
+        match=f"w.whl: WHEEL: its Tag lines name 1000001 tags, more than {MAX_TAGS} .a limit of hatch-pyc",
+    ):
+        wheelfile.parse_wheel("w.whl", WHEEL + f"Tag: {_tag_set(100)}\n")
+    # Counted over every Tag line and the file name's tags, and without multiplying huge numbers.
+    lines = WHEEL + "".join(f"Tag: py3{number}-none-any\n" for number in range(MAX_TAGS - 1))
+    assert len(wheelfile.parse_wheel("w.whl", lines)["Tag"]) == MAX_TAGS
+    with pytest.raises(LimitExceeded, match=f"WHEEL: its Tag lines and file name name {MAX_TAGS + 1} tags"):
+        wheelfile.parse_wheel("w.whl", lines, named_tags=1)
+    wide = ".".join(["a"] * 300_000)
+    with pytest.raises(LimitExceeded, match=f"more than {MAX_TAGS}"):
+        wheelfile.parse_wheel("w.whl", WHEEL + f"Tag: {wide}-{wide}-{wide}\n")
+    with pytest.raises(BadArtifact, match="malformed Tag line"):
+        wheelfile.parse_wheel("w.whl", WHEEL + "Tag: " + "-".join(["ab"] * 1_000_000) + "\n")
+    assert time.perf_counter() - start < 1
+
+
+def test_a_file_name_of_more_tags_than_the_limit_is_refused(tmp_path: Path) -> None:
+    name = f"evil-1.0-{_tag_set(11)}.whl"
+    assert len(name) < 255
+    path = wheel(tmp_path / name, {"evil/__init__.py": b""})
+    with pytest.raises(LimitExceeded, match=f"its file name names 1331 tags, more than {MAX_TAGS}"):
+        open_artifact(str(path))
+    # A manylinux wheel's tags are far within it.
+    many = "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.musllinux_1_1_x86_64"
+    path = wheel(
+        tmp_path / f"evil-1.0-{many}.whl", {"evil/__init__.py": b""}, wheel_text=WHEEL.replace("py3-none-any", many)
+    )
+    with open_artifact(str(path)) as artifact:
+        assert len(artifact.tags) == 3
 
 
 def test_a_metadata_body_is_not_given_to_email_and_headers_read_as_before() -> None:
