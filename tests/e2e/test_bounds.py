@@ -27,7 +27,7 @@ from inmemory import EVIL_METADATA as METADATA
 from inmemory import EVIL_WHEEL as WHEEL
 from inmemory import evil_wheel
 
-from hatch_pyc.core.limits import MAX_INTERPRETERS, MAX_TAGS
+from hatch_pyc.core.limits import MAX_DIRECTORY_NAMES, MAX_INTERPRETERS, MAX_NAME_DEPTH, MAX_TAGS
 
 #: Seconds any command may take on any of these.
 TIME_LIMIT = 60
@@ -87,6 +87,28 @@ def test_an_entry_32000_directories_deep(tmp_path: Path) -> None:
     for command in (["inspect"], ["check"], ["install", "--python", str(venv.python)]):
         assert_refused([*command, path], "more than 4096 (a limit of hatch-pyc)")
     assert venv.files() == before
+
+
+def _deep(entries: int, depth: int, width: int) -> dict[str, bytes]:
+    """``entries`` files, each ``depth`` parts deep below a directory of its own."""
+    levels = "/".join(f"p{number:0{width - 1}d}" for number in range(depth - 3))
+    return {f"evil/d{index}/{levels}/m.txt": b"" for index in range(entries)}
+
+
+def test_1000_entries_240_directories_deep_each_in_a_directory_of_its_own(tmp_path: Path) -> None:
+    """7 MB of wheel whose 240,000 directories were each held by their name: ``check`` took
+    1 GB (2.3 GB in a sourceless wheel's selector tree). Within the depth limit, the directories'
+    names are limited: a wheel just within it is checked in a fraction of the memory."""
+    path = wheel(tmp_path / "deep", {"evil/__init__.py": b"", **_deep(1000, 240, 14)})
+    for command in ("inspect", "check"):
+        assert_refused([command, path], f"240 parts deep, more than {MAX_NAME_DEPTH}")
+    over = MAX_DIRECTORY_NAMES // (61 * 14 * 61 // 2) + 10
+    path = wheel(tmp_path / "long", {"evil/__init__.py": b"", **_deep(over, 63, 14)})
+    assert_refused(["check", path], f"characters, more than {MAX_DIRECTORY_NAMES}")
+    within = wheel(tmp_path / "within", {"evil/__init__.py": b"", **_deep(over * 9 // 10, 63, 14)})
+    code, out, err, rss = hatch_pyc("check", within)
+    assert (code, err) == (0, ""), (out, err)
+    assert rss < RSS_LIMIT / 2, rss
 
 
 def test_8_mib_of_folded_wheel_and_metadata_header_lines(tmp_path: Path) -> None:

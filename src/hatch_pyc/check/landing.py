@@ -25,11 +25,12 @@ file system, and the caller can replace it.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import posixpath
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,17 +251,14 @@ def audit_wheel(
         folded[key] = entry
         at[path] = entry
     #: Every directory the install makes or writes into, with the first file below it.
-    directories: dict[str, str] = {}
-    for path in sorted(at):
-        for parent in parents(path):
-            if parent in directories:
-                break  # and every directory above it
-            directories[parent] = path
-    folded_directories = {fold(directory): below for directory, below in directories.items()}
+    directories = _Directories(at)
+    folded_directories = _Directories(folded)
     for path, entry in at.items():
-        below = folded_directories.get(fold(path))
+        below = folded_directories.below(fold(path))
         if below is not None:
-            audit.problems.append(f"{printable(at[below])} needs a directory where {printable(entry)} lands as a file")
+            audit.problems.append(
+                f"{printable(folded[below])} needs a directory where {printable(entry)} lands as a file"
+            )
 
     for entry, path in landed.items():
         name = posixpath.basename(path)
@@ -317,6 +315,28 @@ def audit_wheel(
     return audit
 
 
+class _Directories:
+    """The directories above the paths given, each with the first of those paths below it, found
+    by bisection in the sorted paths rather than held one by one: entries 64 directories deep,
+    each in a directory of its own, would make a string of up to 4 KB for each of their parents."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self._paths = sorted(paths)
+
+    def below(self, directory: str) -> str | None:
+        """The first path below ``directory``, or None if it is not one of the directories."""
+        prefix = directory.rstrip("/") + "/"
+        if prefix == "/":
+            return None
+        index = bisect.bisect_left(self._paths, prefix)
+        if index < len(self._paths) and self._paths[index].startswith(prefix):
+            return self._paths[index]
+        return None
+
+    def __contains__(self, directory: object) -> bool:
+        return isinstance(directory, str) and self.below(directory) is not None
+
+
 def parents(path: str) -> Iterable[str]:
     """The directories above ``path``, innermost first."""
     parent = posixpath.dirname(path)
@@ -329,7 +349,7 @@ def _roots(
     audit: Audit,
     landed: Mapping[str, str],
     at: Mapping[str, str],
-    directories: Collection[str],
+    directories: _Directories,
     places: Places,
     read_text: Callable[[str], str],
     layout: Layout | None,

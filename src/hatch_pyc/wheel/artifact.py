@@ -28,6 +28,8 @@ from packaging.version import InvalidVersion, Version
 
 from hatch_pyc.core.errors import BadArtifact, printable
 from hatch_pyc.core.limits import (
+    MAX_DIRECTORIES,
+    MAX_DIRECTORY_NAMES,
     MAX_DIRECTORY_SIZE,
     MAX_ENTRIES,
     MAX_ENTRY_SIZE,
@@ -258,10 +260,48 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
                 f"refusing a possible zip bomb (a limit of hatch-pyc: {MAX_ENTRY_SIZE} bytes, ratio {MAX_RATIO})"
             )
         budget.take_bytes(info.file_size)
+    directories, size = _directories_made([info.filename for info in infos])
+    if directories > MAX_DIRECTORIES:
+        raise LimitExceeded(
+            f"{path}: its entry names make {directories} directories, more than {MAX_DIRECTORIES} "
+            "(a limit of hatch-pyc)"
+        )
+    if size > MAX_DIRECTORY_NAMES:
+        raise LimitExceeded(
+            f"{path}: the names of the directories its entries make come to {size} characters, more than "
+            f"{MAX_DIRECTORY_NAMES} (a limit of hatch-pyc)"
+        )
     names = [info.filename for info in infos if not info.is_dir()]
     if len(set(names)) != len(names):
         raise BadArtifact(f"{path}: an entry appears twice")
     return names
+
+
+def _directories_made(names: list[str]) -> tuple[int, int]:
+    """How many directories the entry names ``names`` make, and the characters of their names
+    together, counted without making them: in text order the names below one directory come
+    together, so a name's directories that the name before it has not are new."""
+    count = size = 0
+    previous = ""
+    for name in sorted(names):
+        # The length of the prefix shared with the previous name, by bisection (each step one
+        # comparison in C).
+        low, high = 0, min(len(name), len(previous))
+        while low < high:
+            middle = (low + high + 1) // 2
+            if name[:middle] == previous[:middle]:
+                low = middle
+            else:
+                high = middle - 1
+        slash = name.find("/", low)
+        while slash != -1:
+            count += 1
+            size += slash
+            if count > MAX_DIRECTORIES or size > MAX_DIRECTORY_NAMES:
+                return count, size
+            slash = name.find("/", slash + 1)
+        previous = name
+    return count, size
 
 
 _END = b"PK\x05\x06"

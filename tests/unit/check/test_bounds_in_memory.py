@@ -9,6 +9,7 @@ import io
 import struct
 import tarfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from hatch_pyc.check.source_tree import _unpack
 from hatch_pyc.core.errors import BadArtifact, HatchPycError, VerifyError
 from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.limits import (
+    MAX_DIRECTORIES,
+    MAX_DIRECTORY_NAMES,
     MAX_DIRECTORY_SIZE,
     MAX_ENTRIES,
     MAX_HEADER_LINES,
@@ -35,7 +38,7 @@ from hatch_pyc.core.limits import (
     name_over_limits,
 )
 from hatch_pyc.wheel import wheelfile
-from hatch_pyc.wheel.artifact import open_artifact
+from hatch_pyc.wheel.artifact import _directories_made, open_artifact
 
 
 @pytest.mark.parametrize(
@@ -68,6 +71,64 @@ def test_a_wheel_with_an_entry_32000_directories_deep_is_refused_at_once(tmp_pat
     with pytest.raises(LimitExceeded, match="a limit of hatch-pyc"):
         open_artifact(str(path))
     assert time.perf_counter() - start < 2
+
+
+def _deep(entries: int, depth: int, width: int, top: str = "evil") -> dict[str, bytes]:
+    """``entries`` files, each ``depth`` parts deep below a directory of its own."""
+    levels = "/".join(f"p{number:0{width - 1}d}" for number in range(depth - 3))
+    return {f"{top}/d{index}/{levels}/m.txt": b"" for index in range(entries)}
+
+
+def test_entries_deeper_than_the_limit_are_refused_in_a_wheel_and_in_an_archive_inside_it(tmp_path: Path) -> None:
+    assert MAX_NAME_DEPTH == 64
+    path = wheel(tmp_path / "deep" / "evil-1.0-py3-none-any.whl", {"evil/__init__.py": b"", **_deep(1, 65, 2)})
+    with pytest.raises(LimitExceeded, match=f"65 parts deep, more than {MAX_NAME_DEPTH}"):
+        open_artifact(str(path))
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        for name in _deep(1, 65, 2):
+            archive.writestr(name, b"")
+    path = wheel(
+        tmp_path / "nested" / "evil-1.0-py3-none-any.whl", {"evil/__init__.py": b"", "evil.zip": inner.getvalue()}
+    )
+    with open_artifact(str(path)) as artifact, pytest.raises(LimitExceeded, match="65 parts deep"):
+        artifact.open_nested("evil.zip")
+
+
+def test_entry_names_that_make_too_many_directories_are_refused(tmp_path: Path) -> None:
+    """1,000 entries 240 directories deep, each below a directory of its own, in 7 MB: each of
+    their 240,000 directories was held by its name (up to 3.6 kB) and took ``check`` to 1 GB
+    (2.3 GB in the selector's tree, which lists each directory)."""
+    start = time.perf_counter()
+    bytes_of = _deep(MAX_DIRECTORY_NAMES // (60 * 1000) + 1, 63, 60)
+    path = wheel(tmp_path / "long" / "evil-1.0-py3-none-any.whl", {"evil/__init__.py": b"", **bytes_of})
+    with pytest.raises(LimitExceeded, match=f"characters, more than {MAX_DIRECTORY_NAMES} .a limit of hatch-pyc"):
+        open_artifact(str(path))
+    many = _deep(MAX_DIRECTORIES // 60 + 1, 63, 2)
+    path = wheel(tmp_path / "many" / "evil-1.0-py3-none-any.whl", {"evil/__init__.py": b"", **many})
+    with pytest.raises(LimitExceeded, match=f"directories, more than {MAX_DIRECTORIES} .a limit of hatch-pyc"):
+        open_artifact(str(path))
+    assert time.perf_counter() - start < 10
+    # Directories shared by entries are counted once.
+    shared = {f"evil/{'/'.join(['p' * 200] * 19)}/m{index}.txt": b"" for index in range(6000)}
+    path = wheel(tmp_path / "shared" / "evil-1.0-py3-none-any.whl", {"evil/__init__.py": b"", **shared})
+    with open_artifact(str(path)) as artifact:
+        assert len(artifact.names) == len(shared) + 4
+    assert time.perf_counter() - start < 20
+
+
+@pytest.mark.parametrize(
+    ("names", "made"),
+    [
+        ([], (0, 0)),
+        (["a"], (0, 0)),
+        (["a/b/c", "a/b/d", "a/e"], (2, len("a") + len("a/b"))),
+        # a/b's entries are not side by side in text order: a/b-c sorts between a/b and a/b/x.
+        (["a/b/x", "a/b-c/y", "a/b", "a/b/z/", "a/b/z/w"], (4, len("a") + len("a/b") + len("a/b-c") + len("a/b/z"))),
+    ],
+)
+def test_the_directories_entry_names_make(names: list[str], made: tuple[int, int]) -> None:
+    assert _directories_made(names) == made
 
 
 def test_folded_wheel_headers_are_refused_before_email_parses_them() -> None:

@@ -172,13 +172,13 @@ def test_an_sdist_of_too_many_name_parts_is_refused(tmp_path: Path, monkeypatch:
     """Members deep enough that their names hold more parts in all than the limit (made small
     here): each part is a directory to walk and make."""
     from hatch_pyc.check import source_tree
-    from hatch_pyc.core.limits import LimitExceeded
+    from hatch_pyc.core.limits import MAX_NAME_DEPTH, LimitExceeded
 
     monkeypatch.setattr(source_tree, "MAX_SDIST_PARTS", 1_000)
     sdist = tmp_path / "deep-1.0.tar.gz"
     with tarfile.open(sdist, "w:gz") as tar:
-        for number in range(4):
-            tar.addfile(tarfile.TarInfo("deep-1.0/" + "d/" * 254 + f"f{number}"))
+        for number in range(1_000 // MAX_NAME_DEPTH + 1):
+            tar.addfile(tarfile.TarInfo("deep-1.0/" + "d/" * (MAX_NAME_DEPTH - 2) + f"f{number}"))
     tree = SourceTree(str(tmp_path / "sources"))
     (tmp_path / "sources").mkdir()
     with pytest.raises(LimitExceeded, match="more than 1000 name parts in all its members"):
