@@ -145,3 +145,25 @@ def test_a_wheel_for_several_interpreters_lists_its_package_as_a_wheel_for_one(
         single["files"].remove("__init__.pyc")
     for python in others:
         assert seen["two", str(python)] == single, python
+
+
+@pytest.mark.realworld
+def test_a_package_that_reads_its_grammar_beside_its_file_runs_from_a_zip_layout_wheel(
+    tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    """parso from PyPI opens its grammar files beside its ``__file__``: converted to the zip layout,
+    it ships beside the archive (the build says so) and parses; ``check`` is content."""
+    tools = make_venv()
+    run([tools.python, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+         "--dest", tmp_path / "pypi", "parso==0.8.7"])  # fmt: skip
+    converted = run(
+        [sys.executable, "-m", "hatch_pyc", "convert", only_wheel(tmp_path / "pypi"), "--layout", "zip",
+         "-o", tmp_path / "out"]
+    )  # fmt: skip
+    assert "ships parso beside its archive" in converted.stderr
+    wheel = only_wheel(tmp_path / "out")
+    venv = make_venv()
+    venv.uv_install(wheel)
+    parsed = run([venv.python, "-c", "import parso; print(parso.parse('x = 1').children[0].type)"])
+    assert parsed.stdout == "expr_stmt\n"
+    run([sys.executable, "-m", "hatch_pyc", "check", wheel, "--python", venv.python, "--verify-code"])

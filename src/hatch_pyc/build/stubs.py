@@ -76,15 +76,25 @@ def _top_level(modules: Mapping[str, bool | None], kept: Collection[str]) -> lis
     return paths
 
 
-def stub(package: str) -> bytes:
-    """A top-level module's stub: ``__import__`` leaves no name behind in its globals."""
+def stub(package: str, path: str, cache_tag: str | None) -> bytes:
+    """The stub of the top-level module at ``path``: ``__import__`` leaves no name behind in its
+    globals. For several interpreters it runs the selector. For one (``cache_tag``) it runs
+    that interpreter's bytecode itself, as cheaply as a pyc loads, and imports the selector
+    package only on another interpreter, which fails there with the selector's message. Its
+    origin is its source, or in an archive the pyc beside it (``.pyc``, one ``c`` more); the
+    stub does not name ``__file__``, which would make its package look like one that reads files
+    beside it (:func:`hatch_pyc.build.placement.mentions_file`)."""
+    first = f"# Written by hatch-pyc: runs this module's bytecode for the running interpreter (see {package}).\n"
+    if cache_tag is None:
+        return f'{first}__import__("{package}").run(globals())\n'.encode()
+    pyc = f"{package}/{cache_tag}/{legacy_pyc_path(path)}"
     return (
-        b"# Written by hatch-pyc: runs this module's bytecode for the running interpreter (see "
-        + package.encode()
-        + b').\n__import__("'
-        + package.encode()
-        + b'").run(globals())\n'
-    )
+        f"{first}"
+        f'if __import__("sys").implementation.cache_tag != "{cache_tag}":\n'
+        f'    __import__("{package}")\n'
+        f'exec(__import__("marshal").loads(__loader__.get_data('
+        f'__spec__.origin.rstrip("c")[: -{len(path)}] + "{pyc}")[16:]))\n'
+    ).encode()
 
 
 def _shipped_text(module: ModuleType) -> str:
@@ -195,7 +205,14 @@ def files(
     modules = manifest(compiled, shipped)
     named = f"{distribution} {version}"
     sources = {f"{package}/__init__.py": selector_init(named, interpreters)}
-    sources.update({path: stub(package) for path in _top_level(modules, kept)})
+    # A stub beside a zip layout's archive reads its bytecode through the selector, in the archive.
+    alone = in_version_order(interpreters)[0].cache_tag if len(interpreters) == 1 else None
+    sources.update(
+        {
+            path: stub(package, path, None if path.split("/")[0] in outside else alone)
+            for path in _top_level(modules, kept)
+        }
+    )
     return Own(package, sources, selector_code(named, modules, primary_tag(interpreters)), outside)
 
 

@@ -131,7 +131,7 @@ def _selector(targets: list, tag: str, sources: dict[str, str]) -> dict[str, byt
 
 def _lay_out(targets: list, tag: str) -> dict[str, bytes]:
     """A wheel's site-packages files for ``targets``, with bytecode for the running interpreter under ``tag``."""
-    files = {"demo/__init__.py": stubs.stub(PACKAGE), "demo/data.txt": b"payload\n"}
+    files = {"demo/__init__.py": stubs.stub(PACKAGE, "demo/__init__.py", None), "demo/data.txt": b"payload\n"}
     return {**files, **_selector(targets, tag, SOURCES)}
 
 
@@ -187,7 +187,10 @@ def test_the_selector_answers_no_name_the_standard_library_owns(tmp_path: Path) 
     every name below it alone, and it sits after the built-in and frozen importers."""
     site = tmp_path / "site"
     sources = {**SOURCES, "json/__init__.py": "", "json/decoder.py": "open('MARKER', 'w')\n"}
-    files = {"demo/__init__.py": stubs.stub(PACKAGE), "json/__init__.py": stubs.stub(PACKAGE)}
+    files = {
+        "demo/__init__.py": stubs.stub(PACKAGE, "demo/__init__.py", None),
+        "json/__init__.py": stubs.stub(PACKAGE, "json/__init__.py", None),
+    }
     files.update(_selector([HERE], HERE.cache_tag, sources))
     for path, content in files.items():
         (site / path).parent.mkdir(parents=True, exist_ok=True)
@@ -211,3 +214,32 @@ def test_the_selector_answers_no_name_the_standard_library_owns(tmp_path: Path) 
     assert result.stderr == ""
     assert result.stdout.split() == ["False", "True", "True"]
     assert not (tmp_path / "MARKER").exists()
+
+
+def test_a_wheel_for_one_interpreter_runs_its_bytecode_from_the_stub(tmp_path: Path) -> None:
+    """The stub of a wheel for one interpreter runs the module's bytecode itself (no selector
+    imported, no finder on sys.meta_path), and on another interpreter imports the selector
+    package, whose __init__ refuses it in one line."""
+    other = type(HERE)(implementation="cpython", version="3.99.0", cache_tag="cpython-399", magic_number="")
+    for interpreter, site in ((HERE, tmp_path / "here"), (other, tmp_path / "other")):
+        files = {
+            "top.py": stubs.stub(PACKAGE, "top.py", interpreter.cache_tag),
+            f"{PACKAGE}/__init__.py": stubs.selector_init("demo-pkg 1.0", [interpreter]),
+            f"{PACKAGE}/{interpreter.cache_tag}/top.pyc": _pyc("VALUE = 42\n", "top.py"),
+        }
+        for path, content in files.items():
+            (site / path).parent.mkdir(parents=True, exist_ok=True)
+            (site / path).write_bytes(content)
+    code = (
+        "import sys, top\n"
+        "finder = any(getattr(f, '__name__', '') == 'Finder' for f in sys.meta_path)\n"
+        "print(top.VALUE, any(n.startswith('_hatch') for n in sys.modules), finder)\n"
+        "print(sorted(name for name in vars(top) if not name.startswith('__')))\n"
+    )
+    result = _run(tmp_path / "here", code)
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == ["42 False False", "['VALUE']"]
+    refused = _run(tmp_path / "other", "import top")
+    assert refused.stderr.splitlines()[-1].startswith(
+        "ImportError: demo-pkg 1.0 has bytecode for CPython 3.99; this is "
+    )
