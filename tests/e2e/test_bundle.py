@@ -271,8 +271,10 @@ def test_check_refuses_a_bundle_that_runs_more_than_hatch_pyc_wrote(tmp_path: Pa
         for flags in ([], ["--verify-code"]):
             found = run([HATCH_PYC, "check", edited, *flags], check=False)
             assert found.returncode == 1
+            # The pyc beside it (which zipimport runs in its place) no longer fits it either.
             assert found.stdout.splitlines() == [
-                f"{name}: __main__.py: not what hatch-pyc writes for these values: it runs at every start"
+                f"{name}: __main__.pyc: its header holds the hash of another source than __main__.py",
+                f"{name}: __main__.py: not what hatch-pyc writes for these values: it runs at every start",
             ]
     edited = tmp_path / "edited.pyz"
     run([sys.executable, edited], env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}, check=False)
@@ -336,8 +338,9 @@ def test_check_refuses_a_bundle_that_extracts_other_files_under_a_bundles_direct
     assert found.returncode == 1
     expected = bundle_runtime.extraction_digest(groups)
     assert found.stdout.splitlines() == [
+        "copy.pyz: __main__.pyc: its header holds the hash of another source than __main__.py",
         f"copy.pyz: __main__.py extracts to the directory {values.runtime.digest}, not the hash of the groups it "
-        f"records ({expected}): the bundles that extract other files there would run them"
+        f"records ({expected}): the bundles that extract other files there would run them",
     ]
 
     # Run, the copy runs its own code from the archive and writes nothing into the genuine

@@ -91,8 +91,9 @@ def test_inspect_every_layout_and_a_plain_wheel(demo: Path, build_wheel: BuildWh
     set_hook_options(demo, "[tool.hatch.build.targets.wheel.hooks.pyc.zipapp]")
     pyz = build_wheel(demo).parent / f"demo_pkg-0.1.0-{TAG}.pyz"
     data = json.loads(hatch_pyc_command("inspect", "--json", pyz)[1])
-    # The project's 12 pycs, the bundle's _hatch_pyc_index and _hatch_pyc_runtime; the source is __main__.py.
-    assert (data["kind"], data["layout"], data["pycs"], data["sources"]) == ("pyz", "zipapp", 14, 1)
+    # The project's 12 pycs, the bundle's _hatch_pyc_index, _hatch_pyc_runtime and __main__ compiled; the
+    # source is __main__.py.
+    assert (data["kind"], data["layout"], data["pycs"], data["sources"]) == ("pyz", "zipapp", 15, 1)
     assert hatch_pyc_command("check", pyz)[0] == 0
 
 

@@ -37,9 +37,9 @@ from hatch_pyc._shipped.bundle_runtime import (
 from hatch_pyc.build import bytecode_metadata
 from hatch_pyc.build.bootstrap import stdlib_shadows
 from hatch_pyc.build.cache import CompileCache
-from hatch_pyc.build.compilation import Progress
+from hatch_pyc.build.compilation import Progress, compile_modules
 from hatch_pyc.build.pipeline import Session, build_archive, find_targets
-from hatch_pyc.build.placement import names_file
+from hatch_pyc.build.placement import Request, names_file
 from hatch_pyc.bundle.plan import (
     Extraction,
     Platform,
@@ -70,7 +70,7 @@ from hatch_pyc.core.discovery import Module, matching, unmatched
 from hatch_pyc.core.errors import BundleError
 from hatch_pyc.core.interpreters import Interpreter, Target, running
 from hatch_pyc.core.limits import MAX_PYC_SIZE, LimitExceeded
-from hatch_pyc.core.naming import legacy_pyc_path
+from hatch_pyc.core.naming import code_filename, legacy_pyc_path
 from hatch_pyc.wheel import archive
 from hatch_pyc.wheel.archive import read_content
 from hatch_pyc.wheel.artifact import intact_wheel
@@ -122,6 +122,7 @@ def make_bundle(
         runtime = [INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE]
         reserved = {
             "__main__.py",
+            "__main__.pyc",
             bytecode_metadata.FILENAME,
             *(f"{name}{end}" for name in runtime for end in (".py", ".pyc")),
         }
@@ -151,7 +152,9 @@ def make_bundle(
         for dist_info, paths in tree.records.items():
             bundled = sorted({p for path in paths for p in _bundled_as(path, contents) if not p.endswith("/RECORD")})
             contents[f"{dist_info}/RECORD"] = record(dist_info, bundled, contents)
-        contents["__main__.py"] = bootstrap(entry, interpreter, name, sorted(tree.records), native, not cached)
+        main = bootstrap(entry, interpreter, name, sorted(tree.records), native, not cached)
+        contents["__main__.py"] = main
+        contents["__main__.pyc"] = _compiled_main(main, options, target, compiled_dir, cache)
         contents[bytecode_metadata.FILENAME] = bytecode_metadata.render(
             interpreters=[interpreter],
             layout=layouts.ZIPAPP,
@@ -229,6 +232,20 @@ def _compiled(
         build_archive(options, modules, shipped, out_dir, target, cache=cache, progress=progress)
     )
     return files
+
+
+def _compiled_main(
+    source: bytes, options: Options, target: Target | None, out_dir: str, cache: CompileCache | None
+) -> str:
+    """``__main__.py`` compiled for the target, to ship beside it: zipimport runs the pyc, so a
+    start compiles nothing, and on another interpreter (another magic number) the source,
+    which says which interpreter the bundle needs."""
+    module = Module(source="", path="__main__.py", display="__main__.py", data=source)
+    request = Request(module, ((min(options.optimize), "__main__.pyc"),), code_filename(module, True), True)
+    compiled = compile_modules(
+        [request], out_dir, invalidation_mode=options.invalidation_mode, target=target, cache=cache
+    )
+    return compiled.modules[0].pycs[0][2]
 
 
 def _extraction(
