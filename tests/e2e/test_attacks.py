@@ -38,7 +38,7 @@ from types import CodeType
 
 import pytest
 import wheels
-from helpers import PROJECTS, Venv, copy_project, demo_artifacts, only_wheel
+from helpers import PROJECTS, Venv, copy_project, demo_artifacts, find_python, only_wheel
 from wheels import rewrite
 
 from hatch_pyc import cli
@@ -640,3 +640,41 @@ def test_bundles_with_two_central_directories_are_refused(entry: str, built: dic
     assert_unusable(hatch_pyc("check", crafted), TWO_DIRECTORIES)
     assert_unusable(hatch_pyc("verify", crafted, "--source", PROJECTS / "demo", "--jobs", "1"), TWO_DIRECTORIES)
     assert not marker.exists()
+
+
+# Round 5: hatch-pyc's own files compiled, and the zip layout's packages beside its archive.
+def test_r5_01_a_pyc_beside_the_zip_layouts_archive_under_a_name_it_holds_is_refused(
+    built: dict[str, Path], venv: Venv, tmp_path: Path
+) -> None:
+    """site-packages comes before the archive on sys.path: a sourceless selector package (or
+    stub) there would run in place of the archive's."""
+    marker = tmp_path / "marker"
+    for name in (f"{SELECTOR}/__init__.pyc", "demo/__init__.pyc"):
+        changes = {name: pyc(marker_code(marker), f"<{name[:-1]}>")}
+        wheel = rewrite(built["zip"], tmp_path / name.replace("/", "-") / built["zip"].name, changes)  # type: ignore[arg-type]
+        says = (name, "which demo_pkg.zip holds too")
+        assert_problem(hatch_pyc("check", "--verify-code", wheel), wheel, *says)
+        refused_install(venv, wheel, marker, code=1, says=says, run="import demo")
+
+
+def test_r5_03_a_pyc_for_an_interpreter_the_metadata_does_not_record_is_refused(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    """Checked for that interpreter: a pyc of the right hash and other code, which it would run."""
+    tag = "cpython-312" if CACHE_TAG != "cpython-312" else "cpython-311"
+    other = find_python(f"{tag[8]}.{tag[9:]}")
+    if other is None:
+        pytest.skip(f"no {tag} here")
+    marker = tmp_path / "marker"
+    source = wheels.read(built["alongside"], "demo/core.py")
+    bad = struct.pack("<I", 3) + importlib.util.source_hash(source)  # the header's fields but the magic
+    changes = {
+        f"demo/__pycache__/core.{tag}.pyc": b"\0\0\r\n" + bad + marshal.dumps(compile(marker_code(marker), "x", "exec"))
+    }
+    wheel = rewrite(built["alongside"], tmp_path / "r5-03" / built["alongside"].name, changes)  # type: ignore[arg-type]
+    says = (f"demo/__pycache__/core.{tag}.pyc", "no interpreter the bytecode metadata records")
+    assert_problem(hatch_pyc("check", "--python", other, wheel), wheel, *says)
+    verified = hatch_pyc("verify", wheel, "--source", PROJECTS / "demo")
+    assert f"demo/__pycache__/core.{tag}.pyc: bytecode for {tag}, which the bytecode metadata does not record" in (
+        verified.out
+    )

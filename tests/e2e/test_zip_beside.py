@@ -15,6 +15,8 @@ import pytest
 import wheels
 from helpers import MakeVenv, find_python, hatchling_build, only_wheel, run
 
+from hatch_pyc.build import stubs
+
 PYPROJECT = """\
 [build-system]
 requires = ["hatchling", "hatch-pyc"]
@@ -137,7 +139,11 @@ def test_check_names_a_package_in_the_archive_that_may_read_beside_its_file(tmp_
     assert built.returncode == 0
     wheel = only_wheel(tmp_path / "out")
     with zipfile.ZipFile(wheel) as zf:
-        moved = {name: zf.read(name) for name in ("grammar/parse.pyc", "grammar/rules.txt")}
+        beside = [name for name in zf.namelist() if name.startswith("grammar/")]
+        moved = {name: zf.read(name) for name in beside if "__pycache__" not in name}
+        # In the archive, the stub of a wheel for one interpreter, as this version writes it there.
+        tag = sys.implementation.cache_tag
+        moved["grammar/__init__.py"] = stubs.stub(stubs.selector_package("grammar-app"), "grammar/__init__.py", tag)
         archive = io.BytesIO()
         with (
             zf.open("grammar_app.zip") as inner,
@@ -148,7 +154,7 @@ def test_check_names_a_package_in_the_archive_that_may_read_beside_its_file(tmp_
                 target.writestr(info, source.read(info))
             for name, data in moved.items():
                 target.writestr(name, data)
-    changes: dict[str, bytes | None] = {name: None for name in moved}
+    changes: dict[str, bytes | None] = {name: None for name in beside}
     changes["grammar_app.zip"] = archive.getvalue()
     tampered = wheels.rewrite(wheel, tmp_path / "moved" / wheel.name, changes)
     checked = run([sys.executable, "-m", "hatch_pyc", "check", tampered], check=False)

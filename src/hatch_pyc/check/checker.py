@@ -200,6 +200,7 @@ def _pyc_problems(
     package = stubs.selector_package(artifact.name) if artifact.kind == "wheel" else ""
     writers = {bytes.fromhex(i.magic_number): (i.implementation, i.minor) for i in [*recorded, target]}
     by_tag = _by_cache_tag(recorded, target)
+    recorded_magics = {interpreter.magic_number for interpreter in recorded}
     several = package and meta is not None and meta.layout.several(len(recorded))
     primary = stubs.primary_tag(recorded) if several else None
     mode = meta.invalidation_mode if meta is not None else None
@@ -254,8 +255,11 @@ def _pyc_problems(
     try:
         for index, member in enumerate(pycs):
             label = labels[index]
-            expected = _expected_interpreter(member.entry, recorded, target, package, by_tag, primary)
-            if expected is None:
+            # By where it lands (``.data/purelib/x`` is ``x``), which is what the import system sees.
+            landed = survey.site_paths.get(member.entry, member.entry) if member.container is artifact else member.entry
+            expected = _expected_interpreter(landed, recorded, target, package, by_tag, primary)
+            if expected is None or (recorded and expected.magic_number not in recorded_magics):
+                # hatch-pyc writes pycs for the interpreters it records, and only those.
                 if recorded:
                     problems[index].append(f"{label}: a pyc for no interpreter the bytecode metadata records")
                 continue

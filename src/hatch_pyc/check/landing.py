@@ -29,6 +29,7 @@ import bisect
 import functools
 import os
 import posixpath
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,12 @@ def _fold_part(part: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", part).casefold()).rstrip(". ")
 
 
+#: The site-packages of :meth:`Places.generic`, and what is it in a venv of any interpreter:
+#: ``lib/python3.11/site-packages``, ``lib64/pypy3.11/site-packages`` (``lib64`` is ``lib``).
+_GENERIC_SITE = "/venv/lib/python/site-packages"
+_ANY_SITE = re.compile(r"^/venv/lib(?:64)?/[^/]+/site-packages(?=/|$)")
+
+
 def real_path(path: str) -> str:
     """``path`` with every link among its existing parts resolved, as a POSIX path."""
     return os.path.realpath(path).replace(os.sep, "/")
@@ -81,6 +88,9 @@ class Places:
     stdlib: frozenset[str] = frozenset()
     #: Its extension module suffixes (``.cpython-311-x86_64-linux-gnu.so``, ``.so``).
     suffixes: Sequence[str] = (".so", ".pyd")
+    #: A venv of no particular interpreter (:meth:`generic`): every interpreter's site-packages
+    #: in it is its one site-packages.
+    any_interpreter: bool = False
 
     @classmethod
     def of(
@@ -106,11 +116,11 @@ class Places:
     @classmethod
     def generic(cls) -> Places:
         """A venv of no particular interpreter, for reading an artifact without a target."""
-        site = "/venv/lib/python/site-packages"
         return cls(
-            schemes={"purelib": site, "platlib": site, "scripts": "/venv/bin", "data": "/venv"}
+            schemes={"purelib": _GENERIC_SITE, "platlib": _GENERIC_SITE, "scripts": "/venv/bin", "data": "/venv"}
             | {"headers": "/venv/include/site"},
-            path=["/python/lib/python", site],
+            path=["/python/lib/python", _GENERIC_SITE],
+            any_interpreter=True,
         )
 
     @property
@@ -184,6 +194,8 @@ def destinations(
         parent, _, name = posixpath.join(directory, rest).rpartition("/")
         if parent not in resolved:
             resolved[parent] = resolve(parent)
+            if places.any_interpreter:
+                resolved[parent] = _ANY_SITE.sub(_GENERIC_SITE, resolved[parent])
         landed[entry] = f"{resolved[parent]}/{name}"
     return landed
 

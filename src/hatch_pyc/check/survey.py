@@ -118,6 +118,7 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
         audit.startup += inner_audit.startup
         audit.unverifiable += inner_audit.unverifiable
         if declared and layout is not None and not layout.bundle:
+            audit.problems += _shadowing(audit.landed, places, nested.names, name)
             readers = _file_readers(nested, selector)
             if readers:
                 audit.notes.append(
@@ -138,6 +139,30 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
                     own[(id(artifact), by_path[path])] = data
     own_problems(audit, members, own, selector, in_site)
     return Survey(members, sources, audit, own, in_site, places, code)
+
+
+def _top_name(relative: str) -> str | None:
+    """The top-level module name a file at ``relative`` below a root on ``sys.path`` answers to."""
+    head, slash, _ = relative.partition("/")
+    name = head if slash else head.split(".")[0] if head.endswith((".py", ".pyc", ".pyw", ".so", ".pyd")) else ""
+    return name if name.isidentifier() else None
+
+
+def _shadowing(landed: Mapping[str, str], places: Places, archived: list[str], archive: str) -> list[str]:
+    """One problem per top-level name that a zip-layout wheel puts both in site-packages and in
+    its archive: site-packages comes first on ``sys.path``, so the one there runs, unverified
+    against the archive (the selector package, a stub, a module)."""
+    inside = {top for name in archived if (top := _top_name(name)) is not None}
+    problems: dict[str, str] = {}
+    for entry, path in sorted(landed.items()):
+        for site in places.sites:
+            top = _top_name(path[len(site) + 1 :]) if path.startswith(site + "/") else None
+            if top in inside and top not in problems:
+                problems[top] = (
+                    f"{printable(entry)}: lands in site-packages as {top}, which {printable(archive)} holds too: "
+                    "site-packages comes first on sys.path, so it runs in place of the archive's"
+                )
+    return list(problems.values())
 
 
 def _file_readers(archive: Artifact, selector: str) -> list[str]:
@@ -213,6 +238,7 @@ def _own_files(
             compiled=compiled,
             kept=(),
             shipped=shipped,
+            outside=frozenset(path.split("/")[0] for path in beside.values()),
         )
     except stubs.StubError:
         # No selector hatch-pyc writes has this tree: the one there is not its own.

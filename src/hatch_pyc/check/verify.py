@@ -355,15 +355,25 @@ def _modules(
         if posixpath.basename(directory) == "__pycache__":
             match = CACHED_PYC.match(base)
             interpreter = by_tag.get(match["tag"]) if match else None
-            if match is None or interpreter is None:
-                continue  # check says what is wrong with it
+            if match is None:
+                continue  # no name the import system looks for
+            if interpreter is None:
+                problems.append(
+                    f"{printable(member.display)}: bytecode for {printable(match['tag'])}, which the bytecode metadata "
+                    "does not record: nothing compiles it again, and that interpreter runs it in its source's place"
+                )
+                continue
             source_path = posixpath.join(posixpath.dirname(directory), match["stem"] + ".py")
             pyc = _Pyc(member.display, b"", interpreter, pyc_level(base), legacy=False)
         elif (code_tag := _selector_code_tag(path, packages)) is not None:
             # The selector's code, which hatch-pyc writes for this wheel's modules.
             interpreter = by_tag.get(code_tag)
             if interpreter is None:
-                continue  # check says what is wrong with it
+                problems.append(
+                    f"{printable(member.display)}: the selector's code for {printable(code_tag)}, which the bytecode "
+                    "metadata does not record"
+                )
+                continue
             source_path = path[: -len("c")]
             pyc = _Pyc(member.display, b"", interpreter, optimize[0], legacy=True)
         elif (selected := _tree_entry(path, packages)) is not None and selected[0] in by_tag:

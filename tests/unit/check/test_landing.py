@@ -270,3 +270,21 @@ def test_a_file_landing_on_a_directory_of_sys_path_is_a_problem() -> None:
     """Outside a venv the data scheme reaches the standard library's zip, which need not exist."""
     result = audit(f"{DATA}/data/lib/python311.zip", places=SYSTEM)
     assert any("which is on sys.path at every start" in problem for problem in result.problems), result.problems
+
+
+def test_without_a_target_every_interpreters_site_packages_is_site_packages() -> None:
+    """verify and inspect read a wheel for a venv of any interpreter: a ``.pth`` file or a pyc
+    under ``.data/data/lib/python3.X/site-packages`` (or ``lib64``) lands in its site-packages."""
+    generic = Places.generic()
+    for lib in ("lib/python3.11", "lib64/python3.13", "lib/pypy3.11"):
+        landed = audit(f"{DATA}/data/{lib}/site-packages/demo/core.pyc", layout="alongside", places=generic)
+        assert any("bytecode with no source beside it" in problem for problem in landed.problems), lib
+        assert not any("site-packages:" in problem and "after" in problem for problem in landed.problems)
+    archived = audit(
+        f"{DATA}/data/lib/python3.12/site-packages/x.pth",
+        "x.zip",
+        layout="zip",
+        places=generic,
+        texts={f"{DATA}/data/lib/python3.12/site-packages/x.pth": "x.zip\n"},
+    )
+    assert archived.archives == {"x.zip": (False, f"{DATA}/data/lib/python3.12/site-packages/x.pth line 1")}
