@@ -135,6 +135,12 @@ def _lay_out(targets: list, tag: str) -> dict[str, bytes]:
     return {**files, **_selector(targets, tag, SOURCES)}
 
 
+def _write(site: Path, files: dict[str, bytes]) -> None:
+    for path, content in files.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_bytes(content)
+
+
 def _run(path: Path, code: str = USE) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(path), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env)
@@ -145,9 +151,7 @@ EXPECTED = ["42 plugin demo/core.pyc", "payload", "payload", 'File "<demo/core.p
 
 def test_the_selector_runs_each_module_as_a_sourceless_wheel_would(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    for path, content in _lay_out([HERE], HERE.cache_tag).items():
-        (site / path).parent.mkdir(parents=True, exist_ok=True)
-        (site / path).write_bytes(content)
+    _write(site, _lay_out([HERE], HERE.cache_tag))
     result = _run(site)
     assert result.stderr == ""
     assert result.stdout.splitlines() == EXPECTED
@@ -167,9 +171,7 @@ def test_the_selector_runs_from_an_archive_on_sys_path(tmp_path: Path) -> None:
 def test_an_interpreter_with_no_bytecode_gets_one_clear_import_error(tmp_path: Path) -> None:
     other = type(HERE)(implementation="cpython", version="3.99.0", cache_tag="cpython-399", magic_number="")
     site = tmp_path / "site"
-    for path, content in _lay_out([other], other.cache_tag).items():
-        (site / path).parent.mkdir(parents=True, exist_ok=True)
-        (site / path).write_bytes(content)
+    _write(site, _lay_out([other], other.cache_tag))
     result = _run(site, "import demo")
     assert result.returncode == 1
     last = result.stderr.splitlines()[-1]
@@ -192,9 +194,7 @@ def test_the_selector_answers_no_name_the_standard_library_owns(tmp_path: Path) 
         "json/__init__.py": stubs.stub(PACKAGE, "json/__init__.py", None),
     }
     files.update(_selector([HERE], HERE.cache_tag, sources))
-    for path, content in files.items():
-        (site / path).parent.mkdir(parents=True, exist_ok=True)
-        (site / path).write_bytes(content)
+    _write(site, files)
     # site-packages comes after the standard library on sys.path, as addsitedir puts it.
     code = (
         "import site, sys; site.addsitedir(sys.argv[1])\n"
@@ -227,9 +227,7 @@ def test_a_wheel_for_one_interpreter_runs_its_bytecode_from_the_stub(tmp_path: P
             f"{PACKAGE}/__init__.py": stubs.selector_init("demo-pkg 1.0", [interpreter]),
             f"{PACKAGE}/{interpreter.cache_tag}/top.pyc": _pyc("VALUE = 42\n", "top.py"),
         }
-        for path, content in files.items():
-            (site / path).parent.mkdir(parents=True, exist_ok=True)
-            (site / path).write_bytes(content)
+        _write(site, files)
     code = (
         "import sys, top\n"
         "finder = any(getattr(f, '__name__', '') == 'Finder' for f in sys.meta_path)\n"
