@@ -25,7 +25,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 # Defined before anything else is imported: hatch_pyc.build.bytecode_metadata reads it.
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 if TYPE_CHECKING:
     from hatch_pyc.bundle.make import bundle_wheel
