@@ -31,9 +31,10 @@ EXAMPLES: list[tuple[str, list[tuple[str, bool]]]] = [
     (
         "run-installed.txt",
         [
-            ("uv venv -q app", False),
-            (f"uv pip install -q -p app/bin/python --no-compile {WHEEL}", False),
-            ("app/bin/example-app", True),
+            # The interpreter that built the wheel; outside the project, which the sdist holds whole.
+            ("python -m venv --without-pip ../app", True),
+            (f"uv pip install -q -p ../app/bin/python --no-compile {WHEEL}", True),
+            ("../app/bin/example-app", True),
         ],
     ),
     ("inspect.txt", [(f"hatch-pyc inspect {WHEEL}", True)]),
