@@ -188,7 +188,7 @@ def test_zipapp_runs_anywhere_writes_nothing_and_refuses_another_python(
     version = run([other, "-c", "import platform; print(platform.python_version())"]).stdout.strip()
     major_minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert refused.stderr.splitlines() == [
-        f"{pyz.name} needs CPython {major_minor} (bytecode magic {importlib.util.MAGIC_NUMBER.hex()}); "
+        f"{pyz} needs CPython {major_minor} (bytecode magic {importlib.util.MAGIC_NUMBER.hex()}); "
         f"this is CPython {version} at {other} (magic {run([other, '-c', MAGIC_OF]).stdout.strip()})"
     ]
 

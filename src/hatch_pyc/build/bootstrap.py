@@ -135,7 +135,7 @@ def write(values: Bootstrap) -> bytes:
         "    running = (platform.python_implementation(), platform.python_version(), sys.executable, "
         "MAGIC_NUMBER.hex())",
         "    message = '%s needs %s (bytecode magic %s); this is %s %s at %s (magic %s)\\n'",
-        "    sys.stderr.write(message % ((BUNDLE, PYTHON, MAGIC) + running))",
+        "    sys.stderr.write(message % ((sys.argv[0] or BUNDLE, PYTHON, MAGIC) + running))",
         "    sys.exit(1)",
         "",
     ]
@@ -152,7 +152,7 @@ def write(values: Bootstrap) -> bytes:
             "    running = (platform.python_implementation(), platform.python_version(), sys.platform, "
             "platform.machine(), sys.executable)",
             "    message = '%s holds extension modules for %s; this is %s %s on %s %s at %s\\n'",
-            "    sys.stderr.write(message % ((BUNDLE, TAG) + running))",
+            "    sys.stderr.write(message % ((sys.argv[0] or BUNDLE, TAG) + running))",
             "    sys.exit(1)",
             "",
         ]
