@@ -76,7 +76,7 @@ def _each_artifact(args: argparse.Namespace, run: Callable[[str], Outcome]) -> i
     if len(args.artifact) == 1:
         code, document, lines = run(args.artifact[0])
         if args.json:
-            print(json.dumps(document, indent=2, sort_keys=True))
+            _json(document)
         for line in [] if args.json else lines:
             _say(line)
         return code
@@ -96,7 +96,7 @@ def _each_artifact(args: argparse.Namespace, run: Callable[[str], Outcome]) -> i
                 _say(line)
             printed = True
     if args.json:
-        print(json.dumps(documents, indent=2, sort_keys=True))
+        _json(documents)
     return worst
 
 
@@ -131,21 +131,38 @@ def _check(args: argparse.Namespace) -> int:
 def _install(args: argparse.Namespace) -> int:
     from hatch_pyc.install import InstallRefused, find_environment, install_wheel
 
+    python = args.python or find_environment(os.environ, os.getcwd())
+    document: dict[str, Any] = {"wheel": args.wheel, "python": python, "site_packages": None, "ok": False}
     try:
         installed = install_wheel(
             args.wheel,
-            python=args.python or find_environment(os.environ, os.getcwd()),
+            python=python,
             verify_code=not args.no_verify_code,
             allow_startup_code=args.allow_startup_code,
             jobs=args.jobs,
             reinstall=args.reinstall,
         )
     except InstallRefused as exc:
-        for problem in exc.problems:
+        if args.json:
+            _json({**document, "problems": exc.problems, "files": 0, "dependencies": []})
+        for problem in [] if args.json else exc.problems:
             _say(f"{os.path.basename(args.wheel)}: {problem}")
         _say("hatch-pyc: not installed; nothing was written", sys.stderr)
         return MISMATCH
-    _say(f"installed {os.path.basename(args.wheel)} into {installed.root} for {installed.executable}")
+    if args.json:
+        _json(
+            {
+                **document,
+                "python": installed.executable,
+                "site_packages": installed.root,
+                "ok": True,
+                "problems": [],
+                "files": _installed_files(args.wheel, installed.root),
+                "dependencies": installed.dependencies,
+            }
+        )
+    else:
+        _say(f"installed {os.path.basename(args.wheel)} into {installed.root} for {installed.executable}")
     if installed.dependencies:
         _say(
             f"hatch-pyc: installs no dependencies; install these with pip or uv: {', '.join(installed.dependencies)}",
@@ -154,19 +171,75 @@ def _install(args: argparse.Namespace) -> int:
     return OK
 
 
+def _installed_files(wheel: str, root: str) -> int | None:
+    """How many files the install wrote: the rows of the RECORD it wrote (RECORD's own too);
+    None if that cannot be read now (the install is done: no reason for exit status 2)."""
+    from hatch_pyc.wheel import records
+    from hatch_pyc.wheel.artifact import open_artifact
+
+    with open_artifact(wheel) as artifact:
+        dist_info = artifact.dist_info
+    path = os.path.join(root, dist_info, "RECORD")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return len(records.parse(path, f.read()))
+    except (OSError, UnicodeDecodeError, HatchPycError):
+        return None
+
+
 def _convert(args: argparse.Namespace) -> int:
     from hatch_pyc.convert import convert_wheel
 
     output = args.output or os.path.dirname(os.path.abspath(args.wheel))
-    _say(convert_wheel(args.wheel, output, _option_values(args, "convert"), session=_session(args)))
+    written = convert_wheel(args.wheel, output, _option_values(args, "convert"), session=_session(args))
+    if not args.json:
+        _say(written)
+        return OK
+    inspection = inspect_artifact(written)
+    _json(
+        {
+            "input": args.wheel,
+            "output": written,
+            "layout": inspection.layout,
+            "interpreters": inspection.interpreters,
+        }
+    )
     return OK
 
 
 def _bundle(args: argparse.Namespace) -> int:
     from hatch_pyc.bundle.make import bundle_wheel
 
-    _say(bundle_wheel(args.wheel, args.output, _option_values(args, "bundle"), session=_session(args)))
+    written = bundle_wheel(args.wheel, args.output, _option_values(args, "bundle"), session=_session(args))
+    if not args.json:
+        _say(written)
+        return OK
+    inspection = inspect_artifact(written)
+    _json(
+        {
+            "wheel": args.wheel,
+            "output": written,
+            "entry_point": _entry_point(written),
+            "interpreter": inspection.interpreters[0] if inspection.interpreters else None,
+            "size": inspection.size,
+        }
+    )
     return OK
+
+
+def _entry_point(bundle: str) -> str | None:
+    """The ``module:function`` the bundle's ``__main__.py`` runs, read by name, never run."""
+    import ast
+
+    from hatch_pyc.build import bootstrap
+    from hatch_pyc.core.limits import MAX_BOOTSTRAP_SIZE
+    from hatch_pyc.wheel.artifact import open_artifact
+
+    with open_artifact(bundle) as artifact:
+        if "__main__.py" not in artifact.names:
+            return None
+        values = bootstrap.read(ast.parse(artifact.read("__main__.py", MAX_BOOTSTRAP_SIZE)))
+    return values.entry if values is not None else None
 
 
 @dataclass(frozen=True)
@@ -189,13 +262,26 @@ def _verify(args: argparse.Namespace) -> int:
     from hatch_pyc.check.verify import verify_artifact
 
     result = verify_artifact(args.artifact, args.source, python=args.python, jobs=args.jobs)
+    compilers = sorted(result.interpreters, key=version_order)
+    if args.json:
+        _json(
+            {
+                "artifact": args.artifact,
+                "source": args.source,
+                "ok": result.ok,
+                "pycs": result.pycs,
+                "sources": result.sources,
+                "interpreters": compilers,
+                "problems": result.problems,
+            }
+        )
+        return OK if result.ok else MISMATCH
     name = os.path.basename(args.artifact)
     if result.ok:
         if args.quiet:
             return OK
         sources = ", ".join(os.path.basename(os.path.normpath(source)) for source in args.source)
-        compilers = ", ".join(sorted(result.interpreters, key=version_order))
-        _say(f"ok: the {result.pycs} pycs of {name} are what {compilers} compiles from {sources}")
+        _say(f"ok: the {result.pycs} pycs of {name} are what {', '.join(compilers)} compiles from {sources}")
         return OK
     for problem in result.problems:
         _say(f"{name}: {problem}")
@@ -207,7 +293,7 @@ def _cache_list(args: argparse.Namespace) -> int:
 
     listing = caches.list_caches(cache_dir=args.cache_dir)
     if args.json:
-        print(json.dumps(listing.as_dict(), indent=2, sort_keys=True))
+        _json(listing.as_dict())
         return OK
     entries = _count(listing.entries, "entry", "entries")
     _say(f"compile cache: {listing.compile_cache}: {entries}, {_size(listing.entries_size)}")
@@ -225,7 +311,7 @@ def _cache_prune(args: argparse.Namespace) -> int:
 
     pruned = caches.prune(everything=args.all, older_than=args.older_than, cache_dir=args.cache_dir)
     if args.json:
-        print(json.dumps(pruned.as_dict(), indent=2, sort_keys=True))
+        _json(pruned.as_dict())
         return OK
     if args.all:
         _say(
@@ -332,6 +418,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an installed version of the project (whoever installed it), all or nothing",
     )
+    _json_flag(install)
     install.set_defaults(run=_install)
 
     convert = _command(
@@ -343,6 +430,7 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("wheel")
     convert.add_argument("-o", "--output", help="directory to write the new wheel to (default: beside the input)")
     _option_flags(convert, "convert")
+    _json_flag(convert)
     _quiet(convert, _PROGRESS_QUIET, _PROGRESS_VERBOSE)
     convert.set_defaults(run=_convert)
 
@@ -357,6 +445,7 @@ def parser() -> argparse.ArgumentParser:
         "-o", "--output", help="the bundle's path (ending in .pyz) or a directory for it (default: beside the wheel)"
     )
     _option_flags(bundle, "bundle")
+    _json_flag(bundle)
     _quiet(bundle, _PROGRESS_QUIET, _PROGRESS_VERBOSE)
     bundle.set_defaults(run=_bundle)
 
@@ -380,6 +469,7 @@ def parser() -> argparse.ArgumentParser:
         help="interpreter to compile with (default: one of each recorded version found here); repeatable",
     )
     verify.add_argument("--jobs", type=int, help="worker processes (default: the CPU count)")
+    _json_flag(verify)
     _quiet(verify, "print nothing when every pyc matches, only the problems")
     verify.set_defaults(run=_verify)
 
@@ -427,6 +517,10 @@ _PROGRESS_QUIET = "print no progress or information lines, only the result, warn
 _PROGRESS_VERBOSE = "print a progress line every second while compiling"
 
 
+def _json_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
 def _quiet(command: argparse.ArgumentParser, quiet: str, verbose: str | None = None) -> None:
     """``-q`` (and ``verbose``: ``-v``) for ``command``, each saying what it changes there."""
     if verbose is None:
@@ -458,6 +552,11 @@ def _option_flags(command: argparse.ArgumentParser, name: str) -> None:
 def _option_values(args: argparse.Namespace, name: str) -> dict[str, Any]:
     """The flags of command ``name`` as the options they set, by TOML key; None where not given."""
     return {option.key: getattr(args, option.attribute) for option in config.command_options(name)}
+
+
+def _json(document: object) -> None:
+    """``document`` on stdout, as every command's ``--json`` prints it."""
+    print(json.dumps(document, indent=2, sort_keys=True))
 
 
 def _say(text: str, file: TextIO | None = None) -> None:

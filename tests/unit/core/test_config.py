@@ -189,7 +189,7 @@ def test_the_commands_flags_are_made_from_the_table(command: str) -> None:
         assert "--with-dependencies" in wanted
     either = {f"--no-{option.key}" for option in config.command_options(command) if option.kind == "either"}
     assert wanted <= flags
-    assert flags - wanted - either <= {"-h", "--help", "-o", "--output", "-q", "--quiet", "-v", "--verbose"}
+    assert flags - wanted - either <= {"-h", "--help", "-o", "--output", "-q", "--quiet", "-v", "--verbose", "--json"}
 
 
 @pytest.mark.parametrize(
