@@ -592,6 +592,11 @@ def _main_edit(files: dict[str, bytes], marker: Path) -> None:
     )
 
 
+def _runtime_source(files: dict[str, bytes], marker: Path) -> None:
+    # zipimport checks the runtime's pyc against a source beside it, and runs the source.
+    files["_hatch_pyc_index.py"] = marker_code(marker).encode()
+
+
 def _stdlib_shadow(files: dict[str, bytes], marker: Path) -> None:
     files["hashlib.py"] = (
         marker_code(marker)
@@ -608,6 +613,7 @@ def _stdlib_shadow(files: dict[str, bytes], marker: Path) -> None:
     [
         pytest.param(_main_edit, "__main__.py", id="h2-11-an-extra-line-in-main"),
         pytest.param(_stdlib_shadow, "hashlib.py", id="h2-13-a-standard-library-module-at-the-root"),
+        pytest.param(_runtime_source, "_hatch_pyc_index.py", id="r6-03-a-source-of-the-bundle-runtime"),
     ],
 )
 def test_edited_bundles_are_refused(
@@ -652,7 +658,7 @@ def test_r5_01_a_pyc_beside_the_zip_layouts_archive_under_a_name_it_holds_is_ref
     for name in (f"{SELECTOR}/__init__.pyc", "demo/__init__.pyc"):
         changes = {name: pyc(marker_code(marker), f"<{name[:-1]}>")}
         wheel = rewrite(built["zip"], tmp_path / name.replace("/", "-") / built["zip"].name, changes)  # type: ignore[arg-type]
-        says = (name, "which demo_pkg.zip holds too")
+        says = (name, "demo_pkg.zip holds it too")
         assert_problem(hatch_pyc("check", "--verify-code", wheel), wheel, *says)
         refused_install(venv, wheel, marker, code=1, says=says, run="import demo")
 
@@ -678,3 +684,23 @@ def test_r5_03_a_pyc_for_an_interpreter_the_metadata_does_not_record_is_refused(
     assert f"demo/__pycache__/core.{tag}.pyc: bytecode for {tag}, which the bytecode metadata does not record" in (
         verified.out
     )
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(f"{DATA}/scripts/{SELECTOR}.py", id="r6-01-the-scripts-directory"),
+        pytest.param("aaa_dir/demo/__init__.py", id="r6-02-a-directory-a-pth-line-adds"),
+    ],
+)
+def test_r6_a_name_the_zip_layouts_archive_holds_anywhere_else_on_sys_path_is_refused(
+    where: str, built: dict[str, Path], venv: Venv, tmp_path: Path
+) -> None:
+    """A console script's directory (its sys.path[0]) or a directory a .pth line adds before the
+    archive: a selector package or stub there runs in place of the archive's."""
+    marker = tmp_path / "marker"
+    changes = {where: marker_code(marker).encode(), "aaa.pth": b"aaa_dir\n"}
+    wheel = rewrite(built["zip"], tmp_path / "r6" / built["zip"].name, changes)  # type: ignore[arg-type]
+    says = (where, "demo_pkg.zip holds it too")
+    assert_problem(hatch_pyc("check", "--verify-code", wheel), wheel, *says)
+    refused_install(venv, wheel, marker, code=1, says=says, run="import demo")

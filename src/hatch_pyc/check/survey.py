@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE
 from hatch_pyc.build import placement, stubs
 from hatch_pyc.build.bytecode_metadata import BytecodeMetadata
 from hatch_pyc.check import landing
@@ -61,6 +62,10 @@ class Survey:
         return _site_paths(landed, self.places).get(entry)
 
 
+#: hatch-pyc's modules in a bundle, which it ships as bytecode only.
+OWN_MODULES = (INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE)
+
+
 def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: Places | None = None) -> Survey:
     """Audit where each file lands (:mod:`hatch_pyc.check.landing`) on the target of ``places``
     (a generic venv without one), opening every archive a ``.pth`` file puts on ``sys.path``,
@@ -69,6 +74,12 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
     members = [Member(artifact, name, name) for name in artifact.names]
     if artifact.kind != "wheel":
         audit = landing.audit_archive(artifact.names, label="", declared=layout is not None and layout.bundle)
+        own_sources = sorted(set(artifact.names) & {f"{name}{end}" for name in OWN_MODULES for end in (".py", ".pyw")})
+        audit.problems += [
+            f"{printable(name)}: a source of hatch-pyc's bundle runtime, which hatch-pyc never writes: zipimport runs "
+            "it in place of the module's pyc"
+            for name in own_sources
+        ]
         sources = {(id(artifact), pyc): src for pyc, src in audit.sources.items()}
         return Survey(members, sources, audit, {}, {}, places or Places.generic())
 
@@ -109,8 +120,11 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
             )
         elif kind == "zip":
             audit.archives[entry] = (False, "a script run as a zip application")
+    #: The names in each archive on sys.path, for :func:`_shadowing`.
+    archived: dict[str, tuple[bool, list[str]]] = {}
     for name, (declared, _) in sorted(audit.archives.items()):
         nested = artifact.open_nested(name)
+        archived[name] = (declared, nested.names)
         members.extend(Member(nested, inner, f"{name}/{inner}") for inner in nested.names)
         inner_audit = landing.audit_archive(nested.names, label=name, declared=declared)
         sources.update({(id(nested), pyc): src for pyc, src in inner_audit.sources.items()})
@@ -118,7 +132,6 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
         audit.startup += inner_audit.startup
         audit.unverifiable += inner_audit.unverifiable
         if declared and layout is not None and not layout.bundle:
-            audit.problems += _shadowing(audit.landed, places, nested.names, name)
             readers = _file_readers(nested, selector)
             if readers:
                 audit.notes.append(
@@ -137,6 +150,7 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
                     own[(id(nested), path)] = data
                 else:
                     own[(id(artifact), by_path[path])] = data
+    audit.problems += _shadowing(audit, archived)
     own_problems(audit, members, own, selector, in_site)
     return Survey(members, sources, audit, own, in_site, places, code)
 
@@ -148,19 +162,32 @@ def _top_name(relative: str) -> str | None:
     return name if name.isidentifier() else None
 
 
-def _shadowing(landed: Mapping[str, str], places: Places, archived: list[str], archive: str) -> list[str]:
-    """One problem per top-level name that a zip-layout wheel puts both in site-packages and in
-    its archive: site-packages comes first on ``sys.path``, so the one there runs, unverified
-    against the archive (the selector package, a stub, a module)."""
-    inside = {top for name in archived if (top := _top_name(name)) is not None}
+def _shadowing(audit: Audit, archived: Mapping[str, tuple[bool, list[str]]]) -> list[str]:
+    """One problem per top-level name that a zip-layout wheel's archive holds and that the wheel
+    puts anywhere else the import system looks (site-packages, the scripts directory that is a
+    console script's ``sys.path[0]``, a directory or another archive a ``.pth`` line adds):
+    found there first, it would run in place of the archive's (the selector package, a stub,
+    a module), unverified against it."""
     problems: dict[str, str] = {}
-    for entry, path in sorted(landed.items()):
-        for site in places.sites:
-            top = _top_name(path[len(site) + 1 :]) if path.startswith(site + "/") else None
+    for archive, (declared, names) in sorted(archived.items()):
+        if not declared:
+            continue
+        inside = {top for name in names if (top := _top_name(name)) is not None}
+        elsewhere = [
+            (entry, root.path, audit.landed[entry][len(root.path) + 1 :]) for entry, root in audit.placed.items()
+        ]
+        elsewhere += [
+            (f"{other}/{name}", other, name)
+            for other, (other_declared, other_names) in archived.items()
+            if other != archive
+            for name in other_names
+        ]
+        for entry, root, relative in sorted(elsewhere):
+            top = _top_name(relative)
             if top in inside and top not in problems:
                 problems[top] = (
-                    f"{printable(entry)}: lands in site-packages as {top}, which {printable(archive)} holds too: "
-                    "site-packages comes first on sys.path, so it runs in place of the archive's"
+                    f"{printable(entry)}: answers the import of {top} from {printable(root)}, and {printable(archive)} "
+                    "holds it too: the first one on sys.path runs in place of the other, unverified against it"
                 )
     return list(problems.values())
 
