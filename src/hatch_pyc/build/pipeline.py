@@ -218,8 +218,11 @@ def build(
     primary = stubs.primary_tag(selection.interpreters)
     shipped_paths = frozenset(file.path for file in shipped)
     # In an archive a module finds no file beside its __file__: such packages ship beside it, sourceless.
+    by_path = {m.path: m for m in modules}
     outside = (
-        placement.reads_files_beside(shipped_paths, [m.path for m in modules if placement.names_file(m)])
+        placement.reads_files_beside(
+            shipped_paths, lambda path: path in by_path and placement.names_file(by_path[path])
+        )
         if layout.archive
         else frozenset()
     )
@@ -244,18 +247,18 @@ def build(
             shipped=[path for path in shipped_paths if path.endswith(".py")],
             outside=outside,
         )
+    # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
+    compiled = [
+        (placed, [m for m in group if not (several and used.archive and m.path in placed.kept)])
+        for used, placed, group in parts
+    ]
+    in_order = [m for _, group in compiled for m in group]
     os.makedirs(out_dir, exist_ok=True)  # compiling may write nothing there: all from the cache
     compilations: list[Compilation] = []
     own_compilations: list[Compilation] = []
     for target in selection.targets or (None,):
         cache_tag = (target or interpreters.running()).interpreter.cache_tag
-        # An archive is read by zipimport, which reads no __pycache__: there kept modules run from source.
-        compiled = [
-            (placed, [m for m in group if not (several and used.archive and m.path in placed.kept)])
-            for used, placed, group in parts
-        ]
         requests = [r for placed, group in compiled for r in placed.requests(group, options.optimize, cache_tag)]
-        in_order = [m for _, group in compiled for m in group]
         compilations.append(
             compile_modules(
                 requests,

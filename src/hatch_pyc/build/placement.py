@@ -7,7 +7,7 @@ from there).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from hatch_pyc.core.discovery import Module, matching
@@ -158,23 +158,25 @@ def mentions_file(data: bytes) -> bool:
     return b"__file__" in data
 
 
-def reads_files_beside(paths: Collection[str], uses_file: Collection[str]) -> frozenset[str]:
+def reads_files_beside(paths: Collection[str], names_file: Callable[[str], bool]) -> frozenset[str]:
     """The top-level packages among ``paths`` with data files that their modules find by
-    ``__file__`` (``uses_file`` are the modules whose code names it): in an archive such code
-    finds no file. ``importlib.resources`` does, so data alone is not a reason."""
-    readers = {path.split("/")[0] for path in uses_file if "/" in path}
-    found = set()
+    ``__file__``: in an archive such code finds no file. ``importlib.resources`` does, so data
+    alone is not a reason. ``names_file(path)`` says whether the module at ``path`` names
+    ``__file__`` (:func:`names_file`, :func:`mentions_file`); it is asked only of the modules
+    of packages that have data files, and only until one does."""
+    with_data: set[str] = set()
+    modules: dict[str, list[str]] = {}
     for path in paths:
         parts = path.split("/")
-        if len(parts) < 2 or parts[0] not in readers or "__pycache__" in parts:
+        if len(parts) < 2:
             continue
-        if (
-            not parts[0].endswith((".dist-info", ".data"))
-            and not parts[-1].endswith(NOT_DATA)
-            and parts[-1] != "py.typed"
-        ):
-            found.add(parts[0])
-    return frozenset(found)
+        if path.endswith((".py", ".pyc")):
+            modules.setdefault(parts[0], []).append(path)
+        if "__pycache__" in parts or parts[0].endswith((".dist-info", ".data")):
+            continue
+        if not parts[-1].endswith(NOT_DATA) and parts[-1] != "py.typed":
+            with_data.add(parts[0])
+    return frozenset(top for top in with_data if any(names_file(path) for path in modules.get(top, ())))
 
 
 def is_top_level(path: str) -> bool:

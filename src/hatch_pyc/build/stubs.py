@@ -206,7 +206,7 @@ def files(
     named = f"{distribution} {version}"
     sources = {f"{package}/__init__.py": selector_init(named, interpreters)}
     # A stub beside a zip layout's archive reads its bytecode through the selector, in the archive.
-    alone = in_version_order(interpreters)[0].cache_tag if len(interpreters) == 1 else None
+    alone = interpreters[0].cache_tag if len(interpreters) == 1 else None
     sources.update(
         {
             path: stub(package, path, None if path.split("/")[0] in outside else alone)

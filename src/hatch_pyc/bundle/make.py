@@ -129,7 +129,8 @@ def make_bundle(
         if tree.native and zipapp.extension_modules == "refuse":
             raise BundleError(_refused(tree, options.where(config.EXTENSION_MODULES)))
         paths = [*(m.path for m in tree.modules), *tree.files, *tree.native]
-        extracted = extracted_packages(paths, tree.native, [m.path for m in tree.modules if names_file(m)])
+        by_path = {m.path: m for m in tree.modules}
+        extracted = extracted_packages(paths, tree.native, lambda path: path in by_path and names_file(by_path[path]))
         cached = zipapp.run_from == "cache"
         if extracted and inform is not None:
             inform(_extracting(artifact.name, tree, extracted, cached))

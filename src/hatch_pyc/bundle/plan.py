@@ -6,7 +6,7 @@ what the runtime (:mod:`hatch_pyc._shipped.bundle_runtime`) extracts.
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from hatch_pyc._shipped.bundle_runtime import extraction_digest, group_of
@@ -204,7 +204,9 @@ def extraction(
     )
 
 
-def extracted_packages(paths: Collection[str], native: Collection[str], uses_file: Collection[str]) -> dict[str, str]:
+def extracted_packages(
+    paths: Collection[str], native: Collection[str], names_file: Callable[[str], bool]
+) -> dict[str, str]:
     """The top-level packages among the bundle's ``paths`` that must run from files on disk to
     run as installed, each with why: data files beside modules that build paths from
     ``__file__`` (:func:`~hatch_pyc.build.placement.reads_files_beside`), or extension modules
@@ -219,7 +221,7 @@ def extracted_packages(paths: Collection[str], native: Collection[str], uses_fil
         twin = "/".join([*parts[:-1], parts[-1].split(".")[0]])
         if f"{twin}.py" in present or f"{twin}.pyc" in present:
             found.setdefault(parts[0], "extension modules beside pure-Python ones")
-    for top in sorted(reads_files_beside(present, uses_file)):
+    for top in sorted(reads_files_beside(present, names_file)):
         if not is_library_directory(top):
             found.setdefault(top, "data files that its modules find by __file__")
     return dict(sorted(found.items()))

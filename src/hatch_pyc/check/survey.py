@@ -194,18 +194,11 @@ def _shadowing(audit: Audit, archived: Mapping[str, tuple[bool, list[str]]]) -> 
 
 def _file_readers(archive: Artifact, selector: str) -> list[str]:
     """The top-level packages in a zip layout's ``archive`` with data files and code that names
-    ``__file__`` (:func:`hatch_pyc.build.placement.reads_files_beside`): only the modules of
-    packages that have data files are read."""
-    # Every module taken for a reader: the packages that have data files.
-    with_data = placement.reads_files_beside(archive.names, archive.names)
-    uses = [
-        name
-        for name in archive.names
-        if name.split("/")[0] in with_data
-        and name.endswith((".py", ".pyc"))
-        and placement.mentions_file(archive.read(name, MAX_PYC_SIZE))
-    ]
-    return sorted(top for top in placement.reads_files_beside(archive.names, uses) if top != selector)
+    ``__file__`` (:func:`hatch_pyc.build.placement.reads_files_beside`)."""
+    found = placement.reads_files_beside(
+        archive.names, lambda name: placement.mentions_file(archive.read(name, MAX_PYC_SIZE))
+    )
+    return sorted(top for top in found if top != selector)
 
 
 def _script_kind(artifact: Artifact, entry: str) -> str:

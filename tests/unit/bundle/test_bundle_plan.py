@@ -156,7 +156,7 @@ def test_packages_that_run_from_files_on_disk_and_why() -> None:
         "tool-1.0.dist-info/METADATA",
     ]
     uses_file = ["blib2to3/pgen2/driver.py", "markupsafe/__init__.py"]
-    assert bundle_plan.extracted_packages(paths, native, uses_file) == {
+    assert bundle_plan.extracted_packages(paths, native, uses_file.__contains__) == {
         "black": "extension modules beside pure-Python ones",
         "blib2to3": "data files that its modules find by __file__",
     }
