@@ -55,14 +55,12 @@ from hatch_pyc.bundle.plan import (
 from hatch_pyc.bundle.tree import (
     Tree,
     console_scripts,
+    find_uv,
     gather,
     install_dependencies,
     record,
     requirements,
     unpack_project,
-)
-from hatch_pyc.bundle.tree import (
-    _uv as find_uv,  # uv on PATH, else beside hatch-pyc: the one place that looks for it
 )
 from hatch_pyc.core import config, layouts
 from hatch_pyc.core.config import ConfigError, Options

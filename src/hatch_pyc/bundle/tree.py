@@ -30,10 +30,10 @@ INSTALLER_FILES = frozenset({".lock"})
 def install_dependencies(requirements: Sequence[str], python: str, dest: str) -> None:
     """Install ``requirements`` for interpreter ``python`` into directory ``dest``.
 
-    uv (:func:`_uv`; it resolves markers for ``python`` without running pip in it), else that
+    uv (:func:`find_uv`; it resolves markers for ``python`` without running pip in it), else that
     interpreter's own pip. Neither compiles: the bundle's pycs are ours.
     """
-    uv = _uv()
+    uv = find_uv()
     if uv is not None:
         command = [uv, "pip", "install", "--quiet", "--target", dest, "--python", python, *requirements]
     else:
@@ -47,7 +47,7 @@ def install_dependencies(requirements: Sequence[str], python: str, dest: str) ->
         )
 
 
-def _uv() -> str | None:
+def find_uv() -> str | None:
     """uv: on PATH, else the ``uv`` package of this environment, which the hook asks a build
     environment for (see ``PycBuildHook.dependencies``) and ``hatch-pyc[bundle]`` installs."""
     found = shutil.which("uv")
