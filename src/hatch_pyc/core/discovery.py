@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-import pathspec
 
 from hatch_pyc.core.errors import HatchPycError
 from hatch_pyc.core.limits import MAX_ENTRY_SIZE
@@ -56,6 +53,10 @@ def read_source(path: str, display: str) -> bytes:
 
 def matching(modules: Iterable[Module], patterns: Sequence[str]) -> set[str]:
     """Paths of the ``modules`` that gitignore-style ``patterns`` match (on their wheel path)."""
+    # pathspec is imported where patterns are matched: the commands that read artifacts
+    # import this module (through the naming rules) and never match one.
+    import pathspec
+
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     return {module.path for module in modules if spec.match_file(module.path)}
 
@@ -67,6 +68,8 @@ def select_modules(files: Iterable[Module], exclude: Sequence[str]) -> list[Modu
     ships as it is) is a module unless a gitignore-style ``exclude`` pattern, matched against
     its path in the wheel, says otherwise.
     """
+    import pathspec
+
     spec = pathspec.GitIgnoreSpec.from_lines(exclude)
     modules = [
         Module(source=file.source, path=file.path, display=file.display, filename=file.filename)
@@ -84,6 +87,10 @@ def unmatched(patterns: Sequence[str], paths: Sequence[str], key: str) -> list[s
     """A problem for each of ``patterns`` (option ``key``) that matches none of ``paths``,
     naming the closest path: a glob written against the project tree (``src/pkg/mod.py``)
     rather than the wheel (``pkg/mod.py``) would otherwise do nothing, silently."""
+    import difflib
+
+    import pathspec
+
     problems = []
     for pattern in patterns:
         if pattern.startswith("!") or any(pathspec.GitIgnoreSpec.from_lines([pattern]).match_files(paths)):

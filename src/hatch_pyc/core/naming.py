@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from hatch_pyc.core.discovery import Module
+if TYPE_CHECKING:
+    from hatch_pyc.core.discovery import Module
 
 #: ``name.<cache tag>.pyc`` or ``name.<cache tag>.opt-1.pyc``: what the import system looks
 #: for in ``__pycache__`` (``importlib.util.cache_from_source``).

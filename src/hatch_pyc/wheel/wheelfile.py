@@ -7,16 +7,13 @@ opens an archive (:mod:`hatch_pyc.wheel.artifact` does that).
 
 from __future__ import annotations
 
-import configparser
-import email.message
 import email.parser
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from installer.utils import parse_entrypoints
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.tags import parse_tag
 
 from hatch_pyc.core.config import ENTRY_POINT_PATTERN
@@ -29,6 +26,9 @@ from hatch_pyc.core.limits import (
     LimitExceeded,
 )
 from hatch_pyc.wheel import archive, records
+
+if TYPE_CHECKING:
+    import email.message
 
 #: ``.data`` directories a wheel may install into (the wheel spec's schemes).
 DATA_SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
@@ -120,6 +120,11 @@ def metadata_headers(text: str) -> email.message.Message:
 
 def requirements(label: str, text: str, environment: Mapping[str, str]) -> list[str]:
     """METADATA's ``Requires-Dist`` lines whose markers hold in ``environment``."""
+    # Imported by the readers that need them (install, bundle): check reads WHEEL and METADATA
+    # headers only, and starts faster without pypa/installer, configparser and packaging's
+    # requirement parser.
+    from packaging.requirements import InvalidRequirement, Requirement
+
     needed = []
     for value in metadata_headers(text).get_all("Requires-Dist") or []:
         line = str(value)
@@ -150,6 +155,8 @@ def with_requires_python(text: str, requires_python: str) -> str:
 def scripts(label: str, text: str) -> list[str]:
     """The names of the scripts ``entry_points.txt`` asks an installer to make, parsed as
     pypa/installer parses them, so that what it would refuse is refused first."""
+    from installer.utils import parse_entrypoints
+
     if len(text) > MAX_ENTRY_POINTS_SIZE:
         raise LimitExceeded(
             f"{label}: entry_points.txt is larger than {MAX_ENTRY_POINTS_SIZE} bytes (a limit of hatch-pyc)"
@@ -165,6 +172,8 @@ def scripts(label: str, text: str) -> list[str]:
 def console_scripts(label: str, text: str) -> dict[str, str]:
     """``{script: module:function}`` of the ``console_scripts`` group, each checked to be
     ``module:function`` (a bundle's bootstrap imports it by name, so the message names the value)."""
+    import configparser
+
     if len(text) > MAX_ENTRY_POINTS_SIZE:
         raise LimitExceeded(
             f"{label}: entry_points.txt is larger than {MAX_ENTRY_POINTS_SIZE} bytes (a limit of hatch-pyc)"
