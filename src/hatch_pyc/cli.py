@@ -15,16 +15,17 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from hatch_pyc import __version__
-from hatch_pyc.build.compilation import Progress, ProgressReporter
-from hatch_pyc.build.pipeline import Session
 from hatch_pyc.check.checker import Inspection, check_wheel, inspect_artifact
 from hatch_pyc.core import config
 from hatch_pyc.core.errors import HatchPycError, printable
 from hatch_pyc.core.interpreters import version_order
+
+if TYPE_CHECKING:
+    from hatch_pyc.build.cache import CompileCache
+    from hatch_pyc.build.pipeline import Session
 
 OK, MISMATCH, UNUSABLE = 0, 1, 2
 
@@ -109,8 +110,10 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    cache = _cache(args) if args.verify_code else None
+
     def run(path: str) -> Outcome:
-        result = check_wheel(path, python=args.python, verify_code=args.verify_code, jobs=args.jobs)
+        result = check_wheel(path, python=args.python, verify_code=args.verify_code, jobs=args.jobs, cache=cache)
         target = result.target
         name = os.path.basename(path)
         if not result.ok:
@@ -141,6 +144,7 @@ def _install(args: argparse.Namespace) -> int:
             allow_startup_code=args.allow_startup_code,
             jobs=args.jobs,
             reinstall=args.reinstall,
+            cache=None if args.no_verify_code else _cache(args),
         )
     except InstallRefused as exc:
         if args.json:
@@ -242,20 +246,24 @@ def _entry_point(bundle: str) -> str | None:
     return values.entry if values is not None else None
 
 
-@dataclass(frozen=True)
-class _Verbose(Session):
-    """A session whose compiling says how far it is from the first second on, every second."""
-
-    def reporter(self) -> Callable[[Progress], None] | None:
-        return ProgressReporter(self.progress, delay=1.0, interval=1.0) if self.progress is not None else None
+def _warn(line: str) -> None:
+    _say(f"hatch-pyc: warning: {line}", sys.stderr)
 
 
 def _session(args: argparse.Namespace) -> Session:
     """Progress and information lines on stderr (none with ``-q``, more with ``-v``); warnings always."""
+    from hatch_pyc.build.pipeline import Session
+
     progress = None if args.quiet else (lambda line: _say(line, sys.stderr))
-    return (_Verbose if args.verbose else Session)(
-        progress=progress, warn=lambda line: _say(f"hatch-pyc: warning: {line}", sys.stderr)
-    )
+    return Session(progress=progress, warn=_warn, every_second=args.verbose)
+
+
+def _cache(args: argparse.Namespace) -> CompileCache | None:
+    """The compile cache ``check --verify-code`` and ``install`` take verified pycs from."""
+    from hatch_pyc.build.cache import open_cache
+    from hatch_pyc.caches import compile_cache_dir
+
+    return None if args.no_cache else open_cache(compile_cache_dir(os.environ, args.cache_dir), _warn)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -387,6 +395,7 @@ def parser() -> argparse.ArgumentParser:
         help="also compile each shipped source with the target and compare it with its pyc (as install does)",
     )
     check.add_argument("--jobs", type=int, help="worker processes comparing code (default: the CPU count)")
+    _verdict_cache_flags(check)
     check.set_defaults(run=_check)
 
     install = _command(
@@ -418,6 +427,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an installed version of the project (whoever installed it), all or nothing",
     )
+    _verdict_cache_flags(install)
     _json_flag(install)
     install.set_defaults(run=_install)
 
@@ -515,6 +525,18 @@ def parser() -> argparse.ArgumentParser:
 
 _PROGRESS_QUIET = "print no progress or information lines, only the result, warnings and errors"
 _PROGRESS_VERBOSE = "print a progress line every second while compiling"
+
+
+def _verdict_cache_flags(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compare every pyc with its source, also those the compile cache holds as compiled or compared before",
+    )
+    command.add_argument(
+        "--cache-dir",
+        help=f"the compile cache's directory (default: {config.CACHE_DIR.env}, else the user cache directory)",
+    )
 
 
 def _json_flag(command: argparse.ArgumentParser) -> None:

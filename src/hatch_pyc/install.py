@@ -42,6 +42,7 @@ from installer.sources import WheelFile
 from installer.utils import Scheme, get_launcher_kind, parse_metadata_file
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from hatch_pyc.build.cache import CompileCache
 from hatch_pyc.check.checker import CheckResult, check_for
 from hatch_pyc.check.landing import Places, real_path
 from hatch_pyc.core import interpreters
@@ -792,13 +793,15 @@ def install_wheel(
     allow_startup_code: bool = False,
     jobs: int | None = None,
     reinstall: bool = False,
+    cache: CompileCache | None = None,
 ) -> Installed:
     """Check the wheel at ``path`` against ``python`` (the running interpreter by default),
     then install it into that interpreter's environment.
 
     ``verify_code`` (on by default; off is unsafe) compiles each shipped source whose pyc
     the target would load, in ``jobs`` worker processes (the CPU count by default), and refuses
-    a pyc that holds other code. Only the target's own
+    a pyc that holds other code; one that ``cache`` (the compile cache) holds byte for byte
+    for its source and the target is not compiled again. Only the target's own
     ``__pycache__`` pycs are installed; pycs for other interpreters are skipped, as
     pypa/installer skips them all. A wheel with code that runs at every start of Python
     (:attr:`CheckResult.startup`) is refused unless ``allow_startup_code``.
@@ -835,7 +838,7 @@ def install_wheel(
             staging_error = exc
     previous = None
     try:
-        result = check_for(path, found, verify_code=verify_code, jobs=jobs, replacing=replaced or [])
+        result = check_for(path, found, verify_code=verify_code, jobs=jobs, replacing=replaced or [], cache=cache)
         if result.inspection.kind != "wheel":
             raise BadArtifact(f"{path}: only wheels can be installed")
         if not result.ok:

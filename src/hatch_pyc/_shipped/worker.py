@@ -674,7 +674,8 @@ def verify(job, source, pyc):
         return {"problem": "its source does not compile: %s: %s" % (type(exc).__name__, exc)}
     expected = canonical_dumps(code)
     if pyc[16:] == expected:
-        return {"problem": None}
+        # The very bytes this interpreter writes: the pyc may serve as a compile cache entry.
+        return {"problem": None, "exact": True}
     try:
         shipped = marshal.loads(pyc[16:])
     except Exception as exc:

@@ -87,6 +87,7 @@ def serve(out_dir: str, requests: BinaryIO, replies: BinaryIO) -> None: ...
 class Verdict(TypedDict, total=False):
     problem: str | None
     without_columns: bool
+    exact: bool
 
 HAS_COLUMNS: bool
 COMPILES_WITHOUT_COLUMNS: bool

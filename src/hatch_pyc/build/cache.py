@@ -137,6 +137,19 @@ class CompileCache:
         self.misses += 1
         return None
 
+    def holds(self, key: str, data: bytes) -> bool:
+        """Whether ``data`` is the entry stored under ``key``: a pyc compiled (or verified
+        byte for byte) from the source ``key`` names, by its interpreter, with its options."""
+        entry = os.path.join(self.directory, key[:2], worker.entry_name(key, data))
+        return _read_regular_file(entry, len(data)) == data
+
+    def store(self, key: str, data: bytes) -> None:
+        """Keep ``data`` under ``key``; a failure is remembered in :attr:`write_error`, not raised."""
+        try:
+            worker.store_entry(self.directory, key, data)
+        except OSError as exc:
+            self.write_error = self.write_error or f"{exc.filename or self.directory}: {exc.strerror or exc}"
+
 
 #: A pyc larger than this many bytes per source byte, plus the overhead, is no pyc of it.
 MAX_PYC_PER_SOURCE_BYTE = 20

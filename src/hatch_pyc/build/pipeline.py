@@ -67,6 +67,8 @@ class Session:
 
     progress: Callable[[str], None] | None = None
     warn: Callable[[str], None] | None = None
+    #: Progress from the first second on, every second (``-v``), not only for long compiles.
+    every_second: bool = False
 
     def open_cache(self, options: Options) -> CompileCache | None:
         """The compile cache the options name, or None with ``cache = false``."""
@@ -75,7 +77,11 @@ class Session:
         return open_cache(options.cache_dir or user_cache_dir(), self.warn or (lambda line: None))
 
     def reporter(self) -> Callable[[Progress], None] | None:
-        return ProgressReporter(self.progress) if self.progress is not None else None
+        if self.progress is None:
+            return None
+        if self.every_second:
+            return ProgressReporter(self.progress, delay=1.0, interval=1.0)
+        return ProgressReporter(self.progress)
 
 
 def find_targets(options: Options) -> tuple[Target, ...]:

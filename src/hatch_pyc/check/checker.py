@@ -19,6 +19,7 @@ from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_ta
 
 from hatch_pyc.build import bytecode_metadata, stubs
 from hatch_pyc.build.bytecode_metadata import BytecodeMetadata
+from hatch_pyc.build.cache import CompileCache
 from hatch_pyc.check import bytecode, landing
 from hatch_pyc.check.bootstrap import bootstrap_problems
 from hatch_pyc.check.code_verifier import CodeVerifier
@@ -238,7 +239,7 @@ def _pyc_problems(
         verifying[index] = pending.source_name
         in_verifier[index] = len(pending.source) + len(pending.pyc)
         held += in_verifier[index]
-        verifier.submit(index, pending.level, result.first, pending.source, pending.pyc)
+        verifier.submit(index, pending.level, result.first, pending.source, pending.pyc, pycs[index].entry)
 
     def verified(done: list[tuple[int, str | None]]) -> None:
         nonlocal held
@@ -366,7 +367,12 @@ def _tag_problems(
 
 
 def check_wheel(
-    path: str | os.PathLike[str], python: str | None = None, *, verify_code: bool = False, jobs: int | None = None
+    path: str | os.PathLike[str],
+    python: str | None = None,
+    *,
+    verify_code: bool = False,
+    jobs: int | None = None,
+    cache: CompileCache | None = None,
 ) -> CheckResult:
     """Check that the wheel or ``.pyz`` at ``path`` is intact and fits an interpreter.
 
@@ -376,12 +382,14 @@ def check_wheel(
     target, valid code, headers against the shipped sources, file name, WHEEL and metadata
     tags, absolute build paths in code objects. ``verify_code`` also compiles each shipped
     source the target loads a pyc for, with the target, and compares the code, in ``jobs``
-    worker processes (the CPU count by default).
+    worker processes (the CPU count by default); a pyc that ``cache`` (the compile cache,
+    :func:`hatch_pyc.build.cache.open_cache`) holds byte for byte for its source and the
+    target is not compared again, and each found exact is stored there.
     Raises :class:`BadArtifact` for a file it cannot use and
     :class:`~hatch_pyc.core.interpreters.TargetError` for a target it cannot find.
     """
     found = interpreters.find(python) if python else interpreters.running()
-    return check_for(path, found, verify_code=verify_code, jobs=jobs)
+    return check_for(path, found, verify_code=verify_code, jobs=jobs, cache=cache)
 
 
 def check_for(
@@ -391,13 +399,14 @@ def check_for(
     verify_code: bool = False,
     jobs: int | None = None,
     replacing: Iterable[str] | None = None,
+    cache: CompileCache | None = None,
 ) -> CheckResult:
     """:func:`check_wheel` against an interpreter already found. With ``replacing`` (the files
     of an installed version the install replaces, possibly none), also what the install would
     change for names that the standard library or another installed distribution answers
     (:func:`~hatch_pyc.check.landing.environment_problems`)."""
     target = found.interpreter
-    verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1) if verify_code else None
+    verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target) if verify_code else None
     try:
         with open_artifact(os.fspath(path)) as artifact:
             places = Places.of(found.scheme, found.imports, found.platform, artifact.name) if found.scheme else None
@@ -447,6 +456,12 @@ def check_for(
                 f"the pycs for {other.implementation} {other.version} are checked by their headers here, not their "
                 f"code: `hatch-pyc check --verify-code --python {other.minor[0]}.{other.minor[1]}` compares it"
             )
+    if verifier is not None and verifier.cached:
+        notes.append(
+            f"{verifier.cached} pycs are in the compile cache, byte for byte, as {target.implementation} "
+            f"{target.version} compiled or compared them from the same sources before: not compared again "
+            "(`--no-cache` compares every one)"
+        )
     if survey.audit.unverifiable:
         notes.append(
             f"{survey.audit.unverifiable} pycs ship without their source, as the {inspection.layout} layout does: "

@@ -7,15 +7,26 @@ answering its own in order, so that verification uses every core while the check
 reads the next entries. A pyc without column positions is compared again in a worker started
 with ``-X no_debug_ranges``, as the build starts the workers that compile such pycs. What is
 sent and not yet answered is kept under :data:`~hatch_pyc.core.limits.MAX_HELD` bytes.
+
+With the compile cache, a hash-based pyc the cache holds byte for byte under the key of its
+source, path, level, file name and the target (what a build of that source for that
+interpreter stores, :mod:`hatch_pyc.build.cache`) is what the target compiles: it is not
+compared again. A pyc a worker finds to be exactly what it writes is stored there, so that
+installing the same wheel again, or a wheel built here, compiles nothing. A cache another
+user could write to is not opened (:func:`hatch_pyc.build.cache.open_cache`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import queue
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 
 from hatch_pyc._shipped import worker
+from hatch_pyc.build.cache import CompileCache
+from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.limits import MAX_HELD
 from hatch_pyc.core.processes import WorkerProcess
 
@@ -23,6 +34,8 @@ from hatch_pyc.core.processes import WorkerProcess
 DIED = "the interpreter comparing it with its source died on it"
 #: A worker: whether it runs without column positions, and its number.
 _Key = tuple[bool, int]
+#: The invalidation mode of a hash-based pyc's flags: its header is then its source's alone.
+_HASH_MODES = {0b11: "checked-hash", 0b01: "unchecked-hash"}
 
 
 @dataclass(frozen=True)
@@ -32,27 +45,60 @@ class _Request:
     dfile: str
     source: bytes
     pyc: bytes
+    #: Its compile cache key with column positions (True) and without (False).
+    cache_keys: dict[bool, str] = field(default_factory=dict)
 
 
 class CodeVerifier:
     """Verifies pycs handed to :meth:`submit`; :meth:`finished` and :meth:`close` give back
     ``(key, problem or None)``, in no particular order."""
 
-    def __init__(self, executable: str, jobs: int) -> None:
+    def __init__(
+        self, executable: str, jobs: int, cache: CompileCache | None = None, target: Interpreter | None = None
+    ) -> None:
         self.executable = executable
         self.jobs = max(1, jobs)
+        self.cache = cache if target is not None else None
+        self.target = target
+        #: How many pycs the compile cache held, so that no worker compared them.
+        self.cached = 0
         self._processes: dict[_Key, WorkerProcess[_Key, _Request]] = {}
         self._replies: queue.SimpleQueue[tuple[_Key, bytes | None]] = queue.SimpleQueue()
         self._done: list[tuple[int, str | None]] = []
         self._turn = 0
 
-    def submit(self, key: int, level: int, dfile: str, source: bytes, pyc: bytes) -> None:
-        """Compare ``pyc`` with what ``source`` compiles to at ``level``, named ``dfile``."""
+    def submit(self, key: int, level: int, dfile: str, source: bytes, pyc: bytes, path: str) -> None:
+        """Compare ``pyc`` (at ``path`` in its archive) with what ``source`` compiles to at
+        ``level``, named ``dfile``."""
+        cache_keys = self._cache_keys(level, dfile, source, pyc, path)
+        if self.cache is not None and any(self.cache.holds(each, pyc) for each in cache_keys.values()):
+            self.cached += 1
+            self._done.append((key, None))
+            return
         while sum(process.held for process in self._processes.values()) > MAX_HELD and self._take(wait=True):
             pass
         self._turn += 1
-        self._send((False, self._turn % self.jobs), _Request(key, level, dfile, source, pyc))
+        self._send((False, self._turn % self.jobs), _Request(key, level, dfile, source, pyc, cache_keys))
         self._take(wait=False)
+
+    def _cache_keys(self, level: int, dfile: str, source: bytes, pyc: bytes, path: str) -> dict[bool, str]:
+        mode = _HASH_MODES.get(struct.unpack("<I", pyc[4:8])[0]) if len(pyc) >= 16 else None
+        if self.cache is None or self.target is None or mode is None:
+            return {}
+        source_hash = hashlib.sha256(source).hexdigest()
+        return {
+            columns: self.cache.key(
+                source_hash=source_hash,
+                interpreter=self.target,
+                level=level,
+                invalidation_mode=mode,
+                mtime=0,
+                path=path,
+                dfile=dfile,
+                debug_ranges=columns,
+            )
+            for columns in (True, False)
+        }
 
     def finished(self) -> list[tuple[int, str | None]]:
         """The verdicts that are in."""
@@ -113,5 +159,7 @@ class CodeVerifier:
         if verdict.get("without_columns") and not where[0]:
             self._send((True, where[1]), request)
         else:
+            if verdict.get("exact") and verdict["problem"] is None and self.cache is not None and request.cache_keys:
+                self.cache.store(request.cache_keys[not where[0]], request.pyc)
             self._done.append((request.key, verdict["problem"]))
         return True

@@ -9,7 +9,12 @@ import stat
 import sys
 from pathlib import Path
 
+import pytest
+
+from hatch_pyc._shipped import worker
+from hatch_pyc.build.cache import open_cache
 from hatch_pyc.check.code_verifier import DIED, CodeVerifier
+from hatch_pyc.core import interpreters
 
 
 def _pyc(source: bytes, name: str) -> bytes:
@@ -26,7 +31,7 @@ def test_every_pyc_gets_its_verdict_from_two_workers() -> None:
         if number % 7 == 3:  # the code of another source, with this source's hash
             pyc = pyc[:16] + marshal.dumps(compile(b"x = 1\n", f"<m{number}.py>", "exec"))
         expected[number] = number % 7 == 3
-        verifier.submit(number, 0, f"<m{number}.py>", source, pyc)
+        verifier.submit(number, 0, f"<m{number}.py>", source, pyc, f"m{number}.pyc")
     verdicts = dict(verifier.finished())
     verdicts.update(verifier.close())
     assert {number: problem is not None for number, problem in verdicts.items()} == expected
@@ -39,7 +44,51 @@ def test_a_worker_that_dies_makes_each_pyc_it_held_a_problem(tmp_path: Path) -> 
     dies.chmod(dies.stat().st_mode | stat.S_IEXEC)
     verifier = CodeVerifier(os.fspath(dies), jobs=2)
     for number in range(4):
-        verifier.submit(number, 0, "<m.py>", b"x = 1\n", _pyc(b"x = 1\n", "<m.py>"))
+        verifier.submit(number, 0, "<m.py>", b"x = 1\n", _pyc(b"x = 1\n", "<m.py>"), "m.pyc")
     verdicts = sorted(verifier.close())
     assert [number for number, _ in verdicts] == [0, 1, 2, 3]
     assert all(problem == f"{DIED} (exit status -9)" for _, problem in verdicts), verdicts
+
+
+def _exact(source: bytes, name: str) -> bytes:
+    """The pyc hatch-pyc writes: checked-hash, canonical marshal data."""
+    code = compile(source, name, "exec", dont_inherit=True)
+    return worker.pyc_header(source, "checked-hash", 0) + worker.canonical_dumps(code)
+
+
+def test_the_compile_cache_serves_only_the_exact_pycs_a_worker_compared(tmp_path: Path) -> None:
+    cache = open_cache(os.fspath(tmp_path / "cache"), pytest.fail)
+    assert cache is not None
+    target = interpreters.running().interpreter
+    source = b'"""A docstring level 2 leaves out."""\n'
+    exact = _exact(source, "<m.py>")
+    other = exact[:16] + marshal.dumps(compile(b"x = 1\n", "<m.py>", "exec"))  # another code, this source's hash
+    timestamp = worker.pyc_header(source, "timestamp", 0) + exact[16:]
+    first = CodeVerifier(sys.executable, 1, cache, target)
+    for number, pyc in enumerate((exact, other, timestamp)):
+        first.submit(number, 0, "<m.py>", source, pyc, "m.pyc")
+    assert dict(first.close()) == {0: None, 1: "its code is not what its source compiles to", 2: None}
+    assert first.cached == 0
+
+    again = CodeVerifier(sys.executable, 1, cache, target)
+    again.submit(0, 0, "<m.py>", source, exact, "m.pyc")
+    assert again.finished() == [(0, None)]
+    assert again.cached == 1
+    # Another level, file name or path is another key: compared by a worker again.
+    again.submit(1, 2, "<m.py>", source, exact, "m.pyc")
+    again.submit(2, 0, "<n.py>", source, exact, "m.pyc")  # the same code but for co_filename
+    again.submit(3, 0, "<m.py>", source, exact, "n.pyc")
+    # The tampered and the timestamp pyc were never stored: compared again, and refused again.
+    again.submit(4, 0, "<m.py>", source, other, "m.pyc")
+    again.submit(5, 0, "<m.py>", source, timestamp, "m.pyc")
+    verdicts = dict(again.close())
+    assert again.cached == 1
+    assert verdicts == {1: "its code is not what its source compiles to", 2: None, 3: None, 4: verdicts[4], 5: None}
+    assert verdicts[4] is not None
+
+    # Only what a worker found byte for byte what it writes was stored: the pyc at its new path.
+    last = CodeVerifier(sys.executable, 1, cache, target)
+    last.submit(0, 0, "<n.py>", source, exact, "m.pyc")
+    last.submit(1, 0, "<m.py>", source, exact, "n.pyc")
+    assert dict(last.close()) == {0: None, 1: None}
+    assert last.cached == 1

@@ -139,7 +139,7 @@ def test_verifier_compares_every_field(tmp_path: Path) -> None:
     verifier = CodeVerifier(sys.executable, jobs=2)
     names = list(pycs)
     for key, name in enumerate(names):
-        verifier.submit(key, 0, DFILE, SOURCE, pycs[name])
+        verifier.submit(key, 0, DFILE, SOURCE, pycs[name], "m.pyc")
     verdicts = {names[key]: problem for key, problem in verifier.close()}
     assert verdicts == {name: None if name in ("hatch-pyc", "other tool") else NOT_ITS_CODE for name in names}
 
@@ -215,8 +215,8 @@ def test_the_order_of_a_set_of_ints_is_compared() -> None:
     assert worker.code_digest(worker.canonicalize(crafted)) == worker.code_digest(crafted)
     verifier = CodeVerifier(sys.executable, jobs=1)
     header = _header(SETS_SOURCE)
-    verifier.submit(0, 0, DFILE, SETS_SOURCE, header + data)
-    verifier.submit(1, 0, DFILE, SETS_SOURCE, header + crafted)
+    verifier.submit(0, 0, DFILE, SETS_SOURCE, header + data, "m.pyc")
+    verifier.submit(1, 0, DFILE, SETS_SOURCE, header + crafted, "m.pyc")
     assert dict(verifier.close()) == {0: None, 1: NOT_ITS_CODE}
 
 
@@ -261,5 +261,5 @@ def test_honest_pycs_of_sets_from_other_processes_verify(tmp_path: Path) -> None
     verifier = CodeVerifier(sys.executable, jobs=2)
     names = list(pycs)
     for key, name in enumerate(names):
-        verifier.submit(key, 0, DFILE, SETS_SOURCE, pycs[name])
+        verifier.submit(key, 0, DFILE, SETS_SOURCE, pycs[name], "m.pyc")
     assert {names[key]: problem for key, problem in verifier.close()} == dict.fromkeys(names)
