@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import pytest
 import wheels
-from helpers import hatchling_build, only_wheel, python_or_skip, set_hook_options
+from helpers import Venv, hatchling_build, only_wheel, python_or_skip, set_hook_options
 
 from hatch_pyc._shipped import worker
 from hatch_pyc.build import cache as cache_module
@@ -296,3 +297,51 @@ def test_an_entry_that_is_not_a_plausible_pyc_of_its_key_is_a_miss(kind: str, de
     assert _contents(again) == clean
     if kind != "directory":  # a directory in the way is not replaced: that pyc is not cached
         assert good in [path.read_bytes() for path in _entries(cache_dir) if path.is_file() and not path.is_symlink()]
+
+
+def _verify(wheel: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hatch_pyc", "check", "--verify-code", *flags, wheel], capture_output=True, text=True
+    )
+
+
+def test_check_and_install_take_only_the_pycs_compiled_or_compared_here_from_the_cache(
+    demo: Path, tmp_path: Path, build_wheel: Callable[..., Path], make_venv: Callable[..., Venv]
+) -> None:
+    wheel = build_wheel(demo)  # its pycs land in this test's compile cache
+    pycs = [name for name in wheels.names(wheel) if name.endswith(".pyc")]
+    assert pycs
+    ran = _verify(wheel)
+    assert ran.returncode == 0, ran
+    assert f"note: {len(pycs)} pycs are in the compile cache, byte for byte" in ran.stdout, ran
+    assert "in the compile cache" not in _verify(wheel, "--no-cache").stdout
+
+    # Another code under the source's own hash, or another source under the pyc: never a hit.
+    core = next(name for name in pycs if "/core." in name)
+    source = core.replace("__pycache__/", "").split(".")[0] + ".py"
+    header = wheels.read(wheel, core)[:16]
+    forged = header + marshal.dumps(compile("open('marker', 'w')", "core.py", "exec"))
+    for number, changes in enumerate(({core: forged}, {source: wheels.read(wheel, source) + b"\nimport os\n"})):
+        tampered = wheels.rewrite(wheel, tmp_path / f"tampered-{number}" / wheel.name, changes)
+        ran = _verify(tampered)
+        assert ran.returncode == 1, ran
+        assert "its code is not what its source compiles to" in ran.stdout or "hash of another source" in ran.stdout
+
+    # An empty cache: the first comparison compiles and stores; the install after it compiles nothing.
+    other = tmp_path / "other-cache"
+    env = {**os.environ, "HATCH_PYC_CACHE_DIR": str(other)}
+    first = subprocess.run(
+        [sys.executable, "-m", "hatch_pyc", "check", "--verify-code", wheel], capture_output=True, text=True, env=env
+    )
+    assert first.returncode == 0, first
+    assert "in the compile cache" not in first.stdout
+    assert len(list(other.rglob("*.pyc"))) == len(pycs)
+    venv = make_venv()
+    installed = subprocess.run(
+        [sys.executable, "-m", "hatch_pyc", "install", wheel, "--python", venv.python, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert installed.returncode == 0, installed
+    assert subprocess.run([venv.python, "-c", "import demo.core"], check=False).returncode == 0
