@@ -4,11 +4,14 @@ Builds the sympy sdist (from PyPI, as build_speed.py does) into an alongside whe
 hook and into a plain wheel, writes the worst bombs the limits let through (2,000 pycs of a
 million objects each: 2.0 GB uncompressed from 2.4 MB; a wheel of 200,000 entries; a pyc
 whose loading takes seconds of CPU per MB; seven pycs of 255 MiB) and a wheel of 100,000
-one-byte files, and measures, the runs taking turns: `check`, `check --verify-code`, `install`
-into a fresh venv, and, for scale, a plain RECORD-hash verification of the same wheel (every
-entry inflated and hashed once) and `uv pip install --compile-bytecode` of the plain wheel
-(installing and compiling every module, as `install` verifies every module) and of the wheel
-of 100,000 files. Prints the three ratios the targets are set on.
+one-byte files, and measures, the runs taking turns: `check`, `check --verify-code
+--no-cache`, `install` into a fresh venv with an empty compile cache (cold) and again with
+the cache that install filled (warm: the same wheel into a second venv), and, for scale, a
+plain RECORD-hash verification of the same wheel (every entry inflated and hashed once) and
+`uv pip install --compile-bytecode` of the plain wheel (installing and compiling every
+module, as `install` verifies every module) and of the wheel of 100,000 files, each with an
+empty uv cache and with the one it filled. hatch-pyc runs from a venv it is installed in
+with its bytecode compiled, as users run it. Prints the ratios the targets are set on.
 Writes benchmarks/latest/check_install.md. Run it from .venv:
 `python benchmarks/check_install.py`.
 """
@@ -33,7 +36,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from build_speed import OUT, RECORD_CHECK, UV, build, run_measured, sh, sympy_tree
+from build_speed import OUT, RECORD_CHECK, REPO, UV, build, run_measured, sh, sympy_tree
 
 HATCH_PYC = Path(sys.executable).parent / "hatch-pyc"
 
@@ -97,67 +100,94 @@ def many_files(work: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sympy", default="1.14.0")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hatch-pyc-check-"))
     try:
         env = {**os.environ, "HATCH_PYC_CACHE_DIR": str(work / "cache")}
+        # hatch-pyc as users run it: installed from this checkout, its bytecode compiled.
+        tool = work / "tool"
+        sh(UV, "venv", "-q", "-p", sys.executable, tool)
+        sh(UV, "pip", "install", "-q", "--compile-bytecode", "-p", tool / "bin" / "python", REPO)
+        hatch_pyc = tool / "bin" / "hatch-pyc"
         tree = sympy_tree(args.sympy, work)
         _, _, wheel = build(Path(sys.executable), tree, work / "dist", "", env, sample=False)
         _, _, plain = build(Path(sys.executable), tree, work / "plain", None, env, sample=False)
         sympy = f"sympy {args.sympy} alongside ({wheel.stat().st_size / 1e6:.1f} MB)"
         artifacts = {sympy: wheel, MANY: many_files(work), **bombs(work)}
         times: dict[str, list[float]] = {}
-        peaks: dict[str, list[int]] = {}
-        for _ in range(args.runs):
+        peaks: dict[str, int] = {}
+        venv = work / "venv"
+        for run in range(args.runs):
             for label, artifact in artifacts.items():
-                venv = work / "venv"
-                commands = {
-                    "RECORD-hash verification (reference)": [sys.executable, "-c", RECORD_CHECK, artifact],
-                    "check": [HATCH_PYC, "check", artifact],
-                    "check --verify-code": [HATCH_PYC, "check", "--verify-code", artifact],
-                    "install": [HATCH_PYC, "install", artifact, "--python", venv / "bin" / "python"],
-                    "uv pip install --compile-bytecode (reference)": [
-                        UV,
-                        "pip",
-                        "install",
-                        "-q",
-                        "--no-deps",
-                        "--compile-bytecode",
-                        "-p",
-                        venv / "bin" / "python",
-                        plain if label == sympy else artifact,
-                    ],
+                referenced = label in (sympy, MANY)
+                # Cold: empty caches (hatch-pyc's compile cache, which install and check
+                # --verify-code read and fill; uv's wheel cache). Warm: the caches the cold
+                # command just filled, as when installing the same wheel into another venv.
+                cold_pyc, cold_uv = work / "pyc-cache", work / "uv-cache"
+                installed = [UV, "pip", "install", "-q", "--no-deps", "--compile-bytecode"]
+                commands: dict[str, tuple[list[str | os.PathLike[str]], dict[str, str]]] = {
+                    "RECORD-hash verification (reference)": ([sys.executable, "-c", RECORD_CHECK, artifact], {}),
+                    "check": ([hatch_pyc, "check", artifact], {}),
+                    "check --verify-code": ([hatch_pyc, "check", "--verify-code", "--no-cache", artifact], {}),
+                    "install, cold cache": (
+                        [hatch_pyc, "install", artifact, "--python", venv / "bin" / "python"],
+                        {"HATCH_PYC_CACHE_DIR": str(cold_pyc)},
+                    ),
+                    "install, warm cache": (
+                        [hatch_pyc, "install", artifact, "--python", venv / "bin" / "python"],
+                        {"HATCH_PYC_CACHE_DIR": str(cold_pyc)},
+                    ),
+                    "uv pip install --compile-bytecode, cold cache (reference)": (
+                        [*installed, "-p", venv / "bin" / "python", plain if label == sympy else artifact],
+                        {"UV_CACHE_DIR": str(cold_uv)},
+                    ),
+                    "uv pip install --compile-bytecode, warm cache (reference)": (
+                        [*installed, "-p", venv / "bin" / "python", plain if label == sympy else artifact],
+                        {"UV_CACHE_DIR": str(cold_uv)},
+                    ),
                 }
-                for name, command in commands.items():
+                for name, (command, extra) in commands.items():
                     # The bombs break the reference script: it has no limits, which is the point.
-                    if "reference" in name and label != sympy and not (label == MANY and "uv" in name):
+                    if "reference" in name and not (label == sympy or (label == MANY and "uv" in name)):
                         continue
-                    # Timed without sampling memory (which slows the run), then sampled; each
-                    # install into a venv of its own.
-                    for sample in (False, True):
+                    if "warm" in name and not referenced:
+                        continue
+                    # Each install into a venv of its own; memory is sampled in the first run
+                    # only (sampling slows a run), in a round of its own.
+                    for sample in (False, True) if run == 0 else (False,):
                         shutil.rmtree(venv, ignore_errors=True)
                         sh(UV, "venv", "-q", venv)
-                        elapsed, peak = run_measured(command, sample=sample, ok=(0, 2))
+                        if sample and "warm" not in name:
+                            for cache in extra.values():
+                                shutil.rmtree(cache, ignore_errors=True)
+                        elapsed, peak = run_measured(command, sample=sample, ok=(0, 2), env={**env, **extra})
                         if sample:
-                            peaks.setdefault(f"{label}: {name}", []).append(peak)
+                            peaks[f"{label}: {name}"] = peak
                         else:
                             times.setdefault(f"{label}: {name}", []).append(elapsed)
+                for cache in (cold_pyc, cold_uv):
+                    shutil.rmtree(cache, ignore_errors=True)
         lines = [
             f"{datetime.date.today()}, {os.cpu_count()} cores, {platform.machine()}, "
-            f"CPython {platform.python_version()}, {args.runs} runs, min / median; peak RSS of the process tree",
+            f"CPython {platform.python_version()}, {args.runs} runs, min / median; peak RSS of the process tree "
+            "(first run)",
             "",
             "| artifact: command | time | peak RSS |",
             "| --- | --- | --- |",
         ]
         for key, values in times.items():
             lines.append(
-                f"| {key} | {min(values):.2f} / {statistics.median(values):.2f} s | {max(peaks[key]) / 1e6:.0f} MB |"
+                f"| {key} | {min(values):.2f} / {statistics.median(values):.2f} s | {peaks[key] / 1e6:.0f} MB |"
             )
+        lines.append("")
+        uv = "uv pip install --compile-bytecode, {} cache (reference)"
         for artifact, measure, reference in (
-            (sympy, "install", "uv pip install --compile-bytecode (reference)"),
-            (MANY, "install", "uv pip install --compile-bytecode (reference)"),
+            (sympy, "install, cold cache", uv.format("cold")),
+            (sympy, "install, warm cache", uv.format("warm")),
+            (MANY, "install, cold cache", uv.format("cold")),
+            (MANY, "install, warm cache", uv.format("warm")),
             (sympy, "check", "RECORD-hash verification (reference)"),
         ):
             ours, theirs = times[f"{artifact}: {measure}"], times[f"{artifact}: {reference}"]
