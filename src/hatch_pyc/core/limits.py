@@ -147,18 +147,28 @@ class Budget:
             )
 
 
+#: Characters of a name that fits every name limit, however it is spelled: each character is at
+#: most 4 bytes of UTF-8, and a part no longer than the name.
+_SHORT_NAME = min(MAX_NAME_PART // 4, MAX_NAME_SIZE // 4, MAX_NAME_DEPTH - 1)
+
+
 def name_over_limits(name: str) -> str | None:
     """Why the entry name ``name`` (``/``-separated) goes past the name limits, or None.
 
     Checked before anything splits the name or walks its parents, so a name of 32,000 parts
     costs no more than one of 256."""
-    size = len(name.encode("utf-8", "surrogateescape"))
+    if len(name) <= _SHORT_NAME:
+        return None
+    # In ASCII, as nearly every name is, a character is a byte.
+    one_byte = name.isascii()
+    size = len(name) if one_byte else len(name.encode("utf-8", "surrogateescape"))
     if size > MAX_NAME_SIZE:
         return f"a name of {size} bytes, more than {MAX_NAME_SIZE} (a limit of hatch-pyc)"
     depth = name.rstrip("/").count("/") + 1
     if depth > MAX_NAME_DEPTH:
         return f"{depth} parts deep, more than {MAX_NAME_DEPTH} (a limit of hatch-pyc)"
-    longest = max(len(part.encode("utf-8", "surrogateescape")) for part in name.split("/"))
+    parts = name.split("/")
+    longest = max(map(len, parts)) if one_byte else max(len(part.encode("utf-8", "surrogateescape")) for part in parts)
     if longest > MAX_NAME_PART:
         return f"a part of {longest} bytes, more than {MAX_NAME_PART} (a limit of hatch-pyc)"
     return None

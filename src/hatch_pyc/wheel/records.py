@@ -8,7 +8,7 @@ an open archive, so the artifact reader, ``convert``'s writer and the bundle sha
 
 from __future__ import annotations
 
-import base64
+import binascii
 import csv
 import hashlib
 import io
@@ -28,7 +28,11 @@ Row = tuple[str, str, str]
 
 def digest_text(digest: hashlib._Hash) -> str:
     """A digest as RECORD writes it: urlsafe base64 without padding."""
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+    return binascii.b2a_base64(digest.digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+
+
+#: Base64's "+" and "/" as urlsafe base64 writes them (base64.urlsafe_b64encode, without its calls).
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def record_hash(data: bytes, algorithm: str = "sha256") -> str:
@@ -69,8 +73,14 @@ def render(dist_info: str, rows: Iterable[Row]) -> bytes:
 
 def is_unrecorded(dist_info: str, name: str) -> bool:
     """Whether RECORD rightly leaves ``name`` out (itself and signature files)."""
+    if not name.endswith(_UNRECORDED_ENDS):
+        return False
     directory, base = posixpath.split(name)
     return directory == dist_info and base in ("RECORD", *UNRECORDED)
+
+
+#: How the names :func:`is_unrecorded` may take end: most names are ruled out by this alone.
+_UNRECORDED_ENDS = tuple(f"/{base}" for base in ("RECORD", *UNRECORDED))
 
 
 def problems(
