@@ -327,7 +327,8 @@ def test_check_and_install_take_only_the_pycs_compiled_or_compared_here_from_the
         assert ran.returncode == 1, ran
         assert "its code is not what its source compiles to" in ran.stdout or "hash of another source" in ran.stdout
 
-    # An empty cache: the first comparison compiles and stores; the install after it compiles nothing.
+    # An empty cache: a check stores nothing; an install stores what it compared, and the
+    # next install compiles nothing.
     other = tmp_path / "other-cache"
     env = {**os.environ, "HATCH_PYC_CACHE_DIR": str(other)}
     first = subprocess.run(
@@ -335,13 +336,18 @@ def test_check_and_install_take_only_the_pycs_compiled_or_compared_here_from_the
     )
     assert first.returncode == 0, first
     assert "in the compile cache" not in first.stdout
-    assert len(list(other.rglob("*.pyc"))) == len(pycs)
-    venv = make_venv()
-    installed = subprocess.run(
-        [sys.executable, "-m", "hatch_pyc", "install", wheel, "--python", venv.python, "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
+    assert not list(other.rglob("*.pyc"))
+    for venv in (make_venv(), make_venv()):
+        installed = subprocess.run(
+            [sys.executable, "-m", "hatch_pyc", "install", wheel, "--python", venv.python],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert installed.returncode == 0, installed
+        assert subprocess.run([venv.python, "-c", "import demo.core"], check=False).returncode == 0
+        assert len(list(other.rglob("*.pyc"))) == len(pycs)
+    again = subprocess.run(
+        [sys.executable, "-m", "hatch_pyc", "check", "--verify-code", wheel], capture_output=True, text=True, env=env
     )
-    assert installed.returncode == 0, installed
-    assert subprocess.run([venv.python, "-c", "import demo.core"], check=False).returncode == 0
+    assert f"note: {len(pycs)} pycs are in the compile cache, byte for byte" in again.stdout, again

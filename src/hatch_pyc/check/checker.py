@@ -384,7 +384,7 @@ def check_wheel(
     source the target loads a pyc for, with the target, and compares the code, in ``jobs``
     worker processes (the CPU count by default); a pyc that ``cache`` (the compile cache,
     :func:`hatch_pyc.build.cache.open_cache`) holds byte for byte for its source and the
-    target is not compared again, and each found exact is stored there.
+    target is not compared again.
     Raises :class:`BadArtifact` for a file it cannot use and
     :class:`~hatch_pyc.core.interpreters.TargetError` for a target it cannot find.
     """
@@ -400,13 +400,17 @@ def check_for(
     jobs: int | None = None,
     replacing: Iterable[str] | None = None,
     cache: CompileCache | None = None,
+    store: bool = False,
 ) -> CheckResult:
     """:func:`check_wheel` against an interpreter already found. With ``replacing`` (the files
     of an installed version the install replaces, possibly none), also what the install would
     change for names that the standard library or another installed distribution answers
-    (:func:`~hatch_pyc.check.landing.environment_problems`)."""
+    (:func:`~hatch_pyc.check.landing.environment_problems`). With ``store``, the pycs the
+    verifier finds exact go into ``cache`` (see :mod:`hatch_pyc.check.code_verifier`)."""
     target = found.interpreter
-    verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target) if verify_code else None
+    verifier = (
+        CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target, store) if verify_code else None
+    )
     try:
         with open_artifact(os.fspath(path)) as artifact:
             places = Places.of(found.scheme, found.imports, found.platform, artifact.name) if found.scheme else None

@@ -11,7 +11,8 @@ sent and not yet answered is kept under :data:`~hatch_pyc.core.limits.MAX_HELD` 
 With the compile cache, a hash-based pyc the cache holds byte for byte under the key of its
 source, path, level, file name and the target (what a build of that source for that
 interpreter stores, :mod:`hatch_pyc.build.cache`) is what the target compiles: it is not
-compared again. A pyc a worker finds to be exactly what it writes is stored there, so that
+compared again. With ``store`` (an install, which writes these pycs anyway; a check writes
+nothing), a pyc a worker finds to be exactly what it writes is stored there, so that
 installing the same wheel again, or a wheel built here, compiles nothing. A cache another
 user could write to is not opened (:func:`hatch_pyc.build.cache.open_cache`).
 """
@@ -54,12 +55,19 @@ class CodeVerifier:
     ``(key, problem or None)``, in no particular order."""
 
     def __init__(
-        self, executable: str, jobs: int, cache: CompileCache | None = None, target: Interpreter | None = None
+        self,
+        executable: str,
+        jobs: int,
+        cache: CompileCache | None = None,
+        target: Interpreter | None = None,
+        store: bool = False,
     ) -> None:
         self.executable = executable
         self.jobs = max(1, jobs)
         self.cache = cache if target is not None else None
         self.target = target
+        #: Whether exact pycs go into the cache: an install writes them anyway, a check nothing.
+        self.store = store
         #: How many pycs the compile cache held, so that no worker compared them.
         self.cached = 0
         self._processes: dict[_Key, WorkerProcess[_Key, _Request]] = {}
@@ -159,7 +167,8 @@ class CodeVerifier:
         if verdict.get("without_columns") and not where[0]:
             self._send((True, where[1]), request)
         else:
-            if verdict.get("exact") and verdict["problem"] is None and self.cache is not None and request.cache_keys:
+            if verdict.get("exact") and verdict["problem"] is None and self.store and request.cache_keys:
+                assert self.cache is not None
                 self.cache.store(request.cache_keys[not where[0]], request.pyc)
             self._done.append((request.key, verdict["problem"]))
         return True

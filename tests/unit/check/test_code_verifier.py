@@ -64,13 +64,13 @@ def test_the_compile_cache_serves_only_the_exact_pycs_a_worker_compared(tmp_path
     exact = _exact(source, "<m.py>")
     other = exact[:16] + marshal.dumps(compile(b"x = 1\n", "<m.py>", "exec"))  # another code, this source's hash
     timestamp = worker.pyc_header(source, "timestamp", 0) + exact[16:]
-    first = CodeVerifier(sys.executable, 1, cache, target)
+    first = CodeVerifier(sys.executable, 1, cache, target, store=True)
     for number, pyc in enumerate((exact, other, timestamp)):
         first.submit(number, 0, "<m.py>", source, pyc, "m.pyc")
     assert dict(first.close()) == {0: None, 1: "its code is not what its source compiles to", 2: None}
     assert first.cached == 0
 
-    again = CodeVerifier(sys.executable, 1, cache, target)
+    again = CodeVerifier(sys.executable, 1, cache, target, store=True)
     again.submit(0, 0, "<m.py>", source, exact, "m.pyc")
     assert again.finished() == [(0, None)]
     assert again.cached == 1
@@ -87,7 +87,7 @@ def test_the_compile_cache_serves_only_the_exact_pycs_a_worker_compared(tmp_path
     assert verdicts[4] is not None
 
     # Only what a worker found byte for byte what it writes was stored: the pyc at its new path.
-    last = CodeVerifier(sys.executable, 1, cache, target)
+    last = CodeVerifier(sys.executable, 1, cache, target, store=True)
     last.submit(0, 0, "<n.py>", source, exact, "m.pyc")
     last.submit(1, 0, "<m.py>", source, exact, "n.pyc")
     assert dict(last.close()) == {0: None, 1: None}
