@@ -719,7 +719,10 @@ def _shared(found: os.stat_result) -> bool:
         import pwd
 
         members = set(grp.getgrgid(found.st_gid).gr_mem)
-        return not members <= {pwd.getpwuid(os.getuid()).pw_name}
+        if not members <= {pwd.getpwuid(os.getuid()).pw_name}:
+            return True
+        # A group's own users (whose primary group it is) are not listed as its members.
+        return any(user.pw_gid == found.st_gid and user.pw_uid != os.getuid() for user in pwd.getpwall())
     except (ImportError, KeyError):
         return True
 

@@ -60,3 +60,23 @@ def test_a_group_may_write_only_where_it_is_the_users_own(tmp_path: Path) -> Non
     if os.geteuid() == 0:
         os.chown(directory, 0, 4242)  # a group of other users
         assert "is writable by group or others (mode 770)" in (untrusted(str(directory)) or "")
+
+
+def test_a_group_is_shared_when_another_user_has_it_as_primary_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group's own users (``users`` on openSUSE) are not listed among its members."""
+    import pwd
+
+    directory = tmp_path / "cache"
+    directory.mkdir(mode=0o770)
+    directory.chmod(0o770)
+    gid = os.stat(directory).st_gid
+    if gid != os.getgid():
+        pytest.skip("the directory's group is not the user's own here (a set-group-ID parent)")
+    me = pwd.getpwuid(os.getuid())
+    other = pwd.struct_passwd(("other", "x", os.getuid() + 4242, gid, "", "/nonexistent", "/bin/false"))
+    monkeypatch.setattr(pwd, "getpwall", lambda: [me])
+    assert untrusted(str(directory)) is None
+    monkeypatch.setattr(pwd, "getpwall", lambda: [me, other])
+    assert "is writable by group or others (mode 770)" in (untrusted(str(directory)) or "")
