@@ -55,6 +55,9 @@ def fold(path: str) -> str:
     """``path`` as the strictest file system compares names: each part in one Unicode form
     (macOS normalizes), case-folded (macOS and Windows ignore case), without trailing dots and
     spaces (Windows drops them)."""
+    if path.isascii() and "./" not in path and " /" not in path and not path.endswith((".", " ")):
+        # In ASCII, with no part that ends in a dot or a space, folding is lowering the case.
+        return path.lower()
     return "/".join(map(_fold_part, path.split("/")))
 
 
@@ -68,6 +71,14 @@ def _fold_part(part: str) -> str:
 #: ``lib/python3.11/site-packages``, ``lib64/pypy3.11/site-packages`` (``lib64`` is ``lib``).
 _GENERIC_SITE = "/venv/lib/python/site-packages"
 _ANY_SITE = re.compile(r"^/venv/lib(?:64)?/[^/]+/site-packages(?=/|$)")
+
+
+def _dirname(path: str) -> str:
+    """:func:`posixpath.dirname` of a ``str``, without its calls: the audit takes it of every file."""
+    head = path[: path.rfind("/") + 1]
+    if head and head != "/" * len(head):
+        head = head.rstrip("/")
+    return head
 
 
 def real_path(path: str) -> str:
@@ -184,14 +195,22 @@ def destinations(
     landed: dict[str, str] = {}
     #: Each directory resolved once: an existing file of a new entry's name is refused by install.
     resolved: dict[str, str] = {}
+    data_prefix = data_dir + "/"
     for entry in entries:
         scheme, rest = root_scheme, entry
-        if entry.startswith(data_dir + "/"):
-            scheme, _, rest = entry[len(data_dir) + 1 :].partition("/")
+        if entry.startswith(data_prefix):
+            scheme, _, rest = entry[len(data_prefix) :].partition("/")
         directory = places.schemes.get(scheme)
         if directory is None or not rest:
             continue
-        parent, _, name = posixpath.join(directory, rest).rpartition("/")
+        # posixpath.join(directory, rest), which is the most of this loop's time as a call.
+        if rest.startswith("/"):
+            joined = rest
+        elif not directory or directory.endswith("/"):
+            joined = directory + rest
+        else:
+            joined = f"{directory}/{rest}"
+        parent, _, name = joined.rpartition("/")
         if parent not in resolved:
             resolved[parent] = resolve(parent)
             if places.any_interpreter:
@@ -207,12 +226,19 @@ def _inside(path: str, root: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=16)
+def _longest_first(suffixes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(suffixes, key=len, reverse=True))
+
+
 def _module_stem(name: str, suffixes: Sequence[str]) -> tuple[str, str] | None:
     """``(stem, kind)`` of a file the path finder loads: kind ``native``, ``source`` or
     ``bytecode``; None for any other file."""
-    for suffix in sorted(suffixes, key=len, reverse=True):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)], "native"
+    native = _longest_first(suffixes if isinstance(suffixes, tuple) else tuple(suffixes))
+    if name.endswith(native):
+        for suffix in native:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                return name[: -len(suffix)], "native"
     if name.endswith(SOURCE) and len(name) > len(SOURCE):
         return name[: -len(SOURCE)], "source"
     if name.endswith(BYTECODE) and len(name) > len(BYTECODE):
@@ -223,6 +249,8 @@ def _module_stem(name: str, suffixes: Sequence[str]) -> tuple[str, str] | None:
 def _startup_name(relative: str, suffixes: Sequence[str]) -> str:
     """The ``sitecustomize`` or ``usercustomize`` module that ``relative`` (below a root) is or
     belongs to, or ""."""
+    if not relative.startswith(STARTUP_MODULES):
+        return ""
     head, slash, rest = relative.partition("/")
     if slash:
         return head if head in STARTUP_MODULES and rest.startswith("__init__.") else ""
@@ -254,8 +282,10 @@ def audit_wheel(
     audit.landed = landed
     at: dict[str, str] = {}
     folded: dict[str, str] = {}
+    #: Each path's fold, taken once.
+    folds: dict[str, str] = {}
     for entry, path in landed.items():
-        key = fold(path)
+        key = folds[path] = fold(path)
         if key in folded:
             other = folded[key]
             how = "" if landed[other] == path else " where names are compared without case (macOS, Windows)"
@@ -266,25 +296,26 @@ def audit_wheel(
     directories = _Directories(at)
     folded_directories = _Directories(folded)
     for path, entry in at.items():
-        below = folded_directories.below(fold(path))
+        below = folded_directories.below(folds[path])
         if below is not None:
             audit.problems.append(
                 f"{printable(folded[below])} needs a directory where {printable(entry)} lands as a file"
             )
 
     for entry, path in landed.items():
-        name = posixpath.basename(path)
+        name = path[path.rfind("/") + 1 :]
         if name.endswith(STARTUP_FILES) or name in STARTUP_FILES:
             audit.problems.append(
                 f"{printable(entry)}: a file Python reads to find its paths at start-up ({printable(name)}): it "
                 "can put anything on sys.path before the standard library, and no wheel ships one"
             )
-    sites = places.sites
+    #: Each site-packages directory as the start of the paths below it (what _inside makes of it).
+    site_prefixes = [site.rstrip("/") + "/" for site in places.sites]
     for entry, path in landed.items():
-        for site in sites:
-            relative = _inside(path, site)
-            if relative is not None:
-                top = relative.split("/")[0]
+        for prefix in site_prefixes:
+            if path.startswith(prefix):
+                relative = path[len(prefix) :]
+                top = relative.partition("/")[0]
                 if top.endswith((".dist-info", ".egg-info")) and top != dist_info:
                     audit.problems.append(
                         f"{printable(entry)}: lands in {printable(top)}, the metadata of another distribution"
@@ -306,13 +337,14 @@ def audit_wheel(
         by_path.setdefault(root.path, root)
     #: The roots each directory is below, innermost first: found once per directory.
     roots_of: dict[str, list[Root]] = {}
+    suffixes = places.suffixes
     for path, entry in sorted(at.items()):
-        directory = posixpath.dirname(path)
+        directory = _dirname(path)
         if directory not in roots_of:
             roots_of[directory] = [by_path[parent] for parent in (directory, *parents(directory)) if parent in by_path]
         placed = [(root, path[len(root.path) + 1 :]) for root in roots_of[directory]]
         for _, relative in placed:
-            startup = _startup_name(relative, places.suffixes)
+            startup = _startup_name(relative, suffixes)
             if startup:
                 audit.startup.append(
                     f"{printable(entry)}: the site module imports it as {startup} at every start of Python"
@@ -379,10 +411,14 @@ def _roots(
     if "scripts" in places.schemes:
         roots.append(Root(places.schemes["scripts"], "scripts", "sys.path[0] of every console script"))
     added = {root.path for root in roots}
+    sites = places.sites
     for path, entry in sorted(at.items()):
-        site = posixpath.dirname(path)
-        name = posixpath.basename(path)
-        if site not in places.sites or name.startswith("."):
+        name = path[path.rfind("/") + 1 :]
+        # Only a .pth or .start file in site-packages is read, whatever else lands there.
+        if not name.endswith((".pth", ".start")):
+            continue
+        site = _dirname(path)
+        if site not in sites or name.startswith("."):
             continue
         if name.endswith(".start"):
             audit.startup.append(f"{printable(entry)}: its entry points run at every start of Python 3.15+ (PEP 829)")
@@ -447,19 +483,20 @@ def _audit_file(
     layout: Layout | None,
 ) -> None:
     """What the path finder makes of ``entry`` below ``root``."""
-    label = printable(entry)
     parts = relative.split("/")
     for raw in parts[:-1]:
-        if fold(raw) == "__pycache__" and raw != "__pycache__":
+        # A part has no "/": its fold is its one part's, which is cached.
+        if raw != "__pycache__" and _fold_part(raw) == "__pycache__":
             audit.problems.append(
-                f"{label}: a directory spelled {printable(raw)!r}, which is __pycache__ where names are "
+                f"{printable(entry)}: a directory spelled {printable(raw)!r}, which is __pycache__ where names are "
                 "compared without case (macOS, Windows)"
             )
     name = parts[-1]
     if len(parts) == 1 and name.endswith(".pkg"):
         audit.problems.append(
-            f"{label}: pkgutil.extend_path adds each line of it to package {printable(name[: -len('.pkg')])}'s "
-            "__path__, wherever it points: code there would be imported as that package's"
+            f"{printable(entry)}: pkgutil.extend_path adds each line of it to package "
+            f"{printable(name[: -len('.pkg')])}'s __path__, wherever it points: code there would be imported as "
+            "that package's"
         )
     if len(parts) >= 2 and parts[-2] == "__pycache__":
         _audit_cached(audit, entry, path, at, folded)
@@ -467,8 +504,9 @@ def _audit_file(
     found = _module_stem(name, places.suffixes)
     if found is None:
         return
+    label = printable(entry)
     stem, kind = found
-    directory = posixpath.dirname(path)
+    directory = _dirname(path)
     if kind == "native":
         audit.native += 1
     if root.kind == "scripts":
@@ -510,14 +548,14 @@ def _audit_file(
 
 def _audit_cached(audit: Audit, entry: str, path: str, at: Mapping[str, str], folded: Mapping[str, str]) -> None:
     """A ``__pycache__`` pyc: it runs in place of the source beside it."""
-    label = printable(entry)
-    match = CACHED_PYC.match(posixpath.basename(path))
+    match = CACHED_PYC.match(path[path.rfind("/") + 1 :])
     if match is None or not path.endswith(BYTECODE):
         return  # no name the import system looks for
-    source = f"{posixpath.dirname(posixpath.dirname(path))}/{match['stem']}{SOURCE}"
+    source = f"{_dirname(_dirname(path))}/{match['stem']}{SOURCE}"
     if source in at:
         audit.sources.setdefault(entry, at[source])
         return
+    label = printable(entry)
     twin = folded.get(fold(source))
     if twin is not None:
         audit.problems.append(

@@ -11,6 +11,7 @@ import posixpath
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from hatch_pyc._shipped.bundle_runtime import INDEX_MODULE, RESOURCES_MODULE, RUNTIME_MODULE
 from hatch_pyc.build import placement, stubs
@@ -24,9 +25,10 @@ from hatch_pyc.wheel import wheelfile
 from hatch_pyc.wheel.artifact import ZIP_ERRORS, Artifact
 
 
-@dataclass(frozen=True)
-class Member:
-    """A file of the artifact, or of an archive inside it that a ``.pth`` file puts on ``sys.path``."""
+class Member(NamedTuple):
+    """A file of the artifact, or of an archive inside it that a ``.pth`` file puts on ``sys.path``.
+
+    A named tuple, made for every entry: a frozen dataclass sets each field through a call."""
 
     container: Artifact
     #: Its name in ``container``.
@@ -110,6 +112,9 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
     for entry, path in sorted(audit.landed.items()):
         # ``python bin/tool`` runs a script that is a zip archive (after its #! line) as a zipapp:
         # its __main__ and what it imports come from the archive, as zipimport reads it.
+        # Only a path that starts with the scripts directory can be in it: the test for most.
+        if scripts is None or not path.startswith(scripts):
+            continue
         if posixpath.dirname(path) != scripts or entry in audit.archives:
             continue
         kind = _script_kind(artifact, entry)

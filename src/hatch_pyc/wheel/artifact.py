@@ -122,8 +122,8 @@ class Artifact:
         """The entry's bytes, read in one piece from the archive; or None, and ``zipfile``
         reads it, whenever it is not plainly stored or deflated as its directory entry says.
 
-        ``zipfile`` costs some 40 µs an entry in objects and calls of its own, more than a
-        small file takes to inflate. This takes only what ``zipfile`` reads the same way
+        ``zipfile`` makes several objects and many calls for each entry it opens, which cost
+        more than a small file takes to inflate. This takes only what ``zipfile`` reads the same way
         (the checks of :meth:`zipfile.ZipFile.open` and its reader's, each an answer of None),
         so every entry it refuses is refused by ``zipfile``, in its words. Its input is at most
         a little more than the entry's size: a larger compressed size is left to ``zipfile``,
@@ -146,19 +146,22 @@ class Artifact:
             return None
         if len(block) < _LOCAL_HEADER.size:
             return None
-        signature, _, _, flags, *_, name_size, extra_size = _LOCAL_HEADER.unpack_from(block)
+        signature, flags, name_size, extra_size = _LOCAL_FIELDS.unpack_from(block)
         start = _LOCAL_HEADER.size + name_size + extra_size
         local_name = block[_LOCAL_HEADER.size : _LOCAL_HEADER.size + name_size]
         if signature != _LOCAL or len(local_name) != name_size:
             return None
         encoding = "utf-8" if flags & _UTF8_NAME else getattr(self.archive, "metadata_encoding", None) or "cp437"
+        if encoding in ("utf-8", "cp437") and local_name.isascii():
+            # Both read ASCII as ASCII, and the ascii codec is the one without a Python layer.
+            encoding = "ascii"
         try:
             if local_name.decode(encoding) != name:
                 return None
         except ValueError:
             return None
         # Python 3.13's zipfile refuses data that runs into the next entry.
-        end: int | None = getattr(info, "_end_offset", None)
+        end: int | None = getattr(info, "_end_offset", None) if _END_OFFSETS else None
         if end is not None and info.header_offset + start + packed > end:
             return None
         raw = block[start : start + packed]
@@ -401,12 +404,18 @@ _TAIL = 0xFFFF + _END_RECORD.size + _ZIP64_PART + 1
 #: Where zipfile looks for the end record: in the last 64 KiB and 22 bytes.
 _ZIPFILE_WINDOW = (1 << 16) + _END_RECORD.size
 _CENTRAL_HEADER = 46
+#: A directory entry's name, extra field and comment sizes, 28 bytes into it.
+_SIZES = struct.Struct("<3H")
 
 
 #: The entries zipimport reads when it imports: sources, bytecode, and a bundle's __main__.
 _IMPORTED = (".py", ".pyc")
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL = b"PK\x03\x04"
+#: The fields of a local header that the direct reader reads: signature, flags, name and extra sizes.
+_LOCAL_FIELDS = struct.Struct("<4s2xH18xHH")
+#: Whether zipfile knows where each entry's data must end (Python 3.13), which it checks.
+_END_OFFSETS = "_end_offset" in getattr(zipfile.ZipInfo, "__slots__", ())
 _ENCRYPTED = 0x1
 #: Flags of entries that ``zipfile`` refuses or decrypts: encrypted, compressed patched data,
 #: strong encryption.
@@ -568,7 +577,8 @@ def _walk_directory(fp: IO[bytes], start: int, size: int, most: int) -> tuple[in
                 break
         if buffer[offset : offset + 4] != _CENTRAL or offset + _CENTRAL_HEADER > len(buffer):
             break
-        at += _CENTRAL_HEADER + sum(struct.unpack_from("<3H", buffer, offset + 28))
+        name_size, extra_size, comment_size = _SIZES.unpack_from(buffer, offset + 28)
+        at += _CENTRAL_HEADER + name_size + extra_size + comment_size
         count += 1
     return count, at
 
@@ -676,7 +686,8 @@ def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]
     if info.file_size <= _CHUNK:
         data = artifact._plain(info)
         if data is not None:
-            return records.digest_text(hashlib.new(algorithm, data)), len(data)
+            digest = hashlib.sha256(data) if algorithm == "sha256" else hashlib.new(algorithm, data)
+            return records.digest_text(digest), len(data)
     digest = hashlib.new(algorithm)
     size = 0
     for chunk in artifact.chunks(name):

@@ -91,7 +91,7 @@ def problems(
     found = []
     recorded = {path: (digest, size) for path, digest, size in rows}
     for name in names:
-        if is_unrecorded(dist_info, name):
+        if name.endswith(_UNRECORDED_ENDS) and is_unrecorded(dist_info, name):
             continue
         if name not in recorded:
             found.append(f"{printable(name)}: in the wheel but not in RECORD")
