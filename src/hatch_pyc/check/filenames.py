@@ -58,6 +58,23 @@ def _walked(data: bytes, writer: Writer, budget: Budget) -> Filenames | str:
     return Filenames(len(names), names[0], worker.build_path(names))
 
 
+#: Bytes the pipe to the worker holds (Linux, up to /proc/sys/fs/pipe-max-size by default): the
+#: checking process goes on reading and hashing while the worker is a few pycs behind, instead
+#: of waiting for it at every 64 KiB.
+_PIPE_SIZE = 1024 * 1024
+
+
+def _widen(process: WorkerProcess[None, tuple[int, bytes, Writer]]) -> None:
+    """Make the pipe to ``process`` hold :data:`_PIPE_SIZE` bytes where the system allows it."""
+    try:
+        import fcntl
+
+        assert process.process.stdin is not None
+        fcntl.fcntl(process.process.stdin.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):  # not Linux, or more than it allows
+        pass
+
+
 class FilenameReader:
     """Reads the file names of pycs handed to :meth:`submit`; :meth:`finished` and
     :meth:`close` give them back as ``(key, result)`` in the order they were handed in.
@@ -118,6 +135,7 @@ class FilenameReader:
         if self._process is None and self._executable is not None:
             limits = (self._budget.cpu_seconds, MARSHAL_BYTES_PER_CPU_SECOND, MARSHAL_MEMORY)
             self._process = WorkerProcess(self._executable, ["--filenames", *map(str, limits)], self._replies, None)
+            _widen(self._process)
         return self._process if self._executable is not None else None
 
     def _collect(self, wait: bool) -> None:
