@@ -323,7 +323,9 @@ def audit_wheel(
                 elif top != dist_info:
                     audit.top_level.add(top.split(".")[0] if "/" not in relative else top)
 
-    roots = audit.roots = _roots(audit, landed, at, directories, places, read_text, layout, archive_name)
+    #: The landed files in the order of their paths, for the roots and the files below them.
+    ordered = sorted(at.items())
+    roots = audit.roots = _roots(audit, ordered, at, directories, places, read_text, layout, archive_name)
     for root in roots:
         # The interpreter's own entries: those after site-packages were put there by .pth files
         # installed already (this distribution's own archive, checked again once installed).
@@ -338,23 +340,27 @@ def audit_wheel(
     #: The roots each directory is below, innermost first: found once per directory.
     roots_of: dict[str, list[Root]] = {}
     suffixes = places.suffixes
-    for path, entry in sorted(at.items()):
+    for path, entry in ordered:
         directory = _dirname(path)
-        if directory not in roots_of:
-            roots_of[directory] = [by_path[parent] for parent in (directory, *parents(directory)) if parent in by_path]
-        placed = [(root, path[len(root.path) + 1 :]) for root in roots_of[directory]]
-        for _, relative in placed:
+        roots_here = roots_of.get(directory)
+        if roots_here is None:
+            roots_here = roots_of[directory] = [
+                by_path[parent] for parent in (directory, *parents(directory)) if parent in by_path
+            ]
+        if not roots_here:
+            continue
+        for root in roots_here:
+            relative = path[len(root.path) + 1 :]
             startup = _startup_name(relative, suffixes)
             if startup:
                 audit.startup.append(
                     f"{printable(entry)}: the site module imports it as {startup} at every start of Python"
                 )
-        if placed:
-            # The innermost root decides: site-packages inside the standard library's directory
-            # (outside a venv) is searched as site-packages.
-            root, relative = placed[0]
-            audit.placed[entry] = root
-            _audit_file(audit, entry, path, root, relative, at, folded, places, layout)
+        # The innermost root decides: site-packages inside the standard library's directory
+        # (outside a venv) is searched as site-packages.
+        root = roots_here[0]
+        audit.placed[entry] = root
+        _audit_file(audit, entry, path, root, path[len(root.path) + 1 :], at, folded, places, layout)
     audit.startup = list(dict.fromkeys(audit.startup))
     return audit
 
@@ -391,7 +397,7 @@ def parents(path: str) -> Iterable[str]:
 
 def _roots(
     audit: Audit,
-    landed: Mapping[str, str],
+    ordered: Sequence[tuple[str, str]],
     at: Mapping[str, str],
     directories: _Directories,
     places: Places,
@@ -412,7 +418,7 @@ def _roots(
         roots.append(Root(places.schemes["scripts"], "scripts", "sys.path[0] of every console script"))
     added = {root.path for root in roots}
     sites = places.sites
-    for path, entry in sorted(at.items()):
+    for path, entry in ordered:
         name = path[path.rfind("/") + 1 :]
         # Only a .pth or .start file in site-packages is read, whatever else lands there.
         if not name.endswith((".pth", ".start")):
@@ -504,11 +510,13 @@ def _audit_file(
     found = _module_stem(name, places.suffixes)
     if found is None:
         return
-    label = printable(entry)
     stem, kind = found
-    directory = _dirname(path)
     if kind == "native":
         audit.native += 1
+    if root.kind != "scripts" and kind != "bytecode":
+        return
+    label = printable(entry)
+    directory = _dirname(path)
     if root.kind == "scripts":
         top = parts[0] if len(parts) > 1 else stem
         if top.isidentifier() and (kind != "source" or top in places.stdlib or top in audit.top_level):

@@ -11,6 +11,7 @@ held whole to hash or count them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -598,7 +599,7 @@ def _open_wheel(artifact: Artifact) -> None:
         raise BadArtifact(f"{path}: {exc}") from None
     artifact.name, artifact.version, artifact.tags = str(name), str(version), tags
     artifact.build_tag = "".join(map(str, build))
-    dist_infos = {n.split("/")[0] for n in artifact.names if n.split("/")[0].endswith(".dist-info") and "/" in n}
+    dist_infos = {top for n in artifact.names if "/" in n and (top := n.partition("/")[0]).endswith(".dist-info")}
     if len(dist_infos) != 1:
         raise BadArtifact(f"{path}: expected one .dist-info directory, found {len(dist_infos)}")
     artifact.dist_info = dist_infos.pop()
@@ -628,7 +629,7 @@ def _one_data_directory(artifact: Artifact) -> None:
     directory whose name ends in ``.data``. Where the wheel has one, all three must be it.
     """
     path = artifact.path
-    tops = sorted({name.split("/", 1)[0] for name in artifact.names if name.split("/", 1)[0].endswith(".data")})
+    tops = sorted({top for name in artifact.names if (top := name.partition("/")[0]).endswith(".data")})
     if not tops:
         return
     distribution, version = os.path.basename(path)[: -len(".whl")].split("-")[:2]
@@ -680,9 +681,11 @@ def open_artifact(path: str) -> Artifact:
 def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]:
     """The RECORD digest of entry ``name`` and its size: as it was read whole, if it was,
     else read in chunks."""
-    if algorithm == "sha256" and name in artifact.sha256:
-        return artifact.sha256[name]
-    info = artifact.info(name)
+    if algorithm == "sha256":
+        known = artifact.sha256.get(name)
+        if known is not None:
+            return known
+    info = artifact.archive.getinfo(name)
     if info.file_size <= _CHUNK:
         data = artifact._plain(info)
         if data is not None:
@@ -726,11 +729,9 @@ def install_path(artifact: Artifact, name: str) -> str | None:
 
 def record_problems(artifact: Artifact) -> list[str]:
     """One line per file whose content or size does not match the wheel's RECORD, or that only one lists."""
-
-    def hash_of(name: str, algorithm: str) -> tuple[str, int]:
-        return hash_entry(artifact, name, algorithm)
-
-    return records.problems(artifact.record, artifact.names, artifact.dist_info, hash_of)
+    return records.problems(
+        artifact.record, artifact.names, artifact.dist_info, functools.partial(hash_entry, artifact)
+    )
 
 
 @contextlib.contextmanager

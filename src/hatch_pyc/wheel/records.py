@@ -93,10 +93,11 @@ def problems(
     for name in names:
         if name.endswith(_UNRECORDED_ENDS) and is_unrecorded(dist_info, name):
             continue
-        if name not in recorded:
+        row = recorded.get(name)
+        if row is None:
             found.append(f"{printable(name)}: in the wheel but not in RECORD")
             continue
-        digest, size = recorded[name]
+        digest, size = row
         algorithm, _, expected = digest.partition("=")
         if algorithm not in ALGORITHMS:
             found.append(f"{printable(name)}: RECORD gives no usable hash ({printable(digest) or 'none'})")
