@@ -109,12 +109,11 @@ def survey_artifact(artifact: Artifact, meta: BytecodeMetadata | None, places: P
         found, code = _own_files(artifact, meta, in_site)
         own.update({(id(artifact), entry): data for entry, data in found.items()})
     scripts = places.schemes.get("scripts")
-    for entry, path in sorted(audit.landed.items()):
+    # Only a path that starts with the scripts directory can be in it: the others are not sorted.
+    near_scripts = [item for item in audit.landed.items() if scripts is not None and item[1].startswith(scripts)]
+    for entry, path in sorted(near_scripts):
         # ``python bin/tool`` runs a script that is a zip archive (after its #! line) as a zipapp:
         # its __main__ and what it imports come from the archive, as zipimport reads it.
-        # Only a path that starts with the scripts directory can be in it: the test for most.
-        if scripts is None or not path.startswith(scripts):
-            continue
         if posixpath.dirname(path) != scripts or entry in audit.archives:
             continue
         kind = _script_kind(artifact, entry)
@@ -280,7 +279,7 @@ def own_problems(
 ) -> None:
     """A stub or selector file that is not what this version writes, a missing one, and a
     source in the selector package, are problems: they run, and no sdist holds them."""
-    present = {(id(member.container), member.entry): member for member in members}
+    present = {(id(member.container), member.entry): member for member in members} if own else {}
     for key, data in sorted(own.items(), key=lambda item: item[0][1]):
         member = present.get(key)
         if member is None:
@@ -293,10 +292,15 @@ def own_problems(
                 f"{printable(member.display)}: not what hatch-pyc writes there for this wheel (a stub or the "
                 "selector package): it runs at import, and no sdist holds it"
             )
+    in_selector = selector + "/"
     for member in members:
         path = in_site.get(member.entry, member.entry) if member.container is members[0].container else member.entry
-        top = path.split("/")[0]
-        if top == selector and path.endswith(".py") and (id(member.container), member.entry) not in own:
+        # The selector package's top is the selector: the path is it, or starts with it and "/".
+        if (
+            path.endswith(".py")
+            and (path == selector or path.startswith(in_selector))
+            and (id(member.container), member.entry) not in own
+        ):
             audit.problems.append(
                 f"{printable(member.display)}: a source in the selector package, which hatch-pyc never writes"
             )
