@@ -7,12 +7,16 @@ not plain names, another install of the same project. Whatever still fails while
 full disk, a read-only directory) is undone: every file written and every directory made
 is removed, so the environment is exactly as before and a retry works.
 
-pypa/installer writes while the check runs, in a thread of its own, into a staging directory
-in site-packages (``.hatch-pyc-install-*``: not a name import finds, and ``site`` reads no
-``.pth`` file below it), at most :data:`_AHEAD` bytes before the check has passed. A refusal
-removes it; once the check has passed and the plan is made, each directory the wheel adds is
-moved into place whole, by one rename, and files into directories already there one by one.
-The files and RECORD are those pypa/installer writes.
+pypa/installer writes while the check runs, into a staging directory in site-packages
+(``.hatch-pyc-install-*``: not a name import finds, and ``site`` reads no ``.pth`` file below
+it), at most :data:`_AHEAD` bytes before the check has passed. It writes in a thread of its
+own, or, for a wheel of more than :data:`_ALONE_ENTRIES` entries, in a process of its own
+(:func:`_write_alone`): its work for each file then runs on another core than the check's,
+and the zip directory it reads is not held in the checking process. A refusal stops it (the
+process is killed) and removes the staging directory; once the check has passed and the plan
+is made, each directory the wheel adds is moved into place whole, by one rename, and files
+into directories already there one by one. The files and RECORD are those pypa/installer
+writes.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import posixpath
 import queue
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -98,9 +104,10 @@ _QUEUED = 256
 _AHEAD = 256 * 1024 * 1024
 #: The staging directory's name in the root scheme's directory: a dot, never an importable name.
 _STAGING = ".hatch-pyc-install-"
-#: Wheels of more entries are written once the check is done: the zip directory the writer
-#: reads would otherwise be held beside the check's (60 MB each for 100,000 entries).
-_OVERLAP_ENTRIES = 20_000
+#: Wheels of more entries are written by a process of its own: pypa/installer's work for each
+#: file then runs beside the check's, not in turns with it (one GIL), and the zip directory it
+#: reads is not held beside the check's in one process.
+_ALONE_ENTRIES = 20_000
 
 
 def _entries(path: str) -> int | None:
@@ -117,6 +124,11 @@ def _entries(path: str) -> int | None:
         return None
     total = int.from_bytes(tail[at + 10 : at + 12], "little")
     return None if total == 0xFFFF else total  # 0xFFFF: zip64, as many as that or more
+
+
+#: A relative path that is already normal: parts joined by single slashes, none of them empty,
+#: ``.`` or ``..``. Never matches on Windows, where a backslash or a drive separates too.
+_PLAIN = re.compile(r"(?!\.\.?(?:/|$))[^/]+(?:/(?!\.\.?(?:/|$))[^/]+)*" if os.sep == "/" else r"(?!)")
 
 
 class _Cancelled(Exception):
@@ -141,9 +153,11 @@ class _Destination(SchemeDictionaryDestination):
         staging: str,
         checked: threading.Event,
         cancelled: threading.Event,
+        ahead: int = _AHEAD,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.ahead = ahead
         #: The names of those pycs: each is copied from the wheel in chunks, never held whole.
         self.pycache = pycache
         #: The wheel, open while pypa/installer writes it.
@@ -163,6 +177,8 @@ class _Destination(SchemeDictionaryDestination):
 
     def _staged(self, scheme: Scheme, path: str) -> str:
         """Where the file ``path`` of ``scheme`` is staged; refused outside the scheme's directory."""
+        if _PLAIN.fullmatch(path):  # normalizing it would change nothing
+            return f"{self.staging}{os.sep}{scheme}{os.sep}{path}"
         directory = self._targets[scheme]
         target = os.path.abspath(os.path.join(directory, path))
         if not target.startswith(directory + os.sep):
@@ -177,7 +193,7 @@ class _Destination(SchemeDictionaryDestination):
             raise self._errors[0]
         if self.cancelled.is_set():
             raise _Cancelled
-        if self.staged > _AHEAD and not self.checked.is_set():
+        if self.staged > self.ahead and not self.checked.is_set():
             self.checked.wait()
             if self.cancelled.is_set():
                 raise _Cancelled
@@ -272,82 +288,210 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _write(
+    path: str,
+    paths: dict[str, str],
+    staging: str,
+    target_tag: str,
+    executable: str,
+    checked: threading.Event,
+    cancelled: threading.Event,
+    ahead: int = _AHEAD,
+) -> None:
+    """pypa/installer writing the wheel at ``path`` below ``staging``, as :class:`_Destination` does,
+    at most ``ahead`` bytes before ``checked`` is set."""
+    with zipfile.ZipFile(path) as archive, warnings.catch_warnings():
+        source = WheelFile(archive)
+        metadata = parse_metadata_file(source.read_dist_info("WHEEL"))
+        root_scheme = Scheme("purelib" if str(metadata["Root-Is-Purelib"]).lower() == "true" else "platlib")
+        pycache = []
+        data_dir = source.data_dir + "/"
+        for name in archive.namelist():
+            directory, base = posixpath.split(name)
+            match = CACHED_PYC.match(base)
+            in_pycache = posixpath.basename(directory) == "__pycache__"
+            if in_pycache and not name.startswith(data_dir) and match and match["tag"] == target_tag:
+                pycache.append(name)
+        destination = _Destination(
+            pycache,
+            root_scheme,
+            staging,
+            checked,
+            cancelled,
+            ahead,
+            scheme_dict=paths,
+            interpreter=executable,
+            script_kind=get_launcher_kind(),
+        )
+        destination.archive = archive
+        warnings.filterwarnings("ignore", message=".*__pycache__.*", category=RuntimeWarning)
+        try:
+            install(source, destination, {"INSTALLER": b"hatch-pyc\n"})
+        finally:
+            destination.finish()
+
+
+#: What the writing process runs: its request is the first line of its input.
+_ALONE = (
+    "import json, sys; request = json.loads(sys.stdin.buffer.readline()); sys.path[:] = request.pop('sys_path'); "
+    "from hatch_pyc.install import _write_alone; _write_alone(**request)"
+)
+#: The line that tells the writing process the check has passed.
+_CHECKED = b"checked\n"
+
+
+def _write_alone(
+    path: str, paths: dict[str, str], staging: str, target_tag: str, executable: str, ahead: int = _AHEAD
+) -> None:
+    """:func:`_write` in a process of its own (:data:`_ALONE`): ``checked`` once its input says
+    so; cancelled, and the staging directory removed, once its input ends before it is done
+    (the installing process gave up, or died). Its last line of output says how it ended."""
+    checked = threading.Event()
+    cancelled = threading.Event()
+
+    def listen() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            for line in sys.stdin.buffer:
+                if line == _CHECKED:
+                    checked.set()
+        cancelled.set()
+        checked.set()
+
+    threading.Thread(target=listen, daemon=True).start()
+    try:
+        _write(path, paths, staging, target_tag, executable, checked, cancelled, ahead)
+        reply = {}
+    except BaseException as exc:
+        if cancelled.is_set():
+            shutil.rmtree(staging, ignore_errors=True)
+        reply = {"error": f"{type(exc).__name__}: {exc}"}
+    sys.stdout.write(json.dumps(reply) + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not through the interpreter's shutdown, which would wait for the thread reading the input.
+    os._exit(0)
+
+
+class _WriterFailed(Exception):
+    """What the writing process said went wrong (its exception's type and text), or how it died."""
+
+
 class _Staged:
-    """pypa/installer writing the wheel below a staging directory in a thread of its own,
-    while the check runs: :meth:`finish` waits for it, :meth:`move` puts what it wrote in
+    """pypa/installer writing the wheel below a staging directory while the check runs, in a
+    thread of its own or, for a wheel of many entries, in a process of its own
+    (:func:`_write_alone`): :meth:`finish` waits for it, :meth:`move` puts what it wrote in
     place, :meth:`undo` removes all of it. Whatever it raises waits for :meth:`finish`."""
 
-    def __init__(self, path: str, paths: dict[str, str], root: str, target_tag: str, executable: str) -> None:
+    def __init__(
+        self, path: str, paths: dict[str, str], root: str, target_tag: str, executable: str, *, alone: bool = False
+    ) -> None:
         self.path = path
         self.paths = paths
         #: The files and directories moved into place (each wholly this install's), in order,
         #: and the directories made for them (the root scheme's too, as pypa/installer would).
         self.moved: list[str] = []
         self.made: list[str] = []
-        self._make(root)
-        try:
-            self.staging = tempfile.mkdtemp(prefix=_STAGING, dir=root)
-        except BaseException:
-            self.undo()
-            raise
-        self.target_tag = target_tag
-        self.executable = executable
-        self.destination: _Destination | None = None
+        self.staging: str | None = None
+        self.thread: threading.Thread | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.error: BaseException | None = None
         self.checked = threading.Event()
         self.cancelled = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
+        self._make(root)
         try:
-            with zipfile.ZipFile(self.path) as archive, warnings.catch_warnings():
-                source = WheelFile(archive)
-                metadata = parse_metadata_file(source.read_dist_info("WHEEL"))
-                root_scheme = Scheme("purelib" if str(metadata["Root-Is-Purelib"]).lower() == "true" else "platlib")
-                pycache = []
-                data_dir = source.data_dir + "/"
-                for name in archive.namelist():
-                    directory, base = posixpath.split(name)
-                    match = CACHED_PYC.match(base)
-                    in_pycache = posixpath.basename(directory) == "__pycache__"
-                    if in_pycache and not name.startswith(data_dir) and match and match["tag"] == self.target_tag:
-                        pycache.append(name)
-                self.destination = _Destination(
-                    pycache,
-                    root_scheme,
-                    self.staging,
-                    self.checked,
-                    self.cancelled,
-                    scheme_dict=self.paths,
-                    interpreter=self.executable,
-                    script_kind=get_launcher_kind(),
-                )
-                self.destination.archive = archive
-                warnings.filterwarnings("ignore", message=".*__pycache__.*", category=RuntimeWarning)
-                try:
-                    install(source, self.destination, {"INSTALLER": b"hatch-pyc\n"})
-                finally:
-                    self.destination.finish()
+            self.staging = tempfile.mkdtemp(prefix=_STAGING, dir=root)
+            if alone and sys.executable:
+                self._start_process(target_tag, executable)
+        except BaseException:
+            self.undo()
+            raise
+        if self.process is None:
+            self.thread = threading.Thread(target=self._run, args=(target_tag, executable, self.staging), daemon=True)
+            self.thread.start()
+
+    def _start_process(self, target_tag: str, executable: str) -> None:
+        # Its own interpreter (-I: nothing from the environment; -B: no pyc written beside
+        # hatch-pyc's modules), importing hatch-pyc from where this process does.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _end()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", _ALONE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+        request = {
+            "sys_path": sys.path,
+            "path": os.path.abspath(self.path),
+            "paths": self.paths,
+            "staging": self.staging,
+            "target_tag": target_tag,
+            "executable": executable,
+        }
+        self._tell(json.dumps(request).encode() + b"\n")
+
+    def _tell(self, line: bytes) -> None:
+        assert self.process is not None
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):  # it died: finish() says how
+            self.process.stdin.write(line)
+            self.process.stdin.flush()
+
+    def _run(self, target_tag: str, executable: str, staging: str) -> None:
+        try:
+            _write(self.path, self.paths, staging, target_tag, executable, self.checked, self.cancelled)
         except BaseException as exc:
             self.error = exc
 
     def verdict(self) -> None:
         """The check has passed: the writer goes on past :data:`_AHEAD`."""
         self.checked.set()
+        if self.process is not None:
+            self._tell(_CHECKED)
 
     def wait(self) -> None:
         """Wait for the writer to end (all written, or failed)."""
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
+        if self.process is not None and self.error is None:
+            self.error = self._end()
+
+    def _end(self) -> _WriterFailed | None:
+        """Wait for the writing process to end; what went wrong in it, if anything."""
+        assert self.process is not None
+        assert self.process.stdout is not None
+        out = self.process.stdout.read()
+        status = self.process.wait()
+        self._close()
+        self._stderr.seek(0)
+        said = self._stderr.read().decode(errors="replace").strip().splitlines()
+        self._stderr.close()
+        try:
+            reply = json.loads(out.splitlines()[-1])
+        except (ValueError, IndexError):
+            reply = None
+        if reply == {} and status == 0:
+            return None
+        if isinstance(reply, dict) and isinstance(reply.get("error"), str):
+            return _WriterFailed(reply["error"])
+        return _WriterFailed(f"the writing process ended with exit status {status}" + (f": {said[-1]}" if said else ""))
+
+    def _close(self) -> None:
+        assert self.process is not None
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):  # what it was told and did not read (it ended first)
+            self.process.stdin.close()
+        with self.process:  # the other pipes closed
+            pass
 
     def finish(self) -> None:
         """Wait for the writer; raise what it raised."""
-        self.thread.join()
+        self.wait()
         if self.error is not None:
             raise self.error
 
     def move(self) -> None:
         """Every staged file into place: a directory that is not there yet whole, by one rename."""
+        assert self.staging is not None
         for scheme in sorted(os.listdir(self.staging)):
             self._merge(os.path.join(self.staging, scheme), self.paths[scheme])
 
@@ -382,10 +526,15 @@ class _Staged:
 
     def undo(self) -> None:
         """Stop the writer, and remove every file it wrote and everything moved into place."""
-        if hasattr(self, "thread"):
-            self.cancelled.set()
-            self.checked.set()
+        self.cancelled.set()
+        self.checked.set()
+        if self.thread is not None:
             self.thread.join()
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            self.process.wait()
+            self._close()
+            self._stderr.close()
         for target in reversed(self.moved):
             if os.path.isdir(target) and not os.path.islink(target):
                 shutil.rmtree(target, ignore_errors=True)
@@ -398,7 +547,7 @@ class _Staged:
         self.cleanup()
 
     def cleanup(self) -> None:
-        if hasattr(self, "staging"):
+        if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
 
 
@@ -828,17 +977,25 @@ def install_wheel(
     staging_error: OSError | None = None
     if project is not None:
         paths["headers"] = os.path.join(scheme["include"], project)
-    # Only into a site-packages that is there (one made now would outlive a refusal), and not
-    # a wheel of many entries (see _OVERLAP_ENTRIES).
+    # Only into a site-packages that is there (one made now would outlive a refusal).
     entries = _entries(path) if project is not None and path.endswith(".whl") else None
-    if entries is not None and entries <= _OVERLAP_ENTRIES and os.path.isdir(paths["purelib"]):
+    if entries is not None and os.path.isdir(paths["purelib"]):
         try:
-            staged = _Staged(path, paths, paths["purelib"], found.interpreter.cache_tag, scheme["executable"])
+            staged = _Staged(
+                path,
+                paths,
+                paths["purelib"],
+                found.interpreter.cache_tag,
+                scheme["executable"],
+                alone=entries > _ALONE_ENTRIES,
+            )
         except OSError as exc:  # a read-only site-packages, say: said once the check has passed
             staging_error = exc
     previous = None
     try:
-        result = check_for(path, found, verify_code=verify_code, jobs=jobs, replacing=replaced or [], cache=cache)
+        result = check_for(
+            path, found, verify_code=verify_code, jobs=jobs, replacing=replaced or [], cache=cache, store=True
+        )
         if result.inspection.kind != "wheel":
             raise BadArtifact(f"{path}: only wheels can be installed")
         if not result.ok:
@@ -848,14 +1005,15 @@ def install_wheel(
                 [*result.startup, "it runs code at every start of Python; --allow-startup-code installs it anyway"]
             )
         target_tag = result.target.cache_tag
-        if staged is None and staging_error is None:  # a wheel of many entries: written now
+        if staged is None and staging_error is None:  # how many entries it holds is not known
             try:
-                staged = _Staged(path, paths, paths["purelib"], target_tag, scheme["executable"])
+                staged = _Staged(path, paths, paths["purelib"], target_tag, scheme["executable"], alone=True)
             except OSError as exc:
                 staging_error = exc
         if staged is not None:
             staged.verdict()
-            staged.wait()  # its zip directory gone before the next is read
+            if staged.process is None:
+                staged.wait()  # its zip directory gone before the next is read
         with open_artifact(path) as artifact:
             root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")
             pycache = []
@@ -906,8 +1064,9 @@ def install_wheel(
         if not isinstance(exc, Exception):
             raise
         again = "; the version installed before is back" if previous is not None else ""
+        what = str(exc) if isinstance(exc, _WriterFailed) else f"{type(exc).__name__}: {exc}"
         raise InstallFailed(
-            f"installing {name} into {root} failed: {type(exc).__name__}: {exc}; everything written was removed{again}"
+            f"installing {name} into {root} failed: {what}; everything written was removed{again}"
         ) from None
     staged.cleanup()
     if previous is not None:

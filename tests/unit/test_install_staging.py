@@ -1,0 +1,112 @@
+"""The staged writer of ``install``: pypa/installer writing below a staging directory, in a thread
+or in a process of its own (wheels of many entries), the same files and RECORD either way."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hatch_pyc import install
+from hatch_pyc.install import _Staged, _WriterFailed
+
+DIST = "demo_pkg-1.0.dist-info"
+
+
+def _wheel(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    """demo_pkg 1.0 holding ``files``, its RECORD listing them."""
+    entries = {**files, f"{DIST}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    entries[f"{DIST}/METADATA"] = b"Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0\n"
+    rows = []
+    for name, data in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        rows.append(f"{name},sha256={digest},{len(data)}")
+    entries[f"{DIST}/RECORD"] = ("\n".join([*rows, f"{DIST}/RECORD,,"]) + "\n").encode()
+    path = tmp_path / "demo_pkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _paths(prefix: Path) -> dict[str, str]:
+    site = prefix / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    return {
+        "purelib": str(site),
+        "platlib": str(site),
+        "scripts": str(prefix / "bin"),
+        "data": str(prefix),
+        "headers": str(prefix / "include" / "demo-pkg"),
+    }
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(directory)): path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+
+
+FILES = {f"demo/m{number}.py": f"X = {number}\n".encode() for number in range(50)} | {"demo/__init__.py": b""}
+
+
+def test_a_process_of_its_own_writes_what_the_thread_writes(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path, FILES)
+    trees = []
+    for alone in (False, True):
+        prefix = tmp_path / f"alone-{alone}"
+        paths = _paths(prefix)
+        staged = _Staged(str(wheel), paths, paths["purelib"], "cpython-311", "/usr/bin/python3", alone=alone)
+        assert (staged.process is not None) is alone
+        staged.verdict()
+        staged.finish()
+        staged.move()
+        staged.cleanup()
+        trees.append(_tree(prefix))
+    assert trees[0] == trees[1]
+    assert trees[1]["lib/site-packages/demo/m7.py"] == b"X = 7\n"
+    assert b"demo/m7.py,sha256=" in trees[1][f"lib/site-packages/{DIST}/RECORD"]
+    assert trees[1][f"lib/site-packages/{DIST}/INSTALLER"] == b"hatch-pyc\n"
+    assert not any(".hatch-pyc-install-" in name for name in trees[1])
+
+
+def test_what_goes_wrong_in_the_process_is_said_and_undone(tmp_path: Path) -> None:
+    """A file where a directory must go (the check refuses it; this writer is not told):
+    the process says what it raised, and undo leaves nothing behind."""
+    wheel = _wheel(tmp_path, {"demo/a": b"file", "demo/a/b.py": b""})
+    paths = _paths(tmp_path / "prefix")
+    staged = _Staged(str(wheel), paths, paths["purelib"], "cpython-311", "/usr/bin/python3", alone=True)
+    staged.verdict()
+    with pytest.raises(_WriterFailed, match=r"^(NotADirectoryError|FileExistsError): "):
+        staged.finish()
+    staged.undo()
+    assert os.listdir(paths["purelib"]) == []
+
+
+def test_undo_stops_the_process_and_removes_the_staging_directory(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path, FILES)
+    paths = _paths(tmp_path / "prefix")
+    staged = _Staged(str(wheel), paths, paths["purelib"], "cpython-311", "/usr/bin/python3", alone=True)
+    assert staged.process is not None
+    staged.undo()
+    assert staged.process.returncode is not None
+    assert os.listdir(paths["purelib"]) == []
+
+
+def test_the_process_ends_and_cleans_up_when_its_input_ends_before_the_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installing process gone (its end of the pipe closed) while the writer waits for the
+    check past what it may write ahead: it stops and removes the staging directory itself."""
+    wheel = _wheel(tmp_path, {"demo/big.bin": os.urandom(64 * 1024), "demo/after.py": b""})
+    paths = _paths(tmp_path / "prefix")
+    monkeypatch.setattr(install, "_ALONE", install._ALONE.replace("_write_alone(", "_write_alone(ahead=1024, "))
+    staged = _Staged(str(wheel), paths, paths["purelib"], "cpython-311", "/usr/bin/python3", alone=True)
+    assert staged.process is not None
+    assert staged.process.stdin is not None
+    staged.process.stdin.close()
+    with pytest.raises(_WriterFailed, match="_Cancelled"):
+        staged.finish()
+    assert os.listdir(paths["purelib"]) == []
