@@ -86,6 +86,30 @@ def real_path(path: str) -> str:
     return os.path.realpath(path).replace(os.sep, "/")
 
 
+class _RealPaths:
+    """:func:`real_path` of directories, each found from its parent's: one ``lstat`` of a
+    directory whose parent is known (a link is resolved whole, as ``realpath`` does), not one
+    of each part of its path, which ``realpath`` takes anew for every directory."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        known = self._known.get(path)
+        if known is not None:
+            return known
+        head, _, name = path.rpartition("/")
+        if os.sep != "/" or not head or name in ("", ".", ".."):
+            found = real_path(path)
+        else:
+            parent = self(head)
+            candidate = f"{parent}/{name}" if parent != "/" else f"/{name}"
+            # realpath takes a part that is no link (or does not exist) as it is.
+            found = real_path(path) if os.path.islink(candidate) else candidate
+        self._known[path] = found
+        return found
+
+
 @dataclass(frozen=True)
 class Places:
     """Where the target installs a wheel and where its import system looks: absolute POSIX
@@ -195,6 +219,8 @@ def destinations(
     landed: dict[str, str] = {}
     #: Each directory resolved once: an existing file of a new entry's name is refused by install.
     resolved: dict[str, str] = {}
+    if resolve is real_path:
+        resolve = _RealPaths()
     data_prefix = data_dir + "/"
     for entry in entries:
         scheme, rest = root_scheme, entry
