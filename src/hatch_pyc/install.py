@@ -97,6 +97,9 @@ _SMALL = 256 * 1024
 #: (the system calls release the GIL). More contend for the directory in the kernel: creating
 #: 20,000 files in one directory took about a third more system time with two than with one.
 _WRITERS = 1
+#: And in a process of its own, none: its GIL is contended only by those threads, which then
+#: wait for it after each system call (on a tmpfs, a third more CPU time than writing in turns).
+_ALONE_WRITERS = 0
 #: Files waiting for a writer thread: with :data:`_SMALL`, at most 64 MiB held.
 _QUEUED = 256
 #: Bytes staged before the check has finished, at most: past them the writer waits for its
@@ -143,7 +146,7 @@ class _Destination(SchemeDictionaryDestination):
     pypa/installer skips such pycs (a pyc nobody checked is a risk); ``check`` verifies each of
     these against RECORD, its magic number against the target and its code against its
     source, and nothing staged is moved into place before it has, so they are written and
-    recorded like every other file. Small files are created by :data:`_WRITERS` threads.
+    recorded like every other file. Small files are created by ``writers`` threads.
     """
 
     def __init__(
@@ -154,6 +157,7 @@ class _Destination(SchemeDictionaryDestination):
         checked: threading.Event,
         cancelled: threading.Event,
         ahead: int = _AHEAD,
+        writers: int = _WRITERS,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -171,7 +175,7 @@ class _Destination(SchemeDictionaryDestination):
         self.staged = 0
         self._queue: queue.Queue[tuple[str, bytes, bool] | None] = queue.Queue(_QUEUED)
         self._errors: list[BaseException] = []
-        self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(_WRITERS)]
+        self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(writers)]
         for thread in self._threads:
             thread.start()
 
@@ -198,9 +202,8 @@ class _Destination(SchemeDictionaryDestination):
             if self.cancelled.is_set():
                 raise _Cancelled
         target = self._staged(scheme, path)
-        hashed = hashlib.new(self.hash_algorithm)
         data = stream.read(_SMALL + 1)
-        hashed.update(data)
+        hashed = hashlib.new(self.hash_algorithm, data)
         size = len(data)
         # Scripts are made executable by pypa/installer once written: written here and now.
         if size <= _SMALL and scheme == self.root_scheme and self._threads:
@@ -283,9 +286,11 @@ def _create(path: str) -> int:
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    written = os.write(fd, data)
+    if written < len(data):  # rare but allowed: the rest without copying
+        view = memoryview(data)[written:]
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def _write(
@@ -297,6 +302,7 @@ def _write(
     checked: threading.Event,
     cancelled: threading.Event,
     ahead: int = _AHEAD,
+    writers: int = _WRITERS,
 ) -> None:
     """pypa/installer writing the wheel at ``path`` below ``staging``, as :class:`_Destination` does,
     at most ``ahead`` bytes before ``checked`` is set."""
@@ -319,6 +325,7 @@ def _write(
             checked,
             cancelled,
             ahead,
+            writers,
             scheme_dict=paths,
             interpreter=executable,
             script_kind=get_launcher_kind(),
@@ -359,7 +366,7 @@ def _write_alone(
 
     threading.Thread(target=listen, daemon=True).start()
     try:
-        _write(path, paths, staging, target_tag, executable, checked, cancelled, ahead)
+        _write(path, paths, staging, target_tag, executable, checked, cancelled, ahead, _ALONE_WRITERS)
         reply = {}
     except BaseException as exc:
         if cancelled.is_set():
