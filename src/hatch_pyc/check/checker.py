@@ -13,16 +13,13 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.tags import compatible_tags, cpython_tags, parse_tag, platform_tags
 
 from hatch_pyc.build import bytecode_metadata, stubs
 from hatch_pyc.build.bytecode_metadata import BytecodeMetadata
-from hatch_pyc.build.cache import CompileCache
 from hatch_pyc.check import bytecode, landing
-from hatch_pyc.check.bootstrap import bootstrap_problems
-from hatch_pyc.check.code_verifier import CodeVerifier
 from hatch_pyc.check.filenames import FilenameReader, Filenames
 from hatch_pyc.check.landing import Places
 from hatch_pyc.check.survey import Member, Survey, survey_artifact
@@ -33,6 +30,10 @@ from hatch_pyc.core.layouts import Layout
 from hatch_pyc.core.limits import MAX_HELD, MAX_INTERPRETERS, MAX_PYC_SIZE, LimitExceeded
 from hatch_pyc.core.naming import CACHED_PYC, OPT_LEVEL, pyc_level
 from hatch_pyc.wheel.artifact import Artifact, open_artifact, record_problems
+
+if TYPE_CHECKING:
+    from hatch_pyc.build.cache import CompileCache
+    from hatch_pyc.check.code_verifier import CodeVerifier
 
 
 @dataclass
@@ -408,9 +409,11 @@ def check_for(
     (:func:`~hatch_pyc.check.landing.environment_problems`). With ``store``, the pycs the
     verifier finds exact go into ``cache`` (see :mod:`hatch_pyc.check.code_verifier`)."""
     target = found.interpreter
-    verifier = (
-        CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target, store) if verify_code else None
-    )
+    verifier = None
+    if verify_code:
+        from hatch_pyc.check.code_verifier import CodeVerifier
+
+        verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target, store)
     try:
         with open_artifact(os.fspath(path)) as artifact:
             places = Places.of(found.scheme, found.imports, found.platform, artifact.name) if found.scheme else None
@@ -436,6 +439,8 @@ def check_for(
                     environment = landing.Environment(survey.places, {*survey.audit.landed.values(), *replaced})
                     problems += landing.environment_problems(survey.audit, environment)
             elif layout is not None and layout.bundle:
+                from hatch_pyc.check.bootstrap import bootstrap_problems
+
                 problems += bootstrap_problems(artifact, found)
     finally:
         if verifier is not None:

@@ -24,12 +24,15 @@ import json
 import queue
 import struct
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hatch_pyc._shipped import worker
-from hatch_pyc.build.cache import CompileCache
-from hatch_pyc.core.interpreters import Interpreter
 from hatch_pyc.core.limits import MAX_HELD
 from hatch_pyc.core.processes import WorkerProcess
+
+if TYPE_CHECKING:
+    from hatch_pyc.build.cache import CompileCache
+    from hatch_pyc.core.interpreters import Interpreter
 
 #: What a worker's death means for the pycs it had not answered for.
 DIED = "the interpreter comparing it with its source died on it"

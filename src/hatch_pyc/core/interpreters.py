@@ -15,15 +15,17 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import INTERPRETER_SHORT_NAMES
 from packaging.version import Version
 
 from hatch_pyc._shipped import worker
 from hatch_pyc.core import processes
 from hatch_pyc.core.errors import HatchPycError
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 #: The oldest interpreter hatch-pyc compiles for: the worker keeps to its syntax.
 OLDEST = (3, 8)
@@ -281,6 +283,8 @@ def wheel_tag(target: Target) -> str:
 
 def parse_requires_python(requires_python: str) -> SpecifierSet:
     """The project's ``requires-python``; :class:`TargetError` if it is not a specifier set."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # the build's alone: check imports less
+
     try:
         return SpecifierSet(requires_python)
     except InvalidSpecifier as exc:
@@ -294,6 +298,8 @@ def narrowed_requires_python(requires_python: str, interpreters: Sequence[Interp
     Raises :class:`TargetError` when the project's own range excludes an interpreter: such
     a wheel could not be installed there.
     """
+    from packaging.specifiers import SpecifierSet
+
     project = parse_requires_python(requires_python)
     check_admitted(project, interpreters)
     minors = sorted({interpreter.minor for interpreter in interpreters})
