@@ -113,80 +113,8 @@ class Artifact:
     def read(self, name: str, limit: int = MAX_ENTRY_SIZE) -> bytes:
         """The whole entry, which must be no larger than ``limit`` bytes."""
         self.within(name, limit)
-        data = self._plain(self.info(name))
-        if data is None:
-            data = b"".join(self.chunks(name))
+        data = b"".join(self.chunks(name))
         self.sha256[name] = (records.digest_text(hashlib.sha256(data)), len(data))
-        return data
-
-    def _plain(self, info: zipfile.ZipInfo) -> bytes | None:
-        """The entry's bytes, read in one piece from the archive; or None, and ``zipfile``
-        reads it, whenever it is not plainly stored or deflated as its directory entry says.
-
-        ``zipfile`` makes several objects and many calls for each entry it opens, which cost
-        more than a small file takes to inflate. This takes only what ``zipfile`` reads the same way
-        (the checks of :meth:`zipfile.ZipFile.open` and its reader's, each an answer of None),
-        so every entry it refuses is refused by ``zipfile``, in its words. Its input is at most
-        a little more than the entry's size: a larger compressed size is left to ``zipfile``,
-        which reads it in chunks.
-        """
-        size, packed, fp = info.file_size, info.compress_size, self.archive.fp
-        if (
-            fp is None
-            or info.flag_bits & _UNREAD_FLAGS
-            or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-            or packed > size + (size >> 8) + 64
-        ):
-            return None
-        name = info.orig_filename
-        # One read, with room for a local name and extra field as long as the directory's.
-        try:
-            fp.seek(info.header_offset)
-            block = fp.read(_LOCAL_HEADER.size + 4 * len(name) + len(info.extra) + packed)
-        except (OSError, ValueError):
-            return None
-        if len(block) < _LOCAL_HEADER.size:
-            return None
-        signature, flags, name_size, extra_size = _LOCAL_FIELDS.unpack_from(block)
-        start = _LOCAL_HEADER.size + name_size + extra_size
-        local_name = block[_LOCAL_HEADER.size : _LOCAL_HEADER.size + name_size]
-        if signature != _LOCAL or len(local_name) != name_size:
-            return None
-        encoding = "utf-8" if flags & _UTF8_NAME else getattr(self.archive, "metadata_encoding", None) or "cp437"
-        if encoding in ("utf-8", "cp437") and local_name.isascii():
-            # Both read ASCII as ASCII, and the ascii codec is the one without a Python layer.
-            encoding = "ascii"
-        try:
-            if local_name.decode(encoding) != name:
-                return None
-        except ValueError:
-            return None
-        # Python 3.13's zipfile refuses data that runs into the next entry.
-        end: int | None = getattr(info, "_end_offset", None) if _END_OFFSETS else None
-        if end is not None and info.header_offset + start + packed > end:
-            return None
-        raw = block[start : start + packed]
-        if len(raw) != packed:
-            try:
-                fp.seek(info.header_offset + start)
-                raw = fp.read(packed)
-            except (OSError, ValueError):
-                return None
-        if len(raw) != packed:
-            return None
-        if info.compress_type == zipfile.ZIP_STORED:
-            data = raw if packed == size else None
-        else:
-            inflater = zlib.decompressobj(-15)
-            try:
-                data = inflater.decompress(raw, size + 1)
-            except zlib.error:
-                return None
-            # A stream that ends exactly at the declared size: zipfile reads the same bytes.
-            if not inflater.eof or len(data) != size:
-                return None
-        if data is None or zlib.crc32(data) != info.CRC:
-            return None
         return data
 
     def text(self, name: str) -> str:
@@ -412,17 +340,7 @@ _SIZES = struct.Struct("<3H")
 #: The entries zipimport reads when it imports: sources, bytecode, and a bundle's __main__.
 _IMPORTED = (".py", ".pyc")
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
-_LOCAL = b"PK\x03\x04"
-#: The fields of a local header that the direct reader reads: signature, flags, name and extra sizes.
-_LOCAL_FIELDS = struct.Struct("<4s2xH18xHH")
-#: Whether zipfile knows where each entry's data must end (Python 3.13), which it checks.
-_END_OFFSETS = "_end_offset" in getattr(zipfile.ZipInfo, "__slots__", ())
 _ENCRYPTED = 0x1
-#: Flags of entries that ``zipfile`` refuses or decrypts: encrypted, compressed patched data,
-#: strong encryption.
-_UNREAD_FLAGS = _ENCRYPTED | 0x20 | 0x40
-#: A local header's flag for a name in UTF-8 (else code page 437).
-_UTF8_NAME = 0x800
 
 
 def _data_as_declared(path: str, archive: zipfile.ZipFile, raw: IO[bytes]) -> None:
@@ -685,12 +603,6 @@ def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]
         known = artifact.sha256.get(name)
         if known is not None:
             return known
-    info = artifact.archive.getinfo(name)
-    if info.file_size <= _CHUNK:
-        data = artifact._plain(info)
-        if data is not None:
-            digest = hashlib.sha256(data) if algorithm == "sha256" else hashlib.new(algorithm, data)
-            return records.digest_text(digest), len(data)
     digest = hashlib.new(algorithm)
     size = 0
     for chunk in artifact.chunks(name):
