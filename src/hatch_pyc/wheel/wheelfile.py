@@ -152,6 +152,16 @@ def with_requires_python(text: str, requires_python: str) -> str:
     return "\n".join(lines) + (separator + body if separator else "\n")
 
 
+#: configparser's reference to another value, which pypa/installer's parser of entry points
+#: expands: nine levels of a few references each in 400 bytes take an hour to expand. No
+#: entry point (``module:function [extras]``) needs one.
+INTERPOLATION = "%("
+INTERPOLATION_PROBLEM = (
+    "entry_points.txt refers to other values with '%(', which pypa/installer would expand "
+    "(a few hundred bytes of such references take hours); no entry point needs one"
+)
+
+
 def scripts(label: str, text: str) -> list[str]:
     """The names of the scripts ``entry_points.txt`` asks an installer to make, parsed as
     pypa/installer parses them, so that what it would refuse is refused first."""
@@ -161,6 +171,8 @@ def scripts(label: str, text: str) -> list[str]:
         raise LimitExceeded(
             f"{label}: entry_points.txt is larger than {MAX_ENTRY_POINTS_SIZE} bytes (a limit of hatch-pyc)"
         )
+    if INTERPOLATION in text:
+        raise BadArtifact(f"{label}: {INTERPOLATION_PROBLEM}")
     try:
         return [name for name, _, _, _ in parse_entrypoints(text)]
     except HatchPycError:

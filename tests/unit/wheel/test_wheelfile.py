@@ -138,3 +138,11 @@ def test_the_writer_leaves_nothing_when_it_fails(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="missing"):
         wheelfile.write_wheel(str(tmp_path / "a-1-py3-none-any.whl"), entries, "a-1.dist-info", (2020, 2, 2, 0, 0, 0))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_entry_points_that_refer_to_other_values_are_refused_before_installer_expands_them() -> None:
+    """Nine levels of six references each: pypa/installer's parser would take minutes."""
+    levels = ["[console_scripts]", "a0 = x:y"]
+    levels += [f"a{level} = " + f"%(a{level - 1})s" * 6 for level in range(1, 10)]
+    with pytest.raises(BadArtifact, match=re.escape("w: entry_points.txt refers to other values with '%('")):
+        wheelfile.scripts("w", "\n".join(levels) + "\n")
