@@ -12,8 +12,10 @@ pypa/installer writes while the check runs, into a staging directory in site-pac
 it), at most :data:`_AHEAD` bytes before the check has passed. It writes in a thread of its
 own, or, for a wheel of more than :data:`_ALONE_ENTRIES` entries, in a process of its own
 (:func:`_write_alone`): its work for each file then runs on another core than the check's,
-and the zip directory it reads is not held in the checking process. A refusal stops it (the
-process is killed) and removes the staging directory; once the check has passed and the plan
+and the zip directory it reads is not held in the checking process. On POSIX that process
+hands the small files of the root scheme to a third (:func:`_create_alone`), which creates
+them while the next are read and hashed. A refusal stops them (the processes are killed)
+and removes the staging directory; once the check has passed and the plan
 is made, each directory the wheel adds is moved into place whole, by one rename, and files
 into directories already there one by one. The files and RECORD are those pypa/installer
 writes.
@@ -30,6 +32,7 @@ import posixpath
 import queue
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -39,7 +42,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import IO, BinaryIO, cast
 
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
@@ -158,10 +161,13 @@ class _Destination(SchemeDictionaryDestination):
         cancelled: threading.Event,
         ahead: int = _AHEAD,
         writers: int = _WRITERS,
+        creator: BinaryIO | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.ahead = ahead
+        #: The input of the process that creates the small files (:func:`_create_alone`), if any.
+        self.creator = creator
         #: The names of those pycs: each is copied from the wheel in chunks, never held whole.
         self.pycache = pycache
         #: The wheel, open while pypa/installer writes it.
@@ -206,7 +212,10 @@ class _Destination(SchemeDictionaryDestination):
         hashed = hashlib.new(self.hash_algorithm, data)
         size = len(data)
         # Scripts are made executable by pypa/installer once written: written here and now.
-        if size <= _SMALL and scheme == self.root_scheme and self._threads:
+        if size <= _SMALL and scheme == self.root_scheme and self.creator is not None:
+            name = os.fsencode(target)
+            self.creator.write(_FRAME.pack(len(name), size, is_executable) + name + data)
+        elif size <= _SMALL and scheme == self.root_scheme and self._threads:
             self._queue.put((target, data, is_executable))
         else:
             fd = _create(target)
@@ -240,8 +249,15 @@ class _Destination(SchemeDictionaryDestination):
             except BaseException as exc:
                 self._errors.append(exc)
 
-    def finish(self) -> None:
-        """Wait for every staged file to be written; raise what writing one raised."""
+    def finish(self, completed: bool = True) -> None:
+        """Wait for every staged file to be written, or handed to the creating process, which
+        is then told that was all if pypa/installer ``completed``; raise what writing one raised."""
+        if self.creator is not None and completed:
+            self.creator.write(_FRAME.pack(0, 0, False))
+            self.creator.close()
+        elif self.creator is not None:
+            with contextlib.suppress(OSError):  # it may have failed first
+                self.creator.close()
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:
@@ -303,6 +319,7 @@ def _write(
     cancelled: threading.Event,
     ahead: int = _AHEAD,
     writers: int = _WRITERS,
+    creator: BinaryIO | None = None,
 ) -> None:
     """pypa/installer writing the wheel at ``path`` below ``staging``, as :class:`_Destination` does,
     at most ``ahead`` bytes before ``checked`` is set."""
@@ -326,16 +343,19 @@ def _write(
             cancelled,
             ahead,
             writers,
+            creator,
             scheme_dict=paths,
             interpreter=executable,
             script_kind=get_launcher_kind(),
         )
         destination.archive = archive
         warnings.filterwarnings("ignore", message=".*__pycache__.*", category=RuntimeWarning)
+        completed = False
         try:
             install(source, destination, {"INSTALLER": b"hatch-pyc\n"})
+            completed = True
         finally:
-            destination.finish()
+            destination.finish(completed)
 
 
 #: What the writing process runs: its request is the first line of its input.
@@ -348,11 +368,19 @@ _CHECKED = b"checked\n"
 
 
 def _write_alone(
-    path: str, paths: dict[str, str], staging: str, target_tag: str, executable: str, ahead: int = _AHEAD
+    path: str,
+    paths: dict[str, str],
+    staging: str,
+    target_tag: str,
+    executable: str,
+    ahead: int = _AHEAD,
+    creator: int | None = None,
 ) -> None:
-    """:func:`_write` in a process of its own (:data:`_ALONE`): ``checked`` once its input says
-    so; cancelled, and the staging directory removed, once its input ends before it is done
-    (the installing process gave up, or died). Its last line of output says how it ended."""
+    """:func:`_write` in a process of its own (:data:`_ALONE`), handing small files to the
+    creating process whose input is the descriptor ``creator``, if any: ``checked`` once its
+    input says so; cancelled once its input ends before it is done (the installing process gave
+    up, or died), and the staging directory removed (by the creating process, if any, which
+    writes last). Its last line of output says how it ended."""
     checked = threading.Event()
     cancelled = threading.Event()
 
@@ -366,10 +394,11 @@ def _write_alone(
 
     threading.Thread(target=listen, daemon=True).start()
     try:
-        _write(path, paths, staging, target_tag, executable, checked, cancelled, ahead, _ALONE_WRITERS)
+        with open(creator, "wb", buffering=1024 * 1024) if creator is not None else contextlib.nullcontext() as pipe:
+            _write(path, paths, staging, target_tag, executable, checked, cancelled, ahead, _ALONE_WRITERS, pipe)
         reply = {}
     except BaseException as exc:
-        if cancelled.is_set():
+        if cancelled.is_set() and creator is None:  # else the creating process, which writes last
             shutil.rmtree(staging, ignore_errors=True)
         reply = {"error": f"{type(exc).__name__}: {exc}"}
     sys.stdout.write(json.dumps(reply) + "\n")
@@ -377,6 +406,55 @@ def _write_alone(
     sys.stderr.flush()
     # Not through the interpreter's shutdown, which would wait for the thread reading the input.
     os._exit(0)
+
+
+#: A file for the creating process: the lengths of its path and its bytes, and whether it is
+#: executable; a path of length 0 says there are no more.
+_FRAME = struct.Struct("<IIB")
+#: What the creating process runs: its request is the first line of its input.
+_CREATING = _ALONE.replace("_write_alone", "_create_alone")
+
+
+def _create_alone(staging: str) -> None:
+    """Create the files the writing process sends (:data:`_FRAME`, its path, its bytes) as they
+    come, in a process of its own: the system's work for each file runs beside the writing
+    process's own, not in turns with it. Its one line of output says how it ended: ``{}`` when
+    told there were no more, ``{"ended": true}`` when its input ended first (the writing process
+    failed, was cancelled or died: ``staging`` is removed, as it is the last to write there),
+    or the error."""
+    source = sys.stdin.buffer
+    reply: dict[str, object] = {"ended": True}
+    try:
+        while len(header := source.read(_FRAME.size)) == _FRAME.size:
+            name_size, size, executable = _FRAME.unpack(header)
+            if not name_size:
+                reply = {}
+                break
+            name = source.read(name_size)
+            data = source.read(size)
+            if len(name) != name_size or len(data) != size:
+                break
+            fd = _create(os.fsdecode(name))
+            try:
+                _write_all(fd, data)
+                if executable:
+                    os.fchmod(fd, _EXECUTABLE)
+            finally:
+                os.close(fd)
+    except BaseException as exc:
+        reply = {"error": f"{type(exc).__name__}: {exc}"}
+    if reply.get("ended"):
+        shutil.rmtree(staging, ignore_errors=True)
+    sys.stdout.write(json.dumps(reply) + "\n")
+    sys.stdout.flush()
+
+
+def _close(process: subprocess.Popen[bytes]) -> None:
+    assert process.stdin is not None
+    with contextlib.suppress(OSError):  # what it was told and did not read (it ended first)
+        process.stdin.close()
+    with process:  # the other pipes closed
+        pass
 
 
 class _WriterFailed(Exception):
@@ -401,14 +479,20 @@ class _Staged:
         self.staging: str | None = None
         self.thread: threading.Thread | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        #: The process creating the small files the writing process sends it.
+        self.creator: subprocess.Popen[bytes] | None = None
+        self._stderr: dict[int, IO[bytes]] = {}
         self.error: BaseException | None = None
         self.checked = threading.Event()
         self.cancelled = threading.Event()
         self._make(root)
         try:
             self.staging = tempfile.mkdtemp(prefix=_STAGING, dir=root)
-            if alone and sys.executable:
-                self._start_process(target_tag, executable)
+            # A frozen hatch-pyc's executable runs no -c; one that cannot be started is written
+            # by a thread, as a wheel of fewer entries is.
+            if alone and sys.executable and not getattr(sys, "frozen", False):
+                with contextlib.suppress(OSError):
+                    self._start_process(target_tag, executable)
         except BaseException:
             self.undo()
             raise
@@ -417,15 +501,26 @@ class _Staged:
             self.thread.start()
 
     def _start_process(self, target_tag: str, executable: str) -> None:
-        # Its own interpreter (-I: nothing from the environment; -B: no pyc written beside
+        # The creating process first, its input then handed to the writing process; each its
+        # own interpreter (-I: nothing from the environment; -B: no pyc written beside
         # hatch-pyc's modules), importing hatch-pyc from where this process does.
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _end()
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-c", _ALONE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-        )
+        handed: tuple[int, ...] = ()
+        try:
+            if os.name == "posix":  # where a descriptor can be handed on (pass_fds)
+                self.creator = self._spawn(_CREATING)
+                assert self.creator.stdin is not None
+                first = {"sys_path": sys.path, "staging": self.staging}
+                self.creator.stdin.write(json.dumps(first).encode() + b"\n")
+                self.creator.stdin.flush()
+                handed = (self.creator.stdin.fileno(),)
+            self.process = self._spawn(_ALONE, handed)
+        except BaseException:
+            self.undo_processes()
+            self.creator = None
+            raise
+        if self.creator is not None:
+            assert self.creator.stdin is not None
+            self.creator.stdin.close()  # its input ends when the writing process's copy closes
         request = {
             "sys_path": sys.path,
             "path": os.path.abspath(self.path),
@@ -433,8 +528,25 @@ class _Staged:
             "staging": self.staging,
             "target_tag": target_tag,
             "executable": executable,
+            "creator": handed[0] if handed else None,
         }
         self._tell(json.dumps(request).encode() + b"\n")
+
+    def _spawn(self, code: str, handed: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _ended()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-B", "-c", code],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                pass_fds=handed,
+            )
+        except BaseException:
+            stderr.close()
+            raise
+        self._stderr[process.pid] = stderr
+        return process
 
     def _tell(self, line: bytes) -> None:
         assert self.process is not None
@@ -463,32 +575,39 @@ class _Staged:
             self.error = self._end()
 
     def _end(self) -> _WriterFailed | None:
-        """Wait for the writing process to end; what went wrong in it, if anything."""
+        """Wait for the writing process, then the creating one, to end; what went wrong in them,
+        if anything: the creating process's failure first (the writing one then fails to send
+        it more), unless it only saw its input end (the writing one failed first)."""
         assert self.process is not None
-        assert self.process.stdout is not None
-        out = self.process.stdout.read()
-        status = self.process.wait()
-        self._close()
-        self._stderr.seek(0)
-        said = self._stderr.read().decode(errors="replace").strip().splitlines()
-        self._stderr.close()
+        failure = self._ended(self.process, "writing")
+        if self.creator is not None:
+            created = self._ended(self.creator, "creating")
+            if isinstance(created, _WriterFailed) or (created is not None and failure is None):
+                return _WriterFailed(str(created))
+        return failure if isinstance(failure, _WriterFailed) else None
+
+    def _ended(self, process: subprocess.Popen[bytes], role: str) -> _WriterFailed | str | None:
+        """Wait for ``process`` to end: None if it said all went well, what went wrong if it
+        did, a message if its input ended first."""
+        assert process.stdout is not None
+        out = process.stdout.read()
+        status = process.wait()
+        _close(process)
+        stderr = self._stderr.pop(process.pid)
+        stderr.seek(0)
+        said = stderr.read().decode(errors="replace").strip().splitlines()
+        stderr.close()
         try:
             reply = json.loads(out.splitlines()[-1])
         except (ValueError, IndexError):
             reply = None
         if reply == {} and status == 0:
             return None
+        if reply == {"ended": True} and status == 0:
+            return f"the {role} process was sent less than all"
         if isinstance(reply, dict) and isinstance(reply.get("error"), str):
             return _WriterFailed(reply["error"])
-        return _WriterFailed(f"the writing process ended with exit status {status}" + (f": {said[-1]}" if said else ""))
-
-    def _close(self) -> None:
-        assert self.process is not None
-        assert self.process.stdin is not None
-        with contextlib.suppress(OSError):  # what it was told and did not read (it ended first)
-            self.process.stdin.close()
-        with self.process:  # the other pipes closed
-            pass
+        return _WriterFailed(f"the {role} process ended with exit status {status}" + (f": {said[-1]}" if said else ""))
 
     def finish(self) -> None:
         """Wait for the writer; raise what it raised."""
@@ -537,11 +656,7 @@ class _Staged:
         self.checked.set()
         if self.thread is not None:
             self.thread.join()
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            self.process.wait()
-            self._close()
-            self._stderr.close()
+        self.undo_processes()
         for target in reversed(self.moved):
             if os.path.isdir(target) and not os.path.islink(target):
                 shutil.rmtree(target, ignore_errors=True)
@@ -552,6 +667,17 @@ class _Staged:
             with contextlib.suppress(OSError):  # not empty: something else wrote there since
                 os.rmdir(directory)
         self.cleanup()
+
+    def undo_processes(self) -> None:
+        """Stop the writing and creating processes, if any: nothing writes once this returns."""
+        for process in (self.process, self.creator):
+            if process is not None and process.returncode is None:
+                process.kill()
+                process.wait()
+                _close(process)
+        for stderr in self._stderr.values():
+            stderr.close()
+        self._stderr.clear()
 
     def cleanup(self) -> None:
         if self.staging is not None:

@@ -110,3 +110,22 @@ def test_the_process_ends_and_cleans_up_when_its_input_ends_before_the_verdict(
     with pytest.raises(_WriterFailed, match="_Cancelled"):
         staged.finish()
     assert os.listdir(paths["purelib"]) == []
+
+
+def test_a_process_that_cannot_be_started_leaves_the_writing_to_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(install.subprocess, "Popen", refuse)
+    wheel = _wheel(tmp_path, FILES)
+    paths = _paths(tmp_path / "prefix")
+    staged = _Staged(str(wheel), paths, paths["purelib"], "cpython-311", "/usr/bin/python3", alone=True)
+    assert staged.process is None
+    assert staged.thread is not None
+    staged.verdict()
+    staged.finish()
+    staged.move()
+    staged.cleanup()
+    assert (Path(paths["purelib"]) / "demo" / "m7.py").read_bytes() == b"X = 7\n"
