@@ -57,7 +57,7 @@ from hatch_pyc.check.landing import Places, real_path
 from hatch_pyc.core import interpreters
 from hatch_pyc.core.errors import BadArtifact, HatchPycError, printable
 from hatch_pyc.core.interpreters import TargetError
-from hatch_pyc.core.limits import MAX_METADATA_SIZE
+from hatch_pyc.core.limits import MAX_ENTRY_POINTS_SIZE, MAX_METADATA_SIZE
 from hatch_pyc.core.naming import CACHED_PYC, script_name_problem
 from hatch_pyc.wheel import records, wheelfile
 from hatch_pyc.wheel.artifact import Artifact, open_artifact
@@ -224,6 +224,11 @@ class _Destination(SchemeDictionaryDestination):
                 while chunk := stream.read(1024 * 1024):
                     if self.cancelled.is_set():
                         raise _Cancelled
+                    if self.staged + size > self.ahead and not self.checked.is_set():
+                        # The bound holds within a file too: a 256 MiB one may start just under it.
+                        self.checked.wait()
+                        if self.cancelled.is_set():
+                            raise _Cancelled
                     hashed.update(chunk)
                     _write_all(fd, chunk)
                     size += len(chunk)
@@ -325,6 +330,12 @@ def _write(
     at most ``ahead`` bytes before ``checked`` is set."""
     with zipfile.ZipFile(path) as archive, warnings.catch_warnings():
         source = WheelFile(archive)
+        if not _parsed_within_bounds(archive, source.dist_info_dir):
+            # What pypa/installer parses before it writes a file: only once the check, which
+            # refuses such a wheel at little cost, has passed.
+            checked.wait()
+            if cancelled.is_set():
+                raise _Cancelled
         metadata = parse_metadata_file(source.read_dist_info("WHEEL"))
         root_scheme = Scheme("purelib" if str(metadata["Root-Is-Purelib"]).lower() == "true" else "platlib")
         pycache = []
@@ -356,6 +367,25 @@ def _write(
             completed = True
         finally:
             destination.finish(completed)
+
+
+def _parsed_within_bounds(archive: zipfile.ZipFile, dist_info: str) -> bool:
+    """Whether what pypa/installer reads whole before it writes anything (WHEEL, RECORD,
+    entry_points.txt) is small enough to parse while the check still runs: a refused wheel
+    costs no more than the check then (a RECORD of 1 GiB of rows, parsed whole, took 4 GB).
+    Raises :class:`BadArtifact` for entry points installer would expand for hours."""
+    names = set(archive.namelist())
+    sizes = {
+        name: archive.getinfo(f"{dist_info}/{name}").file_size
+        for name in ("WHEEL", "RECORD", "entry_points.txt")
+        if f"{dist_info}/{name}" in names
+    }
+    bounds = {"WHEEL": 64 * 1024, "RECORD": 1024 * 1024 + 512 * len(names), "entry_points.txt": MAX_ENTRY_POINTS_SIZE}
+    if any(size > bounds[name] for name, size in sizes.items()):
+        return False
+    if "entry_points.txt" in sizes:
+        wheelfile.scripts(dist_info, archive.read(f"{dist_info}/entry_points.txt").decode("utf-8", "replace"))
+    return True
 
 
 #: What the writing process runs: its request is the first line of its input.

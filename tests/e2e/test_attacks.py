@@ -704,3 +704,18 @@ def test_r6_a_name_the_zip_layouts_archive_holds_anywhere_else_on_sys_path_is_re
     says = (where, "demo_pkg.zip holds it too")
     assert_problem(hatch_pyc("check", "--verify-code", wheel), wheel, *says)
     refused_install(venv, wheel, marker, code=1, says=says, run="import demo")
+
+
+def test_r8_entry_points_that_expand_for_hours_are_refused_before_anything_parses_them(
+    built: dict[str, Path], venv: Venv, tmp_path: Path
+) -> None:
+    """configparser's references in entry_points.txt, which pypa/installer's parser expands:
+    nine levels of seven references each would take it hours (the writer starts with them)."""
+    marker = tmp_path / "marker"
+    levels = ["[console_scripts]", "a0 = demo:main"]
+    levels += [f"a{level} = " + f"%(a{level - 1})s" * 7 for level in range(1, 10)]
+    changes = {"demo_pkg-0.1.0.dist-info/entry_points.txt": ("\n".join(levels) + "\n").encode()}
+    wheel = rewrite(built["alongside"], tmp_path / "r8" / built["alongside"].name, changes)  # type: ignore[arg-type]
+    refused_install(
+        venv, wheel, marker, code=2, says=("entry_points.txt refers to other values with '%('",), run="import demo"
+    )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -129,3 +131,60 @@ def test_a_process_that_cannot_be_started_leaves_the_writing_to_a_thread(
     staged.move()
     staged.cleanup()
     assert (Path(paths["purelib"]) / "demo" / "m7.py").read_bytes() == b"X = 7\n"
+
+
+Writing = tuple[threading.Thread, threading.Event, threading.Event, Path]
+
+
+def _writing(tmp_path: Path, wheel: Path, ahead: int) -> Writing:
+    """The thread writer of ``wheel`` into a staging directory, the check not done yet."""
+    paths = _paths(tmp_path / "prefix")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    checked, cancelled = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            install._write(str(wheel), paths, str(staging), "cpython-311", sys.executable, checked, cancelled, ahead)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread, checked, cancelled, staging
+
+
+def _staged_bytes(staging: Path) -> int:
+    return sum(path.stat().st_size for path in staging.rglob("*") if path.is_file())
+
+
+def test_the_writer_reads_no_outsized_record_before_the_verdict(tmp_path: Path) -> None:
+    """pypa/installer parses RECORD whole before it writes: a RECORD of far more rows than the
+    wheel has entries (the check refuses it) waits for the verdict, which is a refusal."""
+    (tmp_path / "honest").mkdir()
+    honest = _wheel(tmp_path / "honest", FILES)
+    wheel = tmp_path / honest.name
+    with zipfile.ZipFile(honest) as source, zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in source.namelist():
+            data = b"x,,\n" * 2_000_000 if name.endswith("/RECORD") else source.read(name)
+            archive.writestr(name, data)
+    thread, checked, cancelled, _ = _writing(tmp_path, wheel, install._AHEAD)
+    thread.join(1.0)
+    assert thread.is_alive()  # waiting, having parsed nothing
+    cancelled.set()
+    checked.set()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_the_bound_before_the_verdict_holds_within_a_file(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path, {"demo/__init__.py": b"", "demo/big.bin": bytes(8 * 1024 * 1024)})
+    thread, checked, cancelled, staging = _writing(tmp_path, wheel, 1024 * 1024)
+    thread.join(1.0)
+    assert thread.is_alive()
+    assert _staged_bytes(staging) <= 1024 * 1024 + 1024 * 1024 + 256 * 1024 + 1
+    cancelled.set()
+    checked.set()
+    thread.join(10)
+    assert not thread.is_alive()
