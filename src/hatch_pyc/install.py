@@ -314,6 +314,19 @@ def _write_all(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view) :]
 
 
+def _target_pycache(names: Iterable[str], data_dir: str, target_tag: str) -> list[str]:
+    """The wheel's ``__pycache__`` pycs for the target (``target_tag``), outside ``data_dir``:
+    the ones install writes, where pypa/installer skips them all."""
+    found = []
+    for name in names:
+        directory, base = posixpath.split(name)
+        match = CACHED_PYC.match(base)
+        in_pycache = posixpath.basename(directory) == "__pycache__"
+        if in_pycache and not name.startswith(data_dir + "/") and match and match["tag"] == target_tag:
+            found.append(name)
+    return found
+
+
 def _write(
     path: str,
     paths: dict[str, str],
@@ -338,14 +351,7 @@ def _write(
                 raise _Cancelled
         metadata = parse_metadata_file(source.read_dist_info("WHEEL"))
         root_scheme = Scheme("purelib" if str(metadata["Root-Is-Purelib"]).lower() == "true" else "platlib")
-        pycache = []
-        data_dir = source.data_dir + "/"
-        for name in archive.namelist():
-            directory, base = posixpath.split(name)
-            match = CACHED_PYC.match(base)
-            in_pycache = posixpath.basename(directory) == "__pycache__"
-            if in_pycache and not name.startswith(data_dir) and match and match["tag"] == target_tag:
-                pycache.append(name)
+        pycache = _target_pycache(archive.namelist(), source.data_dir, target_tag)
         destination = _Destination(
             pycache,
             root_scheme,
@@ -1179,14 +1185,7 @@ def install_wheel(
                 staged.wait()  # its zip directory gone before the next is read
         with open_artifact(path) as artifact:
             root_scheme = Scheme("purelib" if artifact.wheel["Root-Is-Purelib"][0].lower() == "true" else "platlib")
-            pycache = []
-            data_dir = artifact.data_dir + "/"
-            for name in artifact.names:
-                directory, base = posixpath.split(name)
-                match = CACHED_PYC.match(base)
-                in_pycache = posixpath.basename(directory) == "__pycache__"
-                if in_pycache and not name.startswith(data_dir) and match and match["tag"] == target_tag:
-                    pycache.append(name)
+            pycache = _target_pycache(artifact.names, artifact.data_dir, target_tag)
             paths["headers"] = os.path.join(scheme["include"], artifact.name)
             if other is not None:
                 if not reinstall or not other.endswith(".dist-info"):
