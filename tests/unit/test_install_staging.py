@@ -159,29 +159,28 @@ def _staged_bytes(staging: Path) -> int:
     return sum(path.stat().st_size for path in staging.rglob("*") if path.is_file())
 
 
-def test_the_writer_reads_no_outsized_record_before_the_verdict(tmp_path: Path) -> None:
-    """pypa/installer parses RECORD whole before it writes: a RECORD of far more rows than the
-    wheel has entries (the check refuses it) waits for the verdict, which is a refusal."""
+def test_the_writer_parses_no_outsized_metadata_before_the_verdict(tmp_path: Path) -> None:
+    """pypa/installer parses WHEEL, RECORD and entry_points.txt whole before it writes: larger
+    than a wheel of that many entries needs (the check refuses such a RECORD at little cost),
+    they wait for the verdict."""
     (tmp_path / "honest").mkdir()
     honest = _wheel(tmp_path / "honest", FILES)
-    wheel = tmp_path / honest.name
-    with zipfile.ZipFile(honest) as source, zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in source.namelist():
-            data = b"x,,\n" * 2_000_000 if name.endswith("/RECORD") else source.read(name)
-            archive.writestr(name, data)
-    thread, checked, cancelled, _ = _writing(tmp_path, wheel, install._AHEAD)
-    thread.join(1.0)
-    assert thread.is_alive()  # waiting, having parsed nothing
-    cancelled.set()
-    checked.set()
-    thread.join(10)
-    assert not thread.is_alive()
+    with zipfile.ZipFile(honest) as archive:
+        assert install._parsed_within_bounds(archive, DIST)
+    for name, data in ((f"{DIST}/RECORD", b"x,,\n" * 2_000_000), (f"{DIST}/WHEEL", b"K: v\n" * 20_000)):
+        wheel = tmp_path / name.replace("/", "-") / honest.name
+        wheel.parent.mkdir()
+        with zipfile.ZipFile(honest) as source, zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+            for entry in source.namelist():
+                archive.writestr(entry, data if entry == name else source.read(entry))
+        with zipfile.ZipFile(wheel) as archive:
+            assert not install._parsed_within_bounds(archive, DIST)
 
 
 def test_the_bound_before_the_verdict_holds_within_a_file(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path, {"demo/__init__.py": b"", "demo/big.bin": bytes(8 * 1024 * 1024)})
     thread, checked, cancelled, staging = _writing(tmp_path, wheel, 1024 * 1024)
-    thread.join(1.0)
+    thread.join(0.3)
     assert thread.is_alive()
     assert _staged_bytes(staging) <= 1024 * 1024 + 1024 * 1024 + 256 * 1024 + 1
     cancelled.set()
