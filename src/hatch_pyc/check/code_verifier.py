@@ -22,11 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
-import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hatch_pyc._shipped import worker
+from hatch_pyc.check import bytecode
 from hatch_pyc.core.limits import MAX_HELD
 from hatch_pyc.core.processes import WorkerProcess
 
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 DIED = "the interpreter comparing it with its source died on it"
 #: A worker: whether it runs without column positions, and its number.
 _Key = tuple[bool, int]
-#: The invalidation mode of a hash-based pyc's flags: its header is then its source's alone.
-_HASH_MODES = {0b11: "checked-hash", 0b01: "unchecked-hash"}
 
 
 @dataclass(frozen=True)
@@ -93,8 +91,12 @@ class CodeVerifier:
         self._take(wait=False)
 
     def _cache_keys(self, level: int, dfile: str, source: bytes, pyc: bytes, path: str) -> dict[bool, str]:
-        mode = _HASH_MODES.get(struct.unpack("<I", pyc[4:8])[0]) if len(pyc) >= 16 else None
-        if self.cache is None or self.target is None or mode is None:
+        if self.cache is None or self.target is None:
+            return {}
+        # The checker parsed this header before handing the pyc in. A hash-based pyc's header
+        # is its source's alone, so the pyc is a function of the key; a timestamp one is not.
+        header = bytecode.parse_header(pyc)
+        if header.source_hash is None:
             return {}
         source_hash = hashlib.sha256(source).hexdigest()
         return {
@@ -102,7 +104,7 @@ class CodeVerifier:
                 source_hash=source_hash,
                 interpreter=self.target,
                 level=level,
-                invalidation_mode=mode,
+                invalidation_mode=header.mode,
                 mtime=0,
                 path=path,
                 dfile=dfile,
