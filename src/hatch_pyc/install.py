@@ -244,13 +244,7 @@ class _Destination(SchemeDictionaryDestination):
             target, data, executable = item
             try:
                 if not self._errors:
-                    fd = _create(target)
-                    try:
-                        _write_all(fd, data)
-                        if executable:
-                            os.fchmod(fd, _EXECUTABLE)
-                    finally:
-                        os.close(fd)
+                    _create_file(target, data, executable)
             except BaseException as exc:
                 self._errors.append(exc)
 
@@ -304,6 +298,17 @@ def _create(path: str) -> int:
     except FileNotFoundError:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         return os.open(path, _NEW, 0o666)
+
+
+def _create_file(path: str, data: bytes, executable: bool) -> None:
+    """A new file at ``path`` holding ``data`` (see :func:`_create`), executable if asked."""
+    fd = _create(path)
+    try:
+        _write_all(fd, data)
+        if executable:
+            os.fchmod(fd, _EXECUTABLE)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -470,13 +475,7 @@ def _create_alone(staging: str) -> None:
             data = source.read(size)
             if len(name) != name_size or len(data) != size:
                 break
-            fd = _create(os.fsdecode(name))
-            try:
-                _write_all(fd, data)
-                if executable:
-                    os.fchmod(fd, _EXECUTABLE)
-            finally:
-                os.close(fd)
+            _create_file(os.fsdecode(name), data, executable)
     except BaseException as exc:
         reply = {"error": f"{type(exc).__name__}: {exc}"}
     if reply.get("ended"):
