@@ -73,14 +73,6 @@ _GENERIC_SITE = "/venv/lib/python/site-packages"
 _ANY_SITE = re.compile(r"^/venv/lib(?:64)?/[^/]+/site-packages(?=/|$)")
 
 
-def _dirname(path: str) -> str:
-    """:func:`posixpath.dirname` of a ``str``, without its calls: the audit takes it of every file."""
-    head = path[: path.rfind("/") + 1]
-    if head and head != "/" * len(head):
-        head = head.rstrip("/")
-    return head
-
-
 def real_path(path: str) -> str:
     """``path`` with every link among its existing parts resolved, as a POSIX path."""
     return os.path.realpath(path).replace(os.sep, "/")
@@ -229,14 +221,7 @@ def destinations(
         directory = places.schemes.get(scheme)
         if directory is None or not rest:
             continue
-        # posixpath.join(directory, rest), which is the most of this loop's time as a call.
-        if rest.startswith("/"):
-            joined = rest
-        elif not directory or directory.endswith("/"):
-            joined = directory + rest
-        else:
-            joined = f"{directory}/{rest}"
-        parent, _, name = joined.rpartition("/")
+        parent, _, name = posixpath.join(directory, rest).rpartition("/")
         if parent not in resolved:
             resolved[parent] = resolve(parent)
             if places.any_interpreter:
@@ -329,7 +314,7 @@ def audit_wheel(
             )
 
     for entry, path in landed.items():
-        name = path[path.rfind("/") + 1 :]
+        name = posixpath.basename(path)
         if name.endswith(STARTUP_FILES) or name in STARTUP_FILES:
             audit.problems.append(
                 f"{printable(entry)}: a file Python reads to find its paths at start-up ({printable(name)}): it "
@@ -367,7 +352,7 @@ def audit_wheel(
     roots_of: dict[str, list[Root]] = {}
     suffixes = places.suffixes
     for path, entry in ordered:
-        directory = _dirname(path)
+        directory = posixpath.dirname(path)
         roots_here = roots_of.get(directory)
         if roots_here is None:
             roots_here = roots_of[directory] = [
@@ -445,11 +430,11 @@ def _roots(
     added = {root.path for root in roots}
     sites = places.sites
     for path, entry in ordered:
-        name = path[path.rfind("/") + 1 :]
+        name = posixpath.basename(path)
         # Only a .pth or .start file in site-packages is read, whatever else lands there.
         if not name.endswith((".pth", ".start")):
             continue
-        site = _dirname(path)
+        site = posixpath.dirname(path)
         if site not in sites or name.startswith("."):
             continue
         if name.endswith(".start"):
@@ -542,7 +527,7 @@ def _audit_file(
     if root.kind != "scripts" and kind != "bytecode":
         return
     label = printable(entry)
-    directory = _dirname(path)
+    directory = posixpath.dirname(path)
     if root.kind == "scripts":
         top = parts[0] if len(parts) > 1 else stem
         if top.isidentifier() and (kind != "source" or top in places.stdlib or top in audit.top_level):
@@ -582,10 +567,10 @@ def _audit_file(
 
 def _audit_cached(audit: Audit, entry: str, path: str, at: Mapping[str, str], folded: Mapping[str, str]) -> None:
     """A ``__pycache__`` pyc: it runs in place of the source beside it."""
-    match = CACHED_PYC.match(path[path.rfind("/") + 1 :])
+    match = CACHED_PYC.match(posixpath.basename(path))
     if match is None or not path.endswith(BYTECODE):
         return  # no name the import system looks for
-    source = f"{_dirname(_dirname(path))}/{match['stem']}{SOURCE}"
+    source = f"{posixpath.dirname(posixpath.dirname(path))}/{match['stem']}{SOURCE}"
     if source in at:
         audit.sources.setdefault(entry, at[source])
         return

@@ -8,7 +8,7 @@ an open archive, so the artifact reader, ``convert``'s writer and the bundle sha
 
 from __future__ import annotations
 
-import binascii
+import base64
 import csv
 import hashlib
 import io
@@ -28,11 +28,7 @@ Row = tuple[str, str, str]
 
 def digest_text(digest: hashlib._Hash) -> str:
     """A digest as RECORD writes it: urlsafe base64 without padding."""
-    return binascii.b2a_base64(digest.digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
-
-
-#: Base64's "+" and "/" as urlsafe base64 writes them (base64.urlsafe_b64encode, without its calls).
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
 def record_hash(data: bytes, algorithm: str = "sha256") -> str:
