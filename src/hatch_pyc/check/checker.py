@@ -194,9 +194,11 @@ def _pyc_problems(
     found: Target,
     meta: BytecodeMetadata | None,
     verifier: CodeVerifier | None,
+    reader: FilenameReader,
 ) -> list[str]:
-    """Each pyc: its magic number, valid code, no build paths, and a header that fits its
-    shipped source; with a ``verifier``, also code that is what the target compiles from it."""
+    """Each pyc: its magic number, valid code (read by ``reader``), no build paths, and a header
+    that fits its shipped source; with a ``verifier``, also code that is what the target
+    compiles from it."""
     target = found.interpreter
     target_magic = bytes.fromhex(target.magic_number)
     package = stubs.selector_package(artifact.name) if artifact.kind == "wheel" else ""
@@ -249,9 +251,6 @@ def _pyc_problems(
             if problem is not None:
                 problems[index].append(f"{labels[index]}: {problem} ({printable(verifying[index])})")
 
-    reader = FilenameReader(
-        artifact.budget, found.executable, target_magic, f"{target.implementation} {target.version}"
-    )
     #: The last source read: a module's pycs (levels, interpreters) come one after another.
     last: tuple[int, str, bytes] | None = None
     try:
@@ -326,7 +325,6 @@ def _pyc_problems(
         if verifier is not None:
             verified(verifier.close())
     finally:
-        reader.kill()
         if verifier is not None:
             verifier.kill()
     return [problem for found_problems in problems for problem in found_problems]
@@ -410,12 +408,21 @@ def check_for(
     verifier finds exact go into ``cache`` (see :mod:`hatch_pyc.check.code_verifier`)."""
     target = found.interpreter
     verifier = None
+    reader = None
     if verify_code:
         from hatch_pyc.check.code_verifier import CodeVerifier
 
         verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target, store)
     try:
         with open_artifact(os.fspath(path)) as artifact:
+            reader = FilenameReader(
+                artifact.budget,
+                found.executable,
+                bytes.fromhex(target.magic_number),
+                f"{target.implementation} {target.version}",
+            )
+            if any(name.endswith(".pyc") for name in artifact.names):
+                reader.start()  # the worker's interpreter starts while the artifact is surveyed
             places = Places.of(found.scheme, found.imports, found.platform, artifact.name) if found.scheme else None
             inspection, survey, meta = _inspect(artifact, places)
             layout = meta.layout if meta is not None else None
@@ -426,7 +433,7 @@ def check_for(
                     f"{MAX_INTERPRETERS} (a limit of hatch-pyc)"
                 )
             # The pycs first: RECORD verification then takes the digests of what they read.
-            pyc_problems = _pyc_problems(artifact, survey, recorded, found, meta, verifier)
+            pyc_problems = _pyc_problems(artifact, survey, recorded, found, meta, verifier, reader)
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
             problems += survey.audit.problems + pyc_problems
             if artifact.kind == "wheel":
@@ -443,6 +450,8 @@ def check_for(
 
                 problems += bootstrap_problems(artifact, found)
     finally:
+        if reader is not None:
+            reader.kill()
         if verifier is not None:
             verifier.kill()
     # Sourceless wheels and bundles have no source to fall back on: the target must match.

@@ -107,6 +107,10 @@ class FilenameReader:
         request: worker.FilenamesRequest = {"size": len(data)}
         self._collect(wait=not process.send((key, data, writer), request, data, flush=False))
 
+    def start(self) -> None:
+        """Start the worker now, before the first pyc is at hand."""
+        self._worker()
+
     def wait(self) -> None:
         """Wait for every result still out: what the checking process holds for them is freed."""
         if self._process is not None and self._executable is not None:
