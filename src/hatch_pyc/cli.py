@@ -18,14 +18,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from hatch_pyc import __version__
-from hatch_pyc.check.checker import Inspection, check_wheel, inspect_artifact
 from hatch_pyc.core import config
 from hatch_pyc.core.errors import HatchPycError, printable
-from hatch_pyc.core.interpreters import version_order
+from hatch_pyc.core.interpreters import find_soon, version_order
 
 if TYPE_CHECKING:
     from hatch_pyc.build.cache import CompileCache
     from hatch_pyc.build.pipeline import Session
+    from hatch_pyc.check.checker import Inspection
 
 OK, MISMATCH, UNUSABLE = 0, 1, 2
 
@@ -102,6 +102,8 @@ def _each_artifact(args: argparse.Namespace, run: Callable[[str], Outcome]) -> i
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    from hatch_pyc.check.checker import inspect_artifact
+
     def run(path: str) -> Outcome:
         inspection = inspect_artifact(path)
         return OK, inspection.as_dict(), _describe(inspection)
@@ -110,10 +112,13 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    found = find_soon(args.python)  # its probe runs while the checker is imported
+    from hatch_pyc.check.checker import check_for
+
     cache = _cache(args) if args.verify_code else None
 
     def run(path: str) -> Outcome:
-        result = check_wheel(path, python=args.python, verify_code=args.verify_code, jobs=args.jobs, cache=cache)
+        result = check_for(path, found(), verify_code=args.verify_code, jobs=args.jobs, cache=cache)
         target = result.target
         name = os.path.basename(path)
         if not result.ok:
@@ -192,6 +197,7 @@ def _installed_files(wheel: str, root: str) -> int | None:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    from hatch_pyc.check.checker import inspect_artifact
     from hatch_pyc.convert import convert_wheel
 
     output = args.output or os.path.dirname(os.path.abspath(args.wheel))
@@ -213,6 +219,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 def _bundle(args: argparse.Namespace) -> int:
     from hatch_pyc.bundle.make import bundle_wheel
+    from hatch_pyc.check.checker import inspect_artifact
 
     written = bundle_wheel(args.wheel, args.output, _option_values(args, "bundle"), session=_session(args))
     if not args.json:

@@ -13,7 +13,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -239,6 +240,34 @@ def find(spec: str) -> Target:
     looked = f"python{spec} on PATH and {os.path.join(pyenv_root(), 'versions', f'{major}.{minor}.*{suffix}')}"
     detail = "".join(f"; {reason}" for reason in rejected)
     raise TargetError(f"no {kind} {major}.{minor} found (looked for {looked}{detail})")
+
+
+def find_soon(spec: str | None) -> Callable[[], Target]:
+    """Start finding the interpreter ``spec`` names (:func:`find`; the running one for None)
+    in a thread, so that its probe runs on another core while the caller imports and opens
+    what it needs. The function returned waits for it: the target, or what :func:`find` raised."""
+    if not spec:
+        return running
+    outcome: list[Target | TargetError] = []
+
+    def look() -> None:
+        try:
+            outcome.append(find(spec))
+        except TargetError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=look, daemon=True)
+    thread.start()
+
+    def found() -> Target:
+        thread.join()
+        if not outcome:  # a bug of find's: look again here, where it raises
+            return find(spec)
+        if isinstance(outcome[0], TargetError):
+            raise outcome[0]
+        return outcome[0]
+
+    return found
 
 
 def abi_tag(target: Target) -> str:

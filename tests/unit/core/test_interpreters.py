@@ -93,6 +93,18 @@ def test_a_path_or_a_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         interpreters.find(str(tmp_path / "python"))
 
 
+def test_finding_soon_gives_what_finding_gives_or_raises_what_it_raises(tmp_path: Path) -> None:
+    real = python_or_skip("3.10")
+    found = interpreters.find_soon(str(real))
+    assert found() == interpreters.find(str(real))
+    assert found() == found()  # asked again, as for each of several artifacts
+    missing = interpreters.find_soon(str(tmp_path / "python"))
+    for _ in range(2):
+        with pytest.raises(TargetError, match="does not exist"):
+            missing()
+    assert interpreters.find_soon(None) is interpreters.running
+
+
 INTERPRETER = Interpreter(implementation="cpython", version="3.11.7", cache_tag="cpython-311", magic_number="a70d0d0a")
 PYPY = Interpreter(implementation="pypy", version="3.11.13", cache_tag="pypy311", magic_number="b0010d0a")
 
