@@ -141,6 +141,7 @@ def _install(args: argparse.Namespace) -> int:
 
     python = args.python or find_environment(os.environ, os.getcwd())
     document: dict[str, Any] = {"wheel": args.wheel, "python": python, "site_packages": None, "ok": False}
+    cache = None if args.no_verify_code else _cache(args)
     try:
         installed = install_wheel(
             args.wheel,
@@ -149,7 +150,7 @@ def _install(args: argparse.Namespace) -> int:
             allow_startup_code=args.allow_startup_code,
             jobs=args.jobs,
             reinstall=args.reinstall,
-            cache=None if args.no_verify_code else _cache(args),
+            cache=cache,
         )
     except InstallRefused as exc:
         if args.json:
@@ -172,6 +173,11 @@ def _install(args: argparse.Namespace) -> int:
         )
     else:
         _say(f"installed {os.path.basename(args.wheel)} into {installed.root} for {installed.executable}")
+    if cache is not None and cache.write_error is not None:
+        _warn(
+            f"cannot write the compile cache in {cache.directory} ({cache.write_error}): installing these pycs "
+            f"again compares them again; set --cache-dir or {config.CACHE_DIR.env}, or pass --no-cache"
+        )
     if installed.dependencies:
         _say(
             f"hatch-pyc: installs no dependencies; install these with pip or uv: {', '.join(installed.dependencies)}",

@@ -15,6 +15,7 @@ import pytest
 import wheels
 from helpers import Venv, hatchling_build, only_wheel, python_or_skip, set_hook_options
 
+from hatch_pyc import cli
 from hatch_pyc._shipped import worker
 from hatch_pyc.build import cache as cache_module
 from hatch_pyc.build.cache import CompileCache
@@ -351,3 +352,30 @@ def test_check_and_install_take_only_the_pycs_compiled_or_compared_here_from_the
         [sys.executable, "-m", "hatch_pyc", "check", "--verify-code", wheel], capture_output=True, text=True, env=env
     )
     assert f"note: {len(pycs)} pycs are in the compile cache, byte for byte" in again.stdout, again
+
+
+
+def test_an_install_that_cannot_fill_the_cache_says_so_and_installs(
+    demo: Path,
+    tmp_path: Path,
+    build_wheel: Callable[..., Path],
+    make_venv: Callable[..., Venv],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    wheel = build_wheel(demo)
+
+    def full(cache_dir: str, key: str, data: bytes) -> str:
+        raise OSError(28, "No space left on device", cache_dir)
+
+    monkeypatch.setattr(worker, "store_entry", full)
+    venv = make_venv()
+    cache_dir = tmp_path / "full-cache"
+    assert cli.main(["install", str(wheel), "--python", str(venv.python), "--cache-dir", str(cache_dir)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"hatch-pyc: warning: cannot write the compile cache in {cache_dir / 'v1'} "
+        f"({cache_dir / 'v1'}: No space left on device): installing these pycs again compares them again; "
+        "set --cache-dir or HATCH_PYC_CACHE_DIR, or pass --no-cache"
+    ) in err
+    assert subprocess.run([venv.python, "-c", "import demo.core"], check=False).returncode == 0
