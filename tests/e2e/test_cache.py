@@ -354,7 +354,6 @@ def test_check_and_install_take_only_the_pycs_compiled_or_compared_here_from_the
     assert f"note: {len(pycs)} pycs are in the compile cache, byte for byte" in again.stdout, again
 
 
-
 def test_an_install_that_cannot_fill_the_cache_says_so_and_installs(
     demo: Path,
     tmp_path: Path,
