@@ -100,10 +100,7 @@ class Artifact:
                 while chunk := stream.read(_CHUNK):
                     yield chunk
         except ZIP_ERRORS as exc:
-            raise self._unreadable(name, exc) from None
-
-    def _unreadable(self, name: str, exc: BaseException) -> BadArtifact:
-        return BadArtifact(f"{self.path}: cannot read {printable(name)}: {exc}")
+            raise BadArtifact(f"{self.path}: cannot read {printable(name)}: {exc}") from None
 
     def within(self, name: str, limit: int) -> None:
         """Raise :class:`LimitExceeded` if the entry has more than ``limit`` bytes uncompressed."""
@@ -116,11 +113,7 @@ class Artifact:
     def read(self, name: str, limit: int = MAX_ENTRY_SIZE) -> bytes:
         """The whole entry, which must be no larger than ``limit`` bytes."""
         self.within(name, limit)
-        # zipfile stops at the size the entry declares, which ``within`` bounded, and checks its CRC.
-        try:
-            data = self.archive.read(name)
-        except ZIP_ERRORS as exc:
-            raise self._unreadable(name, exc) from None
+        data = b"".join(self.chunks(name))
         self.sha256[name] = (records.digest_text(hashlib.sha256(data)), len(data))
         return data
 
