@@ -756,9 +756,7 @@ def read_filenames(data):
     objects its constants hold (for the artifact's budget); or ``error``.
 
     ``data`` must be exactly one code object: that it loads without its last byte means
-    there are bytes after it, which the import system would ignore unseen. Written as
-    marshal writes it (every pyc hatch-pyc writes is), ``data`` is what dumping the code gives
-    back, which takes less than loading it again.
+    there are bytes after it, which the import system would ignore unseen.
     """
     try:
         code = marshal.loads(data)
@@ -769,16 +767,11 @@ def read_filenames(data):
     if type(code) is not types.CodeType:
         return {"error": "the marshal data is not a code object but a %s" % type(code).__name__}
     try:
-        whole = marshal.dumps(code) == data
+        marshal.loads(memoryview(data)[:-1])
     except Exception:
-        whole = False
-    if not whole:
-        try:
-            marshal.loads(memoryview(data)[:-1])
-        except Exception:
-            pass
-        else:
-            return {"error": "bytes after the code object"}
+        pass
+    else:
+        return {"error": "bytes after the code object"}
     names, items = code_filenames(code)
     return {"names": len(names), "first": names[0], "absolute": build_path(names), "objects": items}
 

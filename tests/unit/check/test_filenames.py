@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from hatch_pyc._shipped import worker
 from hatch_pyc.check.filenames import FilenameReader, Filenames
 from hatch_pyc.core.limits import Budget, LimitExceeded
 
@@ -85,6 +86,21 @@ def test_the_worker_and_the_pure_reader_agree_on_real_and_crafted_pycs(tmp_path:
     assert "not a code object" in str(answers[5])
     assert answers[7] == Filenames(1, "<a>", None)
     assert answers[8] == "bytes after the code object"
+
+
+def test_the_worker_tells_the_codes_end_by_loading_never_by_dumping(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dumping a frozenset dumps each item to sort them (3.11+): frozensets nested 16 deep,
+    # 399 bytes of a pyc, take seconds to dump and none to load.
+    nested: frozenset[object] = frozenset([0])
+    for level in range(8):
+        nested = frozenset([nested, (level, nested)])
+    code = compile("X = 1", "<a>", "exec")
+    data = marshal.dumps(code.replace(co_consts=(*code.co_consts, nested)))
+    dumped: list[object] = []
+    monkeypatch.setattr(worker.marshal, "dumps", lambda *args: dumped.append(args))
+    assert worker.read_filenames(data)["names"] == 1
+    assert worker.read_filenames(data + b"N") == {"error": "bytes after the code object"}
+    assert dumped == []
 
 
 def test_a_size_that_lies_costs_the_worker_its_memory_limit_not_the_machines(tmp_path: Path) -> None:
