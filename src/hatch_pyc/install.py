@@ -60,7 +60,7 @@ from hatch_pyc.core.interpreters import TargetError
 from hatch_pyc.core.limits import MAX_ENTRY_POINTS_SIZE, MAX_METADATA_SIZE
 from hatch_pyc.core.naming import CACHED_PYC, script_name_problem
 from hatch_pyc.wheel import records, wheelfile
-from hatch_pyc.wheel.artifact import Artifact, open_artifact
+from hatch_pyc.wheel.artifact import Artifact, dist_info_as_declared, open_artifact
 from hatch_pyc.wheel.wheelfile import DATA_SCHEMES
 
 #: Longest file name and path most file systems take (NAME_MAX, PATH_MAX on Linux).
@@ -348,7 +348,7 @@ def _write(
     at most ``ahead`` bytes before ``checked`` is set."""
     with zipfile.ZipFile(path) as archive, warnings.catch_warnings():
         source = WheelFile(archive)
-        if not _parsed_within_bounds(archive, source.dist_info_dir):
+        if not _parsed_within_bounds(path, archive, source.dist_info_dir):
             # What pypa/installer parses before it writes a file: only once the check, which
             # refuses such a wheel at little cost, has passed.
             checked.wait()
@@ -380,7 +380,7 @@ def _write(
             destination.finish(completed)
 
 
-def _parsed_within_bounds(archive: zipfile.ZipFile, dist_info: str) -> bool:
+def _parsed_within_bounds(path: str, archive: zipfile.ZipFile, dist_info: str) -> bool:
     """Whether what pypa/installer reads whole before it writes anything (WHEEL, RECORD,
     entry_points.txt) is small enough to parse while the check still runs: a refused wheel
     costs no more than the check then (a RECORD of 1 GiB of rows, parsed whole, took 4 GB).
@@ -393,6 +393,11 @@ def _parsed_within_bounds(archive: zipfile.ZipFile, dist_info: str) -> bool:
     }
     bounds = {"WHEEL": 64 * 1024, "RECORD": 1024 * 1024 + 512 * len(names), "entry_points.txt": MAX_ENTRY_POINTS_SIZE}
     if any(size > bounds[name] for name, size in sizes.items()):
+        return False
+    try:
+        # pypa/installer reads them with ZipFile.read, which inflates past the declared size.
+        dist_info_as_declared(path, archive, dist_info)
+    except BadArtifact:
         return False
     if "entry_points.txt" in sizes:
         wheelfile.scripts(dist_info, archive.read(f"{dist_info}/entry_points.txt").decode("utf-8", "replace"))

@@ -166,7 +166,7 @@ def test_the_writer_parses_no_outsized_metadata_before_the_verdict(tmp_path: Pat
     (tmp_path / "honest").mkdir()
     honest = _wheel(tmp_path / "honest", FILES)
     with zipfile.ZipFile(honest) as archive:
-        assert install._parsed_within_bounds(archive, DIST)
+        assert install._parsed_within_bounds(str(honest), archive, DIST)
     for name, data in ((f"{DIST}/RECORD", b"x,,\n" * 2_000_000), (f"{DIST}/WHEEL", b"K: v\n" * 20_000)):
         wheel = tmp_path / name.replace("/", "-") / honest.name
         wheel.parent.mkdir()
@@ -174,7 +174,7 @@ def test_the_writer_parses_no_outsized_metadata_before_the_verdict(tmp_path: Pat
             for entry in source.namelist():
                 archive.writestr(entry, data if entry == name else source.read(entry))
         with zipfile.ZipFile(wheel) as archive:
-            assert not install._parsed_within_bounds(archive, DIST)
+            assert not install._parsed_within_bounds(str(wheel), archive, DIST)
 
 
 def test_the_bound_before_the_verdict_holds_within_a_file(tmp_path: Path) -> None:

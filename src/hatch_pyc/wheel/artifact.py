@@ -19,7 +19,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, NoReturn
 
@@ -257,6 +257,12 @@ def _checked_names(path: str, archive: zipfile.ZipFile, budget: Budget) -> list[
                 f"{path}: entry '{printable(name)}' carries another name in an Info-ZIP Unicode Path field, which "
                 "zipfile takes from Python 3.12 and zipimport never does: readers disagree on its name"
             )
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            # zipfile inflates a bzip2 or LZMA chunk whole, however far past the entry's size.
+            raise BadArtifact(
+                f"{path}: entry '{printable(name)}' is compressed with method {info.compress_type}: hatch-pyc "
+                "reads only stored and deflated entries, which every wheel and zipapp tool writes"
+            )
         size = info.file_size
         if size > MAX_ENTRY_SIZE or (size > RATIO_FROM and size > MAX_RATIO * max(info.compress_size, 1)):
             raise LimitExceeded(
@@ -343,20 +349,25 @@ _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _ENCRYPTED = 0x1
 
 
-def _data_as_declared(path: str, archive: zipfile.ZipFile, raw: IO[bytes]) -> None:
+def _data_as_declared(
+    path: str, archive: zipfile.ZipFile, raw: IO[bytes], chosen: Callable[[zipfile.ZipInfo], bool] | None = None
+) -> None:
     """Refuse an archive on ``sys.path`` (the zip layout's, a ``.pyz``) whose module entries
     zipimport would read otherwise than zipfile: zipfile stops at an entry's declared size,
     while zipimport takes all of its compressed size, stored as it is or inflated whole. So
-    each module's data must be exactly its declared size, stored or inflated."""
+    each module's data must be exactly its declared size, stored or inflated. With
+    ``chosen``, the entries it picks instead (a wheel's ``.dist-info`` files, which pypa/installer
+    reads with ``ZipFile.read``: that asks zlib for up to 1 GiB at once before it cuts the
+    output to the declared size)."""
+    reader = "zipimport would read what zipfile does not" if chosen is None else "readers of the whole entry inflate it"
     for info in archive.infolist():
-        if info.is_dir() or not info.filename.endswith(_IMPORTED):
+        if info.is_dir() or not (chosen(info) if chosen is not None else info.filename.endswith(_IMPORTED)):
             continue
         label = f"{path}: {printable(info.filename)}"
         if info.compress_type == zipfile.ZIP_STORED:
             if info.compress_size != info.file_size:
                 raise BadArtifact(
-                    f"{label}: stored with {info.compress_size} bytes of data but declaring {info.file_size}: "
-                    "zipimport would read what zipfile does not"
+                    f"{label}: stored with {info.compress_size} bytes of data but declaring {info.file_size}: {reader}"
                 )
             continue
         if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & _ENCRYPTED:
@@ -391,8 +402,15 @@ def _data_as_declared(path: str, archive: zipfile.ZipFile, raw: IO[bytes]) -> No
         if made != info.file_size:
             raise BadArtifact(
                 f"{label}: its compressed data inflates to {'more' if made > info.file_size else 'less'} than the "
-                f"{info.file_size} bytes it declares: zipimport would read what zipfile does not"
+                f"{info.file_size} bytes it declares: {reader}"
             )
+
+
+def dist_info_as_declared(path: str, archive: zipfile.ZipFile, dist_info: str) -> None:
+    """Raise :class:`BadArtifact` unless each file of the wheel's ``dist_info`` directory
+    inflates to exactly its declared size (see :func:`_data_as_declared`)."""
+    with open(path, "rb") as raw:
+        _data_as_declared(path, archive, raw, lambda info: info.filename.startswith(dist_info + "/"))
 
 
 def _one_directory(path: str, archive: zipfile.ZipFile) -> None:
@@ -587,6 +605,7 @@ def open_artifact(path: str) -> Artifact:
         _one_directory(path, archive)
         if kind == "wheel":
             _open_wheel(artifact)
+            dist_info_as_declared(path, archive, artifact.dist_info)
         else:
             with open(path, "rb") as raw:
                 _data_as_declared(path, archive, raw)

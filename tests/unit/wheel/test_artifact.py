@@ -385,7 +385,8 @@ def test_an_entry_with_a_second_name_is_refused(tmp_path: Path, capsys: pytest.C
 def test_a_module_zipimport_would_inflate_otherwise_is_refused(
     method: int, flags: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """zipimport inflates every method but stored as deflate, and ignores encryption."""
+    """zipimport inflates every method but stored as deflate, and ignores encryption (bzip2 and
+    LZMA are refused in any archive)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("zmod.py", b"X = 1\n")
@@ -394,7 +395,8 @@ def test_a_module_zipimport_would_inflate_otherwise_is_refused(
     for offset in (local + 6, central + 8):
         struct.pack_into("<HH", data, offset, flags, method)
     wheel = write(tmp_path / NAME, {**sourceless(), "extra.pth": b"extra.zip\n", "extra.zip": bytes(data)})
-    _refused(wheel, capsys, "zipimport reads it as plain deflate, zipfile otherwise")
+    refused = "zipimport reads it as plain deflate, zipfile otherwise"
+    _refused(wheel, capsys, refused if method == zipfile.ZIP_DEFLATED else f"is compressed with method {method}")
 
 
 def test_a_pth_file_larger_than_site_needs_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -424,3 +426,43 @@ def test_an_entry_points_file_larger_than_its_limit_is_refused() -> None:
         wheelfile.scripts("w.whl", text)
     with pytest.raises(LimitExceeded, match=r"entry_points\.txt is larger than"):
         wheelfile.console_scripts("w.whl", text)
+
+
+def _inflating_past(entries: dict[str, bytes], name: str, extra: int) -> bytes:
+    """An archive of ``entries`` whose entry ``name`` declares its own size and CRC while its
+    deflate stream goes on with ``extra`` zero bytes: zipfile's read() inflates them all."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(name, entries[name] + bytes(extra))  # first: its headers come first
+        for other, data in entries.items():
+            if other != name:
+                zf.writestr(other, data)
+    data = bytearray(buffer.getvalue())
+    crc, size = zlib.crc32(entries[name]), len(entries[name])
+    for header, offset in ((b"PK\x03\x04", 14), (b"PK\x01\x02", 16)):
+        at = data.index(header)
+        struct.pack_into("<L", data, at + offset, crc)
+        struct.pack_into("<L", data, at + offset + 8, size)
+    return bytes(data)
+
+
+def test_dist_info_that_inflates_past_its_size_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pypa/installer reads .dist-info files with ZipFile.read, which asks zlib for up to 1 GiB
+    before it cuts the output to the declared size: a 1 MiB wheel cost install 2.1 GB."""
+    wheel = write(tmp_path / NAME, sourceless())
+    wheel.write_bytes(_inflating_past(_entries(wheel), f"{DIST}/RECORD", 64 * 1024 * 1024))
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read(f"{DIST}/RECORD") == _entries(wheel)[f"{DIST}/RECORD"]  # as declared, to zipfile
+    _refused(wheel, capsys, "RECORD: its compressed data inflates to more than the")
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA], ids=["bzip2", "lzma"])
+def test_entries_compressed_otherwise_than_deflate_are_refused(
+    method: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = write(tmp_path / NAME, sourceless())
+    entries = _entries(wheel)
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data, compress_type=method if name.endswith(".pyc") else None)
+    _refused(wheel, capsys, f"is compressed with method {method}: hatch-pyc reads only stored and deflated entries")
