@@ -248,12 +248,12 @@ def find_soon(spec: str | None) -> Callable[[], Target]:
     what it needs. The function returned waits for it: the target, or what :func:`find` raised."""
     if not spec:
         return running
-    outcome: list[Target | TargetError] = []
+    outcome: list[Target | Exception] = []
 
     def look() -> None:
         try:
             outcome.append(find(spec))
-        except TargetError as exc:
+        except Exception as exc:  # raised again by found(), in the caller's thread
             outcome.append(exc)
 
     thread = threading.Thread(target=look, daemon=True)
@@ -261,9 +261,7 @@ def find_soon(spec: str | None) -> Callable[[], Target]:
 
     def found() -> Target:
         thread.join()
-        if not outcome:  # a bug of find's: look again here, where it raises
-            return find(spec)
-        if isinstance(outcome[0], TargetError):
+        if isinstance(outcome[0], Exception):
             raise outcome[0]
         return outcome[0]
 

@@ -137,9 +137,12 @@ class WorkerProcess(Generic[Tag, Item]):
 
 def run_once(executable: str, mode: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
     """Run ``worker.py`` with ``mode`` (``--info``) to its end: its exit status, stdout and
-    stderr as text. Raises what :func:`subprocess.run` raises for an executable that cannot
+    stderr as text (bytes that are not UTF-8 replaced: whatever ``executable`` is, it says
+    what it says). Raises what :func:`subprocess.run` raises for an executable that cannot
     be run (OSError) or takes longer than ``timeout`` seconds."""
-    return subprocess.run(_command(executable, (), mode), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        _command(executable, (), mode), capture_output=True, encoding="utf-8", errors="replace", timeout=timeout
+    )
 
 
 #: Loads ``worker.py`` (its path is the first argument) as a module, which takes its pyc from

@@ -239,3 +239,12 @@ def test_version_order_is_total_and_cheap_on_numbers_of_any_length() -> None:
         f"x 0{long}",
         f"x {long}",
     ]
+
+
+def test_an_interpreter_that_prints_what_is_not_utf8_is_a_target_error(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_bytes(b"#!/bin/sh\nprintf '\\377\\376'\n")
+    fake.chmod(0o755)
+    for found in (lambda: interpreters.find(str(fake)), interpreters.find_soon(str(fake))):
+        with pytest.raises(TargetError, match="did not describe itself"):
+            found()
