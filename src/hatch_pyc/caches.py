@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hatch_pyc._shipped.bundle_runtime import extraction_root, parse_marker, user_cache_dir
+from hatch_pyc._shipped.bundle_runtime import DONE, extraction_root, user_cache_dir
 from hatch_pyc.core.errors import HatchPycError
 
 #: The compile cache's own directory inside its directory (:class:`hatch_pyc.build.cache.CompileCache`).
@@ -36,9 +36,9 @@ ENTRY = re.compile(r"^\.?[0-9a-f]{62}-[0-9a-f]{64}\.pyc(\.\d+\.partial)?$")
 #: A bundle's extraction directory (:func:`hatch_pyc._shipped.bundle_runtime.extraction_digest`),
 #: or one a start (``_set_aside``) or a prune set aside to remove.
 EXTRACTION = re.compile(r"^([0-9a-f]{32}|\.(damaged|pruned)-[A-Za-z0-9_]+)$")
-#: What a bundle writes at the top of its extraction directory besides its groups and their
-#: completion markers (:func:`hatch_pyc._shipped.bundle_runtime.parse_marker`): the directories
-#: it writes a group into or sets a damaged one aside in.
+#: What a bundle writes at the top of its extraction directory besides its groups: a group's
+#: completion marker, and the directories it writes a group into or sets a damaged one aside in.
+MARKER = re.compile(rf"^{re.escape(DONE)}[0-9a-f]{{64}}$")
 WORK = re.compile(r"^\.(partial|damaged)-[A-Za-z0-9_]+$")
 DAY = 24 * 60 * 60
 
@@ -190,7 +190,7 @@ def _extracted(path: str, aside: bool) -> bool:
         return False
     if aside:
         return set(names) <= {"old"}
-    return any(parse_marker(name) is not None for name in names) or all(WORK.match(name) for name in names)
+    return any(MARKER.match(name) for name in names) or all(WORK.match(name) for name in names)
 
 
 def list_caches(environ: Mapping[str, str] | None = None, cache_dir: str | None = None) -> Listing:

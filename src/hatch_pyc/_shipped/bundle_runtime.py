@@ -15,17 +15,11 @@ bundle finds other files under its name (the runtime checks the name before it w
 ``check`` requires it). Each group in it (a top-level package or module, a ``.libs``
 directory of shared libraries) is extracted at the first import that needs it: its files
 are written into a directory inside, checked against the SHA-256 the bundle records for the
-group, renamed into place, and marked done (an empty file, written last: :func:`marker_name`),
-so a group there with its marker is whole and checked. Two first starts at once both write;
-one rename wins and both use the winner's. Files written but not yet on disk come back torn
-only after a crash of the kernel or a power loss, which end the boot: where Linux names the
-boot (:func:`boot_id`), nothing is flushed and the marker names the boot, which that boot
-trusts as it is and any other only once the files hash to the group's SHA-256 (flushed by
-the hashing, they then get a marker without a boot); elsewhere every file and directory is
-flushed to disk (``fsync``) before the rename, and the marker, without a boot, too. A later
-start checks, before it loads anything, that the directory is a directory of the user's own
-that no one else can write to, that the group's marker is there (of this boot or without
-one), that each file of the groups it needs
+group, flushed to disk, renamed into place, and marked done (an empty ``.done-<SHA-256>``,
+written last), so a group there with its marker is whole, checked and on disk. Two first
+starts at once both write; one rename wins and both use the winner's. A later start checks,
+before it loads anything, that the directory is a directory of the user's own that no one
+else can write to, that the group's marker is there, that each file of the groups it needs
 is there at its recorded size, through no link, and (one listing per directory) that
 nothing else is there that import could find, which it removes; where not, it extracts that
 group again. Once checked, the directory goes on ``sys.path`` after the standard library, as
@@ -63,7 +57,7 @@ except ImportError:  # pragma: no cover - an interpreter without the frozen modu
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from importlib.machinery import ModuleSpec
     from typing import Any
 
@@ -153,60 +147,11 @@ def extraction_digest(groups: Mapping[str, tuple[str, str]]) -> str:
     return hashlib.sha256(listing.encode()).hexdigest()[:32]
 
 
-#: The start of the name of a group's completion marker in the extraction directory (an empty
-#: file written after the group's files are in place): :func:`marker_name`.
+#: The start of the name of a group's completion marker in the extraction directory, followed
+#: by the group's SHA-256: an empty file written after the group's files are durably in place.
 DONE = ".done-"
-#: Where Linux names the current boot: a random UUID, new at each boot (a container shares its
-#: host's, whose kernel holds the files it writes).
-BOOT_ID = "/proc/sys/kernel/random/boot_id"
 #: Bytecode Python writes beside a source it imports; read only as the cache of that source.
 PYCACHE = "__pycache__"
-
-
-def marker_name(digest: str, boot: str | None = None) -> str:
-    """The name of the completion marker of the group whose SHA-256 is ``digest``: with
-    ``boot``, the id of the boot that wrote its files, unflushed, which only that boot can
-    trust (a crash or power loss that could tear them ends the boot); without, of files
-    flushed to disk (``fsync``), which any boot trusts (the only kind earlier versions wrote)."""
-    return DONE + digest if boot is None else f"{DONE}{digest}-{boot}"
-
-
-def parse_marker(name: str) -> tuple[str, str | None] | None:
-    """``(SHA-256, boot id or None)`` of a completion marker's name (:func:`marker_name`), or
-    None if ``name`` is none."""
-    if not name.startswith(DONE):
-        return None
-    digest, boot = name[len(DONE) : len(DONE) + 64], name[len(DONE) + 64 :]
-    if len(digest) != 64 or digest.strip("0123456789abcdef"):
-        return None
-    if not boot:
-        return digest, None
-    return (digest, boot[1:]) if boot[0] == "-" and _boot_shaped(boot[1:]) else None
-
-
-def _boot_shaped(text: str) -> bool:
-    """Whether ``text`` has the shape of a boot id: a lowercase UUID, ``8-4-4-4-12`` hex digits."""
-    return (
-        len(text) == 36
-        and [len(part) for part in text.split("-")] == [8, 4, 4, 4, 12]
-        and not text.replace("-", "").strip("0123456789abcdef")
-    )
-
-
-def boot_id() -> str | None:
-    """The id of the current boot (:data:`BOOT_ID`), or None where it cannot be read as one (no
-    Linux, no ``/proc``): then every group is flushed to disk as it is written."""
-    try:
-        descriptor = os.open(BOOT_ID, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        text = os.read(descriptor, 64).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    finally:
-        os.close(descriptor)
-    return text if _boot_shaped(text) else None
 
 
 class ExtractedFinder:
@@ -258,8 +203,6 @@ class ExtractedFinder:
         self._private: str | None = None
         #: The entries at the top of the shared directory, read at the first group's check.
         self._top: dict[str, os.DirEntry[str]] | None = None
-        #: The id of the current boot (:func:`boot_id`), read with :attr:`_top`.
-        self._boot: str | None = None
         #: ``{group: its layout}`` (:meth:`_layout`), made at a group's first check.
         self._layouts: dict[str, tuple[dict[str, int], dict[str, dict[str, int]]]] = {}
         #: Whether the directory's name was found to be the hash of the groups (before a write).
@@ -342,7 +285,6 @@ class ExtractedFinder:
                     if self._top is None:
                         _prepare(os.path.dirname(self._shared), self._own_parent)
                         self._own_root()
-                        self._boot = boot_id()
                         self._top = self._list_top()
                     if not self._intact(name, self._top):
                         self._publish(name)
@@ -458,13 +400,9 @@ class ExtractedFinder:
     def _check(self, group: str, top: Mapping[str, os.DirEntry[str]], verify: bool, stray: list[str]) -> bool:
         tops, directories = self._layout(group)
         stray += [name for name in top if name not in tops and self._owner(name) == group]
-        recheck = False
-        if not verify:
-            # The marker is in the listing of the top, read once: no call of its own.
-            trusted = self._marked(group, top)
-            if trusted is None:
-                return False
-            recheck = not trusted
+        # The marker is in the listing of the top, read once: no call of its own.
+        if not verify and DONE + self._groups[group][0] not in top:
+            return False
         try:
             for name, size in tops.items():
                 entry = top.get(name)
@@ -483,53 +421,7 @@ class ExtractedFinder:
                     stray += [f"{inside}/{name}" for name, entry in found.items() if not _unimported(entry)]
         except OSError:
             return False
-        if verify:
-            return self._hashed(group)
-        if recheck:
-            # Files another boot wrote, maybe unflushed when it ended: hashed, and flushed by
-            # the hashing, they are on disk now, which a marker without a boot says for good.
-            if not self._hashed(group):
-                return False
-            self._mark(group, None)
-            self._unmark(group, top, marker_name(self._groups[group][0]))
-        return True
-
-    def _marked(self, group: str, top: Mapping[str, os.DirEntry[str]]) -> bool | None:
-        """Whether the marker of ``group`` in ``top`` is one this start trusts (of files flushed
-        to disk, or written in this boot), False for one of another boot only, None for none."""
-        digest = self._groups[group][0]
-        if self._boot is not None and marker_name(digest, self._boot) in top:
-            return True
-        if marker_name(digest) in top:
-            return True
-        prefix = marker_name(digest) + "-"
-        return False if any(name.startswith(prefix) for name in top) else None
-
-    def _mark(self, group: str, boot: str | None) -> None:
-        """Write the completion marker of ``group``, whose files are in place: of ``boot``, or
-        without one (files flushed to disk), itself flushed with the directory's other entries."""
-        if boot is None:
-            _sync_directory(self._shared)
-        marker = os.path.join(self._shared, marker_name(self._groups[group][0], boot))
-        os.close(os.open(marker, os.O_WRONLY | os.O_CREAT, 0o600))
-        if boot is None:
-            _sync_directory(self._shared)
-
-    def _unmark(self, group: str, names: Iterable[str], keep: str) -> bool:
-        """Remove the completion markers of ``group`` among ``names`` (entries at the top of the
-        shared directory) but ``keep``; whether one without a boot id was among them."""
-        digest = self._groups[group][0]
-        flushed = False
-        for name in names:
-            parsed = parse_marker(name)
-            if parsed is None or parsed[0] != digest or name == keep:
-                continue
-            try:
-                os.unlink(os.path.join(self._shared, name))
-            except FileNotFoundError:
-                continue  # another start removed it first
-            flushed = flushed or parsed[1] is None
-        return flushed
+        return not verify or self._hashed(group)
 
     def _hashed(self, group: str) -> bool:
         """Whether the files of ``group`` in the shared directory hash to the group's SHA-256,
@@ -573,12 +465,9 @@ class ExtractedFinder:
             sys.stderr.write(f"{self._label}: warning: removed {named} from {self._shared}: not files it extracts\n")
 
     def _publish(self, group: str) -> None:
-        """Write ``group``'s files beside their place in the shared directory, rename them into
-        place, and mark the group done: a group there with its marker is whole and checked, and
-        on disk unless the marker names this boot. Where the boot id is known, nothing is
-        flushed: only a crash of the kernel or a power loss tears a written file, and either
-        ends the boot, so the next start that finds the marker of another boot hashes the
-        files before it trusts them (:meth:`_check`)."""
+        """Write ``group``'s files beside their place in the shared directory, flushed to disk,
+        rename them into place, and mark the group done: a group there with its marker is whole,
+        checked and on disk."""
         import shutil
         import tempfile
 
@@ -587,15 +476,9 @@ class ExtractedFinder:
             if expected != os.path.basename(self._shared):
                 raise OSError(f"its files hash to {expected}, another directory: the bundle was changed")
             self._named = True
-        boot = self._boot
-        done = marker_name(self._groups[group][0], boot)
-        if boot is not None and self._unmark(group, self._top or (), done):
-            # A marker of flushed files, whose files failed their check: gone from the disk
-            # before the unflushed copy replaces them, or a crash could leave it over a torn one.
-            _sync_directory(self._shared)
         partial = tempfile.mkdtemp(prefix=".partial-", dir=self._shared)
         try:
-            self._write(partial, group, durable=boot is None)
+            self._write(partial, group, durable=True)
             for top in sorted(self._layout(group)[0]):
                 final = os.path.join(self._shared, top)
                 try:
@@ -606,9 +489,10 @@ class ExtractedFinder:
                         break
                     _set_aside(final)
                     os.rename(os.path.join(partial, top), final)
-            self._mark(group, boot)
-            if boot is None:  # markers of a boot this start cannot tell from its own
-                self._unmark(group, self._top or (), done)
+            _sync_directory(self._shared)
+            marker = os.path.join(self._shared, DONE + self._groups[group][0])
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT, 0o600))
+            _sync_directory(self._shared)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
 

@@ -8,20 +8,11 @@ import os
 import site
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hatch_pyc._shipped import bundle_runtime
-from hatch_pyc._shipped.bundle_runtime import (
-    DONE,
-    ExtractedFinder,
-    extraction_digest,
-    group_hash,
-    group_of,
-    marker_name,
-    parse_marker,
-)
+from hatch_pyc._shipped.bundle_runtime import DONE, ExtractedFinder, extraction_digest, group_hash, group_of
 from hatch_pyc.bundle import plan as bundle_plan
 
 FILES = {
@@ -31,30 +22,6 @@ FILES = {
     "pkg/data.txt": b"data",
     "six.pyc": b"six code",
 }
-
-
-BOOT = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
-OTHER_BOOT = "11111111-2222-4333-8444-555555555555"
-
-
-@pytest.fixture(autouse=True)
-def boot(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The file the runtime reads the boot id from, ``BOOT`` in it: the same on every platform."""
-    path = tmp_path_factory.mktemp("proc") / "boot_id"
-    path.write_text(BOOT + "\n")
-    monkeypatch.setattr(bundle_runtime, "BOOT_ID", str(path))
-    return path
-
-
-def _counted_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    synced: list[int] = []
-    real_fsync = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
-    return synced
-
-
-def _markers(root: Path) -> list[str]:
-    return sorted(name for name in os.listdir(root) if name.startswith(DONE))
 
 
 def _groups(files: dict[str, bytes]) -> dict[str, tuple[str, str]]:
@@ -98,164 +65,18 @@ def test_one_hash_names_the_directory_for_bundle_runtime_and_check() -> None:
     assert extraction_digest(changed) != extraction_digest(groups)
 
 
-def test_a_start_writes_each_group_unflushed_and_marks_it_done_in_this_boot(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    synced = _counted_fsyncs(monkeypatch)
-    finder = _started(tmp_path, "pkg", "six")
-    root = Path(finder._shared)
-    markers = sorted(marker_name(finder._groups[group][0], BOOT) for group in ("pkg", "six"))
-    assert sorted(os.listdir(root)) == [*markers, "pkg", "six.pyc"]
-    assert (root / markers[0]).read_bytes() == b""
-    assert synced == []
-    # The next start of this boot trusts the marker: nothing hashed, flushed or written.
-    monkeypatch.setattr(ExtractedFinder, "_hashed", _never)
-    monkeypatch.setattr(ExtractedFinder, "_write", _never)
-    _started(tmp_path, "pkg", "six")
-    assert synced == []
-    assert _markers(root) == markers
-
-
-def _never(self: object, *args: object, **kwargs: object) -> bool:
-    raise AssertionError("called at a warm start")
-
-
-@pytest.mark.parametrize("content", [None, "", "not a uuid\n", BOOT.upper() + "\n", BOOT + "0\n"])
-def test_without_a_boot_id_a_start_writes_each_group_durably_and_marks_it_done(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, boot: Path, content: str | None
-) -> None:
-    if content is None:  # no Linux, no /proc
-        boot.unlink()
-    else:
-        boot.write_text(content)
-    assert bundle_runtime.boot_id() is None
-    synced = _counted_fsyncs(monkeypatch)
+def test_a_start_writes_each_group_durably_and_marks_it_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
     finder = _started(tmp_path, "pkg")
     root = Path(finder._shared)
     marker = DONE + finder._groups["pkg"][0]
-    assert marker == marker_name(finder._groups["pkg"][0])
     assert sorted(os.listdir(root)) == [marker, "pkg"]  # six is not imported: not extracted
     assert (root / marker).read_bytes() == b""
     # Each of the group's 4 files, its 3 directories (the partial one too), the top twice: after
     # the rename, and after the marker.
     assert len(synced) == 4 + 3 + 2
-
-
-def test_marker_names_carry_the_boot_that_wrote_unflushed_files() -> None:
-    digest = "ab" * 32
-    assert marker_name(digest) == f".done-{digest}"
-    assert marker_name(digest, BOOT) == f".done-{digest}-{BOOT}"
-    assert parse_marker(marker_name(digest)) == (digest, None)
-    assert parse_marker(marker_name(digest, BOOT)) == (digest, BOOT)
-    for name in (
-        f".done-{digest}-",
-        f".done-{digest}-x",
-        f".done-{digest[:-1]}",
-        f".done-{digest.upper()}",
-        ".partial-x",
-    ):
-        assert parse_marker(name) is None
-
-
-def test_a_marker_of_another_boot_is_trusted_once_the_files_hash_to_the_group(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, boot: Path
-) -> None:
-    """A start after a reboot hashes the files the last boot wrote without flushing them, once;
-    hashed and flushed, they are on disk, and their marker says so for every later boot."""
-    boot.write_text(OTHER_BOOT + "\n")
-    finder = _started(tmp_path, "pkg")
-    root = Path(finder._shared)
-    digest = finder._groups["pkg"][0]
-    assert _markers(root) == [marker_name(digest, OTHER_BOOT)]
-    inode = (root / "pkg" / "core.pyc").stat().st_ino
-    boot.write_text(BOOT + "\n")
-    hashed: list[str] = []
-    real_hashed = ExtractedFinder._hashed
-    monkeypatch.setattr(
-        ExtractedFinder, "_hashed", lambda self, group: hashed.append(group) or real_hashed(self, group)
-    )
-    monkeypatch.setattr(ExtractedFinder, "_write", _never)
-    synced = _counted_fsyncs(monkeypatch)
-
-    _started(tmp_path, "pkg")
-    assert hashed == ["pkg"]
-    # The group's 4 files and 2 directories, flushed by the hashing; the top before and after the marker.
-    assert len(synced) == 4 + 2 + 2
-    assert _markers(root) == [marker_name(digest)]
-    assert (root / "pkg" / "core.pyc").stat().st_ino == inode  # not extracted again
-    boot.write_text(OTHER_BOOT + "\n")
-    _started(tmp_path, "pkg")  # any later boot trusts it as it is
-    assert hashed == ["pkg"]
-
-
-def test_a_torn_file_under_a_marker_of_another_boot_is_extracted_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, boot: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    boot.write_text(OTHER_BOOT + "\n")
-    finder = _started(tmp_path, "pkg")
-    root = Path(finder._shared)
-    digest = finder._groups["pkg"][0]
-    # A power loss before the files reached the disk: right sizes, other bytes, the marker kept.
-    (root / "pkg" / "core.pyc").write_bytes(b"\0" * len(FILES["pkg/core.pyc"]))
-    boot.write_text(BOOT + "\n")
-    synced = _counted_fsyncs(monkeypatch)
-
-    _started(tmp_path, "pkg")
-    assert (root / "pkg" / "core.pyc").read_bytes() == FILES["pkg/core.pyc"]
-    assert _markers(root) == [marker_name(digest, BOOT)]
-    assert capsys.readouterr().err == ""
-    # The hashing flushed what it read (4 files, 2 directories) and the renames' check
-    # hashed the torn copy again; the copy that replaced it is written unflushed.
-    assert len(synced) == 2 * (4 + 2)
-    written = {path: path.stat().st_mtime_ns for path in root.rglob("*")}
-    _started(tmp_path, "pkg")  # once: the next start of this boot finds it whole
-    assert {path: path.stat().st_mtime_ns for path in root.rglob("*")} == written
-
-
-def test_an_old_marker_of_flushed_files_is_trusted_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A marker without a boot id, which earlier versions wrote after flushing every file: any
-    boot trusts it, without hashing."""
-    finder = _started(tmp_path, "pkg")
-    root = Path(finder._shared)
-    digest = finder._groups["pkg"][0]
-    (root / marker_name(digest, BOOT)).rename(root / marker_name(digest))
-    monkeypatch.setattr(ExtractedFinder, "_hashed", _never)
-    monkeypatch.setattr(ExtractedFinder, "_write", _never)
-    synced = _counted_fsyncs(monkeypatch)
-    _started(tmp_path, "pkg")
-    assert synced == []
-    assert _markers(root) == [marker_name(digest)]
-
-
-def test_an_old_marker_over_files_that_fail_their_check_is_gone_before_an_unflushed_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A marker of flushed files whose files no longer fit (a file of another size): removed,
-    and that flushed, before the copy written without flushing replaces them, so that a crash
-    cannot leave it over torn files."""
-    finder = _started(tmp_path, "pkg")
-    root = Path(finder._shared)
-    digest = finder._groups["pkg"][0]
-    (root / marker_name(digest, BOOT)).rename(root / marker_name(digest))
-    (root / "pkg" / "core.pyc").write_bytes(b"shorter")
-    events: list[str] = []
-
-    def recorded(name: str, real: Any) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            events.append(f"{name} {os.path.basename(args[0])}" if name == "unlink" else name)
-            return real(*args, **kwargs)
-
-        return call
-
-    for name in ("unlink", "fsync", "rename"):
-        monkeypatch.setattr(os, name, recorded(name, getattr(os, name)))
-
-    _started(tmp_path, "pkg")
-    assert events[:2] == [f"unlink {marker_name(digest)}", "fsync"]
-    assert "fsync" not in events[2:]
-    assert "rename" in events
-    assert _markers(root) == [marker_name(digest, BOOT)]
-    assert (root / "pkg" / "core.pyc").read_bytes() == FILES["pkg/core.pyc"]
 
 
 def test_a_warm_start_reads_one_listing_per_directory_and_hashes_nothing(
@@ -298,7 +119,7 @@ def test_a_file_planted_beside_the_extracted_ones_is_removed_before_any_import(
     root = Path(finder._shared)
     (root / planted).parent.mkdir(parents=True, exist_ok=True)
     (root / planted).write_bytes(b"raise SystemExit('planted code ran')\n")
-    markers = _markers(root)
+    markers = sorted(name for name in os.listdir(root) if name.startswith(DONE))
     capsys.readouterr()
 
     again = _started(tmp_path, "pkg", "six")
@@ -307,7 +128,7 @@ def test_a_file_planted_beside_the_extracted_ones_is_removed_before_any_import(
     top = {"six/__init__.py": "six", "pkg/evil/__init__.pyc": "pkg/evil"}.get(planted, planted)
     assert line == f"app.pyz: warning: removed {top} from {again._shared}: not files it extracts"
     # The bundle's own files stay: nothing extracted again, the markers as they were.
-    assert _markers(root) == markers
+    assert sorted(name for name in os.listdir(root) if name.startswith(DONE)) == markers
     assert (root / "pkg" / "core.pyc").read_bytes() == FILES["pkg/core.pyc"]
     spec = again.find_spec("six")
     assert spec is not None
@@ -331,7 +152,7 @@ def test_pythons_own_bytecode_cache_and_dot_names_stay(tmp_path: Path, capsys: p
 def test_a_torn_extraction_is_extracted_again_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     finder = _started(tmp_path, "pkg")
     root = Path(finder._shared)
-    marker = root / marker_name(finder._groups["pkg"][0], BOOT)
+    marker = root / (DONE + finder._groups["pkg"][0])
     # A crash after the rename, before the files reached the disk: right sizes, other bytes.
     (root / "pkg" / "core.pyc").write_bytes(b"\0" * len(FILES["pkg/core.pyc"]))
     marker.unlink()
@@ -350,7 +171,7 @@ def test_a_whole_copy_without_its_marker_is_kept_and_marked(tmp_path: Path) -> N
     came between): its files hash to the group's, so they stay."""
     finder = _started(tmp_path, "pkg")
     root = Path(finder._shared)
-    marker = root / marker_name(finder._groups["pkg"][0], BOOT)
+    marker = root / (DONE + finder._groups["pkg"][0])
     marker.unlink()
     inode = (root / "pkg").stat().st_ino
     _started(tmp_path, "pkg")
