@@ -750,28 +750,48 @@ def code_filenames(code):
     return sorted(names), items
 
 
+#: The marshal header of a tuple of two items (a small tuple, marshal version 4: 3.4 and later)
+#: and of a bytes object of 16.
+_PAIR = b")\x02"
+_BYTES_16 = b"s\x10\x00\x00\x00"
+
+
 def read_filenames(data):
     """What :func:`serve_filenames` answers for the marshal ``data`` of one pyc: how many file
     names its code objects carry, the first (sorted), the first absolute one, and how many
     objects its constants hold (for the artifact's budget); or ``error``.
 
-    ``data`` must be exactly one code object: that it loads without its last byte means
-    there are bytes after it, which the import system would ignore unseen.
+    ``data`` must be exactly one code object, with no bytes after it, which the import system
+    would ignore unseen. Loaded as the first item of a pair whose second is random bytes
+    written after it, it is: the second item is read where ``data`` ends, and bytes of
+    its own there could only be those random bytes by chance (2**-128). Where the pair does
+    not load so, ``data`` is loaded alone, and again without its last byte: that it loads
+    so means there are bytes after it.
     """
+    sentinel = os.urandom(16)
     try:
-        code = marshal.loads(data)
+        pair = marshal.loads(_PAIR + data + _BYTES_16 + sentinel)
     except MemoryError:
         return {"error": "loading it takes more memory than hatch-pyc allows: its sizes are not its own"}
-    except Exception as exc:
-        return {"error": "%s: %s" % (type(exc).__name__, exc)}
-    if type(code) is not types.CodeType:
-        return {"error": "the marshal data is not a code object but a %s" % type(code).__name__}
-    try:
-        marshal.loads(memoryview(data)[:-1])
-    except Exception:
-        pass
+    except Exception:  # a verdict from loading it alone, below
+        pair = None
+    if pair is not None and pair[1] == sentinel and type(pair[0]) is types.CodeType:
+        code = pair[0]
     else:
-        return {"error": "bytes after the code object"}
+        try:
+            code = marshal.loads(data)
+        except MemoryError:
+            return {"error": "loading it takes more memory than hatch-pyc allows: its sizes are not its own"}
+        except Exception as exc:
+            return {"error": "%s: %s" % (type(exc).__name__, exc)}
+        if type(code) is not types.CodeType:
+            return {"error": "the marshal data is not a code object but a %s" % type(code).__name__}
+        try:
+            marshal.loads(memoryview(data)[:-1])
+        except Exception:
+            pass
+        else:
+            return {"error": "bytes after the code object"}
     names, items = code_filenames(code)
     return {"names": len(names), "first": names[0], "absolute": build_path(names), "objects": items}
 

@@ -103,6 +103,19 @@ def test_the_worker_tells_the_codes_end_by_loading_never_by_dumping(monkeypatch:
     assert dumped == []
 
 
+@pytest.mark.parametrize(
+    "after",
+    [b"N", worker._BYTES_16 + bytes(16), b"r\x00\x00\x00\x00", b"\xff"],
+    ids=["none", "16 bytes", "a reference", "no object"],
+)
+def test_any_bytes_after_the_code_are_found_whatever_they_hold(after: bytes) -> None:
+    """The pair the worker loads ends with 16 random bytes; bytes after the code are read in
+    their place, and are never those but by chance."""
+    data = _code("def f():\n    return 1\n", "<a>")
+    assert worker.read_filenames(data) == {"names": 1, "first": "<a>", "absolute": None, "objects": 4}
+    assert worker.read_filenames(data + after) == {"error": "bytes after the code object"}
+
+
 def test_a_size_that_lies_costs_the_worker_its_memory_limit_not_the_machines(tmp_path: Path) -> None:
     prefix = _code("x = 1", "<a>")
     prefix = prefix[: prefix.index(b"s", 1)]
