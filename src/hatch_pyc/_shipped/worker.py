@@ -756,6 +756,9 @@ _PAIR = b")\x02"
 _BYTES_16 = b"s\x10\x00\x00\x00"
 
 
+_TOO_BIG = "loading it takes more memory than hatch-pyc allows: its sizes are not its own"
+
+
 def read_filenames(data):
     """What :func:`serve_filenames` answers for the marshal ``data`` of one pyc: how many file
     names its code objects carry, the first (sorted), the first absolute one, and how many
@@ -771,23 +774,24 @@ def read_filenames(data):
     sentinel = os.urandom(16)
     try:
         pair = marshal.loads(_PAIR + data + _BYTES_16 + sentinel)
-    except MemoryError:
-        return {"error": "loading it takes more memory than hatch-pyc allows: its sizes are not its own"}
-    except Exception:  # a verdict from loading it alone, below
+    except Exception:  # MemoryError too: loading it alone decides, below
         pair = None
     if pair is not None and pair[1] == sentinel and type(pair[0]) is types.CodeType:
         code = pair[0]
     else:
+        pair = None  # freed before the data is loaded again
         try:
             code = marshal.loads(data)
         except MemoryError:
-            return {"error": "loading it takes more memory than hatch-pyc allows: its sizes are not its own"}
+            return {"error": _TOO_BIG}
         except Exception as exc:
             return {"error": "%s: %s" % (type(exc).__name__, exc)}
         if type(code) is not types.CodeType:
             return {"error": "the marshal data is not a code object but a %s" % type(code).__name__}
         try:
             marshal.loads(memoryview(data)[:-1])
+        except MemoryError:  # not that it ended early: that it would not fit to tell
+            return {"error": _TOO_BIG}
         except Exception:
             pass
         else:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from hatch_pyc._shipped import worker
+from hatch_pyc.check import filenames
 from hatch_pyc.check.filenames import FilenameReader, Filenames
 from hatch_pyc.core.limits import Budget, LimitExceeded
 
@@ -114,6 +115,16 @@ def test_any_bytes_after_the_code_are_found_whatever_they_hold(after: bytes) -> 
     data = _code("def f():\n    return 1\n", "<a>")
     assert worker.read_filenames(data) == {"names": 1, "first": "<a>", "absolute": None, "objects": 4}
     assert worker.read_filenames(data + after) == {"error": "bytes after the code object"}
+
+
+def test_bytes_after_code_that_fills_half_the_workers_memory_are_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loaded twice at once it fits, three times it does not: the loads that tell its end must
+    not hold a third copy, and a load that runs out of memory says nothing about its end."""
+    monkeypatch.setattr(filenames, "MARSHAL_MEMORY", 100 * 2**20)
+    code = compile("x = 1", "<a>", "exec")
+    data = marshal.dumps(code.replace(co_consts=(*code.co_consts, [None] * 4_400_000)))  # 35 MB loaded
+    (answer,) = _read_all(_worker(), [data + b"N"]).values()
+    assert answer == "bytes after the code object"
 
 
 def test_a_size_that_lies_costs_the_worker_its_memory_limit_not_the_machines(tmp_path: Path) -> None:
