@@ -769,7 +769,8 @@ def read_filenames(data):
     written after it, it is: the second item is read where ``data`` ends, and bytes of
     its own there could only be those random bytes by chance (2**-128). Where the pair does
     not load so, ``data`` is loaded alone, and again without its last byte: that it loads
-    so means there are bytes after it.
+    so means there are bytes after it, and only running out of data (EOFError) that there
+    are none.
     """
     sentinel = os.urandom(16)
     try:
@@ -790,10 +791,12 @@ def read_filenames(data):
             return {"error": "the marshal data is not a code object but a %s" % type(code).__name__}
         try:
             marshal.loads(memoryview(data)[:-1])
-        except MemoryError:  # not that it ended early: that it would not fit to tell
+        except EOFError:
+            pass  # the code ends where the data does: no limit of this process makes EOFError
+        except MemoryError:
             return {"error": _TOO_BIG}
-        except Exception:
-            pass
+        except Exception as exc:  # some other limit: it does not say where the code ends
+            return {"error": "where its code ends cannot be told: %s: %s" % (type(exc).__name__, exc)}
         else:
             return {"error": "bytes after the code object"}
     names, items = code_filenames(code)

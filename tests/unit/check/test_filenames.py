@@ -127,6 +127,22 @@ def test_bytes_after_code_that_fills_half_the_workers_memory_are_found(monkeypat
     assert answer == "bytes after the code object"
 
 
+def test_only_running_out_of_data_says_nothing_follows_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any other failure of the load without the last byte (a limit reached, say) is no answer."""
+    data = _code("x = 1", "<a>") + b"N"
+    loads = marshal.loads
+
+    def limited(data: bytes | memoryview) -> object:
+        if isinstance(data, memoryview):  # the load without the last byte
+            raise RecursionError("maximum recursion depth exceeded")
+        return loads(data)
+
+    monkeypatch.setattr(worker.marshal, "loads", limited)
+    assert worker.read_filenames(data) == {
+        "error": "where its code ends cannot be told: RecursionError: maximum recursion depth exceeded"
+    }
+
+
 def test_a_size_that_lies_costs_the_worker_its_memory_limit_not_the_machines(tmp_path: Path) -> None:
     prefix = _code("x = 1", "<a>")
     prefix = prefix[: prefix.index(b"s", 1)]
