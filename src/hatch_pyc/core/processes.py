@@ -2,10 +2,12 @@
 
 They speak the protocol stated in :mod:`hatch_pyc._shipped.worker`: a request is a JSON line and its
 payloads, a reply one JSON line, in order. Always ``-I -B``: nothing from the environment
-reaches a worker (``PYTHONNODEBUGRANGES``, ``PYTHONOPTIMIZE``, ``PYTHONPATH``, site-packages).
-The worker runs from its module's own pyc where the installation holds one for the target (a
-script is compiled at every start: 14 ms for ``worker.py``), loaded by its path, not from
-``sys.path``, where the target's site-packages could answer the name.
+variables or the user's site-packages reaches a worker (``PYTHONNODEBUGRANGES``,
+``PYTHONOPTIMIZE``, ``PYTHONPATH``); the target's own site-packages and its ``.pth`` files do,
+as at any start of it (the probe reports the ``sys.path`` they make). The worker runs from
+its module's own pyc where the installation holds one for the target (a script is compiled
+at every start: 14 ms for ``worker.py``), loaded by its path, not from ``sys.path``, where
+the target's site-packages could answer the name.
 A reader thread passes each reply line to a queue (one worker's own, or one that several
 share, each line tagged with its worker), then None when the worker stops writing. stderr
 goes to a temporary file, never a pipe nobody reads: its last line says why a worker died.
