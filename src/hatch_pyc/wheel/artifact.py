@@ -349,19 +349,26 @@ _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _ENCRYPTED = 0x1
 
 
+def _imported(info: zipfile.ZipInfo) -> bool:
+    return info.filename.endswith(_IMPORTED)
+
+
 def _data_as_declared(
-    path: str, archive: zipfile.ZipFile, raw: IO[bytes], chosen: Callable[[zipfile.ZipInfo], bool] | None = None
+    path: str,
+    archive: zipfile.ZipFile,
+    raw: IO[bytes],
+    chosen: Callable[[zipfile.ZipInfo], bool] = _imported,
+    reader: str = "zipimport would read what zipfile does not",
 ) -> None:
     """Refuse an archive on ``sys.path`` (the zip layout's, a ``.pyz``) whose module entries
     zipimport would read otherwise than zipfile: zipfile stops at an entry's declared size,
     while zipimport takes all of its compressed size, stored as it is or inflated whole. So
-    each module's data must be exactly its declared size, stored or inflated. With
-    ``chosen``, the entries it picks instead (a wheel's ``.dist-info`` files, which pypa/installer
-    reads with ``ZipFile.read``: that asks zlib for up to 1 GiB at once before it cuts the
-    output to the declared size)."""
-    reader = "zipimport would read what zipfile does not" if chosen is None else "readers of the whole entry inflate it"
+    each module's data must be exactly its declared size, stored or inflated. ``chosen`` picks
+    other entries, which ``reader`` would read otherwise (a wheel's ``.dist-info`` files, which
+    pypa/installer reads with ``ZipFile.read``: that asks zlib for up to 1 GiB at once before it
+    cuts the output to the declared size)."""
     for info in archive.infolist():
-        if info.is_dir() or not (chosen(info) if chosen is not None else info.filename.endswith(_IMPORTED)):
+        if info.is_dir() or not chosen(info):
             continue
         label = f"{path}: {printable(info.filename)}"
         if info.compress_type == zipfile.ZIP_STORED:
@@ -410,7 +417,13 @@ def dist_info_as_declared(path: str, archive: zipfile.ZipFile, dist_info: str) -
     """Raise :class:`BadArtifact` unless each file of the wheel's ``dist_info`` directory
     inflates to exactly its declared size (see :func:`_data_as_declared`)."""
     with open(path, "rb") as raw:
-        _data_as_declared(path, archive, raw, lambda info: info.filename.startswith(dist_info + "/"))
+        _data_as_declared(
+            path,
+            archive,
+            raw,
+            lambda info: info.filename.startswith(dist_info + "/"),
+            "readers of the whole entry inflate it",
+        )
 
 
 def _one_directory(path: str, archive: zipfile.ZipFile) -> None:
