@@ -331,17 +331,21 @@ def _overlong(deflated: bool) -> Callable[[dict[str, bytes]], bytes]:
             zf.writestr("zmod.py", genuine + payload)
             for name, data in entries.items():
                 zf.writestr(name, data)
-        data = bytearray(buffer.getvalue())
-        crc, size = zlib.crc32(genuine), len(genuine)
-        local = data.index(b"PK\x03\x04")
-        struct.pack_into("<L", data, local + 14, crc)
-        struct.pack_into("<L", data, local + 22, size)
-        central = data.index(b"PK\x01\x02")
-        struct.pack_into("<L", data, central + 16, crc)
-        struct.pack_into("<L", data, central + 24, size)
-        return bytes(data)
+        return _first_declaring(buffer.getvalue(), genuine)
 
     return make
+
+
+def _first_declaring(archive: bytes, genuine: bytes) -> bytes:
+    """``archive`` with its first entry's headers declaring the size and CRC of ``genuine``,
+    whatever its data holds."""
+    data = bytearray(archive)
+    crc, size = zlib.crc32(genuine), len(genuine)
+    for header, offset in ((b"PK\x03\x04", 14), (b"PK\x01\x02", 16)):
+        at = data.index(header)
+        struct.pack_into("<L", data, at + offset, crc)
+        struct.pack_into("<L", data, at + offset + 8, size)
+    return bytes(data)
 
 
 @pytest.mark.parametrize("deflated", [False, True], ids=["stored", "deflated"])
@@ -437,13 +441,7 @@ def _inflating_past(entries: dict[str, bytes], name: str, extra: int) -> bytes:
         for other, data in entries.items():
             if other != name:
                 zf.writestr(other, data)
-    data = bytearray(buffer.getvalue())
-    crc, size = zlib.crc32(entries[name]), len(entries[name])
-    for header, offset in ((b"PK\x03\x04", 14), (b"PK\x01\x02", 16)):
-        at = data.index(header)
-        struct.pack_into("<L", data, at + offset, crc)
-        struct.pack_into("<L", data, at + offset + 8, size)
-    return bytes(data)
+    return _first_declaring(buffer.getvalue(), entries[name])
 
 
 def test_dist_info_that_inflates_past_its_size_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
