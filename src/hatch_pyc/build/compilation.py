@@ -26,7 +26,7 @@ from hatch_pyc.core import interpreters
 from hatch_pyc.core.discovery import Module, read_source
 from hatch_pyc.core.errors import HatchPycError
 from hatch_pyc.core.interpreters import Interpreter, Target
-from hatch_pyc.core.processes import WorkerProcess
+from hatch_pyc.core.processes import IN_FLIGHT, WorkerProcess
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,6 @@ class ProgressReporter:
             )
 
 
-#: Jobs handed to a worker before it reports one back: it never waits for the next.
-_IN_FLIGHT = 2
-
 #: A job for the worker (see :func:`hatch_pyc._shipped.worker.compile_job`) and the source it compiles.
 Job = tuple["worker.CompileJob", bytes]
 
@@ -119,7 +116,7 @@ def _drive(python: list[str], out_dir: str, take: Callable[[], Job], results: qu
     )
     try:
         while True:
-            while len(process.in_flight) < _IN_FLIGHT:
+            while len(process.in_flight) < IN_FLIGHT:
                 try:
                     job, source = take()
                 except IndexError:

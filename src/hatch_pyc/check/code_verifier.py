@@ -2,11 +2,12 @@
 
 ``check --verify-code`` and ``install`` compile every shipped source whose pyc the target
 would load and compare the code (:func:`hatch_pyc._shipped.worker.verify`). Loading a pyc to compare
-it never happens in the checking process. Requests go to ``jobs`` workers in turn, each
-answering its own in order, so that verification uses every core while the checking process
-reads the next entries. A pyc without column positions is compared again in a worker started
-with ``-X no_debug_ranges``, as the build starts the workers that compile such pycs. What is
-sent and not yet answered is kept under :data:`~hatch_pyc.core.limits.MAX_HELD` bytes.
+it never happens in the checking process. Each request goes to the one of ``jobs`` workers
+with the fewest in flight, at most :data:`~hatch_pyc.core.processes.IN_FLIGHT` each, so that
+verification uses every core while the checking process reads the next entries. A pyc
+without column positions is compared again in a worker started with ``-X no_debug_ranges``,
+as the build starts the workers that compile such pycs. What is sent and not yet answered
+is kept under :data:`~hatch_pyc.core.limits.MAX_HELD` bytes.
 
 With the compile cache, a hash-based pyc the cache holds byte for byte under the key of its
 source, path, level, file name and the target (what a build of that source for that
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 from hatch_pyc._shipped import worker
 from hatch_pyc.check import bytecode
 from hatch_pyc.core.limits import MAX_HELD
-from hatch_pyc.core.processes import WorkerProcess
+from hatch_pyc.core.processes import IN_FLIGHT, WorkerProcess
 
 if TYPE_CHECKING:
     from hatch_pyc.build.cache import CompileCache
@@ -74,7 +75,6 @@ class CodeVerifier:
         self._processes: dict[_Key, WorkerProcess[_Key, _Request]] = {}
         self._replies: queue.SimpleQueue[tuple[_Key, bytes | None]] = queue.SimpleQueue()
         self._done: list[tuple[int, str | None]] = []
-        self._turn = 0
 
     def submit(self, key: int, level: int, dfile: str, source: bytes, pyc: bytes, path: str) -> None:
         """Compare ``pyc`` (at ``path`` in its archive) with what ``source`` compiles to at
@@ -84,11 +84,27 @@ class CodeVerifier:
             self.cached += 1
             self._done.append((key, None))
             return
-        while sum(process.held for process in self._processes.values()) > MAX_HELD and self._take(wait=True):
+        while self._busy() and self._take(wait=True):
             pass
-        self._turn += 1
-        self._send((False, self._turn % self.jobs), _Request(key, level, dfile, source, pyc, cache_keys))
+        self._send((False, self._idlest()), _Request(key, level, dfile, source, pyc, cache_keys))
         self._take(wait=False)
+
+    def _busy(self) -> bool:
+        """Whether every worker with column positions has all the requests it should have, or
+        the workers hold too much."""
+        workers = [self._processes.get((False, number)) for number in range(self.jobs)]
+        full = all(process is not None and len(process.in_flight) >= IN_FLIGHT for process in workers)
+        return full or sum(process.held for process in self._processes.values()) > MAX_HELD
+
+    def _idlest(self) -> int:
+        """The worker with column positions that has the fewest requests in flight (then the
+        fewest bytes): one busy with a big module would keep the next waiting while another idles."""
+
+        def load(number: int) -> tuple[int, int]:
+            process = self._processes.get((False, number))
+            return (len(process.in_flight), process.held) if process is not None else (0, 0)
+
+        return min(range(self.jobs), key=load)
 
     def _cache_keys(self, level: int, dfile: str, source: bytes, pyc: bytes, path: str) -> dict[bool, str]:
         if self.cache is None or self.target is None:

@@ -24,6 +24,7 @@ import contextlib
 import json
 import queue
 import subprocess
+import sys
 import tempfile
 import threading
 from collections import deque
@@ -34,6 +35,13 @@ from hatch_pyc._shipped import worker
 
 Tag = TypeVar("Tag")
 Item = TypeVar("Item")
+#: Requests a client hands a worker before it takes a reply: the worker never waits for the
+#: next, and no request waits behind a worker busy with a big one while another idles.
+IN_FLIGHT = 2
+#: The bytes a worker's input pipe holds (Linux; 64 KiB by default): the request a worker
+#: reads next is written whole while it works on the one before, unless it is bigger.
+_PIPE_SIZE = 1024 * 1024
+
 if TYPE_CHECKING:
     #: The request lines of the protocol, one per serving mode (types of the stub only).
     Request = worker.CompileRequest | worker.VerifyRequest | worker.FilenamesRequest
@@ -62,7 +70,13 @@ class WorkerProcess(Generic[Tag, Item]):
             stderr=self._stderr,
             bufsize=64 * 1024,
         )
+        assert self.process.stdin is not None
         assert self.process.stdout is not None
+        if sys.platform == "linux":
+            import fcntl
+
+            with contextlib.suppress(OSError):  # more than /proc/sys/fs/pipe-max-size, say
+                fcntl.fcntl(self.process.stdin.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
         threading.Thread(target=_forward, args=(tag, self.process.stdout, replies), daemon=True).start()
         #: ``(item, bytes it holds)`` of each request sent and not answered, oldest first.
         self.in_flight: deque[tuple[Item, int]] = deque()

@@ -15,6 +15,7 @@ from hatch_pyc._shipped import worker
 from hatch_pyc.build.cache import open_cache
 from hatch_pyc.check.code_verifier import DIED, CodeVerifier
 from hatch_pyc.core import interpreters
+from hatch_pyc.core.processes import IN_FLIGHT
 
 
 def _pyc(source: bytes, name: str) -> bytes:
@@ -48,6 +49,34 @@ def test_a_worker_that_dies_makes_each_pyc_it_held_a_problem(tmp_path: Path) -> 
     verdicts = sorted(verifier.close())
     assert [number for number, _ in verdicts] == [0, 1, 2, 3]
     assert all(problem == f"{DIED} (exit status -9)" for _, problem in verdicts), verdicts
+
+
+def test_no_worker_is_handed_more_than_it_can_start_on(tmp_path: Path) -> None:
+    # Workers that take a while over each request, as one does over a big module.
+    slow = tmp_path / "python"
+    slow.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys, time\n"
+        "while line := sys.stdin.buffer.readline():\n"
+        "    job = json.loads(line)\n"
+        "    sys.stdin.buffer.read(job['source_size'] + job['pyc_size'])\n"
+        "    time.sleep(0.5)\n"
+        "    print(json.dumps({'problem': None}), flush=True)\n"
+    )
+    slow.chmod(slow.stat().st_mode | stat.S_IEXEC)
+    verifier = CodeVerifier(os.fspath(slow), jobs=2)
+    pyc = _pyc(b"x = 1\n", "<m.py>")
+    try:
+        for number in range(2 * IN_FLIGHT):
+            verifier.submit(number, 0, "<m.py>", b"x = 1\n", pyc, "m.pyc")
+        assert [len(process.in_flight) for process in verifier._processes.values()] == [IN_FLIGHT, IN_FLIGHT]
+        assert verifier.finished() == []
+        # One more waits for an answer, where it used to queue behind a busy worker's.
+        verifier.submit(99, 0, "<m.py>", b"x = 1\n", pyc, "m.pyc")
+        assert verifier.finished() != []
+        assert max(len(process.in_flight) for process in verifier._processes.values()) <= IN_FLIGHT
+    finally:
+        verifier.kill()
 
 
 def _exact(source: bytes, name: str) -> bytes:
