@@ -51,6 +51,7 @@ from installer.sources import WheelFile
 from installer.utils import Scheme, get_launcher_kind, parse_metadata_file
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from hatch_pyc._shipped import worker
 from hatch_pyc.build.cache import CompileCache
 from hatch_pyc.check.checker import CheckResult, check_for
 from hatch_pyc.check.landing import Places, real_path
@@ -1107,6 +1108,37 @@ def find_environment(environ: Mapping[str, str], cwd: str) -> str:
         directory = parent
 
 
+class _Kept:
+    """The pycs the check found to be exactly what the target writes, for the compile cache.
+
+    Those install writes to ``__pycache__`` are kept once they are in place, as second names
+    of the installed files (:meth:`CompileCache.link`): nothing is written twice. Any other
+    (a module of an archive on ``sys.path``) is stored as the check finds it.
+    """
+
+    def __init__(self, cache: CompileCache | None) -> None:
+        self.cache = cache
+        #: ``(path in the wheel, cache key, entry name, size)`` of each pyc to keep.
+        self.files: list[tuple[str, str, str, int]] = []
+
+    def __call__(self, path: str, key: str, pyc: bytes) -> None:
+        if self.cache is None:
+            return
+        if posixpath.basename(posixpath.dirname(path)) == "__pycache__":
+            self.files.append((path, key, worker.entry_name(key, pyc), len(pyc)))
+        else:
+            self.cache.store(key, pyc)
+
+    def link(self, root: str, written: Iterable[str]) -> None:
+        """Keep the pycs written below ``root`` (``written``: their paths in the wheel)."""
+        if self.cache is None:
+            return
+        written = set(written)
+        for path, key, name, size in self.files:
+            if path in written:
+                self.cache.link(key, name, os.path.join(root, *path.split("/")), size)
+
+
 def install_wheel(
     path: str | os.PathLike[str],
     python: str | None = None,
@@ -1165,9 +1197,10 @@ def install_wheel(
         except OSError as exc:  # a read-only site-packages, say: said once the check has passed
             staging_error = exc
     previous = None
+    kept = _Kept(cache)
     try:
         result = check_for(
-            path, found, verify_code=verify_code, jobs=jobs, replacing=replaced or [], cache=cache, store=True
+            path, found, verify_code=verify_code, jobs=jobs, replacing=replaced or [], cache=cache, keep=kept
         )
         if result.inspection.kind != "wheel":
             raise BadArtifact(f"{path}: only wheels can be installed")
@@ -1237,4 +1270,5 @@ def install_wheel(
     staged.cleanup()
     if previous is not None:
         previous.remove()
+    kept.link(root, pycache)
     return Installed(check=result, executable=scheme["executable"], root=root, dependencies=dependencies)

@@ -348,6 +348,10 @@ def test_check_and_install_take_only_the_pycs_compiled_or_compared_here_from_the
         assert installed.returncode == 0, installed
         assert subprocess.run([venv.python, "-c", "import demo.core"], check=False).returncode == 0
         assert len(list(other.rglob("*.pyc"))) == len(pycs)
+        # Each entry is a second name of a pyc the first install wrote: the cache holds no copy
+        # (unless the umask lets the group or others write the installed files).
+        names = 2 if os.umask(os.umask(0o022)) & 0o022 == 0o022 else 1
+        assert all(entry.stat().st_nlink == names for entry in other.rglob("*.pyc"))
     again = subprocess.run(
         [sys.executable, "-m", "hatch_pyc", "check", "--verify-code", wheel], capture_output=True, text=True, env=env
     )
@@ -367,7 +371,11 @@ def test_an_install_that_cannot_fill_the_cache_says_so_and_installs(
     def full(cache_dir: str, key: str, data: bytes) -> str:
         raise OSError(28, "No space left on device", cache_dir)
 
+    def no_link(source: str, target: str, **options: object) -> None:
+        raise OSError(28, "No space left on device", target)
+
     monkeypatch.setattr(worker, "store_entry", full)
+    monkeypatch.setattr(os, "link", no_link)
     venv = make_venv()
     cache_dir = tmp_path / "full-cache"
     assert cli.main(["install", str(wheel), "--python", str(venv.python), "--cache-dir", str(cache_dir)]) == 0

@@ -12,7 +12,8 @@ entry, or one renamed to another key, no longer matches its name, and is a miss.
 regular file of a size plausible for its source is read (never a link, FIFO or device).
 The compiling process writes an entry beside its final name and renames it into place
 (:func:`hatch_pyc._shipped.worker.store_entry`), so a reader (another build running at the same
-time, say) sees a whole entry or none. The build adds the entry file itself to the wheel:
+time, say) sees a whole entry or none. An install makes its entries second names of the
+pycs it wrote (:meth:`CompileCache.link`). The build adds the entry file itself to the wheel:
 each pyc is written once, hit or miss.
 
 A hit is trusted: whoever can write the directory can plant an entry under any key, since
@@ -149,6 +150,35 @@ class CompileCache:
             worker.store_entry(self.directory, key, data)
         except OSError as exc:
             self.write_error = self.write_error or f"{exc.filename or self.directory}: {exc.strerror or exc}"
+
+    def link(self, key: str, name: str, file: str, size: int) -> None:
+        """Keep the installed pyc ``file`` (``size`` bytes) as the entry ``name`` of ``key``
+        (:func:`~hatch_pyc._shipped.worker.entry_name` of the bytes that were verified): as a
+        second name of that file where the file system allows one and nobody but this user
+        can write it, so that the cache costs no copy; else a copy of its bytes, if they still
+        match ``name``. Either way a reader checks the entry against its name. A failure is
+        remembered in :attr:`write_error`, not raised."""
+        directory = os.path.join(self.directory, key[:2])
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            if _private(os.lstat(file)):
+                # Else a copy: an entry there (damaged, since the check compared the pyc), no
+                # links on this file system, or the cache on another.
+                with contextlib.suppress(OSError):
+                    os.link(file, os.path.join(directory, name), follow_symlinks=False)
+                    return
+        except OSError as exc:
+            self.write_error = self.write_error or f"{exc.filename or self.directory}: {exc.strerror or exc}"
+            return
+        data = _read_regular_file(file, size)
+        if data is not None and worker.entry_name(key, data) == name:
+            self.store(key, data)
+
+
+def _private(status: os.stat_result) -> bool:
+    """Whether the file of ``status`` is a regular one only this user can write (POSIX)."""
+    mine = hasattr(os, "geteuid") and status.st_uid == os.geteuid()
+    return stat.S_ISREG(status.st_mode) and mine and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 #: A pyc larger than this many bytes per source byte, plus the overhead, is no pyc of it.

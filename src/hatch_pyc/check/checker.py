@@ -33,7 +33,7 @@ from hatch_pyc.wheel.artifact import Artifact, open_artifact, record_problems
 
 if TYPE_CHECKING:
     from hatch_pyc.build.cache import CompileCache
-    from hatch_pyc.check.code_verifier import CodeVerifier
+    from hatch_pyc.check.code_verifier import CodeVerifier, Keep
 
 
 @dataclass
@@ -399,20 +399,20 @@ def check_for(
     jobs: int | None = None,
     replacing: Iterable[str] | None = None,
     cache: CompileCache | None = None,
-    store: bool = False,
+    keep: Keep | None = None,
 ) -> CheckResult:
     """:func:`check_wheel` against an interpreter already found. With ``replacing`` (the files
     of an installed version the install replaces, possibly none), also what the install would
     change for names that the standard library or another installed distribution answers
-    (:func:`~hatch_pyc.check.landing.environment_problems`). With ``store``, the pycs the
-    verifier finds exact go into ``cache`` (see :mod:`hatch_pyc.check.code_verifier`)."""
+    (:func:`~hatch_pyc.check.landing.environment_problems`). ``keep`` is given the pycs
+    the verifier finds exact (see :mod:`hatch_pyc.check.code_verifier`)."""
     target = found.interpreter
     verifier = None
     reader = None
     if verify_code:
         from hatch_pyc.check.code_verifier import CodeVerifier
 
-        verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target, store)
+        verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target, keep)
     try:
         with open_artifact(os.fspath(path)) as artifact:
             reader = FilenameReader(

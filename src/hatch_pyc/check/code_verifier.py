@@ -12,9 +12,10 @@ is kept under :data:`~hatch_pyc.core.limits.MAX_HELD` bytes.
 With the compile cache, a hash-based pyc the cache holds byte for byte under the key of its
 source, path, level, file name and the target (what a build of that source for that
 interpreter stores, :mod:`hatch_pyc.build.cache`) is what the target compiles: it is not
-compared again. With ``store`` (an install, which writes these pycs anyway; a check writes
-nothing), a pyc a worker finds to be exactly what it writes is stored there, so that
-installing the same wheel again, or a wheel built here, compiles nothing. A cache another
+compared again. With ``keep`` (an install, which writes these pycs anyway; a check writes
+nothing), each pyc a worker finds to be exactly what it writes is handed on, for the install
+to keep in the cache once it is in place, so that installing the same wheel again, or a
+wheel built here, compiles nothing. A cache another
 user could write to is not opened (:func:`hatch_pyc.build.cache.open_cache`).
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,6 +41,9 @@ if TYPE_CHECKING:
 DIED = "the interpreter comparing it with its source died on it"
 #: A worker: whether it runs without column positions, and its number.
 _Key = tuple[bool, int]
+#: Given a pyc found to be the very bytes the target writes: its path in the artifact, its
+#: compile cache key and its bytes.
+Keep = Callable[[str, str, bytes], None]
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class _Request:
     dfile: str
     source: bytes
     pyc: bytes
+    path: str
     #: Its compile cache key with column positions (True) and without (False).
     cache_keys: dict[bool, str] = field(default_factory=dict)
 
@@ -62,14 +68,14 @@ class CodeVerifier:
         jobs: int,
         cache: CompileCache | None = None,
         target: Interpreter | None = None,
-        store: bool = False,
+        keep: Keep | None = None,
     ) -> None:
         self.executable = executable
         self.jobs = max(1, jobs)
         self.cache = cache if target is not None else None
         self.target = target
-        #: Whether exact pycs go into the cache: an install writes them anyway, a check nothing.
-        self.store = store
+        #: What is given the exact pycs: an install keeps them in the cache, a check nothing.
+        self.keep = keep
         #: How many pycs the compile cache held, so that no worker compared them.
         self.cached = 0
         self._processes: dict[_Key, WorkerProcess[_Key, _Request]] = {}
@@ -86,7 +92,7 @@ class CodeVerifier:
             return
         while self._busy() and self._take(wait=True):
             pass
-        self._send((False, self._idlest()), _Request(key, level, dfile, source, pyc, cache_keys))
+        self._send((False, self._idlest()), _Request(key, level, dfile, source, pyc, path, cache_keys))
         self._take(wait=False)
 
     def _busy(self) -> bool:
@@ -188,8 +194,7 @@ class CodeVerifier:
         if verdict.get("without_columns") and not where[0]:
             self._send((True, where[1]), request)
         else:
-            if verdict.get("exact") and verdict["problem"] is None and self.store and request.cache_keys:
-                assert self.cache is not None
-                self.cache.store(request.cache_keys[not where[0]], request.pyc)
+            if verdict.get("exact") and verdict["problem"] is None and self.keep and request.cache_keys:
+                self.keep(request.path, request.cache_keys[not where[0]], request.pyc)
             self._done.append((request.key, verdict["problem"]))
         return True

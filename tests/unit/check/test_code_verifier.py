@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from hatch_pyc._shipped import worker
-from hatch_pyc.build.cache import open_cache
-from hatch_pyc.check.code_verifier import DIED, CodeVerifier
+from hatch_pyc.build.cache import CompileCache, open_cache
+from hatch_pyc.check.code_verifier import DIED, CodeVerifier, Keep
 from hatch_pyc.core import interpreters
 from hatch_pyc.core.processes import IN_FLIGHT
 
@@ -79,6 +79,10 @@ def test_no_worker_is_handed_more_than_it_can_start_on(tmp_path: Path) -> None:
         verifier.kill()
 
 
+def _store(cache: CompileCache) -> Keep:
+    return lambda path, key, pyc: cache.store(key, pyc)
+
+
 def _exact(source: bytes, name: str) -> bytes:
     """The pyc hatch-pyc writes: checked-hash, canonical marshal data."""
     code = compile(source, name, "exec", dont_inherit=True)
@@ -93,13 +97,13 @@ def test_the_compile_cache_serves_only_the_exact_pycs_a_worker_compared(tmp_path
     exact = _exact(source, "<m.py>")
     other = exact[:16] + marshal.dumps(compile(b"x = 1\n", "<m.py>", "exec"))  # another code, this source's hash
     timestamp = worker.pyc_header(source, "timestamp", 0) + exact[16:]
-    first = CodeVerifier(sys.executable, 1, cache, target, store=True)
+    first = CodeVerifier(sys.executable, 1, cache, target, keep=_store(cache))
     for number, pyc in enumerate((exact, other, timestamp)):
         first.submit(number, 0, "<m.py>", source, pyc, "m.pyc")
     assert dict(first.close()) == {0: None, 1: "its code is not what its source compiles to", 2: None}
     assert first.cached == 0
 
-    again = CodeVerifier(sys.executable, 1, cache, target, store=True)
+    again = CodeVerifier(sys.executable, 1, cache, target, keep=_store(cache))
     again.submit(0, 0, "<m.py>", source, exact, "m.pyc")
     assert again.finished() == [(0, None)]
     assert again.cached == 1
@@ -116,7 +120,7 @@ def test_the_compile_cache_serves_only_the_exact_pycs_a_worker_compared(tmp_path
     assert verdicts[4] is not None
 
     # Only what a worker found byte for byte what it writes was stored: the pyc at its new path.
-    last = CodeVerifier(sys.executable, 1, cache, target, store=True)
+    last = CodeVerifier(sys.executable, 1, cache, target, keep=_store(cache))
     last.submit(0, 0, "<n.py>", source, exact, "m.pyc")
     last.submit(1, 0, "<m.py>", source, exact, "n.pyc")
     assert dict(last.close()) == {0: None, 1: None}

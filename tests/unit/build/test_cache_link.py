@@ -1,0 +1,82 @@
+"""An install keeps the pycs it wrote in the compile cache as second names of the files, or copies."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from hatch_pyc._shipped import worker
+from hatch_pyc.build.cache import CompileCache, open_cache
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no owners and modes on this system")
+
+KEY = "ab" + "0" * 62
+PYC = b"\x00" * 16 + b"code"
+
+
+def _cache(tmp_path: Path) -> CompileCache:
+    cache = open_cache(os.fspath(tmp_path / "cache"), pytest.fail)
+    assert cache is not None
+    return cache
+
+
+def _installed(tmp_path: Path, mode: int = 0o644, data: bytes = PYC) -> Path:
+    file = tmp_path / "site-packages" / "m.cpython-311.pyc"
+    file.parent.mkdir(exist_ok=True)
+    file.write_bytes(data)
+    file.chmod(mode)
+    return file
+
+
+def _entry(cache: CompileCache) -> Path:
+    return Path(cache.directory, KEY[:2], worker.entry_name(KEY, PYC))
+
+
+def test_a_file_only_its_owner_can_write_is_kept_as_a_second_name(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    file = _installed(tmp_path)
+    cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
+    assert _entry(cache).samefile(file)
+    assert cache.holds(KEY, PYC)
+    assert cache.load(KEY, 100) == os.fspath(_entry(cache))
+    cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))  # there already: nothing to do
+    assert cache.write_error is None
+
+
+@pytest.mark.parametrize("mode", [0o664, 0o646])
+def test_a_file_others_could_write_is_copied(tmp_path: Path, mode: int) -> None:
+    # Through a second name, whoever can write the installed file would write the entry.
+    cache = _cache(tmp_path)
+    file = _installed(tmp_path, mode)
+    cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
+    assert not _entry(cache).samefile(file)
+    assert cache.holds(KEY, PYC)
+
+
+def test_where_no_link_can_be_made_the_file_is_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def across(source: str, target: str, **options: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link", source)
+
+    monkeypatch.setattr(os, "link", across)
+    cache = _cache(tmp_path)
+    file = _installed(tmp_path)
+    cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
+    assert not _entry(cache).samefile(file)
+    assert cache.holds(KEY, PYC)
+
+
+def test_a_file_that_no_longer_holds_the_verified_bytes_is_not_kept(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    for mode in (0o664, 0o644):  # copied, then linked
+        file = _installed(tmp_path, mode, b"\x00" * 16 + b"other code")
+        cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
+        # A second name of other bytes is a damaged entry, which a reader takes for a miss.
+        assert not cache.holds(KEY, PYC)
+        assert cache.load(KEY, 100) is None
+        file.unlink()
+    # The next install that finds the pyc exact puts a whole entry in its place.
+    cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(_installed(tmp_path)), len(PYC))
+    assert cache.holds(KEY, PYC)
