@@ -572,7 +572,9 @@ def store_entry(cache_dir, key, data):
     # Private: a cache anyone else can write is not used (hatch_pyc.build.cache.untrusted).
     os.makedirs(directory, mode=0o700, exist_ok=True)
     try:
-        with open(partial, "wb") as f:
+        # Only the owner may write it: a build takes it for a miss otherwise (hatch_pyc.build.cache).
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+        with os.fdopen(os.open(partial, flags, 0o600), "wb") as f:
             f.write(data)
         os.replace(partial, entry)
     except BaseException:

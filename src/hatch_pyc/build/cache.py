@@ -129,10 +129,14 @@ class CompileCache:
 
     def load(self, key: str, source_size: int) -> str | None:
         """The file of the pyc stored under ``key`` for a source of ``source_size`` bytes;
-        None when there is none, or it is damaged, or stored under another key."""
+        None when there is none, or it is damaged, or stored under another key, or has
+        another name (an install's link) or others may write it: the build reads the file
+        again when it writes the wheel, and only a file reached through the private cache
+        alone cannot have changed since."""
         for name in self._names(key[:2]).get(key[2:], []):
             entry = os.path.join(self.directory, key[:2], name)
-            data = _read_regular_file(entry, MAX_PYC_PER_SOURCE_BYTE * source_size + MAX_PYC_OVERHEAD)
+            limit = MAX_PYC_PER_SOURCE_BYTE * source_size + MAX_PYC_OVERHEAD
+            data = _read_regular_file(entry, limit, alone=True)
             if data is not None and name == worker.entry_name(key, data):
                 return entry
         self.misses += 1
@@ -186,9 +190,10 @@ MAX_PYC_PER_SOURCE_BYTE = 20
 MAX_PYC_OVERHEAD = 1024 * 1024
 
 
-def _read_regular_file(path: str, limit: int) -> bytes | None:
+def _read_regular_file(path: str, limit: int, alone: bool = False) -> bytes | None:
     """The bytes of ``path`` if it is a regular file (not a link, FIFO or device) of at most
-    ``limit`` bytes; None otherwise, without blocking or reading more than ``limit``."""
+    ``limit`` bytes, with ``alone`` one of no other name that only its owner may write; None
+    otherwise, without blocking or reading more than ``limit``."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):
@@ -200,6 +205,8 @@ def _read_regular_file(path: str, limit: int) -> bytes | None:
         status = os.fstat(fd)
         foreign = hasattr(os, "geteuid") and status.st_uid != os.geteuid()
         if not stat.S_ISREG(status.st_mode) or status.st_size > limit or foreign:
+            return None
+        if alone and hasattr(os, "geteuid") and (status.st_nlink != 1 or not _private(status)):
             return None
         # One byte more than the limit: a file that grew since fstat is refused too. A regular
         # file gives all that is asked in one read, up to its end.

@@ -40,10 +40,26 @@ def test_a_file_only_its_owner_can_write_is_kept_as_a_second_name(tmp_path: Path
     file = _installed(tmp_path)
     cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
     assert _entry(cache).samefile(file)
-    assert cache.holds(KEY, PYC)
-    assert cache.load(KEY, 100) == os.fspath(_entry(cache))
+    assert cache.holds(KEY, PYC)  # install and check compare the bytes they read with the pyc's
     cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))  # there already: nothing to do
     assert cache.write_error is None
+
+
+def test_a_build_takes_only_an_entry_reached_through_the_cache_alone(tmp_path: Path) -> None:
+    # A build reads the entry's file again when it writes the wheel: one with another name,
+    # or that others may write, could have changed by then.
+    cache = _cache(tmp_path)
+    file = _installed(tmp_path)
+    cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
+    assert cache.load(KEY, 100) is None
+    file.unlink()
+    assert cache.load(KEY, 100) == os.fspath(_entry(cache))
+    _entry(cache).chmod(0o664)
+    assert cache.load(KEY, 100) is None
+    # What the build stores then, in its place, only its owner may read and write.
+    cache.store(KEY, PYC)
+    assert _entry(cache).stat().st_mode & 0o777 == 0o600
+    assert cache.load(KEY, 100) == os.fspath(_entry(cache))
 
 
 @pytest.mark.parametrize("mode", [0o664, 0o646])
@@ -75,8 +91,8 @@ def test_a_file_that_no_longer_holds_the_verified_bytes_is_not_kept(tmp_path: Pa
         cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
         # A second name of other bytes is a damaged entry, which a reader takes for a miss.
         assert not cache.holds(KEY, PYC)
-        assert cache.load(KEY, 100) is None
         file.unlink()
+        assert cache.load(KEY, 100) is None
     # The next install that finds the pyc exact puts a whole entry in its place.
     cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(_installed(tmp_path)), len(PYC))
     assert cache.holds(KEY, PYC)
