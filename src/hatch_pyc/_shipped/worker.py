@@ -7,8 +7,8 @@ with the workers, which :mod:`hatch_pyc.core.processes` alone starts.
 
 The protocol: ``python -I -B worker.py --info`` prints the interpreter's facts as one JSON
 line, with the protocol's version (:data:`PROTOCOL`). ``--serve OUT_DIR`` (compile),
-``--verify`` (compare code with its source) and ``--filenames CPU RATE MEMORY`` (load pycs
-under limits) serve requests: a request is one JSON line, then one payload of bytes for each
+``--verify CPU RATE MEMORY`` (compare code with its source) and ``--filenames CPU RATE
+MEMORY`` (load pycs) serve requests under limits: a request is one JSON line, then one payload of bytes for each
 size the line gives (``size``; ``source_size`` and ``pyc_size``), read whole (a short read is
 an error); a reply is one JSON line, in the order of the requests, one request at a time. A
 worker ends when its input closes.
@@ -672,6 +672,8 @@ def verify(job, source, pyc):
         return {"problem": "its header holds the hash of another source"}
     try:
         code = compile(source, job["dfile"], "exec", dont_inherit=True, optimize=job["level"])
+    except MemoryError:
+        return {"problem": "its source takes more memory to compile than hatch-pyc allows"}
     except Exception as exc:
         return {"problem": "its source does not compile: %s: %s" % (type(exc).__name__, exc)}
     expected = canonical_dumps(code)
@@ -698,10 +700,22 @@ def verify(job, source, pyc):
     return result
 
 
-def serve_verify(requests, replies):
+def serve_verify(requests, replies, cpu_base, bytes_per_cpu_second, memory):
     """Answer each verification request: a JSON line, then ``source`` and ``pyc`` bytes of
-    the sizes it gives; one JSON line back each, :func:`verify`'s answer."""
+    the sizes it gives; one JSON line back each, :func:`verify`'s answer.
+
+    Under the limits :func:`serve_filenames` sets, where the system has them (else none):
+    compiling a crafted source can take gigabytes (a few MB of short statements) or minutes
+    (a set of large ints that all hash alike folds in quadratic time), and the checking
+    process sends what a wheel ships. A ``MemoryError`` while compiling is that pyc's
+    problem; past the CPU time the kernel ends the process.
+    """
+    limits = _limits(memory)
+    received = 0
     for job, (source, pyc) in _requests(requests, "source_size", "pyc_size"):
+        received += len(source) + len(pyc)
+        if limits is not None:
+            _allow_cpu(limits, cpu_base + received / bytes_per_cpu_second)
         _reply(replies, verify(job, source, pyc))
 
 
@@ -820,6 +834,21 @@ def serve_filenames(requests, replies, cpu_base, bytes_per_cpu_second, memory):
     past either the kernel ends the process, and the reader in the checking process says
     so. A system without these limits gets :data:`NO_LIMITS` and no answer.
     """
+    limits = _limits(memory)
+    if limits is None:
+        return NO_LIMITS
+    received = 0
+    for _job, (data,) in _requests(requests, "size"):
+        received += len(data)
+        _allow_cpu(limits, cpu_base + received / bytes_per_cpu_second)
+        _reply(replies, read_filenames(data))
+    return 0
+
+
+def _limits(memory):
+    """Cap this process's memory at ``memory`` bytes over what it holds now; the resource
+    module and the hard CPU limit, for :func:`_allow_cpu`, or None where the system has no
+    such limits (or does not say what a process holds)."""
     try:
         import resource
 
@@ -828,23 +857,23 @@ def serve_filenames(requests, replies, cpu_base, bytes_per_cpu_second, memory):
         hard = resource.getrlimit(resource.RLIMIT_AS)[1]
         soft = held + memory if hard == resource.RLIM_INFINITY else min(held + memory, hard)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        return resource, resource.getrlimit(resource.RLIMIT_CPU)[1]
     except (ImportError, OSError, ValueError, AttributeError):
-        return NO_LIMITS
-    received = 0
-    for _job, (data,) in _requests(requests, "size"):
-        received += len(data)
-        seconds = int(cpu_base + received / bytes_per_cpu_second) + 1
-        if hard != resource.RLIM_INFINITY:
-            seconds = min(seconds, hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
-        _reply(replies, read_filenames(data))
-    return 0
+        return None
+
+
+def _allow_cpu(limits, seconds):
+    """Let this process use ``seconds`` of CPU time in all, rounded up, under the hard limit."""
+    resource, hard = limits
+    seconds = int(seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        seconds = min(seconds, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
 
 
 def main(argv):
-    """Worker entry point: ``worker.py --info``, ``--serve OUT_DIR``, ``--verify`` or
-    ``--filenames CPU RATE MEMORY``.
+    """Worker entry point: ``worker.py --info``, ``--serve OUT_DIR``, ``--verify CPU RATE
+    MEMORY`` or ``--filenames CPU RATE MEMORY``.
 
     ``--info`` prints :func:`interpreter_facts` as JSON; ``--serve`` reads jobs on
     stdin (see :func:`serve`) and writes results on stdout, one JSON line each (ASCII,
@@ -857,12 +886,12 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "--serve":
         serve(argv[2], sys.stdin.buffer, sys.stdout.buffer)
         return 0
-    if argv[1:] == ["--verify"]:
-        serve_verify(sys.stdin.buffer, sys.stdout.buffer)
+    if len(argv) == 5 and argv[1] == "--verify":
+        serve_verify(sys.stdin.buffer, sys.stdout.buffer, float(argv[2]), float(argv[3]), int(argv[4]))
         return 0
     if len(argv) == 5 and argv[1] == "--filenames":
         return serve_filenames(sys.stdin.buffer, sys.stdout.buffer, float(argv[2]), float(argv[3]), int(argv[4]))
-    sys.stderr.write("usage: worker.py --info | --serve OUT_DIR | --verify | --filenames CPU RATE MEMORY\n")
+    sys.stderr.write("usage: worker.py --info | --serve OUT_DIR | --verify|--filenames CPU RATE MEMORY\n")
     return 2
 
 

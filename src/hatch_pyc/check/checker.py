@@ -412,7 +412,7 @@ def check_for(
     if verify_code:
         from hatch_pyc.check.code_verifier import CodeVerifier
 
-        verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target, keep)
+        verifier = CodeVerifier(found.executable, jobs or os.cpu_count() or 1, cache, target, keep, os.fspath(path))
     try:
         with open_artifact(os.fspath(path)) as artifact:
             reader = FilenameReader(

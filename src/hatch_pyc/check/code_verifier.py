@@ -30,8 +30,14 @@ from typing import TYPE_CHECKING
 
 from hatch_pyc._shipped import worker
 from hatch_pyc.check import bytecode
-from hatch_pyc.core.limits import MAX_HELD
-from hatch_pyc.core.processes import IN_FLIGHT, WorkerProcess
+from hatch_pyc.core.limits import (
+    MAX_HELD,
+    VERIFY_BYTES_PER_CPU_SECOND,
+    VERIFY_CPU_SECONDS,
+    VERIFY_MEMORY,
+    LimitExceeded,
+)
+from hatch_pyc.core.processes import IN_FLIGHT, OVER_TIME, WorkerProcess
 
 if TYPE_CHECKING:
     from hatch_pyc.build.cache import CompileCache
@@ -69,8 +75,11 @@ class CodeVerifier:
         cache: CompileCache | None = None,
         target: Interpreter | None = None,
         keep: Keep | None = None,
+        label: str = "the artifact",
     ) -> None:
         self.executable = executable
+        #: The artifact's path, for the one line that refuses it whole.
+        self.label = label
         self.jobs = max(1, jobs)
         self.cache = cache if target is not None else None
         self.target = target
@@ -160,8 +169,9 @@ class CodeVerifier:
         process = self._processes.get(where)
         if process is None:
             options = ["-X", "no_debug_ranges"] if where[0] else []
+            limits = (VERIFY_CPU_SECONDS, VERIFY_BYTES_PER_CPU_SECOND, VERIFY_MEMORY)
             process = self._processes[where] = WorkerProcess(
-                self.executable, ["--verify"], self._replies, where, options=options
+                self.executable, ["--verify", *map(str, limits)], self._replies, where, options=options
             )
         header: worker.VerifyRequest = {
             "level": request.level,
@@ -182,10 +192,16 @@ class CodeVerifier:
         process = self._processes[where]
         if line is None:
             # The worker is gone: each pyc it had not answered for is a problem, and the next
-            # request starts another.
+            # request starts another; past its CPU time, the artifact is refused whole.
             del self._processes[where]
             death = process.death()
             process.kill()
+            if process.process.returncode in OVER_TIME:
+                raise LimitExceeded(
+                    f"{self.label}: compiling its sources to compare their pycs took a worker more CPU time than "
+                    f"{VERIFY_CPU_SECONDS} seconds and one per {VERIFY_BYTES_PER_CPU_SECOND // 2**20} MiB "
+                    "(a limit of hatch-pyc)"
+                )
             for request in process.unanswered():
                 self._done.append((request.key, f"{DIED} ({death})"))
             return True

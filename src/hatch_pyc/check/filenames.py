@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import queue
-import signal
 from dataclasses import dataclass
 
 from hatch_pyc._shipped import worker
@@ -25,13 +24,11 @@ from hatch_pyc.core.limits import (
     Budget,
     LimitExceeded,
 )
-from hatch_pyc.core.processes import WorkerProcess
+from hatch_pyc.core.processes import OVER_TIME, WorkerProcess
 
 #: Wall-clock seconds a worker may take beyond its CPU limit before it is killed: it only
 #: computes, so it never waits that long unless something outside stops it.
 _SLACK_SECONDS = 30
-#: How a worker ends when it goes past its CPU limit: the soft limit's signal, or the hard one's.
-_OVER_TIME = {-number for number in (getattr(signal, "SIGXCPU", 0), getattr(signal, "SIGKILL", 0)) if number}
 
 
 @dataclass(frozen=True)
@@ -178,7 +175,7 @@ class FilenameReader:
         status = process.wait()
         left = process.unanswered()
         self.kill()
-        if status in _OVER_TIME:
+        if status in OVER_TIME:
             raise LimitExceeded(self._over_time())
         if status != worker.NO_LIMITS and left:
             key, _, _ = left.pop(0)

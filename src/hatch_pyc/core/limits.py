@@ -31,6 +31,13 @@ MARSHAL_CPU_SECONDS = 2
 MARSHAL_BYTES_PER_CPU_SECOND = 32 * 1024 * 1024
 #: Memory that worker may take on top of what it holds at its start.
 MARSHAL_MEMORY = 1024 * 1024 * 1024
+#: CPU seconds of each worker that compiles shipped sources to compare their pycs: this
+#: many, plus one for each :data:`VERIFY_BYTES_PER_CPU_SECOND` bytes of sources and pycs
+#: handed to it (it compiles sympy's at about 5 MB a second), and the memory it may take
+#: on top of what it holds at its start (sympy's hungriest module takes 50 MB).
+VERIFY_CPU_SECONDS = 2
+VERIFY_BYTES_PER_CPU_SECOND = 1024 * 1024
+VERIFY_MEMORY = 2 * 1024 * 1024 * 1024
 #: Bytes of one pyc, or of one source a pyc is compared with: ``check`` reads these whole.
 #: The largest honest pycs are a few MB (generated tables); with what is read ahead for the
 #: worker (:data:`MAX_HELD`), the checking process stays under 256 MiB whatever the artifact.

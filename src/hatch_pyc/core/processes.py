@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,8 @@ Item = TypeVar("Item")
 #: Requests a client hands a worker before it takes a reply: the worker never waits for the
 #: next, and no request waits behind a worker busy with a big one while another idles.
 IN_FLIGHT = 2
+#: How a worker ends when it goes past its CPU limit: the soft limit's signal, or the hard one's.
+OVER_TIME = {-number for number in (getattr(signal, "SIGXCPU", 0), getattr(signal, "SIGKILL", 0)) if number}
 #: The bytes a worker's input pipe holds (Linux; 64 KiB by default): the request a worker
 #: reads next is written whole while it works on the one before, unless it is bigger.
 _PIPE_SIZE = 1024 * 1024

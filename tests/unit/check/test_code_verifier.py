@@ -13,8 +13,10 @@ import pytest
 
 from hatch_pyc._shipped import worker
 from hatch_pyc.build.cache import CompileCache, open_cache
+from hatch_pyc.check import code_verifier
 from hatch_pyc.check.code_verifier import DIED, CodeVerifier, Keep
 from hatch_pyc.core import interpreters
+from hatch_pyc.core.limits import LimitExceeded
 from hatch_pyc.core.processes import IN_FLIGHT
 
 
@@ -41,14 +43,14 @@ def test_every_pyc_gets_its_verdict_from_two_workers() -> None:
 
 def test_a_worker_that_dies_makes_each_pyc_it_held_a_problem(tmp_path: Path) -> None:
     dies = tmp_path / "python"
-    dies.write_text("#!/bin/sh\nkill -9 $$\n")
+    dies.write_text("#!/bin/sh\nkill -SEGV $$\n")
     dies.chmod(dies.stat().st_mode | stat.S_IEXEC)
     verifier = CodeVerifier(os.fspath(dies), jobs=2)
     for number in range(4):
         verifier.submit(number, 0, "<m.py>", b"x = 1\n", _pyc(b"x = 1\n", "<m.py>"), "m.pyc")
     verdicts = sorted(verifier.close())
     assert [number for number, _ in verdicts] == [0, 1, 2, 3]
-    assert all(problem == f"{DIED} (exit status -9)" for _, problem in verdicts), verdicts
+    assert all(problem == f"{DIED} (exit status -11)" for _, problem in verdicts), verdicts
 
 
 def test_no_worker_is_handed_more_than_it_can_start_on(tmp_path: Path) -> None:
@@ -125,3 +127,25 @@ def test_the_compile_cache_serves_only_the_exact_pycs_a_worker_compared(tmp_path
     last.submit(1, 0, "<m.py>", source, exact, "n.pyc")
     assert dict(last.close()) == {0: None, 1: None}
     assert last.cached == 1
+
+
+def test_a_source_that_takes_too_much_memory_to_compile_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Short statements take hundreds of bytes each to compile: 4 MiB of them, gigabytes.
+    monkeypatch.setattr(code_verifier, "VERIFY_MEMORY", 64 * 1024 * 1024)
+    source = b"a\n" * 200_000
+    verifier = CodeVerifier(sys.executable, jobs=1)
+    pyc = worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("", "<m.py>", "exec"))
+    verifier.submit(0, 0, "<m.py>", source, pyc, "m")
+    assert verifier.close() == [(0, "its source takes more memory to compile than hatch-pyc allows")]
+
+
+def test_a_source_that_takes_too_long_to_compile_refuses_the_artifact(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ints that all hash alike: folding their set display into a constant takes quadratic time.
+    monkeypatch.setattr(code_verifier, "VERIFY_CPU_SECONDS", 0)
+    items = ", ".join(str(k * (2**61 - 1)) for k in range(20_000))
+    source = f"x = {{{items}}}\n".encode()
+    verifier = CodeVerifier(sys.executable, jobs=1, label="evil.whl")
+    pyc = worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("", "<m.py>", "exec"))
+    verifier.submit(0, 0, "<m.py>", source, pyc, "m")
+    with pytest.raises(LimitExceeded, match=r"evil.whl: compiling its sources .* took a worker more CPU time than 0 "):
+        verifier.close()
