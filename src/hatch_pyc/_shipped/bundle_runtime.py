@@ -15,7 +15,7 @@ bundle finds other files under its name (the runtime checks the name before it w
 ``check`` requires it). Each group in it (a top-level package or module, a ``.libs``
 directory of shared libraries) is extracted at the first import that needs it: its files
 are written into a directory inside, checked against the SHA-256 the bundle records for the
-group, flushed to disk (:func:`_flush`), renamed into place, and marked done (an empty ``.done-<SHA-256>``,
+group, flushed to disk, renamed into place, and marked done (an empty ``.done-<SHA-256>``,
 written last), so a group there with its marker is whole, checked and on disk. Two first
 starts at once both write; one rename wins and both use the winner's. A later start checks,
 before it loads anything, that the directory is a directory of the user's own that no one
@@ -498,14 +498,13 @@ class ExtractedFinder:
 
     def _write(self, directory: str, group: str, durable: bool = False) -> None:
         """Write ``group``'s files into ``directory``, checked against the SHA-256 the bundle
-        records for the group before anything renames them into use; ``durable``: flushed to
-        disk, by one ``syncfs`` (:func:`_flush_file_system`) or an ``fsync`` of each file and
-        directory, so that a crash cannot leave the renamed files torn."""
+        records for the group before anything renames them into use; ``durable``: each file
+        and directory flushed to disk (``fsync``), so that a crash cannot leave the renamed
+        files torn."""
         import hashlib
 
         hasher = hashlib.sha256()
         made = set()  # a mkdir per file cost black's first start 5 ms
-        whole = _flush_file_system() if durable else None
         for member, _ in self._listed(group):
             try:
                 data = self._read(member)
@@ -523,13 +522,11 @@ class ExtractedFinder:
                 out.flush()
                 if os.fstat(descriptor).st_size != len(data):
                     raise OSError(f"{file} was not written whole")
-                if durable and whole is None:
+                if durable:
                     os.fsync(descriptor)
         if hasher.hexdigest() != self._groups[group][0]:
             raise ImportError(f"{self._label}: {group}'s files do not match the SHA-256 the bundle records")
-        if whole is not None:
-            _flush(directory, whole)
-        elif durable:
+        if durable:
             for inside in reversed(list(self._layout(group)[1])):
                 _sync_directory(os.path.join(directory, *inside.split("/")))
             _sync_directory(directory)
@@ -627,36 +624,6 @@ def _unimported(entry: os.DirEntry[str]) -> bool:
     """Whether an entry the bundle does not hold may stay: a name with a leading dot (no module
     has one), or ``__pycache__``."""
     return entry.name.startswith(".") or _pycache(entry)
-
-
-def _flush_file_system() -> Callable[[int], int] | None:
-    """Linux's ``syncfs``, which flushes all that was written on a file system to disk in one
-    call, where a group's files would take an ``fsync`` each and one per directory: where it
-    says whether that worked (Linux 5.8 and newer) and ctypes loads; else None, and each file
-    and directory is flushed on its own."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        if tuple(int(part) for part in os.uname().release.split(".")[:2]) < (5, 8):
-            return None
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).syncfs
-    except (ImportError, OSError, AttributeError, ValueError):
-        return None
-
-
-def _flush(directory: str, syncfs: Callable[[int], int]) -> None:
-    """Flush the file system ``directory`` is on to disk with ``syncfs``."""
-    import ctypes
-
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        if syncfs(descriptor) != 0:
-            number = ctypes.get_errno()
-            raise OSError(number, os.strerror(number), directory)
-    finally:
-        os.close(descriptor)
 
 
 def _sync_directory(path: str) -> None:

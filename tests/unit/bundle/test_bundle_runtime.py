@@ -7,7 +7,6 @@ import hashlib
 import os
 import site
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,47 +65,18 @@ def test_one_hash_names_the_directory_for_bundle_runtime_and_check() -> None:
     assert extraction_digest(changed) != extraction_digest(groups)
 
 
-@pytest.mark.parametrize("whole", [True, False], ids=["syncfs", "fsync"])
-def test_a_start_writes_each_group_durably_and_marks_it_done(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: bool
-) -> None:
+def test_a_start_writes_each_group_durably_and_marks_it_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[int] = []
-    flushed: list[int] = []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
-    syncfs = bundle_runtime._flush_file_system()
-    if whole and syncfs is None:
-        pytest.skip("no syncfs that reports a failed write here (Linux 5.8 and newer)")
-
-    def counted() -> Callable[[int], int] | None:
-        assert syncfs is not None
-        return (lambda fd: flushed.append(fd) or syncfs(fd)) if whole else None
-
-    monkeypatch.setattr(bundle_runtime, "_flush_file_system", counted)
     finder = _started(tmp_path, "pkg")
     root = Path(finder._shared)
     marker = DONE + finder._groups["pkg"][0]
     assert sorted(os.listdir(root)) == [marker, "pkg"]  # six is not imported: not extracted
     assert (root / marker).read_bytes() == b""
-    # The top is flushed twice: after the rename, and after the marker. Before, the group's
-    # files and directories: one syncfs for all, or each of its 4 files and 3 directories
-    # (the partial one too).
-    assert (len(flushed), len(synced)) == ((1, 2) if whole else (0, 4 + 3 + 2))
-
-
-def test_a_failed_flush_leaves_the_group_unmarked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ctypes
-
-    def failing(fd: int) -> int:
-        ctypes.set_errno(5)
-        return -1
-
-    monkeypatch.setattr(bundle_runtime, "_flush_file_system", lambda: failing)
-    finder = _finder(tmp_path)
-    finder.find_spec("pkg")  # from the archive then, as where the directory cannot be written
-    assert isinstance(finder._failed, OSError)
-    assert finder._failed.errno == 5
-    assert not [name for name in os.listdir(finder._shared) if name.startswith(DONE)]
+    # Each of the group's 4 files, its 3 directories (the partial one too), the top twice: after
+    # the rename, and after the marker.
+    assert len(synced) == 4 + 3 + 2
 
 
 def test_a_warm_start_reads_one_listing_per_directory_and_hashes_nothing(
