@@ -39,7 +39,7 @@ import tempfile
 import threading
 import warnings
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO, cast
@@ -47,7 +47,7 @@ from typing import IO, BinaryIO, cast
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
-from installer.sources import WheelFile
+from installer.sources import WheelContentElement, WheelFile
 from installer.utils import Scheme, get_launcher_kind, parse_metadata_file
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -171,8 +171,9 @@ class _Destination(SchemeDictionaryDestination):
         self.creator = creator
         #: The names of those pycs: each is copied from the wheel in chunks, never held whole.
         self.pycache = pycache
-        #: The wheel, open while pypa/installer writes it.
+        #: The wheel, open while pypa/installer writes it, and what keeps the digests of its entries.
         self.archive: zipfile.ZipFile | None = None
+        self.source: _Source | None = None
         self.root_scheme = root_scheme
         self.staging = staging
         self._targets = {key: os.path.abspath(directory) for key, directory in self.scheme_dict.items()}
@@ -272,8 +273,11 @@ class _Destination(SchemeDictionaryDestination):
         records = list(records)
         for path in sorted(self.pycache):
             assert self.archive is not None
+            assert self.source is not None
             with self.archive.open(path) as stream:
-                written = self.write_file(self.root_scheme, path, cast("BinaryIO", stream), False)
+                hashing = self.source.hashing(path, stream)
+                written = self.write_file(self.root_scheme, path, cast("BinaryIO", hashing), False)
+                self.source.seen(path, hashing.digest())
                 records.append((self.root_scheme, written))
         super().finalize_installation(scheme, record_file_path, records)
 
@@ -333,6 +337,102 @@ def _target_pycache(names: Iterable[str], data_dir: str, target_tag: str) -> lis
     return found
 
 
+class _Hashing:
+    """An entry's stream as pypa/installer reads it, hashing what it reads from the start: it
+    reads a script's first bytes and seeks back to the start (``fix_shebang``)."""
+
+    def __init__(self, stream: IO[bytes], algorithm: str) -> None:
+        self.stream = stream
+        self.algorithm = algorithm
+        self.hasher = hashlib.new(algorithm)
+        #: Whether pypa/installer read it at all: it skips RECORD and ``__pycache__`` entries.
+        self.used = False
+
+    def read(self, size: int = -1) -> bytes:
+        self.used = True
+        data = self.stream.read(size)
+        self.hasher.update(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        self.used = True
+        data = self.stream.readline(size)
+        self.hasher.update(data)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if (offset, whence) != (0, os.SEEK_SET):
+            raise OSError(f"an entry is read from its start only, not from {offset} ({whence})")
+        self.used = True
+        self.stream.seek(0)
+        self.hasher = hashlib.new(self.algorithm)
+        return 0
+
+    def digest(self) -> str:
+        """``algorithm=digest`` of the entry, as RECORD gives it: what was read, and the rest."""
+        while self.read(1024 * 1024):
+            pass
+        return f"{self.algorithm}={records.digest_text(self.hasher)}"
+
+
+class _Source(WheelFile):
+    """The wheel as pypa/installer reads it, keeping the digest of each entry it reads
+    (:attr:`read`): ``install`` compares them with the RECORD the check found every entry to
+    match, since the writer opens the wheel by its path, as the check does, and the file
+    there may have changed between the two."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        super().__init__(archive)
+        #: ``{entry: "algorithm=digest"}`` of every entry read; :data:`_CHANGED` for one read
+        #: twice that differed.
+        self.read: dict[str, str] = {}
+        self._algorithms: dict[str, str] | None = None
+
+    def seen(self, name: str, digest: str) -> None:
+        """Keep ``digest`` of entry ``name``, read once more."""
+        self.read[name] = digest if self.read.get(name, digest) == digest else _CHANGED
+
+    def _algorithm(self, name: str) -> str:
+        """The hash this wheel's RECORD gives entry ``name``, one the check accepts, else SHA-256."""
+        if self._algorithms is None:
+            rows = records.parse(f"{self.dist_info_dir}/RECORD", super().read_dist_info("RECORD"))
+            self._algorithms = {path: digest.partition("=")[0] for path, digest, _ in rows}
+        algorithm = self._algorithms.get(name, "sha256")
+        return algorithm if algorithm in records.ALGORITHMS else "sha256"
+
+    def hashing(self, name: str, stream: IO[bytes]) -> _Hashing:
+        """``stream``, entry ``name``'s, hashed as this wheel's RECORD hashes it."""
+        return _Hashing(stream, self._algorithm(name))
+
+    def read_dist_info(self, filename: str) -> str:
+        text = super().read_dist_info(filename)
+        name = f"{self.dist_info_dir}/{filename}"
+        algorithm = self._algorithm(name)
+        self.seen(name, f"{algorithm}={records.record_hash(text.encode(), algorithm)}")
+        return text
+
+    def get_contents(self) -> Iterator[WheelContentElement]:
+        for record, stream, executable in super().get_contents():
+            hashing = self.hashing(record[0], stream)
+            yield record, cast("BinaryIO", hashing), executable
+            if hashing.used:
+                self.seen(record[0], hashing.digest())
+
+
+#: What :class:`_Source` keeps for an entry read twice, once otherwise: no RECORD digest.
+_CHANGED = "changed while it was read"
+
+
+def _unchecked(read: Mapping[str, str], record: Mapping[str, str], dist_info: str) -> list[str]:
+    """The entries the writer read (``read``: their digests) that are not as the check found
+    them (``record``: the RECORD it read, which every entry matched)."""
+    return [
+        name
+        for name, digest in sorted(read.items())
+        if record.get(name) != digest and not records.is_unrecorded(dist_info, name)
+    ]
+
+
 def _write(
     path: str,
     paths: dict[str, str],
@@ -344,11 +444,12 @@ def _write(
     ahead: int = _AHEAD,
     writers: int = _WRITERS,
     creator: BinaryIO | None = None,
-) -> None:
+) -> dict[str, str]:
     """pypa/installer writing the wheel at ``path`` below ``staging``, as :class:`_Destination` does,
-    at most ``ahead`` bytes before ``checked`` is set."""
+    at most ``ahead`` bytes before ``checked`` is set; the digest of each entry it read
+    (:attr:`_Source.read`)."""
     with zipfile.ZipFile(path) as archive, warnings.catch_warnings():
-        source = WheelFile(archive)
+        source = _Source(archive)
         if not _parsed_within_bounds(path, archive, source.dist_info_dir):
             # What pypa/installer parses before it writes a file: only once the check, which
             # refuses such a wheel at little cost, has passed.
@@ -372,6 +473,7 @@ def _write(
             script_kind=get_launcher_kind(),
         )
         destination.archive = archive
+        destination.source = source
         warnings.filterwarnings("ignore", message=".*__pycache__.*", category=RuntimeWarning)
         completed = False
         try:
@@ -379,6 +481,7 @@ def _write(
             completed = True
         finally:
             destination.finish(completed)
+    return source.read
 
 
 def _parsed_within_bounds(path: str, archive: zipfile.ZipFile, dist_info: str) -> bool:
@@ -442,8 +545,8 @@ def _write_alone(
     threading.Thread(target=listen, daemon=True).start()
     try:
         with open(creator, "wb", buffering=1024 * 1024) if creator is not None else contextlib.nullcontext() as pipe:
-            _write(path, paths, staging, target_tag, executable, checked, cancelled, ahead, _ALONE_WRITERS, pipe)
-        reply = {}
+            read = _write(path, paths, staging, target_tag, executable, checked, cancelled, ahead, _ALONE_WRITERS, pipe)
+        reply: dict[str, object] = {"read": read}
     except BaseException as exc:
         if cancelled.is_set() and creator is None:  # else the creating process, which writes last
             shutil.rmtree(staging, ignore_errors=True)
@@ -524,6 +627,8 @@ class _Staged:
         self.creator: subprocess.Popen[bytes] | None = None
         self._stderr: dict[int, IO[bytes]] = {}
         self.error: BaseException | None = None
+        #: What the writer read: ``{entry: "algorithm=digest"}`` (:attr:`_Source.read`).
+        self.read: dict[str, str] = {}
         self.checked = threading.Event()
         self.cancelled = threading.Event()
         self._make(root)
@@ -598,7 +703,7 @@ class _Staged:
 
     def _run(self, target_tag: str, executable: str, staging: str) -> None:
         try:
-            _write(self.path, self.paths, staging, target_tag, executable, self.checked, self.cancelled)
+            self.read = _write(self.path, self.paths, staging, target_tag, executable, self.checked, self.cancelled)
         except BaseException as exc:
             self.error = exc
 
@@ -642,7 +747,8 @@ class _Staged:
             reply = json.loads(out.splitlines()[-1])
         except (ValueError, IndexError):
             reply = None
-        if reply == {} and status == 0:
+        if isinstance(reply, dict) and set(reply) <= {"read"} and status == 0:
+            self.read = reply.get("read", self.read)
             return None
         if reply == {"ended": True} and status == 0:
             return f"the {role} process was sent less than all"
@@ -1254,13 +1360,22 @@ def install_wheel(
             raise staging_error
         assert staged is not None
         staged.finish()
+        changed = _unchecked(staged.read, result.record, result.dist_info)
+        if changed:
+            raise InstallRefused(
+                [
+                    f"{printable(changed[0])}"
+                    + (f" and {len(changed) - 1} more entries" if len(changed) > 1 else "")
+                    + ": not what was checked (the file changed on disk while it was installed)"
+                ]
+            )
         staged.move()
     except BaseException as exc:
         if staged is not None:
             staged.undo()
         if previous is not None:
             previous.put_back()
-        if not isinstance(exc, Exception):
+        if not isinstance(exc, Exception) or isinstance(exc, InstallRefused):
             raise
         again = "; the version installed before is back" if previous is not None else ""
         what = str(exc) if isinstance(exc, _WriterFailed) else f"{type(exc).__name__}: {exc}"

@@ -719,3 +719,23 @@ def test_r8_entry_points_that_expand_for_hours_are_refused_before_anything_parse
     refused_install(
         venv, wheel, marker, code=2, says=("entry_points.txt refers to other values with '%('",), run="import demo"
     )
+
+
+def test_a_wheel_swapped_while_it_installs_is_refused(
+    built: dict[str, Path], venv: Venv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Round 13: the writer and the check each open the wheel by its path. Another wheel of the
+    # same names renamed over it between the two opens was written and moved into place.
+    marker = tmp_path / "marker"
+    wheel = shutil.copy(built["alongside"], tmp_path / built["alongside"].name)
+    evil = rewrite(built["alongside"], tmp_path / "evil" / wheel.name, {"demo/core.py": marker_code(marker).encode()})
+    from hatch_pyc import install
+
+    opened = install._Staged.__init__
+
+    def swapped(self: install._Staged, path: str, *args: object, **options: object) -> None:
+        opened(self, str(evil), *args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(install._Staged, "__init__", swapped)
+    ran = refused_install(venv, Path(wheel), marker, code=1, says=("demo/core.py",), run="import demo.core")
+    assert "not what was checked (the file changed on disk while it was installed)" in ran.out

@@ -29,6 +29,7 @@ def _wheel(tmp_path: Path, files: dict[str, bytes]) -> Path:
         rows.append(f"{name},sha256={digest},{len(data)}")
     entries[f"{DIST}/RECORD"] = ("\n".join([*rows, f"{DIST}/RECORD,,"]) + "\n").encode()
     path = tmp_path / "demo_pkg-1.0-py3-none-any.whl"
+    tmp_path.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries.items():
             archive.writestr(name, data)
@@ -187,3 +188,37 @@ def test_the_bound_before_the_verdict_holds_within_a_file(tmp_path: Path) -> Non
     checked.set()
     thread.join(10)
     assert not thread.is_alive()
+
+
+def _record(wheel: Path) -> dict[str, str]:
+    with zipfile.ZipFile(wheel) as archive:
+        rows = archive.read(f"{DIST}/RECORD").decode().splitlines()
+    return {row.split(",")[0]: row.split(",")[1] for row in rows}
+
+
+SCRIPT = {"demo_pkg-1.0.data/scripts/tool": b"#!python\nprint('tool')\n"}
+
+
+@pytest.mark.parametrize("alone", [False, True], ids=["thread", "process"])
+def test_the_writer_keeps_the_digest_of_each_entry_it_read_as_the_wheel_holds_it(tmp_path: Path, alone: bool) -> None:
+    # The check read one file at the wheel's path, the writer another (swapped in between):
+    # each entry the writer read is compared with the RECORD the check found every entry to match.
+    checked = _wheel(tmp_path / "checked", {**FILES, **SCRIPT})
+    swapped = _wheel(tmp_path / "swapped", {**FILES, **SCRIPT, "demo/m7.py": b"open('marker', 'w')\n"})
+    paths = _paths(tmp_path / "prefix")
+    for wheel, changed in ((checked, []), (swapped, ["demo/m7.py"])):
+        staged = _Staged(str(wheel), paths, paths["purelib"], "cpython-311", "/usr/bin/python3", alone=alone)
+        staged.verdict()
+        staged.finish()
+        # The script was written with another first line (#!/usr/bin/python3): its digest is
+        # of the wheel's bytes, as RECORD has it.
+        assert staged.read["demo_pkg-1.0.data/scripts/tool"] == _record(checked)["demo_pkg-1.0.data/scripts/tool"]
+        assert install._unchecked(staged.read, _record(checked), DIST) == changed
+        staged.undo()
+    # An entry only the writer's wheel holds was never checked either.
+    extra = _wheel(tmp_path / "extra", {**FILES, **SCRIPT, "demo/evil.pth": b"import os\n"})
+    staged = _Staged(str(extra), paths, paths["purelib"], "cpython-311", "/usr/bin/python3", alone=alone)
+    staged.verdict()
+    staged.finish()
+    assert install._unchecked(staged.read, _record(checked), DIST) == ["demo/evil.pth"]
+    staged.undo()

@@ -71,6 +71,11 @@ class CheckResult:
     #: Code the install would run at every start of Python (``.pth`` import lines, PEP 829
     #: ``.start`` files, ``sitecustomize``): ``install`` refuses it unless allowed.
     startup: list[str] = field(default_factory=list)
+    #: A wheel's RECORD as the check read it, which every entry matched: ``{entry:
+    #: "algorithm=digest"}``, and its ``.dist-info`` directory (``install`` compares what it
+    #: writes with them).
+    record: dict[str, str] = field(default_factory=dict, repr=False)
+    dist_info: str = ""
 
     @property
     def ok(self) -> bool:
@@ -435,6 +440,8 @@ def check_for(
             # The pycs first: RECORD verification then takes the digests of what they read.
             pyc_problems = _pyc_problems(artifact, survey, recorded, found, meta, verifier, reader)
             problems = record_problems(artifact) if artifact.kind == "wheel" else []
+            record = {name: digest for name, digest, _ in artifact.record}
+            dist_info = artifact.dist_info if artifact.kind == "wheel" else ""
             problems += survey.audit.problems + pyc_problems
             if artifact.kind == "wheel":
                 problems += _tag_problems(artifact, recorded, layout, target)
@@ -492,5 +499,11 @@ def check_for(
             "its modules compile at their first import there, as without hatch-pyc"
         )
     return CheckResult(
-        inspection=inspection, target=target, problems=problems, notes=notes, startup=survey.audit.startup
+        inspection=inspection,
+        target=target,
+        problems=problems,
+        notes=notes,
+        startup=survey.audit.startup,
+        record=record,
+        dist_info=dist_info,
     )
