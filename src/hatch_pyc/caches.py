@@ -30,9 +30,10 @@ from hatch_pyc.core.errors import HatchPycError
 COMPILE_VERSION = "v1"
 #: A shard of the compile cache: the first two hex digits of the keys it holds.
 SHARD = re.compile(r"^[0-9a-f]{2}$")
-#: A compile cache entry (:func:`hatch_pyc._shipped.worker.entry_name`), or one being written
-#: (:func:`hatch_pyc._shipped.worker.store_entry`).
-ENTRY = re.compile(r"^\.?[0-9a-f]{62}-[0-9a-f]{64}\.pyc(\.\d+\.partial)?$")
+#: A compile cache entry (:func:`hatch_pyc._shipped.worker.entry_name`), one being written
+#: (:func:`hatch_pyc._shipped.worker.store_entry`), or an install's link to a pyc it installed
+#: (:func:`hatch_pyc.build.cache.linked_name`).
+ENTRY = re.compile(r"^\.?[0-9a-f]{62}-[0-9a-f]{64}\.(pyc(\.\d+\.partial)?|link)$")
 #: A bundle's extraction directory (:func:`hatch_pyc._shipped.bundle_runtime.extraction_digest`),
 #: or one a start (``_set_aside``) or a prune set aside to remove.
 EXTRACTION = re.compile(r"^([0-9a-f]{32}|\.(damaged|pruned)-[A-Za-z0-9_]+)$")

@@ -61,7 +61,7 @@ from hatch_pyc.core.interpreters import TargetError
 from hatch_pyc.core.limits import MAX_ENTRY_POINTS_SIZE, MAX_METADATA_SIZE
 from hatch_pyc.core.naming import CACHED_PYC, script_name_problem
 from hatch_pyc.wheel import records, wheelfile
-from hatch_pyc.wheel.artifact import Artifact, dist_info_as_declared, open_artifact
+from hatch_pyc.wheel.artifact import CHANGED, Artifact, dist_info_as_declared, open_artifact
 from hatch_pyc.wheel.wheelfile import DATA_SCHEMES
 
 #: Longest file name and path most file systems take (NAME_MAX, PATH_MAX on Linux).
@@ -383,14 +383,14 @@ class _Source(WheelFile):
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
         super().__init__(archive)
-        #: ``{entry: "algorithm=digest"}`` of every entry read; :data:`_CHANGED` for one read
-        #: twice that differed.
+        #: ``{entry: "algorithm=digest"}`` of every entry read; for one read twice that
+        #: differed, :data:`~hatch_pyc.wheel.artifact.CHANGED`.
         self.read: dict[str, str] = {}
         self._algorithms: dict[str, str] | None = None
 
     def seen(self, name: str, digest: str) -> None:
         """Keep ``digest`` of entry ``name``, read once more."""
-        self.read[name] = digest if self.read.get(name, digest) == digest else _CHANGED
+        self.read[name] = digest if self.read.get(name, digest) == digest else CHANGED
 
     def _algorithm(self, name: str) -> str:
         """The hash this wheel's RECORD gives entry ``name``, one the check accepts, else SHA-256."""
@@ -417,10 +417,6 @@ class _Source(WheelFile):
             yield record, cast("BinaryIO", hashing), executable
             if hashing.used:
                 self.seen(record[0], hashing.digest())
-
-
-#: What :class:`_Source` keeps for an entry read twice, once otherwise: no RECORD digest.
-_CHANGED = "changed while it was read"
 
 
 def _unchecked(read: Mapping[str, str], record: Mapping[str, str], dist_info: str) -> list[str]:

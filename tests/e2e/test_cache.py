@@ -347,11 +347,12 @@ def test_check_and_install_take_only_the_pycs_compiled_or_compared_here_from_the
         )
         assert installed.returncode == 0, installed
         assert subprocess.run([venv.python, "-c", "import demo.core"], check=False).returncode == 0
-        assert len(list(other.rglob("*.pyc"))) == len(pycs)
         # Each entry is a second name of a pyc the first install wrote: the cache holds no copy
         # (unless the umask lets the group or others write the installed files).
-        names = 2 if os.umask(os.umask(0o022)) & 0o022 == 0o022 else 1
-        assert all(entry.stat().st_nlink == names for entry in other.rglob("*.pyc"))
+        linked = os.umask(os.umask(0o022)) & 0o022 == 0o022
+        entries = list(other.rglob("*.link" if linked else "*.pyc"))
+        assert len(entries) == len(pycs)
+        assert all(entry.stat().st_nlink == 1 + linked for entry in entries)
     again = subprocess.run(
         [sys.executable, "-m", "hatch_pyc", "check", "--verify-code", wheel], capture_output=True, text=True, env=env
     )

@@ -13,7 +13,10 @@ regular file of a size plausible for its source is read (never a link, FIFO or d
 The compiling process writes an entry beside its final name and renames it into place
 (:func:`hatch_pyc._shipped.worker.store_entry`), so a reader (another build running at the same
 time, say) sees a whole entry or none. An install makes its entries second names of the
-pycs it wrote (:meth:`CompileCache.link`). The build adds the entry file itself to the wheel:
+pycs it wrote (:meth:`CompileCache.link`), under names of their own that only installs and
+checks take (:func:`linked_name`): a build reads an entry's file again when it writes the
+wheel, and a file that has or had a second name in site-packages may have been changed
+since through it. The build adds the entry file itself to the wheel:
 each pyc is written once, hit or miss.
 
 A hit is trusted: whoever can write the directory can plant an entry under any key, since
@@ -129,11 +132,13 @@ class CompileCache:
 
     def load(self, key: str, source_size: int) -> str | None:
         """The file of the pyc stored under ``key`` for a source of ``source_size`` bytes;
-        None when there is none, or it is damaged, or stored under another key, or has
-        another name (an install's link) or others may write it: the build reads the file
-        again when it writes the wheel, and only a file reached through the private cache
-        alone cannot have changed since."""
+        None when there is none, or it is damaged, or stored under another key; and never an
+        install's link (:func:`linked_name`), nor a file with another name or that others may
+        write: the build reads the file again when it writes the wheel, and only a file that
+        was only ever reached through the private cache cannot have changed since."""
         for name in self._names(key[:2]).get(key[2:], []):
+            if not name.endswith(".pyc"):  # an install's link (linked_name)
+                continue
             entry = os.path.join(self.directory, key[:2], name)
             limit = MAX_PYC_PER_SOURCE_BYTE * source_size + MAX_PYC_OVERHEAD
             data = _read_regular_file(entry, limit, alone=True)
@@ -145,8 +150,11 @@ class CompileCache:
     def holds(self, key: str, data: bytes) -> bool:
         """Whether ``data`` is the entry stored under ``key``: a pyc compiled (or verified
         byte for byte) from the source ``key`` names, by its interpreter, with its options."""
-        entry = os.path.join(self.directory, key[:2], worker.entry_name(key, data))
-        return _read_regular_file(entry, len(data)) == data
+        name = worker.entry_name(key, data)
+        return any(
+            _read_regular_file(os.path.join(self.directory, key[:2], each), len(data)) == data
+            for each in (name, linked_name(name))
+        )
 
     def store(self, key: str, data: bytes) -> None:
         """Keep ``data`` under ``key``; a failure is remembered in :attr:`write_error`, not raised."""
@@ -158,10 +166,10 @@ class CompileCache:
     def link(self, key: str, name: str, file: str, size: int) -> None:
         """Keep the installed pyc ``file`` (``size`` bytes) as the entry ``name`` of ``key``
         (:func:`~hatch_pyc._shipped.worker.entry_name` of the bytes that were verified): as a
-        second name of that file where the file system allows one and nobody but this user
-        can write it, so that the cache costs no copy; else a copy of its bytes, if they still
-        match ``name``. Either way a reader checks the entry against its name. A failure is
-        remembered in :attr:`write_error`, not raised."""
+        second name of that file (:func:`linked_name`) where the file system allows one and
+        nobody but this user can write it, so that the cache costs no copy; else a copy of its
+        bytes, if they still match ``name``. Either way a reader compares the bytes. A failure
+        is remembered in :attr:`write_error`, not raised."""
         directory = os.path.join(self.directory, key[:2])
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -169,7 +177,7 @@ class CompileCache:
                 # Else a copy: an entry there (damaged, since the check compared the pyc), no
                 # links on this file system, or the cache on another.
                 with contextlib.suppress(OSError):
-                    os.link(file, os.path.join(directory, name), follow_symlinks=False)
+                    os.link(file, os.path.join(directory, linked_name(name)), follow_symlinks=False)
                     return
         except OSError as exc:
             self.write_error = self.write_error or f"{exc.filename or self.directory}: {exc.strerror or exc}"
@@ -177,6 +185,11 @@ class CompileCache:
         data = _read_regular_file(file, size)
         if data is not None and worker.entry_name(key, data) == name:
             self.store(key, data)
+
+
+def linked_name(name: str) -> str:
+    """The name of an install's link to a pyc it installed whose entry name is ``name``."""
+    return name.removesuffix(".pyc") + ".link"
 
 
 def _private(status: os.stat_result) -> bool:

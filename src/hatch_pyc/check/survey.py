@@ -7,6 +7,7 @@ wheels (stubs and the selector package), which must be exactly what this version
 
 from __future__ import annotations
 
+import io
 import posixpath
 import zipfile
 from collections.abc import Mapping
@@ -18,11 +19,11 @@ from hatch_pyc.build import placement, stubs
 from hatch_pyc.build.bytecode_metadata import BytecodeMetadata
 from hatch_pyc.check import landing
 from hatch_pyc.check.landing import Audit, Places
-from hatch_pyc.core.errors import printable
+from hatch_pyc.core.errors import BadArtifact, printable
 from hatch_pyc.core.limits import MAX_PTH_SIZE, MAX_PYC_SIZE
 from hatch_pyc.core.naming import distribution_id
 from hatch_pyc.wheel import wheelfile
-from hatch_pyc.wheel.artifact import ZIP_ERRORS, Artifact
+from hatch_pyc.wheel.artifact import Artifact
 
 
 class Member(NamedTuple):
@@ -206,18 +207,25 @@ def _file_readers(archive: Artifact, selector: str) -> list[str]:
 
 
 def _script_kind(artifact: Artifact, entry: str) -> str:
-    """What ``python script`` runs the entry as, from one reading of it: ``bytecode`` when it
-    starts as a pyc of CPython 3 or PyPy 3 does (its first two bytes are the running
-    interpreter's magic), ``zip`` for a zip archive (its end record read: seeking there inflates
-    what is before it), else ``source``."""
+    """What ``python script`` runs the entry as, from one reading of it to its end (the one
+    RECORD is verified with): ``bytecode`` when it starts as a pyc of CPython 3 or PyPy 3
+    does (its first two bytes are the running interpreter's magic), ``zip`` for a zip archive
+    (an end record where zipfile looks for one), else ``source``."""
+    start = tail = b""
     try:
-        with artifact.archive.open(entry) as stream:
-            start = stream.read(4)
-            if len(start) == 4 and start[2:] == b"\r\n" and 3000 <= int.from_bytes(start[:2], "little") < 4000:
-                return "bytecode"
-            return "zip" if zipfile.is_zipfile(stream) else "source"
-    except ZIP_ERRORS:
+        for chunk in artifact.chunks(entry):
+            start = start or chunk[:4]
+            tail = (tail + chunk)[-_END_SEARCH:]
+    except BadArtifact:
         return "source"
+    if len(start) == 4 and start[2:] == b"\r\n" and 3000 <= int.from_bytes(start[:2], "little") < 4000:
+        return "bytecode"
+    return "zip" if zipfile.is_zipfile(io.BytesIO(tail)) else "source"
+
+
+#: What zipfile reads of an archive's end to find its end record: the record (22 bytes) and a
+#: comment of up to 65,535 bytes, and the zip64 locator (20) and record (56) before them.
+_END_SEARCH = 22 + 65535 + 20 + 56
 
 
 def _site_paths(landed: Mapping[str, str], places: Places) -> dict[str, str]:

@@ -58,6 +58,8 @@ ZIP_ERRORS = (
     RuntimeError,
 )
 _CHUNK = 1024 * 1024
+#: The digest kept for an entry that was read twice and differed: it matches no RECORD row.
+CHANGED = "changed while it was read"
 
 
 @dataclass
@@ -80,9 +82,15 @@ class Artifact:
     record: list[tuple[str, str, str]] = field(default_factory=list)
     #: Archives opened inside this one, closed with it.
     nested: list[Artifact] = field(default_factory=list)
-    #: The RECORD digest (SHA-256) and size of each entry read whole so far: verifying RECORD
-    #: after the pycs were read need not inflate them again.
-    sha256: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: The RECORD digest and size of each entry of a wheel read to its end so far, by entry and
+    #: hash: RECORD is verified with the bytes that were looked at (a pyc loaded, an archive
+    #: surveyed), never with another reading of a file that may have changed since, and
+    #: without inflating them again. Hashed as RECORD's row for the entry says, or, for what is
+    #: read before RECORD, in every hash it may use. :data:`CHANGED` for an entry read twice
+    #: that differed.
+    digests: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    #: The hash RECORD gives each entry, once RECORD is read.
+    algorithms: dict[str, str] | None = None
     _spooled: list[IO[bytes]] = field(default_factory=list)
 
     @property
@@ -94,13 +102,30 @@ class Artifact:
         return self.archive.getinfo(name)
 
     def chunks(self, name: str) -> Iterator[bytes]:
-        """The entry's bytes in chunks; its size and CRC are checked by zipfile as it goes."""
+        """The entry's bytes in chunks; its size and CRC are checked by zipfile as it goes, and
+        its digest kept (:attr:`digests`) once read to its end."""
+        hashers = self._hashers(name)
+        size = 0
         try:
             with self.archive.open(name) as stream:
                 while chunk := stream.read(_CHUNK):
+                    for hasher in hashers:
+                        hasher.update(chunk)
+                    size += len(chunk)
                     yield chunk
         except ZIP_ERRORS as exc:
             raise BadArtifact(f"{self.path}: cannot read {printable(name)}: {exc}") from None
+        for hasher in hashers:
+            digest = (records.digest_text(hasher), size)
+            key = (name, hasher.name)
+            self.digests[key] = digest if self.digests.get(key, digest) == digest else (CHANGED, size)
+
+    def _hashers(self, name: str) -> list[hashlib._Hash]:
+        if self.kind != "wheel":
+            return []
+        if self.algorithms is None:
+            return [hashlib.new(algorithm) for algorithm in records.ALGORITHMS]
+        return [hashlib.new(self.algorithms.get(name, "sha256"))]
 
     def within(self, name: str, limit: int) -> None:
         """Raise :class:`LimitExceeded` if the entry has more than ``limit`` bytes uncompressed."""
@@ -113,9 +138,7 @@ class Artifact:
     def read(self, name: str, limit: int = MAX_ENTRY_SIZE) -> bytes:
         """The whole entry, which must be no larger than ``limit`` bytes."""
         self.within(name, limit)
-        data = b"".join(self.chunks(name))
-        self.sha256[name] = (records.digest_text(hashlib.sha256(data)), len(data))
-        return data
+        return b"".join(self.chunks(name))
 
     def text(self, name: str) -> str:
         """A ``.dist-info`` text file, as UTF-8."""
@@ -157,7 +180,7 @@ class Artifact:
         self.archive.filelist = []
         self.archive.NameToInfo = {}
         self.record = []
-        self.sha256 = {}
+        self.digests = {}
         for spool in self._spooled:
             spool.close()
 
@@ -568,6 +591,8 @@ def _open_wheel(artifact: Artifact) -> None:
     artifact.within(f"{artifact.dist_info}/METADATA", MAX_METADATA_SIZE)
     artifact.wheel = wheelfile.parse_wheel(path, artifact.text(f"{artifact.dist_info}/WHEEL"), named_tags)
     artifact.record = records.parse(path, artifact.text(f"{artifact.dist_info}/RECORD"))
+    algorithms = ((name, digest.partition("=")[0]) for name, digest, _ in artifact.record)
+    artifact.algorithms = {name: algorithm for name, algorithm in algorithms if algorithm in records.ALGORITHMS}
 
 
 def _one_data_directory(artifact: Artifact) -> None:
@@ -629,18 +654,14 @@ def open_artifact(path: str) -> Artifact:
 
 
 def hash_entry(artifact: Artifact, name: str, algorithm: str) -> tuple[str, int]:
-    """The RECORD digest of entry ``name`` and its size: as it was read whole, if it was,
-    else read in chunks."""
-    if algorithm == "sha256":
-        known = artifact.sha256.get(name)
-        if known is not None:
-            return known
-    digest = hashlib.new(algorithm)
-    size = 0
-    for chunk in artifact.chunks(name):
-        digest.update(chunk)
-        size += len(chunk)
-    return records.digest_text(digest), size
+    """The RECORD digest of entry ``name`` and its size: of the bytes read before, if it was
+    read, else read now."""
+    known = artifact.digests.get((name, algorithm))
+    if known is None:
+        for _ in artifact.chunks(name):
+            pass
+        known = artifact.digests[(name, algorithm)]
+    return known
 
 
 def extract(artifact: Artifact, name: str, target: str) -> None:

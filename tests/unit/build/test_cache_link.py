@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hatch_pyc._shipped import worker
-from hatch_pyc.build.cache import CompileCache, open_cache
+from hatch_pyc.build.cache import CompileCache, linked_name, open_cache
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no owners and modes on this system")
 
@@ -35,31 +35,43 @@ def _entry(cache: CompileCache) -> Path:
     return Path(cache.directory, KEY[:2], worker.entry_name(KEY, PYC))
 
 
+def _link(cache: CompileCache) -> Path:
+    return Path(cache.directory, KEY[:2], linked_name(worker.entry_name(KEY, PYC)))
+
+
 def test_a_file_only_its_owner_can_write_is_kept_as_a_second_name(tmp_path: Path) -> None:
     cache = _cache(tmp_path)
     file = _installed(tmp_path)
     cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
-    assert _entry(cache).samefile(file)
+    assert _link(cache).samefile(file)
+    assert not _entry(cache).exists()
     assert cache.holds(KEY, PYC)  # install and check compare the bytes they read with the pyc's
     cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))  # there already: nothing to do
     assert cache.write_error is None
 
 
 def test_a_build_takes_only_an_entry_reached_through_the_cache_alone(tmp_path: Path) -> None:
-    # A build reads the entry's file again when it writes the wheel: one with another name,
-    # or that others may write, could have changed by then.
+    # A build reads the entry's file again when it writes the wheel. An install's link is a
+    # file that had a second name, and someone may hold it open for writing since (round 15):
+    # never taken, even once its other name is gone.
     cache = _cache(tmp_path)
     file = _installed(tmp_path)
     cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
     assert cache.load(KEY, 100) is None
     file.unlink()
-    assert cache.load(KEY, 100) == os.fspath(_entry(cache))
-    _entry(cache).chmod(0o664)
     assert cache.load(KEY, 100) is None
-    # What the build stores then, in its place, only its owner may read and write.
+    assert cache.holds(KEY, PYC)
+    # What the build stores then, beside it, only its owner may read and write; the next
+    # build (which lists the cache again) takes it.
     cache.store(KEY, PYC)
     assert _entry(cache).stat().st_mode & 0o777 == 0o600
-    assert cache.load(KEY, 100) == os.fspath(_entry(cache))
+    assert _cache(tmp_path).load(KEY, 100) == os.fspath(_entry(cache))
+    # One that others may write, or with another name, is not taken either.
+    _entry(cache).chmod(0o664)
+    assert _cache(tmp_path).load(KEY, 100) is None
+    _entry(cache).chmod(0o600)
+    os.link(_entry(cache), tmp_path / "elsewhere.pyc")
+    assert _cache(tmp_path).load(KEY, 100) is None
 
 
 @pytest.mark.parametrize("mode", [0o664, 0o646])
@@ -68,6 +80,7 @@ def test_a_file_others_could_write_is_copied(tmp_path: Path, mode: int) -> None:
     cache = _cache(tmp_path)
     file = _installed(tmp_path, mode)
     cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
+    assert not _link(cache).exists()
     assert not _entry(cache).samefile(file)
     assert cache.holds(KEY, PYC)
 
@@ -80,6 +93,7 @@ def test_where_no_link_can_be_made_the_file_is_copied(tmp_path: Path, monkeypatc
     cache = _cache(tmp_path)
     file = _installed(tmp_path)
     cache.link(KEY, worker.entry_name(KEY, PYC), os.fspath(file), len(PYC))
+    assert not _link(cache).exists()
     assert not _entry(cache).samefile(file)
     assert cache.holds(KEY, PYC)
 

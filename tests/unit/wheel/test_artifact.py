@@ -15,7 +15,8 @@ import pytest
 from inmemory import DIST, NAME, bundle, pyc, run_cli, sourceless, write
 
 from hatch_pyc.core.errors import BadArtifact
-from hatch_pyc.wheel.artifact import _short_name, _unsafe_name, open_artifact
+from hatch_pyc.wheel import records
+from hatch_pyc.wheel.artifact import CHANGED, _short_name, _unsafe_name, open_artifact, record_problems
 
 END = struct.Struct("<4s4H2LH")
 END64 = struct.Struct("<4sQ2H2L4Q")
@@ -464,3 +465,40 @@ def test_entries_compressed_otherwise_than_deflate_are_refused(
         for name, data in entries.items():
             zf.writestr(name, data, compress_type=method if name.endswith(".pyc") else None)
     _refused(wheel, capsys, f"is compressed with method {method}: hatch-pyc reads only stored and deflated entries")
+
+
+def _claiming(target: Path, entries: dict[str, bytes], claimed: dict[str, bytes], algorithm: str) -> Path:
+    """A wheel of ``entries`` whose RECORD gives, in ``algorithm``, the digests of ``claimed``'s bytes."""
+    rows = [
+        (name, f"{algorithm}={records.record_hash(data, algorithm)}", str(len(data)))
+        for name, data in {**entries, **claimed}.items()
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        zf.writestr(f"{DIST}/RECORD", records.render(DIST, rows))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(buffer.getvalue())
+    return target
+
+
+@pytest.mark.parametrize("algorithm", records.ALGORITHMS)
+def test_record_is_verified_with_the_bytes_that_were_looked_at(tmp_path: Path, algorithm: str) -> None:
+    # Round 15: the check loaded a pyc, then hashed another reading of it for a SHA-512 row of
+    # RECORD; a pyc written over the wheel in place between the two matched RECORD.
+    honest = sourceless()
+    planted = {"demo/core.pyc": pyc(b"open('marker', 'w')\n")}
+    looked_at = _claiming(tmp_path / "looked-at" / NAME, honest, planted, algorithm)
+    rewritten = _claiming(tmp_path / "rewritten" / NAME, {**honest, **planted}, planted, algorithm)
+    with open_artifact(str(looked_at)) as artifact:
+        artifact.read("demo/core.pyc")
+        artifact.archive = zipfile.ZipFile(rewritten)  # the file at the path, rewritten
+        assert "demo/core.pyc: content does not match its RECORD hash" in record_problems(artifact)
+    with open_artifact(str(looked_at)) as artifact:
+        artifact.read("demo/core.pyc")
+        artifact.archive = zipfile.ZipFile(rewritten)
+        # Read again, and differing: matched by no RECORD row.
+        artifact.read("demo/core.pyc")
+        assert artifact.digests[("demo/core.pyc", algorithm)][0] == CHANGED
+        assert "demo/core.pyc: content does not match its RECORD hash" in record_problems(artifact)
