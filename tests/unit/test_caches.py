@@ -45,6 +45,7 @@ def _extraction(tmp_path: Path, name: str = DIGEST, age_days: float = 0, marker:
 def test_list_counts_entries_and_extraction_directories_and_nothing_else(tmp_path: Path) -> None:
     _entry(tmp_path, data=b"1234")
     _entry(tmp_path, shard="ab", name="." + ENTRY + ".77.partial", data=b"12")
+    _entry(tmp_path, shard="cd", name=ENTRY.replace(".pyc", ".link"), data=b"123")  # an install's link
     _entry(tmp_path, name="notes.txt", data=b"not an entry")
     _entry(tmp_path, shard="zz", data=b"not a shard")
     _extraction(tmp_path, age_days=3)
@@ -52,13 +53,13 @@ def test_list_counts_entries_and_extraction_directories_and_nothing_else(tmp_pat
     (tmp_path / "root" / "mine").mkdir()
     (tmp_path / "root" / OTHER).symlink_to(tmp_path / "root" / DIGEST)
     listing = caches.list_caches(_environ(tmp_path))
-    assert (listing.compile_cache, listing.entries, listing.entries_size) == (str(tmp_path / "cache"), 2, 6)
+    assert (listing.compile_cache, listing.entries, listing.entries_size) == (str(tmp_path / "cache"), 3, 9)
     assert listing.bundle_root == str(tmp_path / "root")
     ((path, files, size),) = [(e.path, e.files, e.size) for e in listing.extractions]
     assert (path, files, size) == (str(tmp_path / "root" / DIGEST), 2, 5)
     assert time.time() - listing.extractions[0].last_used == pytest.approx(3 * DAY, abs=60)
     document = listing.as_dict()
-    assert document["compile_cache"] == {"path": str(tmp_path / "cache"), "entries": 2, "size": 6}
+    assert document["compile_cache"] == {"path": str(tmp_path / "cache"), "entries": 3, "size": 9}
     assert document["bundle_root"]["size"] == 5
     assert set(document["bundle_root"]["extractions"][0]) == {"path", "files", "size", "last_used"}
 
