@@ -676,7 +676,10 @@ def verify(job, source, pyc):
         return {"problem": "its source takes more memory to compile than hatch-pyc allows"}
     except Exception as exc:
         return {"problem": "its source does not compile: %s: %s" % (type(exc).__name__, exc)}
-    expected = canonical_dumps(code)
+    try:
+        expected = canonical_dumps(code)
+    except Exception as exc:  # nested deeper than marshal, or this module, goes
+        return {"problem": "its source's code cannot be written as a pyc: %s: %s" % (type(exc).__name__, exc)}
     if pyc[16:] == expected:
         # The very bytes this interpreter writes: the pyc may serve as a compile cache entry.
         return {"problem": None, "exact": True}

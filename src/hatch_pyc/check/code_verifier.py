@@ -34,6 +34,7 @@ from hatch_pyc.core.limits import (
     MAX_HELD,
     VERIFY_BYTES_PER_CPU_SECOND,
     VERIFY_CPU_SECONDS,
+    VERIFY_DEATHS,
     VERIFY_MEMORY,
     LimitExceeded,
 )
@@ -90,6 +91,7 @@ class CodeVerifier:
         self._processes: dict[_Key, WorkerProcess[_Key, _Request]] = {}
         self._replies: queue.SimpleQueue[tuple[_Key, bytes | None]] = queue.SimpleQueue()
         self._done: list[tuple[int, str | None]] = []
+        self._deaths = 0
 
     def submit(self, key: int, level: int, dfile: str, source: bytes, pyc: bytes, path: str) -> None:
         """Compare ``pyc`` (at ``path`` in its archive) with what ``source`` compiles to at
@@ -201,6 +203,12 @@ class CodeVerifier:
                     f"{self.label}: compiling its sources to compare their pycs took a worker more CPU time than "
                     f"{VERIFY_CPU_SECONDS} seconds and one per {VERIFY_BYTES_PER_CPU_SECOND // 2**20} MiB "
                     "(a limit of hatch-pyc)"
+                )
+            self._deaths += 1
+            if self._deaths > VERIFY_DEATHS:
+                raise LimitExceeded(
+                    f"{self.label}: the interpreter comparing its pycs with their sources died more than "
+                    f"{VERIFY_DEATHS} times ({death}) (a limit of hatch-pyc)"
                 )
             for request in process.unanswered():
                 self._done.append((request.key, f"{DIED} ({death})"))

@@ -38,6 +38,10 @@ MARSHAL_MEMORY = 1024 * 1024 * 1024
 VERIFY_CPU_SECONDS = 2
 VERIFY_BYTES_PER_CPU_SECOND = 1024 * 1024
 VERIFY_MEMORY = 2 * 1024 * 1024 * 1024
+#: Times those workers may die (a crash) comparing one artifact's pycs, each a problem of the
+#: pycs it held, before the artifact is refused whole: each death starts a worker afresh,
+#: with its CPU allowance.
+VERIFY_DEATHS = 2
 #: Bytes of one pyc, or of one source a pyc is compared with: ``check`` reads these whole.
 #: The largest honest pycs are a few MB (generated tables); with what is read ahead for the
 #: worker (:data:`MAX_HELD`), the checking process stays under 256 MiB whatever the artifact.

@@ -16,7 +16,7 @@ from hatch_pyc.build.cache import CompileCache, open_cache
 from hatch_pyc.check import code_verifier
 from hatch_pyc.check.code_verifier import DIED, CodeVerifier, Keep
 from hatch_pyc.core import interpreters
-from hatch_pyc.core.limits import LimitExceeded
+from hatch_pyc.core.limits import VERIFY_DEATHS, LimitExceeded
 from hatch_pyc.core.processes import IN_FLIGHT
 
 
@@ -46,11 +46,42 @@ def test_a_worker_that_dies_makes_each_pyc_it_held_a_problem(tmp_path: Path) -> 
     dies.write_text("#!/bin/sh\nkill -SEGV $$\n")
     dies.chmod(dies.stat().st_mode | stat.S_IEXEC)
     verifier = CodeVerifier(os.fspath(dies), jobs=2)
-    for number in range(4):
+    for number in range(2):  # one for each worker, which dies with it
         verifier.submit(number, 0, "<m.py>", b"x = 1\n", _pyc(b"x = 1\n", "<m.py>"), "m.pyc")
     verdicts = sorted(verifier.close())
-    assert [number for number, _ in verdicts] == [0, 1, 2, 3]
+    assert [number for number, _ in verdicts] == [0, 1]
     assert all(problem == f"{DIED} (exit status -11)" for _, problem in verdicts), verdicts
+
+
+def test_workers_that_die_again_and_again_refuse_the_artifact(tmp_path: Path) -> None:
+    # Round 16: a crash costs the pycs the worker held and starts another, with its CPU time
+    # afresh; a wheel of a thousand pycs that each crash one kept install busy 47 s.
+    dies = tmp_path / "python"
+    dies.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    dies.chmod(dies.stat().st_mode | stat.S_IEXEC)
+    verifier = CodeVerifier(os.fspath(dies), jobs=1, label="evil.whl")
+
+    def verify_all() -> None:
+        for number in range(100):
+            verifier.submit(number, 0, "<m.py>", b"x = 1\n", _pyc(b"x = 1\n", "<m.py>"), "m.pyc")
+        verifier.close()
+
+    says = f"evil.whl: the interpreter comparing .* died more than {VERIFY_DEATHS} times"
+    with pytest.raises(LimitExceeded, match=says):
+        verify_all()
+    verifier.kill()
+
+
+def test_a_source_whose_code_cannot_be_written_as_a_pyc_is_a_problem() -> None:
+    # Round 16: the canonical marshal writer recursed past the limit on 400 nested lambdas,
+    # and the worker died on it.
+    source = ("x = " + "lambda: " * 400 + "1\n").encode()
+    pyc = worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("x = 1", "<m.py>", "exec"))
+    verifier = CodeVerifier(sys.executable, jobs=1)
+    verifier.submit(0, 0, "<m.py>", source, pyc, "m")
+    ((_, problem),) = verifier.close()
+    assert problem is not None
+    assert problem.startswith("its source's code cannot be written as a pyc: RecursionError")
 
 
 def test_no_worker_is_handed_more_than_it_can_start_on(tmp_path: Path) -> None:
