@@ -124,8 +124,8 @@ class Artifact:
         if self.kind != "wheel":
             return []
         if self.algorithms is None:
-            return [hashlib.new(algorithm) for algorithm in records.ALGORITHMS]
-        return [hashlib.new(self.algorithms.get(name, "sha256"))]
+            return [getattr(hashlib, algorithm)() for algorithm in records.ALGORITHMS]
+        return [getattr(hashlib, self.algorithms.get(name, "sha256"))()]
 
     def within(self, name: str, limit: int) -> None:
         """Raise :class:`LimitExceeded` if the entry has more than ``limit`` bytes uncompressed."""
