@@ -654,6 +654,19 @@ def serve(out_dir, requests, replies):
         _reply(replies, compile_job(job, source, out_dir))
 
 
+#: Characters of an exception's text that a reply carries: a compile error can quote the
+#: source (``unknown encoding: <a name of 32 MiB>``), and the checking process keeps every problem.
+MAX_SAID = 200
+
+
+def _said(exc):
+    """``Type: text`` of ``exc``, its text cut to :data:`MAX_SAID` characters."""
+    text = str(exc)
+    if len(text) > MAX_SAID:
+        text = "%s... (%d characters)" % (text[:MAX_SAID], len(text))
+    return "%s: %s" % (type(exc).__name__, text)
+
+
 def verify(job, source, pyc):
     """Whether ``pyc`` holds the code this interpreter compiles from ``source``.
 
@@ -675,26 +688,26 @@ def verify(job, source, pyc):
     except MemoryError:
         return {"problem": "its source takes more memory to compile than hatch-pyc allows"}
     except Exception as exc:
-        return {"problem": "its source does not compile: %s: %s" % (type(exc).__name__, exc)}
+        return {"problem": "its source does not compile: " + _said(exc)}
     try:
         expected = canonical_dumps(code)
     except Exception as exc:  # nested deeper than marshal, or this module, goes
-        return {"problem": "its source's code cannot be written as a pyc: %s: %s" % (type(exc).__name__, exc)}
+        return {"problem": "its source's code cannot be written as a pyc: " + _said(exc)}
     if pyc[16:] == expected:
         # The very bytes this interpreter writes: the pyc may serve as a compile cache entry.
         return {"problem": None, "exact": True}
     try:
         shipped = marshal.loads(pyc[16:])
     except Exception as exc:
-        return {"problem": "its code does not load: %s: %s" % (type(exc).__name__, exc)}
+        return {"problem": "its code does not load: " + _said(exc)}
     try:
         digest = code_digest(pyc[16:])
     except Exception as exc:
-        return {"problem": "its marshal data is not as marshal writes it: %s: %s" % (type(exc).__name__, exc)}
+        return {"problem": "its marshal data is not as marshal writes it: " + _said(exc)}
     try:
         same = digest == code_digest(expected)
     except Exception as exc:  # its source's code is nested too deeply to be read here
-        return {"problem": "its code cannot be compared: %s: %s" % (type(exc).__name__, exc)}
+        return {"problem": "its code cannot be compared: " + _said(exc)}
     if same:
         return {"problem": None}
     result = {"problem": "its code is not what its source compiles to"}
@@ -805,7 +818,7 @@ def read_filenames(data):
         except MemoryError:
             return {"error": _TOO_BIG}
         except Exception as exc:
-            return {"error": "%s: %s" % (type(exc).__name__, exc)}
+            return {"error": _said(exc)}
         if type(code) is not types.CodeType:
             return {"error": "the marshal data is not a code object but a %s" % type(code).__name__}
         try:
@@ -815,7 +828,7 @@ def read_filenames(data):
         except MemoryError:
             return {"error": _TOO_BIG}
         except Exception as exc:  # some other limit: it does not say where the code ends
-            return {"error": "where its code ends cannot be told: %s: %s" % (type(exc).__name__, exc)}
+            return {"error": "where its code ends cannot be told: " + _said(exc)}
         else:
             return {"error": "bytes after the code object"}
     names, items = code_filenames(code)

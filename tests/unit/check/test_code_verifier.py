@@ -180,3 +180,17 @@ def test_a_source_that_takes_too_long_to_compile_refuses_the_artifact(monkeypatc
     verifier.submit(0, 0, "<m.py>", source, pyc, "m")
     with pytest.raises(LimitExceeded, match=r"evil.whl: compiling its sources .* took a worker more CPU time than 0 "):
         verifier.close()
+
+
+def test_a_problem_quotes_at_most_a_few_hundred_characters_of_what_it_read() -> None:
+    # Round 17: a 32 MiB coding name came back whole in "unknown encoding: ...", for each of
+    # 62 modules: 2 GB of problems kept and printed, from a 2 MB wheel.
+    source = b"# coding: " + b"a" * 100_000 + b"\n"
+    pyc = worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("", "<m.py>", "exec"))
+    verifier = CodeVerifier(sys.executable, jobs=1)
+    verifier.submit(0, 0, "<m.py>", source, pyc, "m")
+    ((_, problem),) = verifier.close()
+    assert problem is not None
+    assert problem.startswith("its source does not compile: SyntaxError: unknown encoding")
+    assert problem.endswith(" characters)")
+    assert len(problem) < 300
