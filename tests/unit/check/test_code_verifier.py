@@ -25,6 +25,20 @@ def _pyc(source: bytes, name: str) -> bytes:
     return importlib.util.MAGIC_NUMBER + b"\3\0\0\0" + importlib.util.source_hash(source) + marshal.dumps(code)
 
 
+def _under_its_hash(source: bytes) -> bytes:
+    """A pyc of other code with ``source``'s hash in its header: a worker compiles ``source``."""
+    return worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("", "<m.py>", "exec"))
+
+
+def _problem(source: bytes) -> str:
+    """The problem one worker finds with :func:`_under_its_hash` of ``source``."""
+    verifier = CodeVerifier(sys.executable, jobs=1)
+    verifier.submit(0, 0, "<m.py>", source, _under_its_hash(source), "m")
+    ((_, problem),) = verifier.close()
+    assert problem is not None
+    return problem
+
+
 def test_every_pyc_gets_its_verdict_from_two_workers() -> None:
     verifier = CodeVerifier(sys.executable, jobs=2)
     expected = {}
@@ -76,12 +90,7 @@ def test_a_source_whose_code_cannot_be_written_as_a_pyc_is_a_problem() -> None:
     # Round 16: the canonical marshal writer recursed past the limit on 400 nested lambdas,
     # and the worker died on it.
     source = ("x = " + "lambda: " * 400 + "1\n").encode()
-    pyc = worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("x = 1", "<m.py>", "exec"))
-    verifier = CodeVerifier(sys.executable, jobs=1)
-    verifier.submit(0, 0, "<m.py>", source, pyc, "m")
-    ((_, problem),) = verifier.close()
-    assert problem is not None
-    assert problem.startswith("its source's code cannot be written as a pyc: RecursionError")
+    assert _problem(source).startswith("its source's code cannot be written as a pyc: RecursionError")
 
 
 def test_no_worker_is_handed_more_than_it_can_start_on(tmp_path: Path) -> None:
@@ -163,11 +172,7 @@ def test_the_compile_cache_serves_only_the_exact_pycs_a_worker_compared(tmp_path
 def test_a_source_that_takes_too_much_memory_to_compile_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     # Short statements take hundreds of bytes each to compile: 4 MiB of them, gigabytes.
     monkeypatch.setattr(code_verifier, "VERIFY_MEMORY", 64 * 1024 * 1024)
-    source = b"a\n" * 200_000
-    verifier = CodeVerifier(sys.executable, jobs=1)
-    pyc = worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("", "<m.py>", "exec"))
-    verifier.submit(0, 0, "<m.py>", source, pyc, "m")
-    assert verifier.close() == [(0, "its source takes more memory to compile than hatch-pyc allows")]
+    assert _problem(b"a\n" * 200_000) == "its source takes more memory to compile than hatch-pyc allows"
 
 
 def test_a_source_that_takes_too_long_to_compile_refuses_the_artifact(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,8 +181,7 @@ def test_a_source_that_takes_too_long_to_compile_refuses_the_artifact(monkeypatc
     items = ", ".join(str(k * (2**61 - 1)) for k in range(20_000))
     source = f"x = {{{items}}}\n".encode()
     verifier = CodeVerifier(sys.executable, jobs=1, label="evil.whl")
-    pyc = worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("", "<m.py>", "exec"))
-    verifier.submit(0, 0, "<m.py>", source, pyc, "m")
+    verifier.submit(0, 0, "<m.py>", source, _under_its_hash(source), "m")
     with pytest.raises(LimitExceeded, match=r"evil.whl: compiling its sources .* took a worker more CPU time than 0 "):
         verifier.close()
 
@@ -185,12 +189,7 @@ def test_a_source_that_takes_too_long_to_compile_refuses_the_artifact(monkeypatc
 def test_a_problem_quotes_at_most_a_few_hundred_characters_of_what_it_read() -> None:
     # Round 17: a 32 MiB coding name came back whole in "unknown encoding: ...", for each of
     # 62 modules: 2 GB of problems kept and printed, from a 2 MB wheel.
-    source = b"# coding: " + b"a" * 100_000 + b"\n"
-    pyc = worker.pyc_header(source, "checked-hash", 0) + marshal.dumps(compile("", "<m.py>", "exec"))
-    verifier = CodeVerifier(sys.executable, jobs=1)
-    verifier.submit(0, 0, "<m.py>", source, pyc, "m")
-    ((_, problem),) = verifier.close()
-    assert problem is not None
+    problem = _problem(b"# coding: " + b"a" * 100_000 + b"\n")
     assert problem.startswith("its source does not compile: SyntaxError: unknown encoding")
     assert problem.endswith(" characters)")
     assert len(problem) < 300
