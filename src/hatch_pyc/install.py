@@ -344,7 +344,7 @@ class _Hashing:
     def __init__(self, stream: IO[bytes], algorithm: str) -> None:
         self.stream = stream
         self.algorithm = algorithm
-        self.hasher = hashlib.new(algorithm)
+        self.hasher = records.hasher(algorithm)
         #: Whether pypa/installer read it at all: it skips RECORD and ``__pycache__`` entries.
         self.used = False
 
@@ -365,7 +365,7 @@ class _Hashing:
             raise OSError(f"an entry is read from its start only, not from {offset} ({whence})")
         self.used = True
         self.stream.seek(0)
-        self.hasher = hashlib.new(self.algorithm)
+        self.hasher = records.hasher(self.algorithm)
         return 0
 
     def digest(self) -> str:
@@ -396,9 +396,8 @@ class _Source(WheelFile):
         """The hash this wheel's RECORD gives entry ``name``, one the check accepts, else SHA-256."""
         if self._algorithms is None:
             rows = records.parse(f"{self.dist_info_dir}/RECORD", super().read_dist_info("RECORD"))
-            self._algorithms = {path: digest.partition("=")[0] for path, digest, _ in rows}
-        algorithm = self._algorithms.get(name, "sha256")
-        return algorithm if algorithm in records.ALGORITHMS else "sha256"
+            self._algorithms = records.algorithms(rows)
+        return self._algorithms.get(name, "sha256")
 
     def hashing(self, name: str, stream: IO[bytes]) -> _Hashing:
         """``stream``, entry ``name``'s, hashed as this wheel's RECORD hashes it."""

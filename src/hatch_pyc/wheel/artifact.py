@@ -124,8 +124,8 @@ class Artifact:
         if self.kind != "wheel":
             return []
         if self.algorithms is None:
-            return [getattr(hashlib, algorithm)() for algorithm in records.ALGORITHMS]
-        return [getattr(hashlib, self.algorithms.get(name, "sha256"))()]
+            return [records.hasher(algorithm) for algorithm in records.ALGORITHMS]
+        return [records.hasher(self.algorithms.get(name, "sha256"))]
 
     def within(self, name: str, limit: int) -> None:
         """Raise :class:`LimitExceeded` if the entry has more than ``limit`` bytes uncompressed."""
@@ -591,8 +591,7 @@ def _open_wheel(artifact: Artifact) -> None:
     artifact.within(f"{artifact.dist_info}/METADATA", MAX_METADATA_SIZE)
     artifact.wheel = wheelfile.parse_wheel(path, artifact.text(f"{artifact.dist_info}/WHEEL"), named_tags)
     artifact.record = records.parse(path, artifact.text(f"{artifact.dist_info}/RECORD"))
-    algorithms = ((name, digest.partition("=")[0]) for name, digest, _ in artifact.record)
-    artifact.algorithms = {name: algorithm for name, algorithm in algorithms if algorithm in records.ALGORITHMS}
+    artifact.algorithms = records.algorithms(artifact.record)
 
 
 def _one_data_directory(artifact: Artifact) -> None:

@@ -31,6 +31,18 @@ def digest_text(digest: hashlib._Hash) -> str:
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
+def hasher(algorithm: str) -> hashlib._Hash:
+    """A new hash of ``algorithm`` (one of :data:`ALGORITHMS`), through hashlib's own
+    constructor: ``hashlib.new`` looks the name up in Python at each call, once per entry."""
+    return getattr(hashlib, algorithm)()  # type: ignore[no-any-return]
+
+
+def algorithms(rows: Iterable[Row]) -> dict[str, str]:
+    """The hash each of RECORD's ``rows`` names for its path, where it is one of :data:`ALGORITHMS`."""
+    named = ((path, digest.partition("=")[0]) for path, digest, _ in rows)
+    return {path: algorithm for path, algorithm in named if algorithm in ALGORITHMS}
+
+
 def record_hash(data: bytes, algorithm: str = "sha256") -> str:
     """``data``'s digest as RECORD writes it."""
     return digest_text(hashlib.new(algorithm, data))
