@@ -8,10 +8,10 @@ with the workers, which :mod:`hatch_pyc.core.processes` alone starts.
 The protocol: ``python -I -B worker.py --info`` prints the interpreter's facts as one JSON
 line, with the protocol's version (:data:`PROTOCOL`). ``--serve OUT_DIR`` (compile),
 ``--verify CPU RATE MEMORY`` (compare code with its source) and ``--filenames CPU RATE
-MEMORY`` (load pycs) serve requests under limits: a request is one JSON line, then one payload of bytes for each
-size the line gives (``size``; ``source_size`` and ``pyc_size``), read whole (a short read is
-an error); a reply is one JSON line, in the order of the requests, one request at a time. A
-worker ends when its input closes.
+MEMORY`` (load pycs) serve requests under limits: a request is one JSON line, then one
+payload of bytes for each size the line gives (``size``; ``source_size`` and ``pyc_size``),
+read whole (a short read is an error); a reply is one JSON line, in the order of the
+requests, one request at a time. A worker ends when its input closes.
 
 Reproducibility: ``marshal.dumps`` decides whether to give an object a back-reference slot
 (``FLAG_REF``) from its reference count, and whether to mark a string interned from the
@@ -786,8 +786,8 @@ def code_filenames(code):
 #: and of a bytes object of 16.
 _PAIR = b")\x02"
 _BYTES_16 = b"s\x10\x00\x00\x00"
-
-
+#: Why a pyc whose loading ran out of this process's memory is refused: its data declares
+#: sizes it does not hold (a tuple of 2**31 items in 5 bytes).
 _TOO_BIG = "loading it takes more memory than hatch-pyc allows: its sizes are not its own"
 
 
